@@ -1,0 +1,714 @@
+package game
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Apply applies one committed entry, appends the events it caused to evs and
+// returns the command's result and evs.
+//
+// The clock moves to max(Now, e.Time). Before the command runs, everything
+// due by then happens, oldest deadline first, exactly as if a Tick had come
+// first: claims expire, sessions whose grace ran out close, rounds whose
+// countdown is over start.
+//
+// System commands (Genesis, OpenSession, Disconnect, Tick, ViewChange,
+// Rollback) must carry Session 0, or they fail with ErrUnknownCmd. Player
+// commands need a live session (ErrNoSession) and are deduplicated by
+// (Session, Seq): a repeat returns the first result and changes nothing, and
+// a Seq at or below the session's highest minus Rules.DedupeWindow that is not
+// remembered fails with ErrStale. A disconnected session's commands work as
+// usual; only OpenSession with its token brings it back online.
+func (s *State) Apply(e Entry, evs []Event) (Result, []Event) {
+	s.applied++
+	if e.Time > s.now {
+		s.now = e.Time
+	}
+	if s.nextDue != 0 && s.now >= s.nextDue {
+		evs = s.expire(evs)
+	}
+	res, evs := s.dispatch(e, evs)
+	if s.dueDirty {
+		s.recomputeDue()
+	}
+	return res, evs
+}
+
+func fail(c Code) Result { return Result{Err: &Error{Code: c}} }
+
+// normalize turns a pointer to a command into the command.
+func normalize(c Command) Command {
+	switch p := c.(type) {
+	case *Genesis:
+		if p != nil {
+			return *p
+		}
+	case *OpenSession:
+		if p != nil {
+			return *p
+		}
+	case *CloseSession:
+		if p != nil {
+			return *p
+		}
+	case *Disconnect:
+		if p != nil {
+			return *p
+		}
+	case *Place:
+		if p != nil {
+			return *p
+		}
+	case *Claim:
+		if p != nil {
+			return *p
+		}
+	case *Release:
+		if p != nil {
+			return *p
+		}
+	case *Chat:
+		if p != nil {
+			return *p
+		}
+	case *CreateRoom:
+		if p != nil {
+			return *p
+		}
+	case *JoinRoom:
+		if p != nil {
+			return *p
+		}
+	case *LeaveRoom:
+		if p != nil {
+			return *p
+		}
+	case *Tick:
+		if p != nil {
+			return *p
+		}
+	case *ViewChange:
+		if p != nil {
+			return *p
+		}
+	case *Rollback:
+		if p != nil {
+			return *p
+		}
+	default:
+		return c
+	}
+	return nil
+}
+
+func (s *State) dispatch(e Entry, evs []Event) (Result, []Event) {
+	cmd := e.Cmd
+	if cmd == nil {
+		return fail(ErrUnknownCmd), evs
+	}
+	switch cmd.(type) {
+	case Place, Claim, Release, Chat, CloseSession, CreateRoom, JoinRoom, LeaveRoom,
+		Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback:
+	default:
+		if cmd = normalize(cmd); cmd == nil {
+			return fail(ErrUnknownCmd), evs
+		}
+	}
+	switch cmd.(type) {
+	case Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback:
+		if e.Session != 0 {
+			return fail(ErrUnknownCmd), evs
+		}
+		return s.system(cmd, evs)
+	}
+	ss := s.sessions[e.Session]
+	if ss == nil {
+		return fail(ErrNoSession), evs
+	}
+	w := s.rules.DedupeWindow
+	if d, ok := ss.remembered(e.Seq, w); ok {
+		return d.result(), evs
+	}
+	if ss.hasSeq && e.Seq < ss.hiSeq && ss.hiSeq-e.Seq >= uint64(w) {
+		return fail(ErrStale), evs
+	}
+	var res Result
+	switch c := cmd.(type) {
+	case Place:
+		res, evs = s.place(ss, c, evs)
+	case Claim:
+		res, evs = s.claim(ss, c, evs)
+	case Release:
+		if ss.claim < 0 {
+			res = fail(ErrNotClaimed)
+		} else {
+			evs = s.releaseClaim(ss, ReleasedByPlayer, evs)
+		}
+	case Chat:
+		text, ok := NormalizeChat(c.Text)
+		if !ok {
+			res = fail(ErrBadText)
+			break
+		}
+		rm := ss.room
+		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, ss.name, text)})
+	case CloseSession:
+		evs = s.closeSession(ss, evs)
+	case CreateRoom:
+		res, evs = s.createRoom(ss, c, evs)
+	case JoinRoom:
+		name, ok := NormalizeRoomName(c.Name)
+		switch rm := s.roomsBy[name]; {
+		case !ok:
+			res = fail(ErrBadRoomName)
+		case rm == nil:
+			res = Result{Err: &Error{Code: ErrNoRoom, Room: name}}
+		case rm == ss.room:
+			res = Result{Err: &Error{Code: ErrInRoom, Room: name}}
+		default:
+			evs = s.move(ss, rm, evs)
+		}
+	case LeaveRoom:
+		if ss.room.name == MainRoom {
+			res = Result{Err: &Error{Code: ErrInRoom, Room: MainRoom}}
+		} else {
+			evs = s.move(ss, s.roomsBy[MainRoom], evs)
+		}
+	default:
+		res = fail(ErrUnknownCmd)
+	}
+	ss.remember(e.Seq, res, w)
+	return res, evs
+}
+
+func (s *State) system(cmd Command, evs []Event) (Result, []Event) {
+	switch c := cmd.(type) {
+	case Genesis:
+		return s.genesis(c), evs
+	case OpenSession:
+		return s.openSession(c, evs)
+	case Disconnect:
+		return s.disconnect(c, evs)
+	case ViewChange:
+		return Result{}, s.viewChange(c, evs)
+	case Rollback:
+		return Result{}, s.rollback(c, evs)
+	}
+	return Result{}, evs // Tick: time has done its work already
+}
+
+// remember keeps res as the answer to seq.
+func (ss *session) remember(seq uint64, res Result, w int) {
+	if ss.gone {
+		return
+	}
+	if ss.ring == nil {
+		ss.ring = make([]dedupe, w)
+	}
+	d := dedupe{seq: seq, points: res.Points, set: true}
+	if res.Err != nil {
+		e := *res.Err
+		d.err = &e
+	}
+	ss.ring[seq%uint64(w)] = d
+	if !ss.hasSeq || seq > ss.hiSeq {
+		ss.hiSeq, ss.hasSeq = seq, true
+	}
+}
+
+// ---- system commands ----
+
+func (s *State) genesis(c Genesis) Result {
+	if s.applied != 1 {
+		return fail(ErrGenesis)
+	}
+	s.reset(c.Rules.Normalize(), c.Seed)
+	return Result{}
+}
+
+func (s *State) openSession(c OpenSession, evs []Event) (Result, []Event) {
+	if len(c.Token) > MaxTokenLen {
+		return fail(ErrNoSession), evs
+	}
+	if c.Token != "" {
+		if ss := s.byToken[c.Token]; ss != nil {
+			if !ss.online {
+				ss.online = true
+				s.dropGrace(ss.graceUntil)
+				ss.graceUntil = 0
+			}
+			evs = append(evs, Event{Kind: EvSessionResumed, Session: ss.id, Name: ss.name, Room: ss.room.name})
+			return Result{Session: ss.id}, evs
+		}
+	}
+	name, ok := NormalizeName(c.Name)
+	if !ok {
+		return fail(ErrBadName), evs
+	}
+	key := NameKey(name)
+	if h := s.byName[key]; h != nil {
+		return Result{Err: &Error{Code: ErrNameTaken, Who: h.name}}, evs
+	}
+	if len(s.sessions) >= s.rules.MaxSessions {
+		return fail(ErrFull), evs
+	}
+	s.lastSID++
+	ss := &session{id: s.lastSID, name: name, key: key, token: c.Token, online: true, claim: -1}
+	s.sessions[ss.id] = ss
+	s.byName[key] = ss
+	if c.Token != "" {
+		s.byToken[c.Token] = ss
+	}
+	main := s.roomsBy[MainRoom]
+	evs = append(evs, Event{Kind: EvSessionOpened, Session: ss.id, Name: name, Room: main.name})
+	evs = s.enter(ss, main, evs)
+	return Result{Session: ss.id}, evs
+}
+
+func (s *State) disconnect(c Disconnect, evs []Event) (Result, []Event) {
+	ss := s.sessions[c.Session]
+	if ss == nil {
+		return fail(ErrNoSession), evs
+	}
+	return Result{}, s.goOffline(ss, evs)
+}
+
+// goOffline starts a session's grace period; an offline session keeps its
+// first deadline.
+func (s *State) goOffline(ss *session, evs []Event) []Event {
+	if !ss.online {
+		return evs
+	}
+	ss.online = false
+	ss.graceUntil = after(s.now, s.rules.SessionGrace)
+	s.addGrace(ss.graceUntil)
+	return append(evs, Event{Kind: EvDisconnected, Session: ss.id, Name: ss.name, Room: ss.room.name, Until: ss.graceUntil})
+}
+
+func (s *State) viewChange(c ViewChange, evs []Event) []Event {
+	for _, ss := range s.sortedSessions() {
+		evs = s.goOffline(ss, evs)
+	}
+	evs = append(evs, Event{Kind: EvViewChange, Epoch: c.Epoch, Node: c.Primary, PrevNode: c.PrevPrimary})
+	text := "n" + strconv.Itoa(int(c.Primary)) + " is primary (epoch " + strconv.FormatUint(c.Epoch, 10) + ")"
+	for _, rm := range s.rooms {
+		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", text)})
+	}
+	return evs
+}
+
+func (s *State) rollback(c Rollback, evs []Event) []Event {
+	for _, it := range c.Items {
+		k := rolledKey{NameKey(it.Name), it.Seq}
+		if s.rolledSet[k] {
+			continue // reported before
+		}
+		s.noteRolled(k)
+		rm := s.room(it.Room)
+		if rm == nil {
+			rm = s.roomsBy[MainRoom]
+		}
+		who := clip(it.Name, MaxNameRunes)
+		if who == "" {
+			who = "someone"
+		}
+		var what string
+		switch it.Kind {
+		case CmdPlace:
+			what = who + "'s " + strconv.Itoa(int(it.Digit)) + " at " + cellName(it.Row, it.Col)
+		case CmdClaim:
+			what = who + "'s claim on " + cellName(it.Row, it.Col)
+		case CmdChat:
+			what = who + "'s message " + strconv.Quote(clip(it.Text, 60))
+		default:
+			what = who + "'s " + it.Kind.String()
+		}
+		evs = append(evs, Event{Kind: EvRollback, Room: rm.name, Name: it.Name, Row: it.Row, Col: it.Col,
+			Digit: it.Digit, Text: it.Text, Cmd: it.Kind})
+		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", "rolled back: "+what+" (partition)")})
+	}
+	return evs
+}
+
+// cellName is a cell as players read it, 1-based: r3c4.
+func cellName(row, col uint8) string {
+	return "r" + strconv.Itoa(int(row)+1) + "c" + strconv.Itoa(int(col)+1)
+}
+
+// clip makes s printable (others become '?') and at most max runes ("…" ends
+// a cut).
+func clip(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// expire runs everything due by now, oldest deadline first; at equal times
+// claims go first, then sessions, then rounds.
+func (s *State) expire(evs []Event) []Event {
+	due := s.due[:0]
+	if s.graceCount > 0 && s.graceMin <= s.now {
+		for _, ss := range s.sessions {
+			if !ss.online && ss.graceUntil <= s.now {
+				due = append(due, dueItem{t: ss.graceUntil, kind: dueSession, id: uint64(ss.id), ss: ss})
+			}
+		}
+	}
+	for _, rm := range s.rooms {
+		if rm.claimMin != 0 && rm.claimMin <= s.now {
+			for c, h := range rm.holder {
+				if h != nil && h.claimUntil <= s.now {
+					due = append(due, dueItem{t: h.claimUntil, kind: dueClaim, room: rm, id: uint64(c), ss: h})
+				}
+			}
+		}
+		if rm.over && rm.nextAt <= s.now {
+			due = append(due, dueItem{t: rm.nextAt, kind: dueRound, room: rm})
+		}
+	}
+	slices.SortFunc(due, compareDue)
+	for _, it := range due {
+		switch it.kind {
+		case dueClaim:
+			if !it.ss.gone && it.ss.room == it.room && it.ss.claim == int(it.id) {
+				evs = s.releaseClaim(it.ss, ReleasedByExpiry, evs)
+			}
+		case dueSession:
+			if !it.ss.gone && !it.ss.online {
+				evs = s.closeSession(it.ss, evs)
+			}
+		case dueRound:
+			if !it.room.gone && it.room.over {
+				evs = s.startRound(it.room, evs)
+			}
+		}
+	}
+	clear(due) // drop the pointers
+	s.due = due[:0]
+	s.dueDirty = true
+	return evs
+}
+
+type dueKind uint8
+
+const (
+	dueClaim dueKind = iota
+	dueSession
+	dueRound
+)
+
+type dueItem struct {
+	t    int64
+	kind dueKind
+	room *room
+	id   uint64 // cell or session id
+	ss   *session
+}
+
+func compareDue(a, b dueItem) int {
+	switch {
+	case a.t != b.t:
+		return cmpInt(a.t, b.t)
+	case a.kind != b.kind:
+		return cmpInt(a.kind, b.kind)
+	case a.room != b.room:
+		return strings.Compare(a.room.name, b.room.name)
+	}
+	return cmpInt(a.id, b.id)
+}
+
+func cmpInt[T int64 | uint64 | dueKind](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ---- sessions and rooms ----
+
+// enter puts ss into rm.
+func (s *State) enter(ss *session, rm *room, evs []Event) []Event {
+	ss.room, ss.score = rm, nil
+	rm.addMember(ss)
+	ev := Event{Kind: EvJoined, Room: rm.name, Session: ss.id, Name: ss.name}
+	if !ss.online {
+		ev.Until = ss.graceUntil
+	}
+	evs = append(evs, ev)
+	return append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", ss.name+" joined")})
+}
+
+// leave takes ss out of its room, releasing its claim; an emptied room other
+// than main is removed.
+func (s *State) leave(ss *session, evs []Event) []Event {
+	if ss.claim >= 0 {
+		evs = s.releaseClaim(ss, ReleasedByLeave, evs)
+	}
+	rm := ss.room
+	rm.removeMember(ss)
+	evs = append(evs, Event{Kind: EvLeft, Room: rm.name, Session: ss.id, Name: ss.name})
+	evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", ss.name+" left")})
+	if len(rm.members) == 0 && rm.name != MainRoom {
+		s.removeRoom(rm)
+	}
+	ss.score = nil
+	return evs
+}
+
+func (s *State) move(ss *session, to *room, evs []Event) []Event {
+	evs = s.leave(ss, evs)
+	return s.enter(ss, to, evs)
+}
+
+func (s *State) closeSession(ss *session, evs []Event) []Event {
+	evs = s.leave(ss, evs)
+	evs = append(evs, Event{Kind: EvSessionClosed, Session: ss.id, Name: ss.name, Room: ss.room.name})
+	delete(s.sessions, ss.id)
+	delete(s.byName, ss.key)
+	if ss.token != "" && s.byToken[ss.token] == ss {
+		delete(s.byToken, ss.token)
+	}
+	ss.gone = true
+	if !ss.online {
+		s.dropGrace(ss.graceUntil) // after the delete: it may rescan the sessions
+	}
+	return evs
+}
+
+func (s *State) createRoom(ss *session, c CreateRoom, evs []Event) (Result, []Event) {
+	name, ok := NormalizeRoomName(c.Name)
+	if !ok {
+		return fail(ErrBadRoomName), evs
+	}
+	if geometryOf(c.Size) == nil || c.Difficulty > Expert {
+		return fail(ErrBadSize), evs
+	}
+	if s.roomsBy[name] != nil {
+		return Result{Err: &Error{Code: ErrRoomExists, Room: name}}, evs
+	}
+	if len(s.rooms) >= s.rules.MaxRooms {
+		return fail(ErrRoomLimit), evs
+	}
+	s.serial++
+	rm := s.newRoom(name, s.serial, c.Size, c.Difficulty)
+	s.addRoom(rm)
+	pv := rm.puzzle.View()
+	evs = append(evs, Event{Kind: EvRoomCreated, Room: name, Round: rm.round, Puzzle: &pv})
+	return Result{}, s.move(ss, rm, evs)
+}
+
+// ---- the board ----
+
+func (s *State) scoreOf(ss *session) *score {
+	if ss.score != nil {
+		return ss.score
+	}
+	rm := ss.room
+	sc := rm.scores[ss.key]
+	if sc == nil {
+		sc = &score{key: ss.key, name: ss.name}
+		rm.scores[ss.key] = sc
+	}
+	ss.score = sc
+	return sc
+}
+
+func (s *State) place(ss *session, c Place, evs []Event) (Result, []Event) {
+	rm := ss.room
+	n := uint8(rm.g.n)
+	if c.Row >= n || c.Col >= n || c.Digit == 0 || c.Digit > n {
+		return fail(ErrBadCell), evs
+	}
+	if rm.over {
+		return fail(ErrRoundOver), evs
+	}
+	i := int(c.Row)*int(n) + int(c.Col)
+	if rm.puzzle.Givens[i] != 0 {
+		return fail(ErrGiven), evs
+	}
+	if rm.digit[i] != 0 {
+		return fail(ErrFilled), evs
+	}
+	if h := rm.holder[i]; h != nil && h != ss {
+		return Result{Err: &Error{Code: ErrClaimed, Who: h.name}}, evs
+	}
+	sc := s.scoreOf(ss)
+	rm.moves++
+	sc.name, sc.lastMove, sc.played = ss.name, rm.moves, rm.round
+	if c.Digit != rm.puzzle.Solution[i] {
+		const miss = -3
+		sc.round += miss
+		sc.total += miss
+		sc.wrong++
+		evs = append(evs, Event{Kind: EvMissed, Room: rm.name, Session: ss.id, Name: ss.name,
+			Row: c.Row, Col: c.Col, Digit: c.Digit, Points: miss})
+		return Result{Err: &Error{Code: ErrWrong}, Points: miss}, evs
+	}
+	rm.digit[i] = c.Digit
+	rm.owner[i] = ss.name
+	rm.filled++
+	g := rm.g
+	pts := int32(10)
+	for _, u := range [3]int{int(g.row[i]), g.n + int(g.col[i]), 2*g.n + int(g.box[i])} {
+		rm.unit[u]++
+		if int(rm.unit[u]) == g.n {
+			pts += 5
+		}
+	}
+	sc.round += pts
+	sc.total += pts
+	sc.right++
+	evs = append(evs, Event{Kind: EvPlaced, Room: rm.name, Session: ss.id, Name: ss.name,
+		Row: c.Row, Col: c.Col, Digit: c.Digit, Points: pts})
+	if ss.claim == i {
+		evs = s.releaseClaim(ss, ReleasedByPlace, evs)
+	}
+	if rm.filled == g.cells {
+		evs = s.endRound(rm, evs)
+	}
+	return Result{Points: pts}, evs
+}
+
+func (s *State) claim(ss *session, c Claim, evs []Event) (Result, []Event) {
+	rm := ss.room
+	n := uint8(rm.g.n)
+	if c.Row >= n || c.Col >= n {
+		return fail(ErrBadCell), evs
+	}
+	if rm.over {
+		return fail(ErrRoundOver), evs
+	}
+	i := int(c.Row)*int(n) + int(c.Col)
+	if rm.puzzle.Givens[i] != 0 {
+		return fail(ErrGiven), evs
+	}
+	if rm.digit[i] != 0 {
+		return fail(ErrFilled), evs
+	}
+	h := rm.holder[i]
+	if h != nil && h != ss {
+		return Result{Err: &Error{Code: ErrClaimed, Who: h.name}}, evs
+	}
+	until := after(s.now, s.rules.ClaimLease)
+	if h == ss {
+		old := ss.claimUntil
+		ss.claimUntil = until
+		if old == rm.claimMin {
+			rm.recomputeClaimMin()
+			s.dueDirty = true
+		}
+	} else {
+		if ss.claim >= 0 {
+			evs = s.releaseClaim(ss, ReleasedByMove, evs)
+		}
+		rm.holder[i] = ss
+		rm.claims++
+		ss.claim, ss.claimUntil = i, until
+		if rm.claimMin == 0 || until < rm.claimMin {
+			rm.claimMin = until
+		}
+	}
+	s.noteDeadline(until)
+	evs = append(evs, Event{Kind: EvClaimed, Room: rm.name, Session: ss.id, Name: ss.name,
+		Row: c.Row, Col: c.Col, Until: until})
+	return Result{}, evs
+}
+
+func (s *State) releaseClaim(ss *session, why ReleaseReason, evs []Event) []Event {
+	rm := ss.room
+	i := ss.claim
+	rm.holder[i] = nil
+	rm.claims--
+	ss.claim = -1
+	if ss.claimUntil == rm.claimMin {
+		rm.recomputeClaimMin()
+		s.dueDirty = true
+	}
+	n := rm.g.n
+	return append(evs, Event{Kind: EvReleased, Room: rm.name, Session: ss.id, Name: ss.name,
+		Row: uint8(i / n), Col: uint8(i % n), Reason: why})
+}
+
+// endRound closes a full board: claims go, the winner is the player with the
+// highest score this round among those who moved in it; on a tie, the one
+// whose last move came first (who reached the score first).
+func (s *State) endRound(rm *room, evs []Event) []Event {
+	for _, h := range rm.holder {
+		if h != nil {
+			evs = s.releaseClaim(h, ReleasedByRound, evs)
+		}
+	}
+	var w *score
+	for _, sc := range rm.scores {
+		if sc.played != rm.round {
+			continue
+		}
+		if w == nil || sc.round > w.round ||
+			sc.round == w.round && (sc.lastMove < w.lastMove || sc.lastMove == w.lastMove && sc.key < w.key) {
+			w = sc
+		}
+	}
+	rm.over = true
+	rm.nextAt = after(s.now, s.rules.RoundCountdown)
+	s.noteDeadline(rm.nextAt)
+	var name string
+	var pts int32
+	if w != nil {
+		w.wins++
+		name, pts = w.name, w.round
+	}
+	rm.winner = name
+	evs = append(evs, Event{Kind: EvRoundOver, Room: rm.name, Round: rm.round, Name: name, Points: pts, Until: rm.nextAt})
+	if w != nil {
+		text := name + " won round " + strconv.FormatUint(uint64(rm.round), 10) + " with " + strconv.Itoa(int(pts)) + " points"
+		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", text)})
+	}
+	return evs
+}
+
+// startRound deals the room's next puzzle. Round scores start at 0; the
+// scores of players who are no longer in the room are dropped.
+func (s *State) startRound(rm *room, evs []Event) []Event {
+	rm.round++
+	p, err := GenerateSeed(rm.size, rm.diff, PuzzleSeed(s.seed, rm.name, rm.serial, rm.round))
+	if err != nil {
+		panic("game: " + err.Error()) // rooms only hold supported puzzles
+	}
+	rm.setPuzzle(p)
+	rm.over, rm.winner, rm.nextAt = false, "", 0
+	s.dueDirty = true
+	keep := make(map[string]bool, len(rm.members))
+	for _, m := range rm.members {
+		keep[m.key] = true
+	}
+	for k, sc := range rm.scores {
+		if !keep[k] {
+			delete(rm.scores, k)
+			continue
+		}
+		sc.round = 0
+	}
+	for _, m := range rm.members {
+		m.score = rm.scores[m.key]
+	}
+	pv := p.View()
+	return append(evs, Event{Kind: EvRoundStarted, Room: rm.name, Round: rm.round, Puzzle: &pv})
+}

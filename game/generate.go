@@ -1,0 +1,104 @@
+package game
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+)
+
+// pcgStream is the second PCG word for every generator made from a seed.
+const pcgStream = 0x6772_6964_6c6f_636b // "gridlock"
+
+// maxAttempts bounds the fresh grids one puzzle may take (see difficulty.go).
+const maxAttempts = 400
+
+// ErrUnsupported is returned (wrapped) for a size or difficulty that Generate
+// does not know.
+var ErrUnsupported = errors.New("unsupported puzzle")
+
+// Generate returns a new puzzle of size (4, 6 or 9) and difficulty whose seed
+// is drawn from r; the same seed with GenerateSeed gives the same puzzle.
+func Generate(r *rand.Rand, size uint8, d Difficulty) (*Puzzle, error) {
+	return GenerateSeed(size, d, r.Uint64())
+}
+
+// GenerateSeed returns the puzzle of size, difficulty and seed: the same
+// arguments give the same puzzle on every machine and Go release. The puzzle
+// has exactly one solution. It fails only for an unsupported size or
+// difficulty.
+func GenerateSeed(size uint8, d Difficulty, seed uint64) (*Puzzle, error) {
+	g := geometryOf(size)
+	if g == nil {
+		return nil, fmt.Errorf("%w: size %d (sizes are 4, 6 and 9)", ErrUnsupported, size)
+	}
+	if d > Expert {
+		return nil, fmt.Errorf("%w: difficulty %d", ErrUnsupported, d)
+	}
+	spec := specFor(size, d)
+	r := rand.New(rand.NewPCG(seed, pcgStream))
+	var givens, solution []uint8
+	for attempt := 0; ; attempt++ {
+		var ok bool
+		givens, solution, ok = spec.attempt(g, r)
+		if ok || attempt+1 == maxAttempts {
+			break
+		}
+	}
+	return &Puzzle{
+		Size:       size,
+		BoxRows:    uint8(g.br),
+		BoxCols:    uint8(g.bc),
+		Difficulty: d,
+		Seed:       seed,
+		Givens:     givens,
+		Solution:   solution,
+	}, nil
+}
+
+// attempt makes a full grid and takes givens away in 180°-symmetric pairs,
+// keeping each removal that leaves the puzzle within the spec, then says
+// whether the result meets the spec.
+func (s genSpec) attempt(g *geometry, r *rand.Rand) (givens, solution []uint8, ok bool) {
+	solution = randomGrid(g, r)
+	givens = append([]uint8(nil), solution...)
+	var order [maxCells]uint8
+	n := 0
+	for c := 0; c < g.cells; c++ {
+		if s.asym || c <= g.cells-1-c {
+			order[n] = uint8(c)
+			n++
+		}
+	}
+	shuffle(r, order[:n])
+	count := g.cells
+	for _, c8 := range order[:n] {
+		c, p := int(c8), g.cells-1-int(c8)
+		k := 2
+		if s.asym {
+			p = c
+		}
+		if c == p {
+			k = 1
+		}
+		if count-k < s.minGivens {
+			continue
+		}
+		givens[c], givens[p] = 0, 0
+		// Singles are the cheapest proof of uniqueness; the search rules
+		// out most removals before the slower techniques are tried.
+		keep := grade(g, givens, min(s.maxTech, techHiddenSingle)) != techBeyond
+		if !keep && s.maxTech > techHiddenSingle {
+			keep = CountSolutions(uint8(g.n), givens, 2) == 1 &&
+				(s.maxTech == techBeyond || grade(g, givens, s.maxTech) != techBeyond)
+		}
+		if keep {
+			count -= k
+		} else {
+			givens[c], givens[p] = solution[c], solution[p]
+		}
+	}
+	if s.maxGivens > 0 && count > s.maxGivens {
+		return givens, solution, false
+	}
+	return givens, solution, grade(g, givens, techSubset) >= s.needTech
+}

@@ -1,0 +1,113 @@
+package game
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on what players type. wire enforces the same ones on its side.
+const (
+	MaxNameRunes   = 24  // player names
+	MaxChatRunes   = 500 // chat lines
+	MaxRoomNameLen = 24  // room names (ASCII)
+	MaxTokenLen    = 128 // session tokens, bytes
+)
+
+// MainRoom is the room every session starts in. It always exists.
+const MainRoom = "main"
+
+// NormalizeName trims white space around a player name and reports whether
+// the rest is a valid name: 1 to MaxNameRunes printable characters.
+func NormalizeName(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	return s, printable(s, MaxNameRunes)
+}
+
+// NormalizeChat trims white space around a chat line and reports whether the
+// rest is a valid line: 1 to MaxChatRunes printable characters.
+func NormalizeChat(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	return s, printable(s, MaxChatRunes)
+}
+
+// printable reports whether s is valid UTF-8 of 1 to max runes, each printable
+// (letters, marks, numbers, punctuation, symbols and the ASCII space).
+func printable(s string, max int) bool {
+	if s == "" || len(s) > 4*max || !utf8.ValidString(s) {
+		return false
+	}
+	n := 0
+	for _, r := range s {
+		n++
+		if n > max || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// NameKey is the form under which names are compared: two names are the
+// same player exactly when strings.EqualFold says so, and then their keys are
+// equal. ASCII names key to their lower case.
+func NameKey(s string) string {
+	ascii := true
+	lower := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			lower = false
+		}
+	}
+	if ascii {
+		if lower {
+			return s
+		}
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		// The least rune of r's case-folding orbit names the orbit; that is
+		// an upper-case letter for the ASCII ones, which are lower-cased (no
+		// other orbit holds a-z, so keys stay distinct).
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < m {
+				m = f
+			}
+		}
+		if 'A' <= m && m <= 'Z' {
+			m += 'a' - 'A'
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
+}
+
+// NormalizeRoomName lower-cases an ASCII room name and reports whether it is
+// valid: 1 to MaxRoomNameLen characters of a-z, 0-9, - and _.
+func NormalizeRoomName(s string) (string, bool) {
+	if s == "" || len(s) > MaxRoomNameLen {
+		return s, false
+	}
+	lower := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		case 'A' <= c && c <= 'Z':
+			lower = false
+		default:
+			return s, false
+		}
+	}
+	if !lower {
+		s = strings.ToLower(s)
+	}
+	return s, true
+}

@@ -1,0 +1,619 @@
+package game
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"time"
+	"unicode/utf8"
+)
+
+// Snapshot format: the magic, a version byte, then the fields in a fixed
+// order (rules, clock, counters, rooms in list order, sessions by id).
+// Integers are varints in their shortest form; everything derivable (members,
+// claim tables, fill counts, deadlines) is left out and rebuilt. Equal states
+// give equal bytes, and Restore accepts only that canonical form.
+const (
+	snapMagic   = "GLST"
+	snapVersion = 2
+	maxLineLen  = 4 * (MaxChatRunes + 100) // system lines run a little longer
+)
+
+// ErrSnapshot is returned (wrapped) by Restore for bytes it cannot take.
+var ErrSnapshot = errors.New("bad snapshot")
+
+// Snapshot encodes the whole state.
+func (s *State) Snapshot() []byte { return s.AppendSnapshot(nil) }
+
+// Digest is a 64-bit FNV-1a hash of the snapshot: replicas that applied the
+// same entries have the same digest.
+func (s *State) Digest() uint64 {
+	h := fnv.New64a()
+	h.Write(s.Snapshot())
+	return h.Sum64()
+}
+
+// AppendSnapshot appends the snapshot to dst.
+func (s *State) AppendSnapshot(dst []byte) []byte {
+	e := enc{b: dst}
+	e.b = append(e.b, snapMagic...)
+	e.b = append(e.b, snapVersion)
+	r := s.rules
+	e.u(uint64(r.ClaimLease))
+	e.u(uint64(r.SessionGrace))
+	e.u(uint64(r.RoundCountdown))
+	e.u(uint64(r.ChatHistory))
+	e.u(uint64(r.MaxRooms))
+	e.u(uint64(r.MaxSessions))
+	e.u(uint64(r.DedupeWindow))
+	e.byte(r.MainSize)
+	e.byte(uint8(r.MainDifficulty))
+	e.b = binary.LittleEndian.AppendUint64(e.b, s.seed)
+	e.i(s.now)
+	e.u(s.applied)
+	e.u(uint64(s.lastSID))
+	e.u(s.serial)
+
+	e.u(uint64(len(s.rooms)))
+	index := make(map[*room]uint64, len(s.rooms))
+	for i, rm := range s.rooms {
+		index[rm] = uint64(i)
+		s.encodeRoom(&e, rm)
+	}
+	sessions := s.sortedSessions()
+	e.u(uint64(len(sessions)))
+	for _, ss := range sessions {
+		e.u(uint64(ss.id))
+		e.str(ss.name)
+		e.str(ss.token)
+		e.u(index[ss.room])
+		e.bool(ss.online)
+		e.i(ss.graceUntil)
+		e.u(uint64(ss.claim + 1))
+		if ss.claim >= 0 {
+			e.i(ss.claimUntil)
+		}
+		e.bool(ss.hasSeq)
+		if !ss.hasSeq {
+			continue
+		}
+		e.u(ss.hiSeq)
+		w := uint64(r.DedupeWindow)
+		lo := uint64(0)
+		if ss.hiSeq >= w {
+			lo = ss.hiSeq - w + 1
+		}
+		var kept []*dedupe
+		for q := lo; ; q++ {
+			if d, ok := ss.remembered(q, r.DedupeWindow); ok {
+				kept = append(kept, d)
+			}
+			if q == ss.hiSeq {
+				break
+			}
+		}
+		e.u(uint64(len(kept)))
+		for _, d := range kept {
+			e.u(d.seq)
+			e.i(int64(d.points))
+			if d.err == nil {
+				e.byte(0)
+				continue
+			}
+			e.byte(uint8(d.err.Code))
+			e.str(d.err.Who)
+			e.str(d.err.Room)
+		}
+	}
+	e.u(uint64(len(s.rolled)))
+	for _, k := range s.rolled {
+		e.str(k.name)
+		e.u(k.seq)
+	}
+	return e.b
+}
+
+func (s *State) encodeRoom(e *enc, rm *room) {
+	e.str(rm.name)
+	e.u(rm.serial)
+	e.byte(rm.size)
+	e.byte(uint8(rm.diff))
+	e.u(uint64(rm.round))
+	e.bool(rm.over)
+	e.str(rm.winner)
+	e.i(rm.nextAt)
+	e.u(rm.moves)
+	p := rm.puzzle
+	e.b = binary.LittleEndian.AppendUint64(e.b, p.Seed)
+	e.b = append(e.b, p.Givens...)
+	e.b = append(e.b, p.Solution...)
+	for i, d := range rm.digit {
+		if p.Givens[i] != 0 {
+			continue
+		}
+		e.byte(d)
+		if d != 0 {
+			e.str(rm.owner[i])
+		}
+	}
+	scores := make([]*score, 0, len(rm.scores))
+	for _, sc := range rm.scores {
+		scores = append(scores, sc)
+	}
+	sortByKey(scores)
+	e.u(uint64(len(scores)))
+	for _, sc := range scores {
+		e.str(sc.name)
+		e.i(int64(sc.round))
+		e.i(int64(sc.total))
+		e.u(uint64(sc.right))
+		e.u(uint64(sc.wrong))
+		e.u(uint64(sc.wins))
+		e.u(sc.lastMove)
+		e.u(uint64(sc.played))
+	}
+	e.u(rm.nextLine)
+	lines := rm.chatLines()
+	e.u(uint64(len(lines)))
+	for _, ln := range lines {
+		e.i(ln.Time)
+		e.str(ln.From)
+		e.str(ln.Text)
+	}
+}
+
+func sortByKey(scores []*score) {
+	// insertion sort: scoreboards are small and this keeps the package free
+	// of a second comparator
+	for i := 1; i < len(scores); i++ {
+		for j := i; j > 0 && scores[j].key < scores[j-1].key; j-- {
+			scores[j], scores[j-1] = scores[j-1], scores[j]
+		}
+	}
+}
+
+type enc struct{ b []byte }
+
+func (e *enc) u(v uint64)   { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) i(v int64)    { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) byte(v uint8) { e.b = append(e.b, v) }
+func (e *enc) bool(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+func (e *enc) str(s string) {
+	e.u(uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+// dec reads what enc writes; the first problem sticks and zero values follow.
+type dec struct {
+	b   []byte
+	err error
+}
+
+func (d *dec) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, args...)...)
+	}
+	d.b = nil
+}
+
+func (d *dec) u() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 || n != uvarintLen(v) {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) i() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	ux := uint64(v) << 1
+	if v < 0 {
+		ux = ^ux
+	}
+	if n <= 0 || n != uvarintLen(ux) {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// count reads a length that needs at least per bytes per item and at most max.
+func (d *dec) count(per, max int) int {
+	v := d.u()
+	if d.err == nil && (v > uint64(max) || v*uint64(per) > uint64(len(d.b))) {
+		d.fail("count %d too large", v)
+	}
+	if d.err != nil {
+		return 0
+	}
+	return int(v)
+}
+
+// num reads an unsigned number no larger than max.
+func (d *dec) num(max uint64) uint64 {
+	v := d.u()
+	if v > max {
+		d.fail("number %d out of range", v)
+		return 0
+	}
+	return v
+}
+
+func (d *dec) byte() uint8 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.fail("short")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *dec) bool() bool {
+	switch d.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	d.fail("bad bool")
+	return false
+}
+
+func (d *dec) bytes(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) < n {
+		d.fail("short")
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) fixed64() uint64 {
+	b := d.bytes(8)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+func (d *dec) str(max int) string {
+	n := d.count(1, max)
+	b := d.bytes(n)
+	if d.err != nil {
+		return ""
+	}
+	if !utf8.Valid(b) {
+		d.fail("bad text")
+		return ""
+	}
+	return string(b)
+}
+
+// name reads a player name, which must be valid and normalised.
+func (d *dec) name() string {
+	s := d.str(4 * MaxNameRunes)
+	if d.err == nil {
+		if n, ok := NormalizeName(s); !ok || n != s {
+			d.fail("bad name %q", s)
+		}
+	}
+	return s
+}
+
+// time reads a non-negative time; positive when nonzero is set.
+func (d *dec) time(positive bool) int64 {
+	t := d.i()
+	if t < 0 || positive && t == 0 {
+		d.fail("bad time %d", t)
+	}
+	return t
+}
+
+// Restore decodes a snapshot. It checks everything it reads, so that any
+// State it returns is one that Apply could have made, and it never panics.
+func Restore(b []byte) (*State, error) {
+	d := &dec{b: b}
+	if len(b) < len(snapMagic)+1 || string(b[:len(snapMagic)]) != snapMagic {
+		return nil, fmt.Errorf("%w: not a gridlock snapshot", ErrSnapshot)
+	}
+	if v := b[len(snapMagic)]; v != snapVersion {
+		return nil, fmt.Errorf("%w: version %d (this build reads %d)", ErrSnapshot, v, snapVersion)
+	}
+	d.b = b[len(snapMagic)+1:]
+	var r Rules
+	r.ClaimLease = time.Duration(d.num(math.MaxInt64))
+	r.SessionGrace = time.Duration(d.num(math.MaxInt64))
+	r.RoundCountdown = time.Duration(d.num(math.MaxInt64))
+	r.ChatHistory = int(d.num(math.MaxInt32))
+	r.MaxRooms = int(d.num(math.MaxInt32))
+	r.MaxSessions = int(d.num(math.MaxInt32))
+	r.DedupeWindow = int(d.num(math.MaxInt32))
+	r.MainSize = d.byte()
+	r.MainDifficulty = Difficulty(d.byte())
+	if d.err == nil && r.Normalize() != r {
+		d.fail("rules out of range")
+	}
+	s := &State{rules: r,
+		roomsBy:  make(map[string]*room),
+		sessions: make(map[SessionID]*session),
+		byToken:  make(map[string]*session),
+		byName:   make(map[string]*session),
+	}
+	s.seed = d.fixed64()
+	s.now = d.time(false)
+	s.applied = d.u()
+	s.lastSID = SessionID(d.u())
+	s.serial = d.u()
+
+	nrooms := d.count(20, r.MaxRooms)
+	if d.err == nil && nrooms == 0 {
+		d.fail("no room main")
+	}
+	for i := 0; i < nrooms && d.err == nil; i++ {
+		rm := s.decodeRoom(d)
+		if d.err != nil {
+			break
+		}
+		switch {
+		case i == 0 && rm.name != MainRoom:
+			d.fail("room main must come first")
+		case i > 0 && (rm.name == MainRoom || i > 1 && rm.name <= s.rooms[i-1].name):
+			d.fail("rooms out of order")
+		case i > 0 && (rm.serial == 0 || rm.serial > s.serial):
+			d.fail("bad room serial")
+		case i == 0 && rm.serial != 0:
+			d.fail("bad serial of main")
+		}
+		s.rooms = append(s.rooms, rm)
+		s.roomsBy[rm.name] = rm
+	}
+
+	nsessions := d.count(8, r.MaxSessions)
+	var last SessionID
+	for i := 0; i < nsessions && d.err == nil; i++ {
+		s.decodeSession(d, &last)
+	}
+	nrolled := d.count(2, maxRolled)
+	for i := 0; i < nrolled && d.err == nil; i++ {
+		raw := d.str(4 * MaxNameRunes)
+		k := rolledKey{raw, d.u()}
+		if d.err == nil && (NameKey(raw) != raw || s.rolledSet[k]) {
+			d.fail("bad rolled-back command")
+			break
+		}
+		s.noteRolled(k)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	if d.err == nil {
+		for _, rm := range s.rooms[1:] {
+			if len(rm.members) == 0 {
+				d.fail("empty room %q", rm.name)
+				break
+			}
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	for _, rm := range s.rooms {
+		rm.recomputeClaimMin()
+	}
+	for _, ss := range s.sessions {
+		if !ss.online {
+			s.addGrace(ss.graceUntil)
+		}
+	}
+	s.recomputeDue()
+	if s.nextDue != 0 && s.nextDue < s.now {
+		return nil, fmt.Errorf("%w: a deadline before the clock", ErrSnapshot)
+	}
+	return s, nil
+}
+
+func (s *State) decodeRoom(d *dec) *room {
+	raw := d.str(MaxRoomNameLen)
+	name, ok := NormalizeRoomName(raw)
+	if d.err == nil && (!ok || name != raw) {
+		d.fail("bad room name")
+	}
+	rm := &room{name: name, serial: d.u(), size: d.byte(), diff: Difficulty(d.byte()),
+		scores: make(map[string]*score)}
+	rm.g = geometryOf(rm.size)
+	if d.err == nil && (rm.g == nil || rm.diff > Expert) {
+		d.fail("room %q: bad puzzle kind", name)
+	}
+	if d.err != nil {
+		return nil
+	}
+	g := rm.g
+	rm.round = uint32(d.num(math.MaxUint32))
+	rm.over = d.bool()
+	rm.winner = d.str(4 * MaxNameRunes)
+	rm.nextAt = d.time(rm.over)
+	rm.moves = d.u()
+	if d.err == nil && (rm.round == 0 || !rm.over && (rm.nextAt != 0 || rm.winner != "")) {
+		d.fail("room %q: bad round", name)
+	}
+	if rm.winner != "" {
+		if n, ok := NormalizeName(rm.winner); !ok || n != rm.winner {
+			d.fail("room %q: bad winner", name)
+		}
+	}
+	p := &Puzzle{Size: rm.size, BoxRows: uint8(g.br), BoxCols: uint8(g.bc), Difficulty: rm.diff, Seed: d.fixed64()}
+	p.Givens = append([]uint8(nil), d.bytes(g.cells)...)
+	p.Solution = append([]uint8(nil), d.bytes(g.cells)...)
+	if d.err != nil {
+		return nil
+	}
+	if err := p.Check(); err != nil {
+		d.fail("room %q: %v", name, err)
+		return nil
+	}
+	rm.puzzle = p
+	rm.digit = make([]uint8, g.cells)
+	rm.owner = make([]string, g.cells)
+	rm.holder = make([]*session, g.cells)
+	for i := range rm.digit {
+		if p.Givens[i] != 0 {
+			rm.digit[i] = p.Givens[i]
+			continue
+		}
+		v := d.byte()
+		if v == 0 {
+			continue
+		}
+		if v != p.Solution[i] {
+			d.fail("room %q: wrong digit on the board", name)
+			return nil
+		}
+		rm.digit[i] = v
+		rm.owner[i] = d.name()
+	}
+	rm.recount()
+	if d.err == nil && rm.over != (rm.filled == g.cells) {
+		d.fail("room %q: round state does not match the board", name)
+	}
+	nscores := d.count(9, math.MaxInt32)
+	var prev string
+	for i := 0; i < nscores && d.err == nil; i++ {
+		sc := &score{name: d.name()}
+		sc.key = NameKey(sc.name)
+		sc.round = int32(d.i())
+		sc.total = int32(d.i())
+		sc.right = uint32(d.num(math.MaxUint32))
+		sc.wrong = uint32(d.num(math.MaxUint32))
+		sc.wins = uint32(d.num(math.MaxUint32))
+		sc.lastMove = d.u()
+		sc.played = uint32(d.num(uint64(rm.round)))
+		if d.err == nil && (i > 0 && sc.key <= prev || sc.lastMove > rm.moves) {
+			d.fail("room %q: bad scores", name)
+		}
+		prev = sc.key
+		rm.scores[sc.key] = sc
+	}
+	rm.nextLine = d.u()
+	nlines := d.count(3, s.rules.ChatHistory)
+	if d.err == nil && (rm.nextLine == 0 || uint64(nlines) > rm.nextLine-1) {
+		d.fail("room %q: bad chat", name)
+	}
+	for i := 0; i < nlines && d.err == nil; i++ {
+		ln := ChatLine{N: rm.nextLine - uint64(nlines) + uint64(i), Time: d.time(false)}
+		ln.From = d.str(4 * MaxNameRunes)
+		ln.Text = d.str(maxLineLen)
+		if d.err == nil && ln.Text == "" {
+			d.fail("room %q: empty chat line", name)
+		}
+		if ln.From != "" {
+			if n, ok := NormalizeName(ln.From); !ok || n != ln.From {
+				d.fail("room %q: bad chat author", name)
+			}
+		}
+		rm.chat = append(rm.chat, ln)
+	}
+	return rm
+}
+
+func (s *State) decodeSession(d *dec, last *SessionID) {
+	ss := &session{id: SessionID(d.u()), claim: -1}
+	if d.err == nil && (ss.id <= *last || ss.id > s.lastSID) {
+		d.fail("bad session id %d", ss.id)
+	}
+	*last = ss.id
+	ss.name = d.name()
+	ss.key = NameKey(ss.name)
+	ss.token = d.str(MaxTokenLen)
+	ri := d.num(uint64(len(s.rooms) - 1))
+	ss.online = d.bool()
+	ss.graceUntil = d.time(!ss.online)
+	claim := d.num(maxCells)
+	if d.err != nil {
+		return
+	}
+	if ss.online && ss.graceUntil != 0 {
+		d.fail("session %d: grace while online", ss.id)
+		return
+	}
+	if s.byName[ss.key] != nil || ss.token != "" && s.byToken[ss.token] != nil {
+		d.fail("session %d: name or token held twice", ss.id)
+		return
+	}
+	rm := s.rooms[ri]
+	ss.room = rm
+	if claim > 0 {
+		c := int(claim - 1)
+		ss.claimUntil = d.time(true)
+		if d.err == nil && (c >= rm.g.cells || rm.over || rm.digit[c] != 0 || rm.holder[c] != nil) {
+			d.fail("session %d: bad claim", ss.id)
+		}
+		if d.err != nil {
+			return
+		}
+		ss.claim = c
+		rm.holder[c] = ss
+		rm.claims++
+	}
+	ss.hasSeq = d.bool()
+	if ss.hasSeq {
+		w := uint64(s.rules.DedupeWindow)
+		ss.hiSeq = d.u()
+		n := d.count(3, s.rules.DedupeWindow)
+		ss.ring = make([]dedupe, w)
+		var prev uint64
+		for i := 0; i < n && d.err == nil; i++ {
+			e := dedupe{seq: d.u(), points: int32(d.i()), set: true}
+			if d.err == nil && (i > 0 && e.seq <= prev || e.seq > ss.hiSeq || ss.hiSeq-e.seq >= w) {
+				d.fail("session %d: bad dedupe entry", ss.id)
+			}
+			prev = e.seq
+			if code := Code(d.byte()); code != OK {
+				e.err = &Error{Code: code, Who: d.str(4 * MaxNameRunes), Room: d.str(4 * MaxNameRunes)}
+			}
+			ss.ring[e.seq%w] = e
+		}
+	}
+	if d.err != nil {
+		return
+	}
+	s.sessions[ss.id] = ss
+	s.byName[ss.key] = ss
+	if ss.token != "" {
+		s.byToken[ss.token] = ss
+	}
+	rm.addMember(ss)
+}

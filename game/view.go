@@ -1,0 +1,241 @@
+package game
+
+import (
+	"slices"
+	"strings"
+)
+
+// RoomView returns the room as its players see it (no solution). Scores are
+// sorted by round score, highest first, then by name; members by name (names
+// compare as by NameKey); claims by cell; chat oldest first.
+func (s *State) RoomView(name string) (RoomView, bool) {
+	rm := s.room(name)
+	if rm == nil {
+		return RoomView{}, false
+	}
+	return s.roomView(rm), true
+}
+
+func (s *State) roomView(rm *room) RoomView {
+	g := rm.g
+	v := RoomView{
+		Name:        rm.name,
+		Round:       rm.round,
+		Winner:      rm.winner,
+		NextRoundAt: rm.nextAt,
+		Puzzle:      rm.puzzle.View(),
+		Board:       make([]CellView, g.cells),
+		Chat:        rm.chatLines(),
+		ChatHistory: s.rules.ChatHistory,
+	}
+	if rm.over {
+		v.State = RoundOver
+	}
+	for i := range v.Board {
+		v.Board[i] = CellView{Digit: rm.digit[i], Given: rm.puzzle.Givens[i] != 0, Owner: rm.owner[i]}
+	}
+	if rm.claims > 0 {
+		v.Claims = make([]ClaimView, 0, rm.claims)
+		for i, h := range rm.holder {
+			if h != nil {
+				v.Claims = append(v.Claims, ClaimView{Row: uint8(i / g.n), Col: uint8(i % g.n), Owner: h.name, Until: h.claimUntil})
+			}
+		}
+	}
+	if len(rm.scores) > 0 {
+		v.Scores = make([]ScoreView, 0, len(rm.scores))
+		for _, sc := range rm.scores {
+			v.Scores = append(v.Scores, ScoreView{Name: sc.name, Round: sc.round, Total: sc.total,
+				Right: sc.right, Wrong: sc.wrong, Wins: sc.wins})
+		}
+		sortScores(v.Scores)
+	}
+	if len(rm.members) > 0 {
+		v.Members = make([]MemberView, len(rm.members))
+		for i, m := range rm.members {
+			v.Members[i] = MemberView{Name: m.name, Online: m.online}
+		}
+	}
+	return v
+}
+
+// sortScores orders a scoreboard: round score, highest first, then name.
+func sortScores(scores []ScoreView) {
+	slices.SortFunc(scores, func(a, b ScoreView) int {
+		switch {
+		case a.Round > b.Round:
+			return -1
+		case a.Round < b.Round:
+			return 1
+		}
+		return strings.Compare(NameKey(a.Name), NameKey(b.Name))
+	})
+}
+
+// ApplyEvent brings v up to date with one event. A client that holds a room's
+// view and applies every event of the log in order keeps it equal to the
+// server's RoomView of that room; events of other rooms are ignored. An
+// EvRoomCreated event starts a zero view (or one of the same name) afresh.
+// Malformed events are ignored rather than trusted.
+func (v *RoomView) ApplyEvent(ev Event) {
+	if ev.Kind == EvRoomCreated && (v.Name == "" || v.Name == ev.Room) && ev.Puzzle != nil {
+		limit := v.ChatHistory
+		round := ev.Round
+		if round == 0 {
+			round = 1
+		}
+		*v = RoomView{Name: ev.Room, Round: round, ChatHistory: limit}
+		v.setPuzzle(ev.Puzzle)
+		return
+	}
+	if ev.Room != v.Name {
+		return
+	}
+	switch ev.Kind {
+	case EvSessionResumed, EvDisconnected:
+		if i, ok := v.member(ev.Name); ok {
+			v.Members[i].Online = ev.Kind == EvSessionResumed
+		}
+	case EvJoined:
+		m := MemberView{Name: ev.Name, Online: ev.Until == 0}
+		if i, ok := v.member(ev.Name); ok {
+			v.Members[i] = m
+		} else {
+			v.Members = slices.Insert(v.Members, i, m)
+		}
+	case EvLeft:
+		if i, ok := v.member(ev.Name); ok {
+			v.Members = slices.Delete(v.Members, i, i+1)
+		}
+	case EvPlaced, EvMissed:
+		i, ok := v.cell(ev.Row, ev.Col)
+		if !ok {
+			return
+		}
+		if ev.Kind == EvPlaced {
+			v.Board[i] = CellView{Digit: ev.Digit, Owner: ev.Name}
+		}
+		sc := v.score(ev.Name)
+		sc.Name = ev.Name
+		sc.Round += ev.Points
+		sc.Total += ev.Points
+		if ev.Kind == EvPlaced {
+			sc.Right++
+		} else {
+			sc.Wrong++
+		}
+		sortScores(v.Scores)
+	case EvClaimed:
+		i, ok := v.claim(ev.Row, ev.Col)
+		c := ClaimView{Row: ev.Row, Col: ev.Col, Owner: ev.Name, Until: ev.Until}
+		if ok {
+			v.Claims[i] = c
+		} else {
+			v.Claims = slices.Insert(v.Claims, i, c)
+		}
+	case EvReleased:
+		if i, ok := v.claim(ev.Row, ev.Col); ok {
+			v.Claims = slices.Delete(v.Claims, i, i+1)
+		}
+	case EvRoundOver:
+		v.State, v.Winner, v.NextRoundAt = RoundOver, ev.Name, ev.Until
+		if ev.Name != "" {
+			v.score(ev.Name).Wins++
+		}
+	case EvRoundStarted:
+		if ev.Puzzle == nil {
+			return
+		}
+		v.Round, v.State, v.Winner, v.NextRoundAt = ev.Round, RoundPlaying, "", 0
+		v.setPuzzle(ev.Puzzle)
+		v.Claims = nil
+		v.Scores = slices.DeleteFunc(v.Scores, func(sc ScoreView) bool {
+			_, ok := v.member(sc.Name)
+			return !ok
+		})
+		for i := range v.Scores {
+			v.Scores[i].Round = 0
+		}
+		sortScores(v.Scores)
+	case EvChat:
+		if ev.Line == nil {
+			return
+		}
+		v.Chat = append(v.Chat, *ev.Line)
+		limit := v.ChatHistory
+		if limit <= 0 {
+			limit = DefaultRules().ChatHistory
+		}
+		if over := len(v.Chat) - limit; over > 0 {
+			v.Chat = slices.Delete(v.Chat, 0, over)
+		}
+	}
+}
+
+func (v *RoomView) setPuzzle(p *PuzzleView) {
+	v.Puzzle = *p
+	v.Puzzle.Givens = slices.Clone(p.Givens)
+	n := int(p.Size) * int(p.Size)
+	v.Board = make([]CellView, n)
+	for i := 0; i < n && i < len(p.Givens); i++ {
+		if d := p.Givens[i]; d != 0 {
+			v.Board[i] = CellView{Digit: d, Given: true}
+		}
+	}
+}
+
+// member finds a member by name, or where it would go.
+func (v *RoomView) member(name string) (int, bool) {
+	key := NameKey(name)
+	return slices.BinarySearchFunc(v.Members, key, func(m MemberView, key string) int {
+		return strings.Compare(NameKey(m.Name), key)
+	})
+}
+
+// claim finds the claim on a cell, or where it would go.
+func (v *RoomView) claim(row, col uint8) (int, bool) {
+	return slices.BinarySearchFunc(v.Claims, [2]uint8{row, col}, func(c ClaimView, rc [2]uint8) int {
+		if c.Row != rc[0] {
+			return int(c.Row) - int(rc[0])
+		}
+		return int(c.Col) - int(rc[1])
+	})
+}
+
+func (v *RoomView) cell(row, col uint8) (int, bool) {
+	n := int(v.Puzzle.Size)
+	i := int(row)*n + int(col)
+	if int(row) >= n || int(col) >= n || i >= len(v.Board) {
+		return 0, false
+	}
+	return i, true
+}
+
+// score finds or adds a player's score entry.
+func (v *RoomView) score(name string) *ScoreView {
+	key := NameKey(name)
+	for i := range v.Scores {
+		if NameKey(v.Scores[i].Name) == key {
+			return &v.Scores[i]
+		}
+	}
+	v.Scores = append(v.Scores, ScoreView{Name: name})
+	return &v.Scores[len(v.Scores)-1]
+}
+
+// Equal reports whether two views show the same thing (an empty list equals
+// a nil one).
+func (v *RoomView) Equal(w *RoomView) bool {
+	if v.Name != w.Name || v.Round != w.Round || v.State != w.State || v.Winner != w.Winner ||
+		v.NextRoundAt != w.NextRoundAt || v.ChatHistory != w.ChatHistory {
+		return false
+	}
+	p, q := &v.Puzzle, &w.Puzzle
+	if p.Size != q.Size || p.BoxRows != q.BoxRows || p.BoxCols != q.BoxCols ||
+		p.Difficulty != q.Difficulty || p.Seed != q.Seed || !slices.Equal(p.Givens, q.Givens) {
+		return false
+	}
+	return slices.Equal(v.Board, w.Board) && slices.Equal(v.Claims, w.Claims) &&
+		slices.Equal(v.Scores, w.Scores) && slices.Equal(v.Members, w.Members) &&
+		slices.Equal(v.Chat, w.Chat)
+}
