@@ -1,0 +1,478 @@
+// Package wire defines every message gridlock sends, how messages are framed
+// on a stream, the limits on every frame and field, and the HMAC
+// authentication of beacons and peer links.
+//
+// Messages are encoded by a hand-written binary codec (a type byte, then
+// uvarints, fixed-size integers and length-prefixed strings, see encode.go)
+// because it measured fastest on one core: an encode and decode of a move
+// takes about 0.13 µs against 4 µs for encoding/json and 1.9 µs for
+// encoding/gob, and of a 9×9 room with 200 chat lines about 75 µs against
+// 780 µs and 130 µs (BenchmarkMove, BenchmarkRoomSnapshot).
+package wire
+
+import (
+	"fmt"
+
+	"github.com/gridlock-game/gridlock/game"
+)
+
+// Version is the protocol version, carried in HELLO, in peer link hellos and
+// in every beacon. A peer or client with another version is refused.
+const Version uint16 = 1
+
+// NodeID identifies a replica. 0 means "none".
+type NodeID uint16
+
+// Epoch orders primaries. It packs a term (high 32 bits), the incarnation
+// of the primary's process (16 bits: a node that restarted with no memory
+// never reuses an epoch it held before) and the id of the node that is
+// primary in it (low 16 bits), so that two nodes never claim the same epoch
+// and epochs compare as plain integers.
+type Epoch uint64
+
+// MakeEpoch returns the epoch of term led by node (incarnation 0).
+func MakeEpoch(term uint64, node NodeID) Epoch { return Epoch(term<<32 | uint64(node)) }
+
+// MakeEpochInc returns the epoch of term led by node in incarnation inc.
+func MakeEpochInc(term uint64, inc uint16, node NodeID) Epoch {
+	return Epoch(term<<32 | uint64(inc)<<16 | uint64(node))
+}
+
+// Term is the epoch's number as players see it ("epoch 4").
+func (e Epoch) Term() uint64 { return uint64(e) >> 32 }
+
+// Incarnation is the primary's process incarnation.
+func (e Epoch) Incarnation() uint16 { return uint16(e >> 16) }
+
+// Node is the primary of the epoch.
+func (e Epoch) Node() NodeID { return NodeID(e & 0xffff) }
+
+func (e Epoch) String() string { return fmt.Sprintf("%d", e.Term()) }
+
+// Role of a node, as beacons and cluster views report it.
+type Role uint8
+
+const (
+	RoleStarting Role = 0 // listening before it first acts
+	RoleBackup   Role = 1
+	RoleElecting Role = 2 // a Bully election is under way at this node
+	RoleSyncing  Role = 3 // elected; the view change is under way
+	RolePrimary  Role = 4
+	RoleNoQuorum Role = 5 // with --quorum: fewer than N nodes reachable
+	RoleLeaving  Role = 6
+	RoleDown     Role = 7 // in a view: a node not heard from (suspected)
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleStarting:
+		return "starting"
+	case RoleBackup:
+		return "backup"
+	case RoleElecting:
+		return "electing"
+	case RoleSyncing:
+		return "syncing"
+	case RolePrimary:
+		return "primary"
+	case RoleNoQuorum:
+		return "no quorum"
+	case RoleLeaving:
+		return "leaving"
+	case RoleDown:
+		return "down"
+	}
+	return fmt.Sprintf("role(%d)", uint8(r))
+}
+
+// Type identifies a message on the wire. Append-only: never renumber.
+type Type uint8
+
+const (
+	// client <-> node
+	THello       Type = 1
+	TWelcome     Type = 2
+	TCommand     Type = 3
+	TAck         Type = 4
+	TEvents      Type = 5
+	TClusterView Type = 6
+	TRedirect    Type = 7
+	TPing        Type = 8
+	TPong        Type = 9
+	TError       Type = 10
+	TQuery       Type = 11
+	TQueryReply  Type = 12
+	TRoomState   Type = 13
+	TStatus      Type = 14
+
+	// node <-> node
+	TBeacon      Type = 32
+	TElection    Type = 33
+	TElectionOK  Type = 34
+	TCoordinator Type = 35
+	TStateReply  Type = 36
+	TFetch       Type = 37
+	TAppend      Type = 38
+	TAppendAck   Type = 39
+	TSnapshot    Type = 40
+	TLeave       Type = 41
+	TRolledBack  Type = 42
+	TPeerHello   Type = 43
+	TPeerAuth    Type = 44
+)
+
+// Message is any message of this package.
+type Message interface{ Type() Type }
+
+// PeerMessage is a node <-> node message: every one names its sender and
+// carries the sender's epoch.
+type PeerMessage interface {
+	Message
+	Header() (from NodeID, epoch Epoch)
+}
+
+// ---- client <-> node ----
+
+// Hello opens (Token new to the cluster) or resumes (Token known) a session.
+// The client chooses Token: 16 or more random bytes, hex. LastLine is the
+// last chat line the client saw in its room (0: none), so that a resuming
+// client gets the lines it missed.
+type Hello struct {
+	Version  uint16
+	Name     string
+	Token    string
+	LastLine uint64
+}
+
+// Welcome answers Hello: the session, the room the session is in, and the
+// cluster as the answering (primary) node sees it. Index is the log index the
+// room view reflects; Events that follow have higher indexes.
+type Welcome struct {
+	Node    NodeID
+	Epoch   Epoch
+	Session game.SessionID
+	Name    string
+	Token   string
+	Index   uint64
+	Room    game.RoomView
+	View    ClusterView
+}
+
+// Command is one player command with its per-session sequence number.
+type Command struct {
+	Seq uint64
+	Cmd game.Command
+}
+
+// Ack answers a Command after it committed. Code 0 is success; otherwise Who
+// and Room fill in the error text (see game.Error).
+type Ack struct {
+	Seq    uint64
+	Index  uint64
+	Code   game.Code
+	Who    string
+	Room   string
+	Points int32
+}
+
+// Events pushes committed events of the client's room (and its session), in
+// log order. Index is the log index of the last entry they came from.
+type Events struct {
+	Index  uint64
+	Events []game.Event
+}
+
+// RoomState pushes a whole room view, after the client changed rooms.
+type RoomState struct {
+	Index uint64
+	Room  game.RoomView
+}
+
+// NodeInfo is one node as a cluster view shows it.
+type NodeInfo struct {
+	ID         NodeID
+	Role       Role
+	Epoch      Epoch
+	Commit     uint64
+	Last       uint64
+	Lag        uint64 // entries behind the primary (primary's view)
+	Alive      bool
+	InView     bool // a backup that the primary waits for
+	ClientAddr string
+	PeerAddr   string
+	Advertise  string
+}
+
+// ClusterView is the cluster as one node sees it.
+type ClusterView struct {
+	Self      NodeID // the node that made this view
+	Primary   NodeID // 0: none known
+	Epoch     Epoch
+	Commit    uint64
+	Quorum    uint8 // 0: no quorum rule
+	HasQuorum bool
+	Nodes     []NodeInfo
+}
+
+// Redirect tells a client which node is primary. Addr is empty while no
+// primary is known; the client then retries.
+type Redirect struct {
+	Leader NodeID
+	Epoch  Epoch
+	Addr   string
+}
+
+// Ping and Pong measure round trips and keep idle connections alive.
+type Ping struct {
+	Nonce uint64
+	Time  int64
+}
+
+type Pong struct {
+	Nonce uint64
+	Time  int64
+}
+
+// ErrCode says what was wrong with a frame or a request.
+type ErrCode uint8
+
+const (
+	ErrMalformed   ErrCode = 1 // frame could not be decoded
+	ErrTooLarge    ErrCode = 2 // frame or field over its limit
+	ErrBadVersion  ErrCode = 3
+	ErrUnexpected  ErrCode = 4 // a message that makes no sense here (e.g. Command before Hello)
+	ErrRateLimited ErrCode = 5
+	ErrAuth        ErrCode = 6 // peer failed the challenge
+	ErrUnknownType ErrCode = 7
+	ErrOverloaded  ErrCode = 8 // too many connections, or a queue full
+	ErrSession     ErrCode = 9 // Hello refused: the game's reason is in Text
+	ErrShutdown    ErrCode = 10
+)
+
+// Error is sent before a node closes a connection because of bad input, and
+// to refuse a Hello.
+type Error struct {
+	Code ErrCode
+	Text string
+}
+
+// QueryKind selects what a Query asks.
+type QueryKind uint8
+
+const (
+	QueryRooms QueryKind = 1 // every room, summarised
+	QueryWho   QueryKind = 2 // the members of Room (or the client's room)
+)
+
+// Query asks the primary for read-only information (not logged).
+type Query struct {
+	Seq  uint64
+	Kind QueryKind
+	Room string
+}
+
+// QueryReply answers a Query.
+type QueryReply struct {
+	Seq     uint64
+	Rooms   []game.RoomSummary
+	Members []game.MemberView
+}
+
+// Status asks any node for its cluster view (gridlock status); the answer is
+// a ClusterView. It needs no session.
+type Status struct{}
+
+// ---- node <-> node ----
+
+// EpochStart records that entries from Index on were made in Epoch, whose
+// primary took office with Support nodes (itself included) in its view, and
+// that while Epoch was current, entries up to Committed were committed.
+type EpochStart struct {
+	Epoch     Epoch
+	Index     uint64
+	Support   uint8
+	Committed uint64
+}
+
+// LogEntry is one replicated log entry. Its index is implied by its position.
+type LogEntry struct {
+	Epoch Epoch
+	Entry game.Entry
+}
+
+// Beacon is multicast (or sent to --peers) every heartbeat: who the node is,
+// where to reach it, and what it believes. MAC is HMAC-SHA256 over the rest
+// of the encoded beacon with the cluster secret (zero without a secret).
+type Beacon struct {
+	Version    uint16
+	Cluster    string
+	From       NodeID
+	Instance   uint64 // random per process start: tells restarts and id collisions apart
+	Epoch      Epoch
+	Role       Role
+	Leader     NodeID
+	Commit     uint64
+	Last       uint64
+	ClientAddr string
+	PeerAddr   string
+	Advertise  string
+	MAC        [32]byte
+}
+
+// Election is Bully's ELECTION, sent to higher ids.
+type Election struct {
+	From  NodeID
+	Epoch Epoch
+}
+
+// ElectionOK is Bully's answer from a higher id: it takes over the election.
+type ElectionOK struct {
+	From  NodeID
+	Epoch Epoch
+}
+
+// Coordinator announces a new primary (Epoch.Node()) and opens the view
+// change: every receiver answers with a StateReply.
+type Coordinator struct {
+	From  NodeID
+	Epoch Epoch
+}
+
+// StateReply tells a primary (or primary-elect) what a node's log holds: it
+// answers Coordinator, and is also how a node asks to (re)join a primary.
+type StateReply struct {
+	From      NodeID
+	Epoch     Epoch
+	Last      uint64
+	Commit    uint64
+	SnapIndex uint64 // entries up to here exist only in the state machine
+	History   []EpochStart
+}
+
+// Fetch asks a node for its log after index After (entries, or a snapshot
+// when Snapshot is set or the entries are gone).
+type Fetch struct {
+	From     NodeID
+	Epoch    Epoch
+	After    uint64
+	Snapshot bool
+}
+
+// Append replicates entries after (PrevIndex, PrevEpoch) and carries the
+// primary's commit index. With no entries it is a heartbeat. Support is the
+// number of nodes the primary's view held when it took office in Epoch. Sent
+// is the primary's clock when it sent the message; the ack echoes it
+// (leases).
+type Append struct {
+	From      NodeID
+	Epoch     Epoch
+	PrevIndex uint64
+	PrevEpoch Epoch
+	Commit    uint64
+	Support   uint8
+	Sent      int64
+	Entries   []LogEntry
+}
+
+// AppendAck answers Append (and Snapshot). OK with Match = the last index the
+// node holds in the primary's log; not OK means the log did not match
+// (Match is then a hint: the node's last index) or, with Epoch higher than
+// the primary's, that the primary is deposed.
+type AppendAck struct {
+	From     NodeID
+	Epoch    Epoch
+	OK       bool
+	Match    uint64
+	Sent     int64
+	NeedSnap bool
+}
+
+// Snapshot installs a whole state: the state machine after Index (whose
+// entry had IndexEpoch), the epoch history, and log entries. The first
+// Before entries of Tail are the last ones the state already holds (kept so
+// that the receiver can describe, serve and compare recent history); the
+// rest follow Index. Without Data, Tail is the log after Index.
+// It answers Fetch, and catches up a backup that is too far behind.
+type Snapshot struct {
+	From       NodeID
+	Epoch      Epoch
+	Index      uint64
+	IndexEpoch Epoch
+	Commit     uint64
+	History    []EpochStart
+	Data       []byte
+	Before     uint64
+	Tail       []LogEntry
+}
+
+// Leave says the sender is leaving on purpose: do not wait for suspicion.
+type Leave struct {
+	From  NodeID
+	Epoch Epoch
+}
+
+// RolledBack reports to the primary the player commands a node dropped to
+// take the primary's log (a partition's losing branch). The primary logs
+// each (player, sequence number) once, however many nodes report it.
+type RolledBack struct {
+	From  NodeID
+	Epoch Epoch
+	Items []game.RolledBack
+}
+
+// PeerHello opens a peer link in both directions: it names the node and
+// carries a fresh challenge for the other side.
+type PeerHello struct {
+	Version  uint16
+	Cluster  string
+	From     NodeID
+	Instance uint64
+	Nonce    [32]byte
+}
+
+// PeerAuth answers the other side's challenge: HMAC-SHA256 with the cluster
+// secret over its nonce, the cluster name and this node's id.
+type PeerAuth struct {
+	From NodeID
+	MAC  [32]byte
+}
+
+func (*Hello) Type() Type       { return THello }
+func (*Welcome) Type() Type     { return TWelcome }
+func (*Command) Type() Type     { return TCommand }
+func (*Ack) Type() Type         { return TAck }
+func (*Events) Type() Type      { return TEvents }
+func (*ClusterView) Type() Type { return TClusterView }
+func (*Redirect) Type() Type    { return TRedirect }
+func (*Ping) Type() Type        { return TPing }
+func (*Pong) Type() Type        { return TPong }
+func (*Error) Type() Type       { return TError }
+func (*Query) Type() Type       { return TQuery }
+func (*QueryReply) Type() Type  { return TQueryReply }
+func (*RoomState) Type() Type   { return TRoomState }
+func (*Status) Type() Type      { return TStatus }
+func (*Beacon) Type() Type      { return TBeacon }
+func (*Election) Type() Type    { return TElection }
+func (*ElectionOK) Type() Type  { return TElectionOK }
+func (*Coordinator) Type() Type { return TCoordinator }
+func (*StateReply) Type() Type  { return TStateReply }
+func (*Fetch) Type() Type       { return TFetch }
+func (*Append) Type() Type      { return TAppend }
+func (*AppendAck) Type() Type   { return TAppendAck }
+func (*Snapshot) Type() Type    { return TSnapshot }
+func (*Leave) Type() Type       { return TLeave }
+func (*RolledBack) Type() Type  { return TRolledBack }
+func (*PeerHello) Type() Type   { return TPeerHello }
+func (*PeerAuth) Type() Type    { return TPeerAuth }
+
+func (m *Beacon) Header() (NodeID, Epoch)      { return m.From, m.Epoch }
+func (m *Election) Header() (NodeID, Epoch)    { return m.From, m.Epoch }
+func (m *ElectionOK) Header() (NodeID, Epoch)  { return m.From, m.Epoch }
+func (m *Coordinator) Header() (NodeID, Epoch) { return m.From, m.Epoch }
+func (m *StateReply) Header() (NodeID, Epoch)  { return m.From, m.Epoch }
+func (m *Fetch) Header() (NodeID, Epoch)       { return m.From, m.Epoch }
+func (m *Append) Header() (NodeID, Epoch)      { return m.From, m.Epoch }
+func (m *AppendAck) Header() (NodeID, Epoch)   { return m.From, m.Epoch }
+func (m *Snapshot) Header() (NodeID, Epoch)    { return m.From, m.Epoch }
+func (m *Leave) Header() (NodeID, Epoch)       { return m.From, m.Epoch }
+func (m *RolledBack) Header() (NodeID, Epoch)  { return m.From, m.Epoch }
