@@ -1,0 +1,562 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// Bots are automated players for load, demos and tests. Each plays through
+// the client library like a person would (it knows the solution, and errs
+// on purpose now and then), across failovers, and checks at the end that
+// the cluster kept every move it acknowledged.
+
+// BotOptions configure RunBots.
+type BotOptions struct {
+	Players   int
+	Rate      float64       // commands a second per player; 0: as fast as they are answered
+	Duration  time.Duration // how long they play
+	Room      string        // room to play in ("" or "main": main; others are created)
+	Size      uint8         // puzzle size for a room the bots create
+	ErrorRate float64       // share of placements made wrong on purpose
+	ClaimRate float64       // share of commands that are claims
+	ChatRate  float64       // share of commands that are chat lines
+	Prefix    string        // player names: prefix1, prefix2, …
+	Addrs     []string      // nodes to start from
+	Local     *Node         // or an embedded node
+	Logger    *slog.Logger
+	Settle    time.Duration // how long to wait for the last answers (default 10 s)
+	// Steady makes a rated bot send at every tick: a chat line when it has
+	// no move to make (between rounds), so that the load stays at Rate.
+	Steady bool
+}
+
+// BotReport is what the bots saw.
+type BotReport struct {
+	Players    int      `json:"players"`
+	Seconds    float64  `json:"seconds"`
+	Sent       int      `json:"sent"`
+	Acked      int      `json:"acknowledged"`
+	Rejected   int      `json:"rejected_by_rule"`
+	Errors     int      `json:"errors"`
+	PerSecond  float64  `json:"acknowledged_per_second"`
+	P50        float64  `json:"latency_p50_ms"`
+	P90        float64  `json:"latency_p90_ms"`
+	P99        float64  `json:"latency_p99_ms"`
+	Max        float64  `json:"latency_max_ms"`
+	Reconnects int      `json:"reconnects"`
+	RolledBack int      `json:"rolled_back"`
+	ChatSent   int      `json:"chat_sent"`
+	ChatLost   int      `json:"chat_lost"`
+	ChatDups   int      `json:"chat_duplicated"`
+	Lost       int      `json:"lost"`
+	Problems   []string `json:"problems,omitempty"`
+
+	// Latencies are every acknowledged command's round trip, sorted.
+	Latencies []time.Duration `json:"-"`
+}
+
+func (r BotReport) String() string {
+	s := fmt.Sprintf("players=%d seconds=%.1f sent=%d acknowledged=%d rejected-by-rule=%d errors=%d per-second=%.0f\n"+
+		"latency p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms reconnects=%d rolled-back=%d chat-sent=%d chat-lost=%d chat-duplicated=%d lost=%d",
+		r.Players, r.Seconds, r.Sent, r.Acked, r.Rejected, r.Errors, r.PerSecond,
+		r.P50, r.P90, r.P99, r.Max, r.Reconnects, r.RolledBack, r.ChatSent, r.ChatLost, r.ChatDups, r.Lost)
+	for _, p := range r.Problems {
+		s += "\n  " + p
+	}
+	return s
+}
+
+type botPlayer struct {
+	o      *BotOptions
+	name   string
+	c      *Client
+	rng    *rand.Rand
+	solved map[string][]uint8
+
+	mu          sync.Mutex
+	sent        int
+	inflight    map[uint64]sentCmd
+	acked       int
+	rejected    int
+	lat         []time.Duration
+	rightPlaced map[cellKey]placed // acknowledged right placements
+	right       int                // acknowledged right placements, all rounds
+	points      int32
+	rolled      map[uint64]bool // our commands reported rolled back
+	rolledRight int
+	rolledPts   int32
+	chatSent    map[string]bool // acknowledged lines
+	reconnects  int
+	lastState   ConnState
+	chatN       int // chat lines made (play goroutine only)
+}
+
+type sentCmd struct {
+	cmd   game.Command
+	round uint32
+	room  string
+}
+
+// placed is where an acknowledged placement went, as the bot saw it.
+type placed struct {
+	index uint64 // log index
+	room  string // the room the bot was in when it sent it
+}
+
+type cellKey struct {
+	round uint32
+	row   uint8
+	col   uint8
+	digit uint8
+}
+
+// RunBots plays and returns what the bots saw.
+func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
+	if o.Players <= 0 {
+		o.Players = 1
+	}
+	if o.Prefix == "" {
+		o.Prefix = "bot"
+	}
+	if o.Settle == 0 {
+		o.Settle = 10 * time.Second
+	}
+	if o.Room == "" {
+		o.Room = game.MainRoom
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	players := make([]*botPlayer, o.Players)
+	for i := range players {
+		name := fmt.Sprintf("%s%d", o.Prefix, i+1)
+		players[i] = &botPlayer{
+			o: &o, name: name,
+			c:           Dial(ctx, ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true}),
+			rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))),
+			solved:      map[string][]uint8{},
+			inflight:    map[uint64]sentCmd{},
+			rightPlaced: map[cellKey]placed{},
+			rolled:      map[uint64]bool{},
+			chatSent:    map[string]bool{},
+		}
+	}
+	defer func() {
+		for _, p := range players {
+			p.c.Close()
+		}
+	}()
+	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	for _, p := range players {
+		if err := p.c.WaitConnected(connectCtx); err != nil {
+			cancel()
+			return BotReport{}, fmt.Errorf("%s could not join the cluster: %w", p.name, err)
+		}
+	}
+	cancel()
+	if o.Room != game.MainRoom {
+		size := o.Size
+		if size == 0 {
+			size = 9
+		}
+		a, err := players[0].c.Do(ctx, game.CreateRoom{Name: o.Room, Size: size, Difficulty: game.Easy})
+		if err != nil {
+			return BotReport{}, err
+		}
+		for i, p := range players {
+			if i == 0 && a.Result.Err == nil {
+				continue
+			}
+			if a, err := p.c.Do(ctx, game.JoinRoom{Name: o.Room}); err != nil || (a.Result.Err != nil && a.Result.Err.Code != game.ErrInRoom) {
+				return BotReport{}, fmt.Errorf("%s could not join room %s: %v %v", p.name, o.Room, err, a.Result.Err)
+			}
+		}
+	}
+
+	start := time.Now()
+	playCtx, stop := context.WithTimeout(ctx, o.Duration)
+	var wg sync.WaitGroup
+	for _, p := range players {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.play(playCtx)
+		}()
+	}
+	wg.Wait()
+	stop()
+	elapsed := time.Since(start)
+
+	// Let every command be answered, then check the room against what was
+	// acknowledged.
+	rep := BotReport{Players: o.Players, Seconds: elapsed.Seconds()}
+	settle, cancel2 := context.WithTimeout(ctx, o.Settle)
+	defer cancel2()
+	var lat []time.Duration
+	var final game.RoomView
+	// Every player's commands are answered before the room is fetched:
+	// a move answered after the fetch would look lost.
+	for _, p := range players {
+		p.drainUntilIdle(settle)
+	}
+	{
+		p := players[0]
+		p.drain()
+		p.mu.Lock()
+		reconnects := p.reconnects
+		p.mu.Unlock()
+		if err := p.c.Resync(settle); err != nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("could not fetch the final room: %v", err))
+		}
+		p.drain()
+		p.mu.Lock()
+		p.reconnects = reconnects // the resync is not one
+		p.mu.Unlock()
+		var index uint64
+		final, index, _ = p.c.Room()
+		st := p.c.Status()
+		o.Logger.Debug("bots: final room", "room", final.Name, "round", final.Round, "from", fmt.Sprintf("n%d", st.Node), "epoch", st.Epoch.Term(), "index", index)
+	}
+	for _, p := range players {
+		p.mu.Lock()
+		rep.Sent += p.sent
+		rep.Acked += p.acked
+		rep.Rejected += p.rejected
+		rep.Errors += len(p.inflight)
+		rep.Reconnects += p.reconnects
+		rep.RolledBack += len(p.rolled)
+		rep.ChatSent += len(p.chatSent)
+		lat = append(lat, p.lat...)
+		lost, problems := p.check(final)
+		rep.Lost += lost
+		rep.Problems = append(rep.Problems, problems...)
+		p.mu.Unlock()
+	}
+	rep.ChatLost, rep.ChatDups = checkChat(players, final)
+	rep.Lost += rep.ChatLost
+	rep.PerSecond = float64(rep.Acked) / elapsed.Seconds()
+	slices.Sort(lat)
+	rep.Latencies = lat
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	if n := len(lat); n > 0 {
+		rep.P50, rep.P90, rep.P99, rep.Max = ms(lat[n*50/100]), ms(lat[n*90/100]), ms(lat[min(n-1, n*99/100)]), ms(lat[n-1])
+	}
+	return rep, nil
+}
+
+// play sends commands until ctx ends.
+func (p *botPlayer) play(ctx context.Context) {
+	var tick *time.Ticker
+	if p.o.Rate > 0 {
+		tick = time.NewTicker(time.Duration(float64(time.Second) / p.o.Rate))
+		defer tick.Stop()
+	}
+	for ctx.Err() == nil {
+		if tick != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			case <-p.c.Notify():
+				p.drain()
+				continue
+			}
+			p.drain()
+			cmd, inRoom := p.next()
+			if cmd == nil && inRoom && p.o.Steady {
+				cmd = p.chatLine()
+			}
+			if cmd != nil {
+				p.send(cmd)
+			}
+			continue
+		}
+		// Closed loop: one command at a time, as fast as answered; with
+		// no move to make (the round is over, every free cell is claimed)
+		// a chat line.
+		cmd, inRoom := p.next()
+		if cmd == nil && inRoom {
+			cmd = p.chatLine()
+		}
+		if cmd == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.c.Notify():
+				p.drain()
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		seq := p.send(cmd)
+		for ctx.Err() == nil && p.waiting(seq) {
+			select {
+			case <-ctx.Done():
+			case <-p.c.Notify():
+				p.drain()
+			}
+		}
+	}
+}
+
+func (p *botPlayer) waiting(seq uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.inflight[seq]
+	return ok
+}
+
+func (p *botPlayer) send(cmd game.Command) uint64 {
+	var round uint32
+	var name string
+	p.c.WithRoom(func(room *game.RoomView, _ bool) { round, name = room.Round, room.Name })
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seq := p.c.Send(cmd)
+	p.sent++
+	p.inflight[seq] = sentCmd{cmd: cmd, round: round, room: name}
+	return seq
+}
+
+// next picks a command from the room as the bot last saw it; inRoom says
+// whether the bot is in its room yet.
+func (p *botPlayer) next() (cmd game.Command, inRoom bool) {
+	r := p.rng.Float64()
+	var (
+		over  bool
+		size  int
+		free  []int
+		sol   []uint8
+		solve game.PuzzleView
+	)
+	p.c.WithRoom(func(room *game.RoomView, ok bool) {
+		if !ok || room.Name != p.o.Room {
+			return
+		}
+		inRoom = true
+		if over = room.State == game.RoundOver; over || r < p.o.ChatRate {
+			return
+		}
+		size = int(room.Puzzle.Size)
+		claimed := func(i int) bool {
+			for _, cl := range room.Claims {
+				if int(cl.Row)*size+int(cl.Col) == i {
+					return !strings.EqualFold(cl.Owner, p.name)
+				}
+			}
+			return false
+		}
+		for i, c := range room.Board {
+			if c.Digit == 0 && !claimed(i) {
+				free = append(free, i)
+			}
+		}
+		var known bool
+		if sol, known = p.solved[string(room.Puzzle.Givens)]; !known {
+			solve = room.Puzzle
+			solve.Givens = slices.Clone(room.Puzzle.Givens)
+		}
+	})
+	switch {
+	case !inRoom:
+		return nil, false
+	case r < p.o.ChatRate:
+		return p.chatLine(), true
+	case over || len(free) == 0:
+		return nil, true
+	}
+	i := free[p.rng.IntN(len(free))]
+	row, col := uint8(i/size), uint8(i%size)
+	if r < p.o.ChatRate+p.o.ClaimRate {
+		return game.Claim{Row: row, Col: col}, true
+	}
+	if sol == nil {
+		if sol = p.solution(solve); sol == nil {
+			return nil, true
+		}
+	}
+	d := sol[i]
+	if p.rng.Float64() < p.o.ErrorRate {
+		d = uint8(1 + (int(d)+p.rng.IntN(size-1))%size)
+	}
+	return game.Place{Row: row, Col: col, Digit: d}, true
+}
+
+// chatLine is a new line, unique to this bot.
+func (p *botPlayer) chatLine() game.Command {
+	p.chatN++
+	return game.Chat{Text: fmt.Sprintf("%s line %d", p.name, p.chatN)}
+}
+
+func (p *botPlayer) solution(pz game.PuzzleView) []uint8 {
+	key := string(pz.Givens)
+	if s, ok := p.solved[key]; ok {
+		return s
+	}
+	s, ok := game.Solve(pz.Size, pz.Givens)
+	if !ok {
+		return nil
+	}
+	p.solved[key] = s
+	return s
+}
+
+// drain takes the client's events: answers, rollbacks, reconnects.
+func (p *botPlayer) drain() {
+	for _, ev := range p.c.Drain() {
+		p.mu.Lock()
+		switch ev.Kind {
+		case KindAck:
+			p.onAck(ev.Ack)
+		case KindRoom:
+			for _, e := range ev.Events {
+				if e.Kind == game.EvRollback && strings.EqualFold(e.Name, p.name) {
+					p.onRollback(e)
+				}
+			}
+		case KindStatus:
+			if ev.Status.State == Failover && p.lastState != Failover {
+				p.reconnects++
+			}
+			p.lastState = ev.Status.State
+		}
+		p.mu.Unlock()
+	}
+}
+
+func (p *botPlayer) onAck(a *Ack) {
+	sc, ok := p.inflight[a.Seq]
+	if !ok {
+		return
+	}
+	delete(p.inflight, a.Seq)
+	p.acked++
+	p.lat = append(p.lat, a.RTT)
+	p.points += a.Result.Points
+	if a.Result.Err != nil {
+		p.rejected++
+		return
+	}
+	switch cmd := a.Cmd.(type) {
+	case game.Place:
+		p.right++
+		p.rightPlaced[cellKey{sc.round, cmd.Row, cmd.Col, cmd.Digit}] = placed{a.Index, sc.room}
+	case game.Chat:
+		p.chatSent[cmd.Text] = true
+	}
+}
+
+// onRollback notes a rollback report that names this bot. Its sequence
+// number is not in the event; the move is matched by what it was.
+func (p *botPlayer) onRollback(e game.Event) {
+	p.rolled[uint64(len(p.rolled))+1] = true
+	if e.Cmd == game.CmdPlace {
+		for k := range p.rightPlaced {
+			if k.row == e.Row && k.col == e.Col && k.digit == e.Digit {
+				delete(p.rightPlaced, k)
+				p.rolledRight++
+				break
+			}
+		}
+	}
+	if e.Cmd == game.CmdChat {
+		delete(p.chatSent, e.Text)
+	}
+}
+
+// drainUntilIdle waits until nothing is in flight.
+func (p *botPlayer) drainUntilIdle(ctx context.Context) {
+	for {
+		p.drain()
+		p.mu.Lock()
+		n := len(p.inflight)
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.c.Notify():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// check compares the final room with what this bot had acknowledged: its
+// right placements of the current round on the board, and its count of
+// right placements over all rounds in the score table.
+func (p *botPlayer) check(final game.RoomView) (lost int, problems []string) {
+	missing := 0
+	for k := range p.rightPlaced {
+		if k.round != final.Round {
+			continue
+		}
+		c := final.Board[int(k.row)*int(final.Puzzle.Size)+int(k.col)]
+		if c.Digit != k.digit || !strings.EqualFold(c.Owner, p.name) {
+			missing++
+			at := p.rightPlaced[k]
+			problems = append(problems, fmt.Sprintf("%s: acknowledged %d at r%dc%d (room %s, round %d, log index %d) is not on the board of room %s (it holds %d by %q)",
+				p.name, k.digit, k.row+1, k.col+1, at.room, k.round, at.index, final.Name, c.Digit, c.Owner))
+		}
+	}
+	var sc *game.ScoreView
+	for i := range final.Scores {
+		if strings.EqualFold(final.Scores[i].Name, p.name) {
+			sc = &final.Scores[i]
+		}
+	}
+	want := p.right - p.rolledRight
+	got := 0
+	if sc != nil {
+		got = int(sc.Right)
+	}
+	short := max(0, want-got)
+	if short > 0 {
+		problems = append(problems, fmt.Sprintf("%s: %d right placements acknowledged, the score table counts %d", p.name, want, got))
+	}
+	return max(missing, short), problems
+}
+
+// checkChat: every acknowledged chat line still in the room's history is
+// there exactly once; lines are numbered without gaps.
+func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int) {
+	seen := map[string]int{}
+	var prev uint64
+	for i, l := range final.Chat {
+		seen[l.Text]++
+		if i > 0 && l.N != prev+1 {
+			lost++
+		}
+		prev = l.N
+	}
+	oldest := uint64(0)
+	if len(final.Chat) > 0 {
+		oldest = final.Chat[0].N
+	}
+	_ = oldest
+	for _, p := range players {
+		p.mu.Lock()
+		for text := range p.chatSent {
+			switch n := seen[text]; {
+			case n > 1:
+				dups += n - 1
+			case n == 0 && len(final.Chat) < final.ChatHistory:
+				lost++ // history not yet full: it must be there
+			}
+		}
+		p.mu.Unlock()
+	}
+	return lost, dups
+}
+
+var _ = wire.Version

@@ -1,0 +1,589 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// checker watches a simulation and records the first violation.
+type checker struct {
+	s      *sim
+	failed []string
+
+	// committed: the committed log as observed (index -> entry identity).
+	committed []committedEntry
+	diverged  bool // a committed entry was replaced (a partition's rollback)
+
+	partitioned bool // a cut, or a de-facto partition by losses
+
+	officeAt map[wire.Epoch]uint64 // index of each epoch's ViewChange entry
+	acked    []*ackedOp
+	ops      map[*simOp]*pendingOp
+	history  []porcupine.Operation
+	rollback []game.RolledBack     // items of Rollback entries seen committed
+	rbSeen   map[[2]uint64]bool    // (index, epoch) of Rollback entries seen
+	rbAt     map[rollbackKey]int64 // when each was first reported
+	solved   map[string][]uint8
+
+	lastDefacto int64
+	lines       map[string]map[uint64]string // room -> line number -> text, as clients saw them
+	linesSeen   int
+	lastOverlap string
+}
+
+type committedEntry struct {
+	set     bool
+	epoch   wire.Epoch
+	session game.SessionID
+	seq     uint64
+	kind    game.CmdKind
+	time    int64
+}
+
+type ackedOp struct {
+	at     int64 // when the answer arrived
+	client *simClient
+	op     *simOp
+	rep    *clientRep
+	events eventList
+}
+
+type pendingOp struct {
+	client int
+	call   int64
+	input  placeInput
+	place  bool
+}
+
+type placeInput struct {
+	room    string
+	cell    int
+	digit   uint8
+	correct bool
+}
+
+func newChecker(s *sim) *checker {
+	return &checker{s: s, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[[2]uint64]bool{}, rbAt: map[rollbackKey]int64{}}
+}
+
+func (k *checker) fail(format string, args ...any) {
+	msg := fmt.Sprintf("%.3fms: ", float64(k.s.now-simBase)/1e6) + fmt.Sprintf(format, args...)
+	k.failed = append(k.failed, msg)
+	k.s.logf("VIOLATION %s", msg)
+}
+
+func (k *checker) booted(n *simNode, memory bool) {
+	if !memory {
+		n.lastEpoch = 0
+	}
+}
+
+func (k *checker) crashed(n *simNode) {}
+func (k *checker) paused(n *simNode)  {}
+func (k *checker) resumed(n *simNode) {}
+func (k *checker) reset(n *simNode)   {}
+
+// applied checks one committed entry a node applied.
+func (k *checker) applied(n *simNode, a Applied) {
+	le := a
+	if dbgKey != "" {
+		if sv, ok := n.core.State().Session(a.Entry.Session); ok && fmt.Sprintf("%s/%d", sv.Name, a.Entry.Seq) == dbgKey {
+			fmt.Fprintf(os.Stderr, "DBG %.3fms n%d applied %s at %d epoch %d: %+v -> %v\n", float64(k.s.now-simBase)/1e6, n.id, dbgKey, a.Index, a.Epoch.Term(), a.Entry.Cmd, a.Result.Err)
+		}
+	}
+	for uint64(len(k.committed)) <= a.Index {
+		k.committed = append(k.committed, committedEntry{})
+	}
+	ce := committedEntry{set: true, epoch: le.Epoch, session: a.Entry.Session, seq: a.Entry.Seq, kind: a.Entry.Cmd.Kind(), time: a.Entry.Time}
+	prev := k.committed[a.Index]
+	switch {
+	case !prev.set:
+		k.committed[a.Index] = ce
+	case prev.epoch == ce.epoch:
+		if prev != ce {
+			k.fail("n%d: entry %d of epoch %d differs between nodes (%+v vs %+v)", n.id, a.Index, ce.epoch.Term(), prev, ce)
+		}
+	default:
+		if !k.partitioned || k.s.opts.quorum {
+			k.fail("committed logs diverge at %d: n%d applied epoch %d (n%d), seen before: epoch %d (n%d)",
+				a.Index, n.id, ce.epoch.Term(), ce.epoch.Node(), prev.epoch.Term(), prev.epoch.Node())
+		}
+		k.diverged = true
+		k.committed[a.Index] = ce
+	}
+	if vc, ok := a.Entry.Cmd.(game.ViewChange); ok {
+		e := le.Epoch
+		if at, seen := k.officeAt[e]; seen && at != a.Index {
+			k.fail("epoch %d (n%d) took office twice: at %d and %d", e.Term(), e.Node(), at, a.Index)
+		}
+		k.officeAt[e] = a.Index
+		_ = vc
+	}
+	if rb, ok := a.Entry.Cmd.(game.Rollback); ok && !k.rbSeen[[2]uint64{a.Index, uint64(a.Epoch)}] {
+		k.rbSeen[[2]uint64{a.Index, uint64(a.Epoch)}] = true
+		k.rollback = append(k.rollback, rb.Items...)
+		for _, it := range rb.Items {
+			if _, seen := k.rbAt[keyOf(it)]; !seen {
+				k.rbAt[keyOf(it)] = k.s.now
+			}
+		}
+		for _, ev := range a.Events {
+			if ev.Kind == game.EvRollback && (ev.Name == "" || ev.Room == "") {
+				k.fail("a rollback event does not name the player and the room: %+v", ev)
+			}
+		}
+	}
+}
+
+// afterStep checks the invariants that hold at every moment.
+func (k *checker) afterStep(n *simNode) {
+	e := n.core.Epoch()
+	if e < n.lastEpoch {
+		k.fail("n%d: epoch went back from %d to %d", n.id, n.lastEpoch.Term(), e.Term())
+	}
+	n.lastEpoch = e
+	if n.core.Role() == wire.RolePrimary && e.Node() != n.id {
+		k.fail("n%d is primary in epoch %d, which belongs to n%d", n.id, e.Term(), e.Node())
+	}
+}
+
+// tick runs the checks that look at the whole cluster.
+func (k *checker) tick() {
+	s := k.s
+	if s.now-k.lastDefacto < int64(time.Millisecond) {
+		return
+	}
+	k.lastDefacto = s.now
+	susp := int64(s.config(1).Suspicion)
+	// A de-facto partition: two live nodes that have not heard each other
+	// for a suspicion timeout.
+	if !k.partitioned {
+		for _, a := range s.nodes {
+			for _, b := range s.nodes {
+				if a == b || !a.up || !b.up || a.paused || b.paused {
+					continue
+				}
+				from := max(a.upSince, b.upSince, s.heard[[2]wire.NodeID{a.id, b.id}], a.resumedAt(), b.resumedAt())
+				if s.now-from > susp {
+					k.partitioned = true
+					s.logf("de-facto partition: n%d not heard by n%d for %v", a.id, b.id, time.Duration(s.now-from))
+				}
+			}
+		}
+	}
+	// With a quorum, two nodes never accept commands at the same time.
+	if s.opts.quorum {
+		var serving []string
+		for _, n := range s.nodes {
+			if n.up && !n.paused && n.core.Serving() {
+				serving = append(serving, fmt.Sprintf("n%d(e%d)", n.id, n.core.Epoch().Term()))
+			}
+		}
+		if len(serving) > 1 {
+			k.fail("with a quorum, %s accept commands at once", strings.Join(serving, " and "))
+		}
+	}
+}
+
+// mayTakeDown applies the fault model: some other live node must still hold
+// every acknowledged command.
+func (k *checker) mayTakeDown(n *simNode) bool {
+	s := k.s
+	live := func(x *simNode) bool { return x.up && !x.paused && x != n }
+	others := 0
+	for _, x := range s.nodes {
+		if live(x) {
+			others++
+		}
+	}
+	if others == 0 {
+		return false
+	}
+	if s.opts.quorum {
+		// At most n-Quorum nodes down, paused or without their log: the
+		// others can always form a quorum that holds every commit.
+		voters := 0
+		for _, x := range s.nodes {
+			if live(x) && x.core.LastIndex() > 0 {
+				voters++
+			}
+		}
+		if voters < s.config(1).Quorum {
+			return false
+		}
+	}
+	if len(k.acked) == 0 {
+		return true
+	}
+	if !s.opts.async {
+		// Literally: no acknowledged command may lose its last live
+		// holder.
+		holds := func(x *simNode, i uint64, e wire.Epoch) bool {
+			got, ok := x.core.log.epochAt(i)
+			return ok && got == e
+		}
+		sole := func(i uint64, e wire.Epoch) bool {
+			if e == 0 || !holds(n, i, e) {
+				return false
+			}
+			for _, x := range s.nodes {
+				if live(x) && holds(x, i, e) {
+					return false
+				}
+			}
+			return true
+		}
+		// What it knows committed (answers to clients may be under way).
+		if c := n.core.Commit(); c > 0 {
+			if e, ok := n.core.log.epochAt(c); ok && sole(c, e) {
+				return false
+			}
+		}
+		// The newest committed entry, whatever it is.
+		for i := len(k.committed) - 1; i > 0; i-- {
+			if ce := k.committed[i]; ce.set {
+				if sole(uint64(i), ce.epoch) {
+					return false
+				}
+				break
+			}
+		}
+		for _, a := range k.acked {
+			i, e := a.rep.index, a.rep.entryEpoch
+			if e == 0 || !holds(n, i, e) {
+				continue
+			}
+			held := false
+			for _, x := range s.nodes {
+				if live(x) && holds(x, i, e) {
+					held = true
+					break
+				}
+			}
+			if !held {
+				return false
+			}
+		}
+		return true
+	}
+	// Asynchronous replication (the checker's own test): judge as the
+	// primary does, by its view, so that its broken promise shows.
+	var prim *simNode
+	for _, x := range s.nodes {
+		if x.up && !x.paused && x.core.Role() == wire.RolePrimary && (prim == nil || x.core.Epoch() > prim.core.Epoch()) {
+			prim = x
+		}
+	}
+	if prim != nil {
+		if prim != n {
+			return true
+		}
+		for _, id := range prim.core.InView() {
+			if live(s.node(id)) {
+				return true
+			}
+		}
+		return false
+	}
+	// No primary: judge by the logs.
+	var top uint64
+	for _, a := range k.acked {
+		top = max(top, a.rep.index)
+	}
+	if top == 0 || top >= uint64(len(k.committed)) {
+		return false
+	}
+	want := k.committed[top].epoch
+	for _, x := range s.nodes {
+		if live(x) && (x.core.log.matches(top, want) || (top <= x.core.log.snapIndex && x.core.Commit() >= top)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- operations ----
+
+func (k *checker) roomAt(target wire.NodeID, room string) (*game.RoomView, []uint8) {
+	s := k.s
+	n := s.node(target)
+	if !n.up {
+		for _, x := range s.nodes {
+			if x.up {
+				n = x
+				break
+			}
+		}
+	}
+	v, ok := n.core.State().RoomView(room)
+	if !ok {
+		return nil, nil
+	}
+	key := fmt.Sprint(v.Puzzle.Size, v.Puzzle.Givens)
+	sol, ok := k.solved[key]
+	if !ok {
+		var solvedOK bool
+		sol, solvedOK = game.Solve(v.Puzzle.Size, v.Puzzle.Givens)
+		if !solvedOK {
+			k.fail("room %s: puzzle has no solution", room)
+			return nil, nil
+		}
+		k.solved[key] = sol
+	}
+	return &v, sol
+}
+
+func (k *checker) invoke(c *simClient, op *simOp) {
+	p := &pendingOp{client: c.idx, call: k.s.now}
+	if pl, ok := op.cmd.(game.Place); ok {
+		// The puzzle as the most advanced live node has it.
+		var best *simNode
+		for _, n := range k.s.nodes {
+			if _, has := n.core.State().RoomView(op.room); has && n.up && (best == nil || n.core.Applied() > best.core.Applied()) {
+				best = n
+			}
+		}
+		if best == nil {
+			k.fail("client %s places in room %s, which no node has", c.name, op.room)
+			return
+		}
+		if v, sol := k.roomAt(best.id, op.room); v != nil {
+			size := int(v.Puzzle.Size)
+			cell := int(pl.Row)*size + int(pl.Col)
+			if cell < len(sol) && v.Puzzle.Givens[cell] == 0 {
+				p.place = true
+				p.input = placeInput{room: op.room, cell: cell, digit: pl.Digit, correct: sol[cell] == pl.Digit}
+			}
+		}
+	}
+	k.ops[op] = p
+}
+
+func (k *checker) complete(c *simClient, op *simOp, r *clientRep) {
+	a := &ackedOp{at: k.s.now, client: c, op: op, rep: r, events: r.events}
+	k.acked = append(k.acked, a)
+	if p := k.ops[op]; p != nil {
+		delete(k.ops, op)
+		if p.place {
+			code := game.OK
+			if r.result.Err != nil {
+				code = r.result.Err.Code
+			}
+			k.history = append(k.history, porcupine.Operation{ClientId: p.client, Input: p.input, Call: p.call, Output: code, Return: k.s.now})
+		}
+	}
+	if r.result.Err != nil && (r.result.Err.Code == game.ErrNoSession || r.result.Err.Code == game.ErrStale) && !k.diverged {
+		k.fail("client %s: %v for seq %d", c.name, r.result.Err, op.seq)
+	}
+}
+
+func (k *checker) resumeMismatch(c *simClient, r *clientRep) {
+	if !k.diverged {
+		k.fail("client %s resumed into session %d, had %d", c.name, r.result.Session, c.session)
+	}
+}
+
+// unknownOutput marks a placement whose answer never came.
+type unknownOutput struct{}
+
+// boardModel is the porcupine model of one cell of a board: a placement
+// answers right (the cell is taken), wrong, taken, or claimed.
+var boardModel = porcupine.NondeterministicModel{
+	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
+		by := map[string][]porcupine.Operation{}
+		var keys []string
+		for _, op := range h {
+			in := op.Input.(placeInput)
+			key := fmt.Sprintf("%s/%d", in.room, in.cell)
+			if _, ok := by[key]; !ok {
+				keys = append(keys, key)
+			}
+			by[key] = append(by[key], op)
+		}
+		sort.Strings(keys)
+		out := make([][]porcupine.Operation, 0, len(keys))
+		for _, key := range keys {
+			out = append(out, by[key])
+		}
+		return out
+	},
+	Init: func() []any { return []any{uint8(0)} },
+	Step: func(state, input, output any) []any {
+		v := state.(uint8)
+		in := input.(placeInput)
+		if _, unknown := output.(unknownOutput); unknown {
+			if v == 0 && in.correct {
+				return []any{v, in.digit}
+			}
+			return []any{v}
+		}
+		code := output.(game.Code)
+		if v != 0 {
+			if code == game.ErrFilled || code == game.ErrRoundOver {
+				return []any{v}
+			}
+			return nil
+		}
+		switch {
+		case code == game.ErrClaimed:
+			return []any{v}
+		case in.correct && code == game.OK:
+			return []any{in.digit}
+		case !in.correct && code == game.ErrWrong:
+			return []any{v}
+		}
+		return nil
+	},
+	DescribeOperation: func(input, output any) string {
+		in := input.(placeInput)
+		return fmt.Sprintf("place %d at %s/%d (right: %v) -> %v", in.digit, in.room, in.cell, in.correct, output)
+	},
+}
+
+// ---- the end ----
+
+// final runs the checks on a settled cluster.
+func (k *checker) final() {
+	s := k.s
+	if why := s.unsettled(); why != "" {
+		k.fail("the cluster did not settle after healing: %s", why)
+		return
+	}
+	prim := s.primary()
+	st := prim.core.State()
+	digest := st.Digest()
+	for _, n := range s.nodes {
+		if !n.up {
+			continue
+		}
+		if d := n.core.State().Digest(); d != digest {
+			k.fail("n%d's state differs from the primary n%d's at index %d", n.id, prim.id, n.core.Applied())
+		}
+	}
+	rolled := map[rollbackKey]bool{}
+	for _, it := range k.rollback {
+		rolled[keyOf(it)] = true
+	}
+	if k.diverged && !k.partitioned {
+		k.fail("committed entries were replaced without a partition")
+	}
+	// Every acknowledged move is on the final board (or reported rolled
+	// back); every score is the sum of its acknowledged moves.
+	want := map[string]int32{} // by player, over all rooms
+	for _, a := range k.acked {
+		pl, ok := a.op.cmd.(game.Place)
+		if !ok {
+			continue
+		}
+		room := a.events.room(a.op.room)
+		reported := rolled[rollbackKey{strings.ToLower(a.client.name), a.op.seq}]
+		want[a.client.name] += a.rep.result.Points
+		if a.rep.result.Err != nil {
+			continue
+		}
+		v, ok := st.RoomView(room)
+		var cell game.CellView
+		if i := int(pl.Row)*int(v.Puzzle.Size) + int(pl.Col); ok && int(pl.Row) < int(v.Puzzle.Size) && int(pl.Col) < int(v.Puzzle.Size) {
+			cell = v.Board[i]
+		}
+		kept := ok && cell.Digit == pl.Digit && strings.EqualFold(cell.Owner, a.client.name)
+		if !kept && k.diverged {
+			// A rollback may have undone the player's move to another
+			// room while the client still believed in it: look in every
+			// room.
+			for _, rs := range st.Rooms() {
+				w, _ := st.RoomView(rs.Name)
+				if n := int(w.Puzzle.Size); int(pl.Row) < n && int(pl.Col) < n {
+					c := w.Board[int(pl.Row)*n+int(pl.Col)]
+					kept = kept || (c.Digit == pl.Digit && strings.EqualFold(c.Owner, a.client.name))
+				}
+			}
+		}
+		switch {
+		case !kept && !reported:
+			k.fail("acknowledged move lost: %s's %d at r%dc%d of %s (seq %d, index %d, answered by n%d); the cell holds %d of %q",
+				a.client.name, pl.Digit, pl.Row+1, pl.Col+1, room, a.op.seq, a.rep.index, a.rep.node, cell.Digit, cell.Owner)
+		}
+	}
+	if !k.diverged {
+		// Nothing acknowledged may be reported lost when nothing was (a
+		// command dropped before it was answered, and then sent again,
+		// may be), and every score is the sum of its acknowledged moves.
+		for _, a := range k.acked {
+			at, reported := k.rbAt[rollbackKey{strings.ToLower(a.client.name), a.op.seq}]
+			if reported && at > a.at && a.rep.result.Err == nil {
+				k.fail("%s's acknowledged command seq %d reported rolled back in a run without divergence", a.client.name, a.op.seq)
+			}
+		}
+		for name, pts := range want {
+			var got int32
+			for _, rs := range st.Rooms() {
+				v, _ := st.RoomView(rs.Name)
+				for _, sc := range v.Scores {
+					if strings.EqualFold(sc.Name, name) {
+						got += sc.Total
+					}
+				}
+			}
+			if got != pts {
+				k.fail("%s's scores add up to %d; the acknowledged moves sum to %d", name, got, pts)
+			}
+		}
+		// Linearizability of the placements.
+		h := append([]porcupine.Operation(nil), k.history...)
+		end := s.now + 1
+		for _, p := range k.ops {
+			if p.place {
+				h = append(h, porcupine.Operation{ClientId: p.client, Input: p.input, Call: p.call, Output: unknownOutput{}, Return: end})
+			}
+		}
+		res := porcupine.CheckOperationsTimeout(boardModel.ToModel(), h, 10*time.Second)
+		if res == porcupine.Illegal {
+			k.fail("the acknowledged placements are not linearizable (%d operations)%s", len(h), k.illegalCell(h))
+		}
+	}
+}
+
+type eventList []game.Event
+
+// room is the room the command's events name (the client's belief when the
+// events are not known).
+func (l eventList) room(fallback string) string {
+	// The placement's own event (expiries that came due first may name
+	// other rooms).
+	for _, e := range l {
+		if (e.Kind == game.EvPlaced || e.Kind == game.EvMissed) && e.Room != "" {
+			return e.Room
+		}
+	}
+	return fallback
+}
+
+// illegalCell describes the first cell whose history is not linearizable.
+func (k *checker) illegalCell(h []porcupine.Operation) string {
+	m := boardModel.ToModel()
+	for _, part := range boardModel.Partition(h) {
+		if porcupine.CheckOperations(m, part) {
+			continue
+		}
+		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
+		var b strings.Builder
+		b.WriteString(":")
+		for _, op := range part {
+			fmt.Fprintf(&b, "\n    client %d [%.3f, %.3f]ms %s", op.ClientId, float64(op.Call-simBase)/1e6, float64(op.Return-simBase)/1e6, boardModel.DescribeOperation(op.Input, op.Output))
+		}
+		return b.String()
+	}
+	return ""
+}
+
+// dbgKey traces one player command ("name/seq") through the nodes.
+var dbgKey = os.Getenv("GRIDLOCK_SIM_TRACE")

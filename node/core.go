@@ -1,0 +1,667 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// Core is the replica as a pure state machine, after the model of etcd's raft
+// package: the runtime feeds it messages (Step), the passing of time (Tick),
+// broken links (LinkDown) and client commands (Propose), and collects what it
+// must send and what was committed (Ready). It starts no goroutine, reads no
+// clock and touches no socket; one goroutine owns it.
+type Core struct {
+	cfg Config
+	id  wire.NodeID
+
+	now      int64 // the clock as of the last Tick
+	lastTick int64
+	started  int64
+
+	epoch  wire.Epoch // the highest epoch this node has accepted
+	role   wire.Role
+	leader wire.NodeID // primary of epoch (0 while none is known)
+
+	peers map[wire.NodeID]*peer
+	ids   []wire.NodeID // peers' ids, sorted, for deterministic iteration
+
+	log     raftLog
+	commit  uint64
+	applied uint64
+	state   *game.State
+	// officeSupport is how many nodes the primary's view held when it took
+	// office in its current epoch (itself included).
+	officeSupport uint8
+	shrunk        bool // the view lost a backup: take office anew
+
+	// Bully election in progress (role Electing).
+	electDeadline int64
+	gotOK         bool
+
+	// A node that learns of a primary by hearsay tells it its state; this
+	// limits how often.
+	lastJoinAsk int64
+	// lastIntroduced: a node with a primary tells another primary it
+	// hears of that it exists; this limits how often.
+	lastIntroduced int64
+	// lastFromLeader is when the primary last spoke to this backup.
+	lastFromLeader int64
+	// retryElectionAt: a failed or refused election is retried then.
+	retryElectionAt int64
+	// quietUntil: a node that was not running (a pause) listens until then
+	// before it acts on what it believes of its peers.
+	quietUntil int64
+
+	sync *viewChange // role Syncing
+
+	// Primary only.
+	members     map[wire.NodeID]*member
+	pending     map[dedupeKey]uint64 // commands in the log, not yet applied
+	tickPending bool
+	commitNews  bool  // the commit index moved: tell the backups
+	lastNews    int64 // when they were last told on its own
+	lastHB      int64
+	rollback    []game.RolledBack // rolled-back commands to log next
+	reported    map[rollbackKey]bool
+
+	// unreported are commands this node dropped to follow a winning branch;
+	// it tells its primary until it applies a Rollback entry naming them.
+	unreported []dropped
+	lastReport int64
+
+	lastBeacon int64
+	out        Ready
+}
+
+type dedupeKey struct {
+	session game.SessionID
+	seq     uint64
+}
+
+// peer is what a node knows of another node.
+type peer struct {
+	id        wire.NodeID
+	lastHeard int64
+	downAt    int64 // a broken link or a LEAVE; 0 when none since last heard
+	epoch     wire.Epoch
+	role      wire.Role
+	leader    wire.NodeID
+	commit    uint64
+	last      uint64
+	known     bool // heard from at least once
+	suspected bool // onSuspect ran since it was last heard
+}
+
+// member is a primary's record of a backup.
+type member struct {
+	id       wire.NodeID
+	inView   bool   // the primary waits for its acknowledgements
+	match    uint64 // highest index known to be in its log
+	next     uint64 // next index to send
+	needSnap bool
+	// waitSince is when the oldest unacknowledged entry was first sent
+	// (0: nothing unacknowledged).
+	waitSince  int64
+	lastAck    int64  // when the last acknowledgement arrived
+	ackSent    int64  // the primary's clock when the last acknowledged message was sent (lease)
+	snapSent   int64  // when the last snapshot was sent
+	sentAt     int64  // when entries were last sent
+	sentCommit uint64 // the commit index it was last told
+	rolling    bool   // it has committed entries the primary's log lacks
+}
+
+// Ready is what the core asks the runtime to do and tells it, gathered since
+// the last call to Ready.
+type Ready struct {
+	// Messages to send. To is 0 for a beacon (to everyone).
+	Messages []Envelope
+	// Committed entries, applied to the state in this order.
+	Committed []Applied
+	// Reset means the state was replaced wholesale (a snapshot was
+	// installed); anything derived from it must be rebuilt.
+	Reset bool
+	// Notices for the event log: suspicions, elections, view changes.
+	Notices []Notice
+	// RoleChanged is set when role, epoch or primary changed.
+	RoleChanged bool
+}
+
+// Envelope is a message and its destination.
+type Envelope struct {
+	To  wire.NodeID
+	Msg wire.PeerMessage
+}
+
+// Applied is a committed entry, its result and its events.
+type Applied struct {
+	Index  uint64
+	Epoch  wire.Epoch // the epoch the entry was made in
+	Entry  game.Entry
+	Result game.Result
+	Events []game.Event
+}
+
+// NoticeKind classifies a notice.
+type NoticeKind uint8
+
+const (
+	NoticeJoined NoticeKind = iota + 1
+	NoticeSuspected
+	NoticeElection
+	NoticeElected
+	NoticeFollowing
+	NoticeStepDown
+	NoticeViewDrop
+	NoticeViewJoin
+	NoticeRollback
+	NoticeNoQuorum
+	NoticeLeft
+	NoticeSnapshot
+	// NoticeDetail is for the log file, not for players' screens.
+	NoticeDetail
+)
+
+// Notice is something worth a line in the event log.
+type Notice struct {
+	Time  int64
+	Kind  NoticeKind
+	Node  wire.NodeID
+	Epoch wire.Epoch
+	Text  string
+}
+
+// ErrNotPrimary is returned by Propose on a node that does not serve. Leader
+// is the primary this node knows of (0: none yet).
+type ErrNotPrimary struct{ Leader wire.NodeID }
+
+func (e *ErrNotPrimary) Error() string {
+	if e.Leader == 0 {
+		return "no primary yet"
+	}
+	return fmt.Sprintf("not the primary; n%d is", e.Leader)
+}
+
+// ErrNoQuorum is returned by Propose when a primary cannot reach its quorum.
+var ErrNoQuorum = errors.New("fewer nodes reachable than the quorum")
+
+// NewCore returns a core that starts at time now with an empty log.
+func NewCore(cfg Config, now int64) (*Core, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Core{
+		cfg:      cfg,
+		id:       cfg.ID,
+		now:      now,
+		lastTick: now,
+		started:  now,
+		role:     wire.RoleStarting,
+		peers:    map[wire.NodeID]*peer{},
+		state:    game.New(cfg.Rules),
+		// A new node listens before it elects, whatever it hears first.
+		quietUntil: now + int64(cfg.StartupWait),
+	}
+	return c, nil
+}
+
+// ID returns the node's id.
+func (c *Core) ID() wire.NodeID { return c.id }
+
+// Role, Epoch and Leader describe where the node stands.
+func (c *Core) Role() wire.Role       { return c.role }
+func (c *Core) Epoch() wire.Epoch     { return c.epoch }
+func (c *Core) Leader() wire.NodeID   { return c.leader }
+func (c *Core) Commit() uint64        { return c.commit }
+func (c *Core) Applied() uint64       { return c.applied }
+func (c *Core) LastIndex() uint64     { return c.log.last() }
+func (c *Core) State() *game.State    { return c.state }
+func (c *Core) Config() Config        { return c.cfg }
+func (c *Core) Serving() bool         { return c.role == wire.RolePrimary && c.hasLease() }
+func (c *Core) LastEpoch() wire.Epoch { return c.log.lastEpoch() }
+
+// Entry returns the log entry at index i if the node still holds it.
+func (c *Core) Entry(i uint64) (wire.LogEntry, bool) {
+	if e := c.log.entry(i); e != nil {
+		return *e, true
+	}
+	return wire.LogEntry{}, false
+}
+
+// Ready returns and clears what accumulated since the last call.
+func (c *Core) Ready() Ready {
+	c.flush()
+	r := c.out
+	c.out = Ready{}
+	return r
+}
+
+// HasReady reports whether Ready would return anything.
+func (c *Core) HasReady() bool {
+	return len(c.out.Messages) > 0 || len(c.out.Committed) > 0 || len(c.out.Notices) > 0 ||
+		c.out.Reset || c.out.RoleChanged || c.wantsFlush()
+}
+
+func (c *Core) send(to wire.NodeID, m wire.PeerMessage) {
+	c.out.Messages = append(c.out.Messages, Envelope{To: to, Msg: m})
+}
+
+func (c *Core) notice(k NoticeKind, n wire.NodeID, format string, args ...any) {
+	c.out.Notices = append(c.out.Notices, Notice{Time: c.now, Kind: k, Node: n, Epoch: c.epoch, Text: fmt.Sprintf(format, args...)})
+}
+
+func (c *Core) setRole(r wire.Role) {
+	if c.role != r {
+		c.role = r
+		c.out.RoleChanged = true
+	}
+}
+
+// ---- peers and failure detection ----
+
+func (c *Core) peer(id wire.NodeID) *peer {
+	p, ok := c.peers[id]
+	if !ok {
+		p = &peer{id: id}
+		c.peers[id] = p
+		i, _ := slices.BinarySearch(c.ids, id)
+		c.ids = slices.Insert(c.ids, i, id)
+	}
+	return p
+}
+
+// heard records that a message from id arrived now.
+func (c *Core) heard(id wire.NodeID, beacon bool) *peer {
+	p := c.peer(id)
+	// A beacon that was under way when the link broke does not revive the
+	// peer; only one sent well after does. (Peer-link messages come on a
+	// live link: they are news.)
+	if beacon && p.downAt != 0 && c.now-p.downAt < int64(c.cfg.Heartbeat)/2 {
+		return p
+	}
+	if !p.known || p.suspected {
+		c.notice(NoticeJoined, id, "n%d is up", id)
+		c.out.RoleChanged = true
+	}
+	p.known = true
+	p.suspected = false
+	p.downAt = 0
+	p.lastHeard = c.now
+	return p
+}
+
+func (c *Core) alive(p *peer) bool {
+	return p.known && p.downAt == 0 && c.now-p.lastHeard <= int64(c.cfg.Suspicion)
+}
+
+// Alive reports whether the node believes peer id alive.
+func (c *Core) Alive(id wire.NodeID) bool {
+	if id == c.id {
+		return true
+	}
+	p, ok := c.peers[id]
+	return ok && c.alive(p)
+}
+
+// aliveIDs returns the live peers' ids, sorted.
+func (c *Core) aliveIDs() []wire.NodeID {
+	var out []wire.NodeID
+	for _, id := range c.ids {
+		if c.alive(c.peers[id]) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// reachable counts this node and its live peers.
+func (c *Core) reachable() int { return 1 + len(c.aliveIDs()) }
+
+// LinkDown tells the core that the link to peer id broke: it is suspected at
+// once (a crashed process is noticed in milliseconds).
+func (c *Core) LinkDown(id wire.NodeID) {
+	p, ok := c.peers[id]
+	if !ok || p.suspected {
+		return
+	}
+	p.downAt = c.now
+	c.onSuspect(p, "link down")
+}
+
+func (c *Core) onSuspect(p *peer, why string) {
+	p.suspected = true
+	c.notice(NoticeSuspected, p.id, "n%d suspected (%s)", p.id, why)
+	c.out.RoleChanged = true
+	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+		if m := c.members[p.id]; m != nil {
+			delete(c.members, p.id)
+			if m.inView {
+				c.notice(NoticeViewDrop, p.id, "n%d left the view", p.id)
+				c.shrunk = true
+			}
+		}
+	}
+	if c.sync != nil {
+		c.sync.peerGone(c, p.id)
+	}
+	if c.role == wire.RoleElecting && !c.gotOK && p.id > c.id {
+		// The higher node we asked is gone: if it was the last one, do
+		// not wait for its answer.
+		higher := false
+		for _, id := range c.aliveIDs() {
+			higher = higher || id > c.id
+		}
+		if !higher {
+			c.beginViewChange()
+			return
+		}
+	}
+	if p.id == c.leader && (c.role == wire.RoleBackup || c.role == wire.RoleStarting) {
+		if c.cfg.Quorum > 0 && why == "link down" {
+			// With a quorum the lease stands until the suspicion
+			// timeout; the election waits for it.
+			return
+		}
+		c.startElection("primary n%d lost (%s)", p.id, why)
+	}
+}
+
+// ---- time ----
+
+// Tick advances the core's clock to now and runs every timer that is due.
+func (c *Core) Tick(now int64) {
+	if now < c.now {
+		now = c.now
+	}
+	gap := now - c.lastTick
+	c.now = now
+	c.lastTick = now
+	if gap > min(3*int64(c.cfg.Heartbeat), int64(c.cfg.AckTimeout)/2) && c.lastBeacon != 0 {
+		// This process was not running (a pause, a stopped process).
+		// Nobody can be judged by a silence we did not watch: restart
+		// every timer from now, and let the messages that queued up
+		// speak first.
+		c.slept(gap)
+	}
+
+	for _, id := range c.ids {
+		p := c.peers[id]
+		if p.known && !p.suspected && !c.alive(p) {
+			c.onSuspect(p, "silent")
+		}
+	}
+
+	switch c.role {
+	case wire.RoleStarting:
+		if now-c.started >= int64(c.cfg.StartupWait) && c.leader == 0 {
+			c.startElection("no primary found")
+		} else if c.leader != 0 && !c.Alive(c.leader) && now-c.started >= int64(c.cfg.StartupWait) {
+			c.startElection("no primary found")
+		}
+	case wire.RoleBackup:
+		c.backupTick()
+	case wire.RoleElecting:
+		c.electionTick()
+	case wire.RoleSyncing:
+		c.sync.tick(c)
+	case wire.RolePrimary:
+		c.primaryTick()
+	case wire.RoleNoQuorum:
+		if now >= c.retryElectionAt && c.reachable() >= c.cfg.Quorum {
+			c.startElection("quorum reachable again")
+		}
+	}
+
+	if now-c.lastBeacon >= int64(c.cfg.Heartbeat) {
+		c.lastBeacon = now
+		c.send(0, c.beacon())
+	}
+}
+
+func (c *Core) slept(gap int64) {
+	// Asleep long enough for others to have suspected it: what it knew
+	// may be stale (broken links of peers that have since come back, an
+	// office others have since taken). A primary steps down; everyone
+	// listens before electing.
+	if gap >= int64(c.cfg.Suspicion-c.cfg.Heartbeat) {
+		if c.role == wire.RolePrimary || c.role == wire.RoleSyncing || c.role == wire.RoleElecting {
+			if c.role != wire.RoleElecting {
+				c.stepDown("this node was not running")
+			}
+			c.setRole(wire.RoleBackup)
+			c.leader = 0
+		}
+		c.quietUntil = c.now + int64(c.cfg.StartupWait)
+	}
+	for _, p := range c.peers {
+		if p.known && !p.suspected {
+			p.lastHeard = c.now
+		}
+	}
+	for _, m := range c.members {
+		if m.waitSince != 0 {
+			m.waitSince = c.now
+		}
+		m.lastAck = c.now
+	}
+	c.lastFromLeader = c.now
+	if c.electDeadline != 0 {
+		c.electDeadline = c.now + int64(c.cfg.ElectionAnswer)
+	}
+	if c.sync != nil {
+		c.sync.deadline = c.now + int64(c.cfg.SyncWait)
+	}
+}
+
+func (c *Core) beacon() *wire.Beacon {
+	return &wire.Beacon{
+		From:   c.id,
+		Epoch:  c.epoch,
+		Role:   c.role,
+		Leader: c.leader,
+		Commit: c.commit,
+		Last:   c.log.last(),
+	}
+}
+
+// ---- messages ----
+
+// Step handles one message from a peer. The runtime has already checked
+// that it comes from the node it names.
+func (c *Core) Step(m wire.PeerMessage) {
+	from, epoch := m.Header()
+	if from == c.id || from == 0 {
+		return
+	}
+	_, beacon := m.(*wire.Beacon)
+	p := c.heard(from, beacon)
+
+	switch m := m.(type) {
+	case *wire.Beacon:
+		p.epoch, p.role, p.leader, p.commit, p.last = m.Epoch, m.Role, m.Leader, m.Commit, m.Last
+		c.onBeacon(m)
+	case *wire.Election:
+		c.onElection(m)
+	case *wire.ElectionOK:
+		c.onElectionOK(m)
+	case *wire.Coordinator:
+		c.onCoordinator(m)
+	case *wire.StateReply:
+		c.onStateReply(m)
+	case *wire.Fetch:
+		c.onFetch(m)
+	case *wire.Append:
+		c.onAppend(m)
+	case *wire.AppendAck:
+		c.onAppendAck(m)
+	case *wire.Snapshot:
+		c.onSnapshot(m)
+	case *wire.Leave:
+		p.downAt = c.now
+		c.notice(NoticeLeft, from, "n%d is leaving", from)
+		c.onSuspect(p, "left")
+	case *wire.RolledBack:
+		c.onRolledBack(m)
+	}
+	_ = epoch
+}
+
+// learnEpoch is called for every leadership message: a higher epoch deposes
+// this node and makes it follow that epoch's primary.
+func (c *Core) learnEpoch(e wire.Epoch) bool {
+	if e <= c.epoch {
+		return false
+	}
+	wasLeading := c.role == wire.RolePrimary || c.role == wire.RoleSyncing
+	c.epoch = e
+	c.leader = e.Node()
+	if c.leader == c.id {
+		// An epoch this node led in an earlier life: there is no primary
+		// to follow, only a term to remember.
+		c.leader = 0
+		c.retryElectionAt = c.now
+	}
+	c.electDeadline = 0
+	c.gotOK = false
+	c.lastFromLeader = c.now
+	if wasLeading {
+		c.stepDown(fmt.Sprintf("n%d leads epoch %d", e.Node(), e.Term()))
+	}
+	if c.role != wire.RoleStarting || c.leader != 0 {
+		c.setRole(wire.RoleBackup)
+	}
+	c.out.RoleChanged = true
+	if c.leader != 0 {
+		c.notice(NoticeFollowing, e.Node(), "following n%d (epoch %d)", e.Node(), e.Term())
+	}
+	return true
+}
+
+// stepDown leaves the primary's duties (the caller sets the new role).
+func (c *Core) stepDown(why string) {
+	c.notice(NoticeStepDown, c.id, "stepped down: %s", why)
+	c.sync = nil
+	c.members = nil
+	c.pending = nil
+	c.tickPending = false
+	c.rollback = nil
+	c.reported = nil
+}
+
+// Leave says goodbye to every live peer (a graceful shutdown): a primary's
+// backups elect at once instead of waiting for suspicion.
+func (c *Core) Leave() {
+	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+		c.stepDown("leaving")
+	}
+	c.setRole(wire.RoleLeaving)
+	for _, id := range c.aliveIDs() {
+		c.send(id, &wire.Leave{From: c.id, Epoch: c.epoch})
+	}
+}
+
+func (c *Core) onBeacon(b *wire.Beacon) {
+	// A primary of a newer epoch. A node with a primary of its own (or
+	// that leads) only tells it that it exists: that primary will contact
+	// it, and merge their branches if they parted (after a partition, the
+	// side that held more nodes must keep serving until then). Others
+	// follow it and tell it their state.
+	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From && b.Epoch > c.epoch {
+		if c.hasOwnPrimary() {
+			if c.now-c.lastIntroduced >= int64(c.cfg.Heartbeat) {
+				c.lastIntroduced = c.now
+				c.send(b.From, c.stateReply())
+			}
+			return
+		}
+		c.learnEpoch(b.Epoch)
+		c.askToJoin()
+		return
+	}
+	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From {
+		if b.Epoch == c.epoch && (c.role == wire.RoleBackup || c.role == wire.RoleStarting) {
+			c.leader = b.From
+			if c.role == wire.RoleStarting {
+				c.setRole(wire.RoleBackup)
+				c.askToJoin()
+			} else if c.now-c.lastFromLeader > 2*int64(c.cfg.Heartbeat) {
+				// Our primary is alive but not talking to us: it has
+				// dropped us. Ask again.
+				c.askToJoin()
+			}
+		}
+	}
+	// Bully: a live primary with a lower id than ours must yield to us.
+	if b.Role == wire.RolePrimary && b.From < c.id && b.Epoch >= c.epoch &&
+		(c.role == wire.RoleBackup || c.role == wire.RoleStarting) && c.now >= c.retryElectionAt {
+		c.startElection("n%d leads but n%d is higher", b.From, c.id)
+	}
+}
+
+// hasOwnPrimary reports whether this node leads, or follows a primary that
+// is alive and speaking to it.
+func (c *Core) hasOwnPrimary() bool {
+	switch c.role {
+	case wire.RolePrimary, wire.RoleSyncing:
+		return true
+	case wire.RoleBackup:
+		return c.leader != 0 && c.leader != c.id && c.Alive(c.leader) && c.now-c.lastFromLeader <= int64(c.cfg.Suspicion)
+	}
+	return false
+}
+
+// askToJoin sends the node's state to its primary, which takes it into the
+// view (after catching it up).
+func (c *Core) askToJoin() {
+	if c.leader == 0 || c.leader == c.id || c.now-c.lastJoinAsk < int64(c.cfg.Heartbeat) {
+		return
+	}
+	c.lastJoinAsk = c.now
+	c.send(c.leader, c.stateReply())
+}
+
+func (c *Core) stateReply() *wire.StateReply {
+	return &wire.StateReply{
+		From:      c.id,
+		Epoch:     c.epoch,
+		Last:      c.log.last(),
+		Commit:    c.commit,
+		SnapIndex: c.log.snapIndex,
+		History:   c.log.historyCopy(),
+	}
+}
+
+func (c *Core) shape() logShape { return logShape{history: c.log.history, last: c.log.last()} }
+
+// ---- applying ----
+
+// applyCommitted applies committed entries to the state machine.
+func (c *Core) applyCommitted() {
+	for c.applied < c.commit {
+		i := c.applied + 1
+		le := c.log.entry(i)
+		if le == nil {
+			// Cannot happen: committed entries above the snapshot are
+			// in memory. Stop rather than skip one.
+			panic(fmt.Sprintf("node %d: committed entry %d missing (log %d..%d)", c.id, i, c.log.snapIndex, c.log.last()))
+		}
+		res, evs := c.state.Apply(le.Entry, nil)
+		c.applied = i
+		c.out.Committed = append(c.out.Committed, Applied{Index: i, Epoch: le.Epoch, Entry: le.Entry, Result: res, Events: evs})
+		if c.pending != nil && le.Entry.Session != 0 {
+			delete(c.pending, dedupeKey{le.Entry.Session, le.Entry.Seq})
+		}
+		switch le.Entry.Cmd.(type) {
+		case game.Tick:
+			c.tickPending = false
+		case game.Rollback:
+			c.forgetReported()
+		}
+	}
+	if keep := uint64(c.cfg.LogKeep); c.applied > c.log.snapIndex+2*keep {
+		c.log.compact(c.applied - keep)
+	}
+}

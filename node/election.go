@@ -1,0 +1,189 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// startElection runs Bully from this node: ELECTION to every live higher
+// id; with none, the node takes office at once.
+func (c *Core) startElection(format string, args ...any) {
+	if c.role == wire.RoleLeaving {
+		return
+	}
+	if c.now < c.quietUntil {
+		c.retryElectionAt = c.quietUntil
+		return
+	}
+	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+		c.stepDown("new election")
+	}
+	if c.cfg.Quorum > 0 && c.reachable() < c.cfg.Quorum {
+		if c.role != wire.RoleNoQuorum {
+			c.notice(NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
+		}
+		c.setRole(wire.RoleNoQuorum)
+		c.leader = 0
+		c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+		return
+	}
+	var higher []wire.NodeID
+	for _, id := range c.aliveIDs() {
+		if id > c.id {
+			higher = append(higher, id)
+		}
+	}
+	c.notice(NoticeElection, c.id, "election: "+format, args...)
+	if len(higher) == 0 {
+		c.beginViewChange()
+		return
+	}
+	c.setRole(wire.RoleElecting)
+	c.gotOK = false
+	c.electDeadline = c.now + int64(c.cfg.ElectionAnswer)
+	for _, id := range higher {
+		c.send(id, &wire.Election{From: c.id, Epoch: c.epoch})
+	}
+}
+
+func (c *Core) electionTick() {
+	if c.now < c.electDeadline {
+		return
+	}
+	if !c.gotOK {
+		c.beginViewChange()
+		return
+	}
+	c.startElection("the higher node that answered did not take office")
+}
+
+// maxTerm is the highest term this node has seen anywhere.
+func (c *Core) maxTerm() uint64 {
+	t := max(c.epoch.Term(), c.log.lastEpoch().Term())
+	for _, p := range c.peers {
+		t = max(t, p.epoch.Term())
+	}
+	return t
+}
+
+func (c *Core) onElection(m *wire.Election) {
+	if m.From > c.id {
+		return // ELECTION goes to higher ids only
+	}
+	c.send(m.From, &wire.ElectionOK{From: c.id, Epoch: c.epoch})
+	switch c.role {
+	case wire.RolePrimary:
+		// Still here: remind the caller.
+		c.send(m.From, &wire.Coordinator{From: c.id, Epoch: c.epoch})
+	case wire.RoleSyncing:
+		c.sync.ask(c, m.From)
+	case wire.RoleElecting, wire.RoleLeaving:
+	case wire.RoleStarting:
+		// Still learning the cluster: it elects when its startup wait
+		// ends (the OK keeps the caller waiting for it).
+	default:
+		c.startElection("n%d called one", m.From)
+	}
+}
+
+func (c *Core) onElectionOK(m *wire.ElectionOK) {
+	if c.role != wire.RoleElecting || m.From < c.id {
+		return
+	}
+	if !c.gotOK {
+		c.gotOK = true
+		c.electDeadline = c.now + int64(c.cfg.CoordinatorWait)
+	}
+}
+
+// leaseHeld reports whether, with a quorum, this backup still owes its
+// current primary the promise not to support another one: it heard from it
+// less than a suspicion timeout ago. The primary counts on that promise to
+// keep serving without overlap.
+func (c *Core) leaseHeld(candidate wire.NodeID) bool {
+	if c.cfg.Quorum == 0 || c.leader == 0 || c.leader == c.id || c.leader == candidate {
+		return false
+	}
+	return c.now-c.lastFromLeader < int64(c.cfg.Suspicion)
+}
+
+func (c *Core) onCoordinator(m *wire.Coordinator) {
+	switch {
+	case m.Epoch < c.epoch:
+		// A stale primary-elect: tell it of the newer epoch.
+		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch})
+		return
+	case m.Epoch == c.epoch:
+		if m.Epoch.Node() != m.From || c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+			return
+		}
+		// A repeat, or our primary reminding us: answer with our state.
+		c.leader = m.From
+		c.lastFromLeader = c.now
+		c.setRole(wire.RoleBackup)
+		c.send(m.From, c.stateReply())
+		return
+	}
+	if m.Epoch.Node() != m.From {
+		return
+	}
+	if c.leaseHeld(m.From) {
+		// Refuse: an answer in our own (older) epoch says so.
+		c.send(m.From, &wire.StateReply{From: c.id, Epoch: c.epoch})
+		return
+	}
+	c.learnEpoch(m.Epoch)
+	c.send(m.From, c.stateReply())
+	if c.id > m.From {
+		// Bully: a higher node that is alive takes over, with the
+		// state it gathers in its own view change.
+		c.startElection("n%d took office but n%d is higher", m.From, c.id)
+	}
+}
+
+// backupTick watches the primary.
+func (c *Core) backupTick() {
+	if c.leader == 0 {
+		if c.now >= c.retryElectionAt {
+			c.startElection("no primary")
+		}
+		return
+	}
+	if c.leader == c.id {
+		return
+	}
+	p := c.peers[c.leader]
+	if p == nil || !c.alive(p) {
+		if c.cfg.Quorum > 0 && c.now-c.lastFromLeader < int64(c.cfg.Suspicion) {
+			return // the lease stands
+		}
+		if (p == nil || !p.known) && c.now-c.lastFromLeader < int64(c.cfg.Suspicion) {
+			// Heard of it from others, not yet from it: give it time.
+			c.askToJoin()
+			return
+		}
+		if c.now >= c.retryElectionAt {
+			c.startElection("primary n%d lost", c.leader)
+		}
+		return
+	}
+	if c.now-c.lastFromLeader > int64(c.cfg.Suspicion) && c.now >= c.retryElectionAt {
+		// Alive, but not leading us: it does not answer our requests
+		// to join. Elect.
+		c.startElection("n%d does not lead", c.leader)
+		return
+	}
+	if c.now-c.lastFromLeader > 2*int64(c.cfg.Heartbeat) {
+		c.askToJoin()
+	}
+	c.forgetReported() // a snapshot may have brought the news
+	if c.now-c.lastReport >= int64(c.cfg.Heartbeat) {
+		c.sendReport()
+	}
+}
+
+// String describes where the node stands, for logs and test failures.
+func (c *Core) String() string {
+	return fmt.Sprintf("n%d %s epoch %d leader n%d commit %d last %d", c.id, c.role, c.epoch.Term(), c.leader, c.commit, c.log.last())
+}

@@ -1,0 +1,403 @@
+package node
+
+import (
+	"slices"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// Proposed is what Propose did with a command.
+type Proposed struct {
+	// Index is the log index the command will commit at (0 when Done).
+	Index uint64
+	// Done means the command was applied before (a retry): Result is its
+	// first result and nothing was logged.
+	Done   bool
+	Result game.Result
+}
+
+// Propose orders a client command into the log. The answer comes later, in
+// Ready().Committed, once every backup in the view holds it. A command with
+// a (session, seq) already in the log is not logged twice.
+func (c *Core) Propose(session game.SessionID, seq uint64, cmd game.Command) (Proposed, error) {
+	if c.role != wire.RolePrimary {
+		l := c.leader
+		if l == c.id {
+			l = 0
+		}
+		return Proposed{}, &ErrNotPrimary{Leader: l}
+	}
+	if !c.hasLease() {
+		return Proposed{}, ErrNoQuorum
+	}
+	if session != 0 {
+		if res, ok := c.state.Result(session, seq); ok {
+			return Proposed{Done: true, Result: res}, nil
+		}
+		if i, ok := c.pending[dedupeKey{session, seq}]; ok {
+			return Proposed{Index: i}, nil
+		}
+	}
+	i := c.appendEntry(game.Entry{Session: session, Seq: seq, Cmd: cmd})
+	return Proposed{Index: i}, nil
+}
+
+// appendEntry adds an entry of this primary's epoch to its log.
+func (c *Core) appendEntry(e game.Entry) uint64 {
+	e.Time = c.now
+	if le := c.log.entry(c.log.last()); le != nil && le.Entry.Time > e.Time {
+		e.Time = le.Entry.Time // time never goes back, whoever's clock
+	}
+	c.log.append(wire.LogEntry{Epoch: c.epoch, Entry: e})
+	c.log.setSupport(c.epoch, c.officeSupport)
+	i := c.log.last()
+	if e.Session != 0 {
+		c.pending[dedupeKey{e.Session, e.Seq}] = i
+	}
+	return i
+}
+
+// hasLease reports whether this primary may accept commands. Without a
+// quorum it always may. With one, it may while at least Quorum-1 backups
+// acknowledged a message it sent less than a suspicion timeout ago (minus a
+// heartbeat for clock drift): until then none of them supports another
+// primary.
+func (c *Core) hasLease() bool {
+	if c.cfg.Quorum == 0 {
+		return true
+	}
+	n := 1
+	for _, m := range c.members {
+		if c.now < m.ackSent+int64(c.cfg.Suspicion)-int64(c.cfg.Heartbeat) {
+			n++
+		}
+	}
+	return n >= c.cfg.Quorum
+}
+
+func (c *Core) primaryTick() {
+	if c.cfg.Quorum > 0 {
+		// lastFromLeader, on a primary, is when it last held its lease.
+		if c.hasLease() {
+			c.lastFromLeader = c.now
+		} else if c.now-c.lastFromLeader > int64(c.cfg.Suspicion) || c.reachable() < c.cfg.Quorum {
+			c.stepDown("quorum lost")
+			c.notice(NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
+			c.setRole(wire.RoleNoQuorum)
+			c.leader = 0
+			c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+			return
+		}
+	}
+	for _, id := range c.memberIDs() {
+		m := c.members[id]
+		if m.inView && m.waitSince != 0 && c.now-m.waitSince > int64(c.cfg.AckTimeout) {
+			m.inView = false
+			c.shrunk = true
+			c.notice(NoticeViewDrop, id, "n%d left the view (no acknowledgement in %v)", id, c.cfg.AckTimeout)
+			c.out.RoleChanged = true
+		}
+		// Go back and resend what may have been lost.
+		if !m.needSnap && m.next > m.match+1 && c.now-m.sentAt >= int64(c.cfg.Heartbeat) && c.now-m.lastAck >= int64(c.cfg.Heartbeat) {
+			m.next = m.match + 1
+		}
+	}
+	if c.shrunk {
+		c.shrunk = false
+		c.renew()
+		return
+	}
+	c.advanceCommit()
+	if !c.tickPending && c.hasLease() {
+		if d := c.state.NextDeadline(); d != 0 && c.now >= d {
+			c.tickPending = true
+			c.appendEntry(game.Entry{Cmd: game.Tick{}})
+		}
+	}
+}
+
+func (c *Core) memberIDs() []wire.NodeID {
+	ids := make([]wire.NodeID, 0, len(c.members))
+	for id := range c.members {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// wantsFlush reports whether the primary has something to send.
+func (c *Core) wantsFlush() bool {
+	if c.role != wire.RolePrimary {
+		return false
+	}
+	for _, m := range c.members {
+		if m.next <= c.log.last() {
+			return true
+		}
+	}
+	return c.commitNews || len(c.rollback) > 0 || (len(c.members) == 0 && c.commit < c.log.last())
+}
+
+// flush sends the primary's new entries (and heartbeats) to its backups.
+func (c *Core) flush() {
+	if c.role != wire.RolePrimary {
+		return
+	}
+	c.flushRollback()
+	hb := c.now-c.lastHB >= int64(c.cfg.Heartbeat)
+	if hb {
+		c.lastHB = c.now
+	}
+	c.advanceCommit()
+	// News of a commit goes out on its own a little later, so that under
+	// load it rides on the next entries instead of doubling the messages.
+	news := c.commitNews && c.now-c.lastNews >= int64(c.cfg.Heartbeat)/20
+	if news {
+		c.lastNews = c.now
+		c.commitNews = false
+	}
+	for _, id := range c.memberIDs() {
+		c.sendTo(c.members[id], hb, news)
+	}
+}
+
+func (c *Core) sendTo(m *member, hb, news bool) {
+	last := c.log.last()
+	if !m.needSnap && m.next <= c.log.snapIndex {
+		m.needSnap = true
+	}
+	if m.needSnap {
+		if m.snapSent == 0 || c.now-m.snapSent >= int64(c.cfg.AckTimeout) {
+			m.snapSent = c.now
+			if m.waitSince == 0 {
+				m.waitSince = c.now
+			}
+			s := c.snapshotMsg()
+			c.send(m.id, s)
+			m.next = s.Index + uint64(len(s.Tail)) - s.Before + 1
+		}
+		return
+	}
+	if m.next <= last {
+		upto := min(last, m.next-1+uint64(c.cfg.MaxBatch))
+		pe, _ := c.log.epochAt(m.next - 1)
+		m.sentCommit = c.commit
+		c.send(m.id, &wire.Append{
+			From: c.id, Epoch: c.epoch,
+			PrevIndex: m.next - 1, PrevEpoch: pe,
+			Commit: c.commit, Support: c.officeSupport, Sent: c.now,
+			Entries: c.log.slice(m.next-1, upto),
+		})
+		m.next = upto + 1
+		m.sentAt = c.now
+		if m.waitSince == 0 {
+			m.waitSince = c.now
+		}
+		return
+	}
+	if hb || news && m.sentCommit < c.commit {
+		// A heartbeat, or news of a commit: backups learn soon what was
+		// committed (a backup that must report a rollback knows).
+		m.sentCommit = c.commit
+		prev := min(m.match, last)
+		pe, _ := c.log.epochAt(prev)
+		c.send(m.id, &wire.Append{
+			From: c.id, Epoch: c.epoch,
+			PrevIndex: prev, PrevEpoch: pe,
+			Commit: c.commit, Support: c.officeSupport, Sent: c.now,
+		})
+	}
+}
+
+// advanceCommit moves the commit index as far as the rule allows: every
+// backup in the view holds the entry (or, with a quorum, Quorum nodes do),
+// and it belongs to this epoch.
+func (c *Core) advanceCommit() {
+	if c.role != wire.RolePrimary {
+		return
+	}
+	last := c.log.last()
+	to := last
+	switch {
+	case c.cfg.UnsafeAsync:
+	case c.cfg.Quorum > 0:
+		matches := []uint64{last}
+		for _, m := range c.members {
+			matches = append(matches, m.match)
+		}
+		if len(matches) < c.cfg.Quorum {
+			return
+		}
+		slices.Sort(matches)
+		slices.Reverse(matches)
+		to = matches[c.cfg.Quorum-1]
+	default:
+		for _, m := range c.members {
+			if m.inView {
+				to = min(to, m.match)
+			}
+		}
+	}
+	if to <= c.commit {
+		return
+	}
+	if e, _ := c.log.epochAt(to); e != c.epoch {
+		return
+	}
+	c.commit = to
+	c.log.setCommitted(c.epoch, to)
+	c.applyCommitted()
+	c.commitNews = true
+}
+
+func (c *Core) onAppendAck(m *wire.AppendAck) {
+	if m.Epoch > c.epoch {
+		c.learnEpoch(m.Epoch)
+		return
+	}
+	if c.role != wire.RolePrimary || m.Epoch != c.epoch {
+		return
+	}
+	mem := c.members[m.From]
+	if mem == nil {
+		return
+	}
+	if m.Sent != 0 && m.Sent < mem.ackSent {
+		return // answers an older message than one already answered
+	}
+	mem.lastAck = c.now
+	mem.ackSent = max(mem.ackSent, m.Sent)
+	if !m.OK {
+		// The log did not match: go back to what it says it has. (A
+		// backup that lost its log altogether, by a restart, asks to
+		// join again and is caught up from there.)
+		if m.NeedSnap {
+			mem.needSnap = true
+			mem.snapSent = 0
+		}
+		mem.next = min(mem.next, m.Match+1)
+		if mem.next <= mem.match {
+			mem.next = mem.match + 1
+		}
+		return
+	}
+	if m.Match > c.log.last() {
+		return // acknowledges entries this log does not hold: ignore
+	}
+	if m.Match > mem.match {
+		mem.match = m.Match
+		mem.waitSince = 0
+		if mem.match < c.log.last() {
+			mem.waitSince = c.now
+		}
+	}
+	mem.needSnap = false
+	if mem.next <= mem.match {
+		mem.next = mem.match + 1
+	}
+	if !mem.inView && mem.match >= c.log.last() {
+		mem.inView = true
+		mem.waitSince = 0
+		c.notice(NoticeViewJoin, m.From, "n%d joined the view", m.From)
+		c.out.RoleChanged = true
+	}
+	c.advanceCommit()
+}
+
+// onJoin takes a node that reports its state to this primary: it catches up
+// and joins the view, or, if it holds committed entries of another branch,
+// a new view change decides between the branches.
+func (c *Core) onJoin(r *wire.StateReply) {
+	d := common(logShape{history: r.History, last: r.Last}, c.shape())
+	if r.Commit > d {
+		c.startElection("n%d holds committed entries of another branch", r.From)
+		return
+	}
+	mem := c.members[r.From]
+	if mem != nil && mem.inView {
+		// Already in the view (this is an old or repeated request): the
+		// APPEND stream sorts out where it stands.
+		mem.next = min(mem.next, d+1)
+		return
+	}
+	if mem == nil {
+		mem = &member{id: r.From}
+		c.members[r.From] = mem
+		c.notice(NoticeViewJoin, r.From, "n%d is catching up", r.From)
+	}
+	mem.match, mem.next = d, d+1
+	mem.needSnap = d < c.log.snapIndex || r.Last > d
+	mem.snapSent = 0
+	mem.lastAck = c.now
+	mem.waitSince = 0
+}
+
+// onAppend is a backup taking entries from its primary.
+func (c *Core) onAppend(m *wire.Append) {
+	if m.Epoch < c.epoch {
+		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch})
+		return
+	}
+	if m.Epoch.Node() != m.From {
+		return
+	}
+	if m.Epoch > c.epoch {
+		c.learnEpoch(m.Epoch)
+	}
+	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+		return
+	}
+	c.leader = m.From
+	c.lastFromLeader = c.now
+	c.electDeadline = 0
+	c.setRole(wire.RoleBackup)
+
+	nack := func(needSnap bool, hint uint64) {
+		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, Match: hint, Sent: m.Sent, NeedSnap: needSnap})
+	}
+	prev := m.PrevIndex
+	entries := m.Entries
+	if prev < c.log.snapIndex {
+		// What we folded into the state is committed; skip it.
+		skip := c.log.snapIndex - prev
+		if skip >= uint64(len(entries)) {
+			c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, OK: true, Match: c.log.snapIndex, Sent: m.Sent})
+			return
+		}
+		entries = entries[skip:]
+		prev = c.log.snapIndex
+	} else if !c.log.matches(prev, m.PrevEpoch) {
+		switch {
+		case prev > c.log.last():
+			nack(false, c.log.last())
+		case prev <= c.commit:
+			nack(true, c.commit)
+		default:
+			nack(false, c.commit)
+		}
+		return
+	}
+	for k, e := range entries {
+		i := prev + 1 + uint64(k)
+		if i <= c.log.last() {
+			if got, _ := c.log.epochAt(i); got == e.Epoch {
+				continue
+			}
+			if i <= c.commit {
+				nack(true, c.commit)
+				return
+			}
+			c.log.truncate(i - 1)
+		}
+		c.log.append(e)
+	}
+	c.log.setSupport(m.Epoch, m.Support)
+	match := prev + uint64(len(entries))
+	if to := min(m.Commit, match); to > c.commit {
+		c.commit = to
+		c.log.setCommitted(m.Epoch, to)
+	}
+	c.applyCommitted()
+	c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, OK: true, Match: match, Sent: m.Sent})
+}

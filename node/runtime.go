@@ -1,0 +1,744 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// Options configure a replica on the network.
+type Options struct {
+	ID      wire.NodeID // 0: chosen automatically, unique in the cluster
+	Cluster string      // nodes of other clusters on the group are ignored
+
+	Group string // multicast group host:port ("" or "off": none)
+	Iface string // interface for multicast (default lo)
+
+	Peers         []string // static peers' heartbeat addresses (host:port)
+	HeartbeatPort int      // UDP port for unicast heartbeats (with Peers)
+
+	Listen          string // host the TCP listeners bind (default: 127.0.0.1 on lo, else all)
+	TCPPort         int    // client port (0: ephemeral)
+	ReplicationPort int    // peer port (0: ephemeral)
+	Advertise       string // client address to tell clients (host:port)
+
+	Secret []byte
+
+	Config Config // timings, quorum, rules (ID is set from ID)
+
+	// Client service.
+	RateLimit  float64 // commands per second per client
+	Burst      int
+	MaxClients int
+	SendQueue  int // frames queued per client before it is dropped
+
+	Logger *slog.Logger
+}
+
+func (o *Options) fill() {
+	if o.Cluster == "" {
+		o.Cluster = "gridlock"
+	}
+	if o.Iface == "" {
+		o.Iface = "lo"
+	}
+	if o.Listen == "" {
+		o.Listen = "0.0.0.0"
+		if o.Iface == "lo" && len(o.Peers) == 0 {
+			o.Listen = "127.0.0.1"
+		}
+	}
+	if o.Config.Heartbeat == 0 {
+		o.Config = DefaultConfig(o.ID)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = 2000
+	}
+	if o.Burst == 0 {
+		o.Burst = 4000
+	}
+	if o.MaxClients == 0 {
+		o.MaxClients = 4096
+	}
+	if o.SendQueue == 0 {
+		o.SendQueue = 4096
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Node is a replica on the network: the core, driven by one goroutine, with
+// discovery, peer links and the client service around it.
+type Node struct {
+	opts     Options
+	log      *slog.Logger
+	core     *Core
+	instance uint64
+	id       atomic.Uint32 // 0 until chosen
+	booted   chan struct{} // closed when the core runs
+
+	inbox chan input
+	quit  chan struct{}
+	done  chan struct{}
+	wg    sync.WaitGroup
+
+	disc    *discovery
+	peerLn  net.Listener
+	clientL net.Listener
+	peers   map[wire.NodeID]*peerState
+	links   *linkSet
+	svc     *service
+
+	mu       sync.Mutex // guards what other goroutines read
+	view     wire.ClusterView
+	notices  []Notice
+	nNotices int // notices ever published
+	watchers []chan struct{}
+	viewAt   time.Time
+
+	pushed   wire.ClusterView // the view last pushed to clients (loop only)
+	pushedAt time.Time
+
+	started time.Time
+	limited logLimiter
+}
+
+// logLimiter keeps floods of bad input from flooding the log: per kind, at
+// most logBurst lines every logWindow, then a count of those left out.
+type logLimiter struct {
+	mu    sync.Mutex
+	kinds map[string]*logKind
+}
+
+type logKind struct {
+	start   time.Time
+	n       int
+	dropped int
+}
+
+const (
+	logBurst  = 10
+	logWindow = 10 * time.Second
+)
+
+func (l *logLimiter) warn(log *slog.Logger, kind, msg string, args ...any) {
+	l.log(log, slog.LevelWarn, kind, msg, args...)
+}
+
+func (l *logLimiter) log(log *slog.Logger, level slog.Level, kind, msg string, args ...any) {
+	l.mu.Lock()
+	if l.kinds == nil {
+		l.kinds = map[string]*logKind{}
+	}
+	k := l.kinds[kind]
+	if k == nil {
+		k = &logKind{}
+		l.kinds[kind] = k
+	}
+	now := time.Now()
+	if now.Sub(k.start) > logWindow {
+		if k.dropped > 0 {
+			args = append(args, "not_logged_before", k.dropped)
+		}
+		k.start, k.n, k.dropped = now, 0, 0
+	}
+	k.n++
+	if k.n > logBurst {
+		k.dropped++
+		l.mu.Unlock()
+		return
+	}
+	if k.n == logBurst {
+		args = append(args, "note", fmt.Sprintf("more of these are only counted for %v", logWindow))
+	}
+	l.mu.Unlock()
+	log.Log(context.Background(), level, msg, args...)
+}
+
+// peerState is what the runtime knows of a peer's whereabouts.
+type peerState struct {
+	instance   uint64
+	peerAddr   string
+	clientAddr string
+	advertise  string
+	lastSeen   time.Time
+}
+
+type inputKind uint8
+
+const (
+	inPeer inputKind = iota + 1
+	inBeacon
+	inLinkDown
+	inClient
+	inClientGone
+	inClientNew
+	inCall
+)
+
+type input struct {
+	kind   inputKind
+	from   wire.NodeID
+	msg    wire.Message
+	src    *net.UDPAddr
+	client *clientConn
+	call   func()
+}
+
+// Start binds the node's sockets, finds its id if it has none, and runs it
+// until ctx ends or Close is called.
+func Start(ctx context.Context, o Options) (*Node, error) {
+	o.fill()
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	n := &Node{
+		opts:     o,
+		log:      o.Logger,
+		instance: binary.LittleEndian.Uint64(b[:]),
+		inbox:    make(chan input, 4096),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		booted:   make(chan struct{}),
+		peers:    map[wire.NodeID]*peerState{},
+		started:  time.Now(),
+	}
+	var err error
+	if n.peerLn, err = net.Listen("tcp", net.JoinHostPort(o.Listen, strconv.Itoa(o.ReplicationPort))); err != nil {
+		return nil, fmt.Errorf("replication port: %w", err)
+	}
+	if n.clientL, err = net.Listen("tcp", net.JoinHostPort(o.Listen, strconv.Itoa(o.TCPPort))); err != nil {
+		n.peerLn.Close()
+		return nil, fmt.Errorf("client port: %w", err)
+	}
+	if n.disc, err = newDiscovery(n); err != nil {
+		n.peerLn.Close()
+		n.clientL.Close()
+		return nil, err
+	}
+	n.id.Store(uint32(o.ID))
+	n.links = newLinkSet(n)
+	n.svc = newService(n)
+	if o.ID != 0 {
+		if err := n.boot(ctx); err != nil {
+			n.closeSockets()
+			return nil, err
+		}
+		return n, nil
+	}
+	// Without an id the node first listens to the cluster for one: in the
+	// background, so that an app draws its first frame at once. Clients
+	// that connect meanwhile wait in the listener's backlog.
+	go func() {
+		id, err := n.chooseID(ctx)
+		if err == nil {
+			n.id.Store(uint32(id))
+			err = n.boot(ctx)
+		}
+		if err != nil {
+			n.log.Error("node did not start", "error", err)
+			n.closeSockets()
+			close(n.done)
+		}
+	}()
+	return n, nil
+}
+
+// boot makes the core and starts the node's goroutines.
+func (n *Node) boot(ctx context.Context) error {
+	if err := n.newCore(); err != nil {
+		return err
+	}
+	n.log = n.log.With("node", fmt.Sprintf("n%d", n.ID()))
+	o := n.opts
+	n.log.Info("node started", "cluster", o.Cluster, "client", n.ClientAddr(), "replication", n.peerLn.Addr().String(),
+		"group", o.Group, "iface", o.Iface, "peers", o.Peers, "quorum", o.Config.Quorum)
+	n.wg.Add(3)
+	if len(o.Peers) > 0 {
+		n.wg.Add(1)
+		go n.disc.resolvePeers()
+	}
+	go n.disc.run()
+	go n.acceptPeers()
+	go n.svc.accept()
+	go n.loop(ctx)
+	close(n.booted)
+	return nil
+}
+
+func (n *Node) newCore() error {
+	cfg := n.opts.Config
+	cfg.ID = n.ID()
+	if cfg.Seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		cfg.Seed = binary.LittleEndian.Uint64(b[:])
+	}
+	c, err := NewCore(cfg, time.Now().UnixNano())
+	if err != nil {
+		return err
+	}
+	n.core = c
+	return nil
+}
+
+// ID is the node's id.
+func (n *Node) ID() wire.NodeID { return wire.NodeID(n.id.Load()) }
+
+// ClientAddr is the address the client listener is bound to.
+func (n *Node) ClientAddr() string { return n.clientL.Addr().String() }
+
+// PeerAddr is the address the peer listener is bound to.
+func (n *Node) PeerAddr() string { return n.peerLn.Addr().String() }
+
+// advertise is the client address to give to clients elsewhere.
+func (n *Node) advertise() string {
+	if n.opts.Advertise != "" {
+		return n.opts.Advertise
+	}
+	return n.ClientAddr()
+}
+
+// View returns the cluster as this node last saw it, with addresses.
+func (n *Node) View() wire.ClusterView {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v := n.view
+	v.Nodes = append([]wire.NodeInfo(nil), v.Nodes...)
+	return v
+}
+
+// NoticesSince returns the notices published after the first k (as many
+// as are still kept), and how many were ever published.
+func (n *Node) NoticesSince(k int) ([]Notice, int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	kept := n.nNotices - len(n.notices)
+	from := max(0, k-kept)
+	if from > len(n.notices) {
+		from = len(n.notices)
+	}
+	return append([]Notice(nil), n.notices[from:]...), n.nNotices
+}
+
+// Watch returns a channel that receives (without blocking the node) after
+// each change of the view or new notices.
+func (n *Node) Watch() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	n.mu.Lock()
+	n.watchers = append(n.watchers, ch)
+	n.mu.Unlock()
+	return ch
+}
+
+// Done is closed when the node has stopped.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Leave stops the node gracefully: a primary tells its peers at once, so
+// that they elect without waiting for suspicion. It returns when the node
+// has stopped or ctx ends.
+func (n *Node) Leave(ctx context.Context) error {
+	select {
+	case n.inbox <- input{kind: inCall, call: func() {
+		n.log.Info("leaving")
+		n.core.Leave()
+		n.process(n.core.Ready())
+		n.links.flushAll(200 * time.Millisecond)
+		n.stop()
+	}}:
+	case <-n.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-n.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the node at once (as a crash would, but releasing sockets).
+func (n *Node) Close() {
+	n.stop()
+	<-n.done
+}
+
+func (n *Node) stop() {
+	select {
+	case <-n.quit:
+	default:
+		close(n.quit)
+	}
+}
+
+func (n *Node) closeSockets() {
+	n.peerLn.Close()
+	n.clientL.Close()
+	if n.disc != nil {
+		n.disc.close()
+	}
+}
+
+// call runs f on the node's goroutine and waits for it.
+func (n *Node) call(f func()) error {
+	done := make(chan struct{})
+	select {
+	case n.inbox <- input{kind: inCall, call: func() { f(); close(done) }}:
+	case <-n.done:
+		return errors.New("node stopped")
+	}
+	select {
+	case <-done:
+		return nil
+	case <-n.done:
+		return errors.New("node stopped")
+	}
+}
+
+// loop is the one goroutine that owns the core.
+func (n *Node) loop(ctx context.Context) {
+	defer func() {
+		n.closeSockets()
+		n.links.closeAll()
+		n.svc.closeAll()
+		n.wg.Wait()
+		close(n.done)
+	}()
+	// The core's timers are heartbeats and timeouts of hundreds of
+	// milliseconds, and it is told the time on every turn. A turn comes
+	// with every message, command or broken link, and else a step after
+	// the last one: a node that hears from its peers often hardly needs a
+	// timer of its own, and an idle one wakes up as little as it can.
+	step := n.opts.Config.Heartbeat / tickDivisor
+	if step < time.Millisecond {
+		step = time.Millisecond
+	}
+	ticker := time.NewTimer(step)
+	defer ticker.Stop()
+	forgetEvery := time.NewTicker(5 * time.Second)
+	defer forgetEvery.Stop()
+	var idle <-chan time.Time // nil: wait; closed: do not wait (sends are due)
+	closed := make(chan time.Time)
+	close(closed)
+	for {
+		idle = nil
+		if n.svc.sending() {
+			idle = closed
+		}
+		var first *input
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.quit:
+			return
+		case <-ticker.C:
+		case <-forgetEvery.C:
+			n.forgetGone()
+		case in := <-n.inbox:
+			first = &in
+		case <-idle:
+		}
+		now := time.Now()
+		n.core.Tick(now.UnixNano())
+		if first != nil {
+			n.handle(*first)
+			// Take what else is waiting, so that one Ready carries it all.
+		more:
+			for i := 0; i < maxInputs; i++ {
+				select {
+				case in := <-n.inbox:
+					n.handle(in)
+				default:
+					break more
+				}
+			}
+		}
+		select {
+		case <-n.quit:
+			return
+		default:
+		}
+		t1 := time.Now()
+		n.process(n.core.Ready())
+		t2 := time.Now()
+		n.svc.pushLater(now)
+		n.svc.send()
+		ticker.Reset(step)
+		if d := time.Since(now); d > slowTurn {
+			n.limited.warn(n.log, "slow-turn", "slow turn of the node's loop", "took", d.Round(time.Millisecond),
+				"inputs", t1.Sub(now).Round(time.Millisecond), "process", t2.Sub(t1).Round(time.Millisecond), "clients", len(n.svc.clients))
+		}
+	}
+}
+
+var tickDivisor = time.Duration(2)
+
+// slowTurn is a turn of the loop worth a warning: the core may take the
+// node for paused if turns get near the suspicion timeout.
+const slowTurn = 100 * time.Millisecond
+
+// maxInputs bounds the inputs one turn of the loop takes, and so the work
+// of the turn.
+const maxInputs = 128
+
+func (n *Node) handle(in input) {
+	switch in.kind {
+	case inCall:
+		in.call()
+	case inBeacon:
+		n.onBeacon(in.msg.(*wire.Beacon), in.src)
+	case inPeer:
+		if pm, ok := in.msg.(wire.PeerMessage); ok {
+			n.core.Step(pm)
+		}
+	case inLinkDown:
+		n.core.LinkDown(in.from)
+	default:
+		n.svc.handle(in)
+	}
+}
+
+// onBeacon learns a peer's addresses and hands the beacon to the core.
+func (n *Node) onBeacon(b *wire.Beacon, src *net.UDPAddr) {
+	if b.From == n.ID() {
+		if b.Instance != n.instance {
+			if n.opts.ID == 0 && n.yieldsID(b) {
+				n.reID(b)
+				return
+			}
+			n.disc.warn(src, "another node claims this node's id", "id", fmt.Sprintf("n%d", b.From))
+		}
+		return
+	}
+	ps := n.peers[b.From]
+	if ps == nil {
+		ps = &peerState{}
+		n.peers[b.From] = ps
+	}
+	if ps.instance != 0 && ps.instance != b.Instance {
+		// The same id in a new process: whatever we had with the old
+		// one is gone.
+		n.log.Info("peer restarted", "peer", fmt.Sprintf("n%d", b.From))
+		n.links.drop(b.From)
+		n.core.LinkDown(b.From)
+	}
+	ps.instance = b.Instance
+	ps.peerAddr = fillHost(b.PeerAddr, src)
+	ps.clientAddr = fillHost(b.ClientAddr, src)
+	ps.advertise = b.Advertise
+	ps.lastSeen = time.Now()
+	n.links.ensure(b.From, ps.peerAddr)
+	n.core.Step(b)
+}
+
+// fillHost completes an address whose host is missing or unspecified with
+// the host the beacon came from.
+func fillHost(addr string, src *net.UDPAddr) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || src == nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return net.JoinHostPort(src.IP.String(), port)
+	}
+	return addr
+}
+
+// forgetGone drops peers not heard from for a minute.
+func (n *Node) forgetGone() {
+	for id, ps := range n.peers {
+		if time.Since(ps.lastSeen) > time.Minute && !n.core.Alive(id) {
+			delete(n.peers, id)
+			n.core.Forget(id)
+			n.links.drop(id)
+		}
+	}
+}
+
+// process acts on what the core produced: each peer gets its messages in
+// one write, at once; what players get is queued (see service.send).
+func (n *Node) process(rd Ready) {
+	if len(rd.Messages) > 0 {
+		n.sendMessages(rd.Messages)
+	}
+	n.svc.committed(rd)
+	for _, nt := range rd.Notices {
+		n.log.Info(nt.Text, "epoch", nt.Epoch.Term())
+		if nt.Kind == NoticeSuspected && nt.Node != n.ID() {
+			// Whatever link it had may be dead without knowing it: dial
+			// afresh when it is heard again.
+			n.links.drop(nt.Node)
+		}
+	}
+	if rd.RoleChanged || len(rd.Notices) > 0 || time.Since(n.lastViewAt()) > n.opts.Config.Heartbeat {
+		n.publish(rd.Notices)
+	}
+}
+
+// sendMessages encodes the messages for each peer into one buffer, in
+// order, and sends it.
+func (n *Node) sendMessages(msgs []Envelope) {
+	type batch struct {
+		to  wire.NodeID
+		buf []byte
+	}
+	var batches []batch
+	for _, env := range msgs {
+		if env.To == 0 {
+			if b, ok := env.Msg.(*wire.Beacon); ok {
+				n.disc.send(b)
+			}
+			continue
+		}
+		k := len(batches)
+		for i := range batches {
+			if batches[i].to == env.To {
+				k = i
+				break
+			}
+		}
+		if k == len(batches) {
+			batches = append(batches, batch{to: env.To})
+		}
+		buf, err := wire.AppendFrame(batches[k].buf, env.Msg)
+		if err != nil {
+			n.log.Error("message not sent", "to", fmt.Sprintf("n%d", env.To), "type", env.Msg.Type(), "error", err)
+			continue
+		}
+		batches[k].buf = buf
+	}
+	for _, b := range batches {
+		if len(b.buf) > 0 {
+			n.links.sendFrames(b.to, b.buf)
+		}
+	}
+}
+
+func (n *Node) lastViewAt() time.Time {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.viewAt
+}
+
+// publish updates the view that other goroutines read and wakes watchers.
+func (n *Node) publish(notices []Notice) {
+	v := n.core.View()
+	for i := range v.Nodes {
+		ni := &v.Nodes[i]
+		if ni.ID == n.ID() {
+			ni.ClientAddr, ni.PeerAddr, ni.Advertise = n.ClientAddr(), n.PeerAddr(), n.opts.Advertise
+			continue
+		}
+		if ps := n.peers[ni.ID]; ps != nil {
+			ni.ClientAddr, ni.PeerAddr, ni.Advertise = ps.clientAddr, ps.peerAddr, ps.advertise
+		}
+	}
+	n.mu.Lock()
+	changed := !viewsEqual(n.view, v, false) || len(notices) > 0
+	n.view = v
+	n.viewAt = time.Now()
+	n.notices = append(n.notices, notices...)
+	n.nNotices += len(notices)
+	if len(n.notices) > 200 {
+		n.notices = append([]Notice(nil), n.notices[len(n.notices)-100:]...)
+	}
+	ws := n.watchers
+	n.mu.Unlock()
+	if changed {
+		for _, w := range ws {
+			select {
+			case w <- struct{}{}:
+			default:
+			}
+		}
+	}
+	// Clients get a change of who is where at once, news of progress
+	// (lags) at most once a second.
+	now := time.Now()
+	if !viewsEqual(n.pushed, v, true) || len(notices) > 0 || (!viewsEqual(n.pushed, v, false) && now.Sub(n.pushedAt) >= time.Second) {
+		n.pushed, n.pushedAt = v, now
+		n.svc.viewChanged(v)
+	}
+}
+
+// viewsEqual compares views but for commit indexes (and lags, with
+// ignoreLag).
+func viewsEqual(a, b wire.ClusterView, ignoreLag bool) bool {
+	if a.Self != b.Self || a.Primary != b.Primary || a.Epoch != b.Epoch || a.HasQuorum != b.HasQuorum || len(a.Nodes) != len(b.Nodes) {
+		return false
+	}
+	for i := range a.Nodes {
+		x, y := a.Nodes[i], b.Nodes[i]
+		x.Commit, y.Commit, x.Last, y.Last = 0, 0, 0, 0
+		if ignoreLag {
+			x.Lag, y.Lag = 0, 0
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// addrOf is the client address of a node, as clients should use it.
+func (n *Node) addrOf(id wire.NodeID) string {
+	if id == n.ID() {
+		return n.advertise()
+	}
+	ps := n.peers[id]
+	if ps == nil {
+		return ""
+	}
+	if ps.advertise != "" {
+		return ps.advertise
+	}
+	return ps.clientAddr
+}
+
+// yieldsID decides, when two nodes chose the same id, which one chooses
+// again: the one with nothing in its log, else the smaller instance.
+func (n *Node) yieldsID(b *wire.Beacon) bool {
+	mine, theirs := n.core.LastIndex() > 0, b.Last > 0
+	if mine != theirs {
+		return theirs
+	}
+	return n.instance < b.Instance
+}
+
+// reID takes the next free id after an id collision, with a fresh core.
+// Peers and clients connected under the old id are let go; they come back.
+func (n *Node) reID(b *wire.Beacon) {
+	top := max(n.ID(), b.From)
+	for id := range n.peers {
+		top = max(top, id)
+	}
+	if top == 0xffff {
+		n.log.Error("no free node id left")
+		return
+	}
+	old := n.ID()
+	n.links.closeAll()
+	n.svc.closeAll()
+	n.id.Store(uint32(top + 1))
+	if err := n.newCore(); err != nil {
+		n.log.Error("cannot restart the node under a new id", "error", err)
+		return
+	}
+	n.log = n.opts.Logger.With("node", fmt.Sprintf("n%d", n.ID()))
+	n.log.Warn("another node took the same id: this one chose again", "was", fmt.Sprintf("n%d", old))
+	n.publish(nil)
+}

@@ -1,0 +1,183 @@
+package node
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// GRIDLOCK_SIM_SCHEDULES sets how many random schedules TestRandomSchedules
+// runs (default 1000); GRIDLOCK_SIM_SEED replays one schedule with its trace.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// scheduleOpts derives a schedule's shape from its seed.
+func scheduleOpts(seed uint64) simOpts {
+	r := rand.New(rand.NewPCG(seed, 7))
+	return simOpts{
+		noPartition: r.IntN(5) < 2,
+		nodes:       3 + r.IntN(5),
+		quorum:      r.IntN(3) == 0,
+		clients:     2 + r.IntN(4),
+		faults:      true,
+		duration:    time.Duration(400+r.IntN(800)) * time.Millisecond,
+		heal:        3 * time.Second,
+	}
+}
+
+// runSchedule runs one random schedule: faults, then healing, then the
+// final checks. The returned sim holds any violation.
+func runSchedule(seed uint64, o simOpts) *sim {
+	s := newSim(seed, o)
+	s.randomFaults(s.now + int64(o.duration))
+	for _, c := range s.clients {
+		c.stop = true
+	}
+	s.healAll()
+	deadline := s.now + int64(o.heal)
+	for s.now < deadline && !s.settled() {
+		s.run(s.now + int64(5*time.Millisecond))
+	}
+	s.check.final()
+	return s
+}
+
+func TestRandomSchedules(t *testing.T) {
+	if v := os.Getenv("GRIDLOCK_SIM_SEED"); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("GRIDLOCK_SIM_SEED=%q: %v", v, err)
+		}
+		s := runSchedule(seed, scheduleOpts(seed))
+		t.Logf("%s", s.describe())
+		for _, f := range s.check.failed {
+			t.Errorf("%s", f)
+		}
+		return
+	}
+	def := 1000
+	if raceEnabled {
+		def = 250
+	}
+	n := envInt("GRIDLOCK_SIM_SCHEDULES", def)
+	if testing.Short() {
+		n = min(n, 100)
+	}
+	first := uint64(envInt("GRIDLOCK_SIM_FIRST", 1))
+	stats := runMany(t, first, n, func(seed uint64) simOpts { return scheduleOpts(seed) })
+	t.Logf("%d schedules (seeds %d..%d): %s", n, first, first+uint64(n)-1, stats)
+}
+
+type runStats struct {
+	acked, partitioned, rolledBack, quorum, lines atomic.Int64
+}
+
+func (r *runStats) String() string {
+	return fmt.Sprintf("%d acknowledged commands, %d chat lines shown to clients; %d schedules partitioned, %d with a reported rollback, %d with a quorum",
+		r.acked.Load(), r.lines.Load(), r.partitioned.Load(), r.rolledBack.Load(), r.quorum.Load())
+}
+
+// runMany runs schedules first..first+n-1 on every core and fails the test
+// with the seed and trace of each failing one (the first few).
+func runMany(t *testing.T, first uint64, n int, opts func(uint64) simOpts) *runStats {
+	var (
+		next  atomic.Uint64
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fails int
+		stats runStats
+	)
+	next.Store(first)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				seed := next.Add(1) - 1
+				if seed >= first+uint64(n) {
+					return
+				}
+				o := opts(seed)
+				s := runSchedule(seed, o)
+				stats.acked.Add(int64(len(s.check.acked)))
+				stats.lines.Add(int64(s.check.linesSeen))
+				if s.check.partitioned {
+					stats.partitioned.Add(1)
+				}
+				if len(s.check.rollback) > 0 {
+					stats.rolledBack.Add(1)
+				}
+				if o.quorum {
+					stats.quorum.Add(1)
+				}
+				if len(s.check.failed) == 0 {
+					continue
+				}
+				mu.Lock()
+				fails++
+				failed := s.check.failed
+				if len(failed) > 8 {
+					failed = append(failed[:8:8], fmt.Sprintf("... and %d more", len(s.check.failed)-8))
+				}
+				if fails <= 3 {
+					t.Errorf("schedule seed %d failed (replay: GRIDLOCK_SIM_SEED=%d go test -run TestRandomSchedules ./node/):\n%s\n%s",
+						seed, seed, strings.Join(failed, "\n"), s.describe())
+				} else {
+					t.Errorf("schedule seed %d failed [partitioned %v, quorum %v, diverged %v, rollbacks %d]: %s", seed, s.check.partitioned, o.quorum, s.check.diverged, len(s.check.rollback), failed[0])
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if fails > 0 {
+		t.Errorf("%d of %d schedules failed", fails, n)
+	}
+	return &stats
+}
+
+// TestChatCheckerBites: nodes that lose a pushed chat line now and then
+// must be caught.
+func TestChatCheckerBites(t *testing.T) {
+	for seed := uint64(1); seed <= 50; seed++ {
+		o := scheduleOpts(seed)
+		o.skipLines = 7
+		if s := runSchedule(seed, o); len(s.check.failed) > 0 {
+			t.Logf("seed %d: %s", seed, s.check.failed[0])
+			return
+		}
+	}
+	t.Fatal("lost chat lines went unnoticed: the chat checks do not bite")
+}
+
+// TestCheckerBites proves the checks can fail: with replication made
+// asynchronous (the primary answers before its backups hold the entry),
+// crashes must lose acknowledged moves and the suite must say so.
+func TestCheckerBites(t *testing.T) {
+	caught := 0
+	tried := 0
+	for seed := uint64(1); seed <= 300 && caught < 3; seed++ {
+		o := scheduleOpts(seed)
+		o.async, o.quorum = true, false
+		s := runSchedule(seed, o)
+		tried++
+		if len(s.check.failed) > 0 {
+			caught++
+			t.Logf("seed %d: %s", seed, s.check.failed[0])
+		}
+	}
+	if caught == 0 {
+		t.Fatalf("asynchronous replication passed %d schedules: the checks do not bite", tried)
+	}
+}

@@ -1,0 +1,210 @@
+package node
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// sendQueue carries frames to one connection. A sender writes at once,
+// without blocking, when nothing waits and no write is under way (the
+// common case, and the fastest: no goroutine to wake); what cannot go out
+// at once waits for the connection's writer goroutine, which sends all that
+// waits with one writev.
+type sendQueue struct {
+	mu        sync.Mutex
+	raw       syscall.RawConn // nil while not connected: frames wait
+	q         [][]byte
+	bytes     int
+	busy      bool // a write is under way
+	closing   bool // close once what waits is sent
+	err       error
+	maxFrames int
+	maxBytes  int
+	wake      chan struct{} // capacity 1
+}
+
+var errQueueFull = errors.New("send queue full")
+
+func newSendQueue(maxFrames, maxBytes int) *sendQueue {
+	return &sendQueue{maxFrames: maxFrames, maxBytes: maxBytes, wake: make(chan struct{}, 1)}
+}
+
+func (s *sendQueue) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// attach starts writing to conn (directly, and through writer).
+func (s *sendQueue) attach(conn net.Conn) {
+	var raw syscall.RawConn
+	if sc, ok := conn.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
+	s.mu.Lock()
+	s.raw, s.err = raw, nil
+	s.mu.Unlock()
+	s.signal()
+}
+
+// detach stops writing; what waits stays for the next connection.
+func (s *sendQueue) detach() {
+	s.mu.Lock()
+	s.raw = nil
+	s.mu.Unlock()
+}
+
+// push sends b or queues it. It fails when the queue is full (the other
+// side is too slow), the connection failed, or the queue is closing.
+func (s *sendQueue) push(b []byte) error {
+	s.mu.Lock()
+	if s.err != nil || s.closing {
+		err := s.err
+		s.mu.Unlock()
+		if err == nil {
+			err = net.ErrClosed
+		}
+		return err
+	}
+	if s.raw != nil && !s.busy && len(s.q) == 0 {
+		s.busy = true
+		raw := s.raw
+		s.mu.Unlock()
+		k, err := writeNow(raw, b)
+		s.mu.Lock()
+		s.busy = false
+		if err != nil {
+			if s.raw == raw { // not an old connection's
+				s.err = err
+			}
+			s.mu.Unlock()
+			s.signal()
+			return err
+		}
+		if k == len(b) {
+			waiting := len(s.q) > 0 // queued while this write ran
+			s.mu.Unlock()
+			if waiting {
+				s.signal()
+			}
+			return nil
+		}
+		// The rest goes first, before anything queued meanwhile.
+		b = b[k:]
+		s.q = append(s.q, nil)
+		copy(s.q[1:], s.q)
+		s.q[0] = b
+		s.bytes += len(b)
+		s.mu.Unlock()
+		s.signal()
+		return nil
+	}
+	if len(s.q) >= s.maxFrames || s.bytes+len(b) > s.maxBytes {
+		s.mu.Unlock()
+		return errQueueFull
+	}
+	s.q = append(s.q, b)
+	s.bytes += len(b)
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// writeNow writes what the socket takes without waiting.
+func writeNow(raw syscall.RawConn, b []byte) (int, error) {
+	var k int
+	var werr error
+	err := raw.Write(func(fd uintptr) bool {
+		for {
+			k, werr = syscall.Write(int(fd), b)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if werr == syscall.EAGAIN {
+		return 0, nil
+	}
+	if werr != nil {
+		return 0, werr
+	}
+	return max(k, 0), nil
+}
+
+// closeAfter has the writer close once what waits is sent.
+func (s *sendQueue) closeAfter() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+// idle reports whether nothing waits and no write is under way.
+func (s *sendQueue) idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.q) == 0 && !s.busy
+}
+
+// writer sends what waits to conn until stop closes, a write fails, or the
+// queue closes (it then returns net.ErrClosed).
+func (s *sendQueue) writer(conn net.Conn, stop <-chan struct{}, timeout time.Duration) error {
+	var spare [][]byte
+	for {
+		select {
+		case <-stop:
+			return net.ErrClosed
+		case <-s.wake:
+		}
+		for {
+			s.mu.Lock()
+			if s.err != nil {
+				err := s.err
+				s.mu.Unlock()
+				return err
+			}
+			if s.busy {
+				s.mu.Unlock()
+				break // the sender that writes signals when done
+			}
+			if len(s.q) == 0 {
+				closing := s.closing
+				s.mu.Unlock()
+				if closing {
+					return net.ErrClosed
+				}
+				break
+			}
+			q := s.q
+			s.q, s.bytes, s.busy = spare, 0, true
+			s.mu.Unlock()
+			_ = conn.SetWriteDeadline(time.Now().Add(timeout))
+			bufs := net.Buffers(q)
+			_, err := bufs.WriteTo(conn)
+			// Cleared at once: senders write to the same socket directly,
+			// and an expired deadline would fail their writes too.
+			_ = conn.SetWriteDeadline(time.Time{})
+			clear(q)
+			spare = q[:0]
+			if cap(q) > 1024 {
+				spare = nil
+			}
+			s.mu.Lock()
+			s.busy = false
+			if err != nil {
+				s.err = err
+			}
+			s.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,726 @@
+package node
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// The simulated network runs 3 to 7 cores in one goroutine on a simulated
+// clock. Faults: crash (with or without the broken-link signal), restart
+// with or without memory, pause (no ticks, messages held), partitions of any
+// shape, one-way cuts, message drop, duplication, reordering and delay.
+//
+// The fault model: the cluster keeps nothing on disk, so a schedule never
+// takes down (crashes or pauses) a node when no other live node would still
+// hold every acknowledged command, judged as the primary judges it: the
+// primary and the backups in its view (or, with no primary, the logs
+// themselves). Without a quorum, a partition (a cut, or losses heavy enough
+// that two live nodes do not hear each other for a suspicion timeout) may
+// roll back the commands of the losing branch, and every such rollback must
+// be reported; nothing else may be lost.
+
+const simBase = int64(1_800_000_000) * int64(time.Second) // the simulated clock starts here
+
+type simOpts struct {
+	nodes       int
+	noPartition bool // crashes, restarts, pauses, light losses, duplicates, reordering; no cuts
+	quorum      bool
+	async       bool
+	clients     int
+	faults      bool
+	duration    time.Duration // fault phase
+	heal        time.Duration // then everything heals; clients finish
+	cfg         func(id wire.NodeID) Config
+	noLinkDown  bool
+	// skipLines makes nodes forget to push one chat line in this many
+	// (only for the test that shows the chat checks bite).
+	skipLines int
+}
+
+type msgEvent struct {
+	at   int64
+	seq  uint64
+	from wire.NodeID
+	to   wire.NodeID
+	msg  wire.PeerMessage
+	// client traffic (from == 0 or to == 0 for the client side)
+	creq *clientReq
+	crep *clientRep
+	down wire.NodeID // a LinkDown(down) for node to
+}
+
+type eventQueue []*msgEvent
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*msgEvent)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+type simNode struct {
+	id       wire.NodeID
+	core     *Core
+	up       bool
+	paused   bool
+	held     []*msgEvent // delivered while paused
+	upSince  int64
+	resumed  int64
+	nextTick int64
+	phase    int64
+	// clients waiting for a commit on this node
+	waiting     map[dedupeKey]*simClient
+	subs        map[int]*chatSub // clients in session here, by index
+	opening     map[string]*simClient
+	lastEpoch   wire.Epoch
+	incarnation uint16
+}
+
+type sim struct {
+	opts  simOpts
+	seed  uint64
+	rng   *rand.Rand
+	now   int64
+	seq   uint64
+	q     eventQueue
+	nodes []*simNode // by id-1
+
+	// network faults
+	group    []int // partition group of each node; equal groups talk
+	oneWay   map[[2]wire.NodeID]bool
+	drop     float64
+	dup      float64
+	reorder  bool
+	lastLink map[[2]wire.NodeID]int64 // FIFO per link unless reordering
+	// linkBack: after a cut heals, a peer link (TCP) takes a while to be
+	// dialled again; until then only beacons (UDP) get through.
+	linkBack map[[2]wire.NodeID]int64
+	heard    map[[2]wire.NodeID]int64 // last delivery from a to b
+
+	clients   []*simClient
+	check     *checker
+	onApplied func(n *simNode, a Applied)
+	trace     []string
+	faultLog  []string
+}
+
+func newSim(seed uint64, o simOpts) *sim {
+	s := &sim{
+		opts:     o,
+		seed:     seed,
+		rng:      rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		now:      simBase,
+		oneWay:   map[[2]wire.NodeID]bool{},
+		lastLink: map[[2]wire.NodeID]int64{},
+		linkBack: map[[2]wire.NodeID]int64{},
+		heard:    map[[2]wire.NodeID]int64{},
+	}
+	s.check = newChecker(s)
+	s.group = make([]int, o.nodes)
+	for i := 0; i < o.nodes; i++ {
+		n := &simNode{id: wire.NodeID(i + 1), phase: int64(s.rng.IntN(1000)) * int64(time.Microsecond)}
+		s.nodes = append(s.nodes, n)
+		s.start(n, nil)
+	}
+	for i := 0; i < o.clients; i++ {
+		s.clients = append(s.clients, newSimClient(s, i))
+	}
+	return s
+}
+
+func (s *sim) config(id wire.NodeID) Config {
+	var c Config
+	if s.opts.cfg != nil {
+		c = s.opts.cfg(id)
+	} else {
+		c = TestConfig(id)
+	}
+	if s.opts.quorum {
+		c.Quorum = s.opts.nodes/2 + 1
+	}
+	c.UnsafeAsync = s.opts.async
+	c.Seed = s.seed
+	c.Rules.RoundCountdown = time.Hour // a full board ends the schedule's game
+	c.Rules.ClaimLease = 40 * c.Heartbeat
+	// Rollback reports list what the dropping node still holds; keep a
+	// schedule's worth (compaction still runs in long schedules).
+	c.LogKeep = 1024
+	return c
+}
+
+// start boots a node: a fresh core, or the one it had (restart with memory).
+func (s *sim) start(n *simNode, keep *Core) {
+	n.up, n.paused, n.held = true, false, nil
+	n.upSince = s.now
+	n.waiting = map[dedupeKey]*simClient{}
+	n.subs = map[int]*chatSub{}
+	n.opening = map[string]*simClient{}
+	if keep != nil {
+		n.core = keep
+		n.core.Tick(s.now)
+	} else {
+		cfg := s.config(n.id)
+		cfg.Incarnation = n.incarnation
+		n.incarnation++
+		c, err := NewCore(cfg, s.now)
+		if err != nil {
+			panic(err)
+		}
+		n.core = c
+		n.lastEpoch = 0
+	}
+	n.nextTick = s.now + n.phase
+	s.check.booted(n, keep != nil)
+}
+
+func (s *sim) node(id wire.NodeID) *simNode { return s.nodes[id-1] }
+
+func (n *simNode) resumedAt() int64 { return n.resumed }
+
+func (s *sim) logf(format string, args ...any) {
+	line := fmt.Sprintf("%8.3fms ", float64(s.now-simBase)/1e6) + fmt.Sprintf(format, args...)
+	s.trace = append(s.trace, line)
+	if len(s.trace) > 400 {
+		s.trace = s.trace[len(s.trace)-300:]
+	}
+}
+
+func (s *sim) push(e *msgEvent) {
+	s.seq++
+	e.seq = s.seq
+	heap.Push(&s.q, e)
+}
+
+// latency of one hop: 50–500 µs, more with reordering.
+func (s *sim) latency() int64 {
+	d := int64(50+s.rng.IntN(450)) * int64(time.Microsecond)
+	if s.reorder {
+		d += int64(s.rng.IntN(4000)) * int64(time.Microsecond)
+	}
+	return d
+}
+
+func (s *sim) cut(from, to wire.NodeID) bool {
+	return s.group[from-1] != s.group[to-1] || s.oneWay[[2]wire.NodeID{from, to}]
+}
+
+// sendPeer puts a peer message on the network.
+func (s *sim) sendPeer(from, to wire.NodeID, m wire.PeerMessage) {
+	if s.cut(from, to) || (s.drop > 0 && s.rng.Float64() < s.drop) {
+		return
+	}
+	if _, beacon := m.(*wire.Beacon); !beacon && s.now < s.linkBack[[2]wire.NodeID{from, to}] {
+		return
+	}
+	at := s.now + s.latency()
+	link := [2]wire.NodeID{from, to}
+	if _, beacon := m.(*wire.Beacon); !beacon && !s.reorder {
+		// peer links are TCP: in order
+		at = max(at, s.lastLink[link])
+		s.lastLink[link] = at
+	}
+	s.push(&msgEvent{at: at, from: from, to: to, msg: m})
+	if s.dup > 0 && s.rng.Float64() < s.dup {
+		s.push(&msgEvent{at: at + s.latency(), from: from, to: to, msg: m})
+	}
+}
+
+// drain takes a node's Ready and acts on it.
+func (s *sim) drain(n *simNode) {
+	if !n.up || n.paused {
+		return
+	}
+	rd := n.core.Ready()
+	for _, env := range rd.Messages {
+		if env.To == 0 {
+			for _, o := range s.nodes {
+				if o.id != n.id {
+					s.sendPeer(n.id, o.id, env.Msg)
+				}
+			}
+		} else if int(env.To) <= len(s.nodes) {
+			s.sendPeer(n.id, env.To, env.Msg)
+		}
+	}
+	for _, nt := range rd.Notices {
+		s.logf("n%d: %s", n.id, nt.Text)
+	}
+	if rd.Reset {
+		s.check.reset(n)
+	}
+	if n.core.Role() != wire.RolePrimary {
+		clear(n.subs) // its connections are closed
+	}
+	for _, a := range rd.Committed {
+		s.check.applied(n, a)
+		s.answer(n, a)
+		if s.onApplied != nil {
+			s.onApplied(n, a)
+		}
+	}
+	s.check.afterStep(n)
+}
+
+// deliver hands one event to its destination.
+func (s *sim) deliver(e *msgEvent) {
+	if e.crep != nil {
+		s.clients[e.crep.client].onReply(e.crep)
+		return
+	}
+	n := s.node(e.to)
+	if !n.up {
+		return
+	}
+	if n.paused {
+		n.held = append(n.held, e)
+		return
+	}
+	if e.from != 0 {
+		s.heard[[2]wire.NodeID{e.from, e.to}] = s.now
+	}
+	switch {
+	case e.down != 0:
+		n.core.LinkDown(e.down)
+	case e.creq != nil:
+		s.serveClient(n, e.creq)
+	default:
+		n.core.Step(e.msg)
+	}
+	s.drain(n)
+}
+
+// run advances the simulation to time end.
+func (s *sim) run(end int64) {
+	for s.now < end {
+		next := end
+		if len(s.q) > 0 && s.q[0].at < next {
+			next = s.q[0].at
+		}
+		for _, n := range s.nodes {
+			if n.up && !n.paused && n.nextTick < next {
+				next = n.nextTick
+			}
+		}
+		for _, c := range s.clients {
+			if c.wake < next {
+				next = c.wake
+			}
+		}
+		if next > s.now {
+			s.now = next
+		}
+		for len(s.q) > 0 && s.q[0].at <= s.now {
+			e := heap.Pop(&s.q).(*msgEvent)
+			s.deliver(e)
+		}
+		for _, n := range s.nodes {
+			if n.up && !n.paused && n.nextTick <= s.now {
+				n.core.Tick(s.now)
+				n.nextTick = s.now + int64(time.Millisecond)
+				s.drain(n)
+			}
+		}
+		for _, c := range s.clients {
+			if c.wake <= s.now {
+				c.step()
+			}
+		}
+		s.check.tick()
+	}
+}
+
+// ---- faults ----
+
+// linkDownAt is when a peer learns that from's link broke: after whatever
+// from had sent on it (a killed process's socket is flushed, then closed).
+func (s *sim) linkDownAt(from, to wire.NodeID) int64 {
+	return max(s.now+s.latency(), s.lastLink[[2]wire.NodeID{from, to}]+1)
+}
+
+func (s *sim) crash(n *simNode, linkDown bool) {
+	n.up = false
+	n.held = nil
+	s.logf("FAULT crash n%d (link down signal: %v)", n.id, linkDown)
+	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms crash n%d linkdown=%v", float64(s.now-simBase)/1e6, n.id, linkDown))
+	s.check.crashed(n)
+	if linkDown {
+		for _, o := range s.nodes {
+			if o.id != n.id && o.up && !s.cut(n.id, o.id) {
+				s.push(&msgEvent{at: s.linkDownAt(n.id, o.id), to: o.id, down: n.id})
+			}
+		}
+	}
+}
+
+func (s *sim) restart(n *simNode, memory bool) {
+	var keep *Core
+	if memory {
+		keep = n.core
+	}
+	s.logf("FAULT restart n%d (memory: %v)", n.id, memory)
+	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms restart n%d memory=%v", float64(s.now-simBase)/1e6, n.id, memory))
+	s.start(n, keep)
+	// peers' old links to it break when it comes back
+	for _, o := range s.nodes {
+		if o.id != n.id && o.up && !s.cut(n.id, o.id) {
+			s.push(&msgEvent{at: s.linkDownAt(n.id, o.id), to: o.id, down: n.id})
+		}
+	}
+	s.drain(n)
+}
+
+func (s *sim) pause(n *simNode) {
+	n.paused = true
+	s.logf("FAULT pause n%d", n.id)
+	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms pause n%d", float64(s.now-simBase)/1e6, n.id))
+	s.check.paused(n)
+}
+
+func (s *sim) resume(n *simNode) {
+	if !n.up || !n.paused {
+		return
+	}
+	n.paused = false
+	n.resumed = s.now
+	s.logf("FAULT resume n%d", n.id)
+	n.core.Tick(s.now)
+	n.nextTick = s.now + int64(time.Millisecond)
+	s.drain(n)
+	held := n.held
+	n.held = nil
+	for _, e := range held {
+		s.deliver(e)
+	}
+	s.check.resumed(n)
+}
+
+func (s *sim) partition(groups []int) {
+	s.relink()
+	copy(s.group, groups)
+	s.logf("FAULT partition %v", groups)
+	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms partition %v", float64(s.now-simBase)/1e6, groups))
+	s.check.partitioned = true
+}
+
+// relink gives every peer link that a cut broke a redial delay (up to
+// 300 ms, as a dialer's backoff would) before it carries messages again.
+func (s *sim) relink() {
+	for _, a := range s.nodes {
+		for _, b := range s.nodes {
+			if a != b && s.cut(a.id, b.id) {
+				s.linkBack[[2]wire.NodeID{a.id, b.id}] = s.now + int64(s.rng.IntN(300))*int64(time.Millisecond)
+			}
+		}
+	}
+}
+
+func (s *sim) heal() {
+	s.relink()
+	for i := range s.group {
+		s.group[i] = 0
+	}
+	clear(s.oneWay)
+	s.drop, s.dup, s.reorder = 0, 0, false
+	s.logf("FAULT heal")
+}
+
+// randomFaults runs the fault phase: a fault every 20–120 simulated ms.
+func (s *sim) randomFaults(end int64) {
+	hb := int64(s.config(1).Heartbeat)
+	for s.now < end {
+		s.run(min(end, s.now+hb*int64(2+s.rng.IntN(10))))
+		s.oneFault()
+	}
+}
+
+func (s *sim) oneFault() {
+	hb := int64(s.config(1).Heartbeat)
+	pick := func(f func(n *simNode) bool) *simNode {
+		var cands []*simNode
+		for _, n := range s.nodes {
+			if f(n) {
+				cands = append(cands, n)
+			}
+		}
+		if len(cands) == 0 {
+			return nil
+		}
+		return cands[s.rng.IntN(len(cands))]
+	}
+	// Bring things back more often than taking them down.
+	switch r := s.rng.IntN(100); {
+	case r < 18:
+		if n := pick(func(n *simNode) bool { return !n.up }); n != nil {
+			s.restart(n, s.rng.IntN(3) == 0)
+		}
+	case r < 30:
+		if n := pick(func(n *simNode) bool { return n.up && n.paused }); n != nil {
+			s.resume(n)
+		}
+	case r < 48:
+		prim := s.rng.IntN(2) == 0
+		if n := pick(func(n *simNode) bool {
+			return n.up && !n.paused && (!prim || n.core.Role() == wire.RolePrimary) && s.check.mayTakeDown(n)
+		}); n != nil {
+			s.crash(n, !s.opts.noLinkDown && s.rng.IntN(4) != 0)
+		}
+	case r < 58:
+		if n := pick(func(n *simNode) bool { return n.up && !n.paused && s.check.mayTakeDown(n) }); n != nil {
+			s.pause(n)
+		}
+	case r < 72 && s.opts.noPartition:
+		s.drop = []float64{0.01, 0.03}[s.rng.IntN(2)]
+		s.logf("FAULT drop %.2f", s.drop)
+	case r < 68:
+		groups := make([]int, len(s.nodes))
+		switch s.rng.IntN(3) {
+		case 0: // isolate one
+			groups[s.rng.IntN(len(groups))] = 1
+		default: // random split
+			for i := range groups {
+				groups[i] = s.rng.IntN(2)
+			}
+		}
+		s.partition(groups)
+	case r < 72:
+		a, b := wire.NodeID(1+s.rng.IntN(len(s.nodes))), wire.NodeID(1+s.rng.IntN(len(s.nodes)))
+		if a != b {
+			s.oneWay[[2]wire.NodeID{a, b}] = true
+			s.logf("FAULT one-way cut n%d -> n%d", a, b)
+			s.check.partitioned = true
+		}
+	case r < 80:
+		s.drop = []float64{0.01, 0.05, 0.1}[s.rng.IntN(3)]
+		s.logf("FAULT drop %.2f", s.drop)
+	case r < 84:
+		s.dup = 0.05
+		s.logf("FAULT duplicate")
+	case r < 88:
+		s.reorder = true
+		s.logf("FAULT reorder")
+	default:
+		// heal the network (nodes stay as they are)
+		s.relink()
+		for i := range s.group {
+			s.group[i] = 0
+		}
+		clear(s.oneWay)
+		s.drop, s.dup, s.reorder = 0, 0, false
+		s.logf("FAULT network healed")
+	}
+	_ = hb
+}
+
+// healAll ends every fault: network healed, paused nodes resumed, crashed
+// nodes restarted (without memory), and lets the cluster settle.
+func (s *sim) healAll() {
+	s.heal()
+	for _, n := range s.nodes {
+		if n.paused {
+			s.resume(n)
+		}
+	}
+	for _, n := range s.nodes {
+		if !n.up {
+			s.restart(n, false)
+		}
+	}
+}
+
+// settled reports whether one primary serves, every node follows it with
+// the whole log applied, and no client waits.
+func (s *sim) settled() bool { return s.unsettled() == "" }
+
+// unsettled says why the cluster has not settled ("" if it has).
+func (s *sim) unsettled() string {
+	var prim *simNode
+	for _, n := range s.nodes {
+		if n.up && !n.paused && n.core.Role() == wire.RolePrimary {
+			if prim != nil {
+				return "two primaries"
+			}
+			prim = n
+		}
+	}
+	if prim == nil || !prim.core.Serving() {
+		return "no primary serving"
+	}
+	for _, n := range s.nodes {
+		if !n.up || n.paused {
+			continue
+		}
+		e, _ := n.core.log.epochAt(n.core.Applied())
+		pe, _ := prim.core.log.epochAt(prim.core.LastIndex())
+		if n.core.Epoch() != prim.core.Epoch() || n.core.Applied() != prim.core.LastIndex() || e != pe {
+			return fmt.Sprintf("n%d is not at the primary's last entry", n.id)
+		}
+		// Every rollback a node holds has been logged.
+		for _, d := range n.core.unreported {
+			if n.up && !n.core.settled(d) {
+				return fmt.Sprintf("n%d holds an unlogged rollback of %s/%d", n.id, d.item.Name, d.item.Seq)
+			}
+		}
+	}
+	for _, c := range s.clients {
+		if c.op != nil {
+			return fmt.Sprintf("client %s waits for seq %d", c.name, c.op.seq)
+		}
+	}
+	return ""
+}
+
+func (s *sim) primary() *simNode {
+	for _, n := range s.nodes {
+		if n.up && !n.paused && n.core.Role() == wire.RolePrimary {
+			return n
+		}
+	}
+	return nil
+}
+
+func (s *sim) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed %d, %d nodes, quorum %v, async %v\n", s.seed, s.opts.nodes, s.opts.quorum, s.opts.async)
+	for _, n := range s.nodes {
+		fmt.Fprintf(&b, "  %s up=%v paused=%v applied=%d\n", n.core, n.up, n.paused, n.core.Applied())
+	}
+	b.WriteString("faults:\n  " + strings.Join(s.faultLog, "\n  ") + "\n")
+	b.WriteString("trace (last lines):\n")
+	from := max(0, len(s.trace)-120)
+	b.WriteString(strings.Join(s.trace[from:], "\n"))
+	return b.String()
+}
+
+// ---- clients ----
+
+type clientReq struct {
+	client  int
+	epoch   wire.Epoch // the node's epoch when the client's session was opened there
+	session game.SessionID
+	seq     uint64
+	cmd     game.Command
+}
+
+type clientRep struct {
+	client   int
+	seq      uint64
+	redirect bool
+	leader   wire.NodeID
+	result   game.Result
+	index    uint64
+	node     wire.NodeID
+	epoch    wire.Epoch
+	events   []game.Event
+	// entryEpoch is the epoch of the committed entry (0 when the answer
+	// came from the dedupe table).
+	entryEpoch wire.Epoch
+	rehello    bool // the session must be opened again (the node's office changed)
+	// chat: a room's lines (a welcome or a move to another room: snap
+	// set), or one pushed line
+	chatRoom  string
+	chatSnap  bool
+	chatLines []game.ChatLine
+}
+
+func (s *sim) clientSend(c *simClient, to wire.NodeID, r *clientReq) {
+	if s.drop > 0 && s.rng.Float64() < s.drop/2 {
+		return
+	}
+	s.push(&msgEvent{at: s.now + s.latency(), to: to, creq: r})
+}
+
+// reply sends to a client on its connection to n: in order, never lost
+// (a connection that breaks is a client that hears nothing more from it).
+func (s *sim) reply(n *simNode, r *clientRep) {
+	r.node = n.id
+	r.epoch = n.core.Epoch()
+	link := [2]wire.NodeID{n.id, wire.NodeID(1000 + r.client)}
+	at := max(s.now+s.latency(), s.lastLink[link])
+	s.lastLink[link] = at
+	s.push(&msgEvent{at: at, crep: r})
+}
+
+// serveClient is the node's client service: log the command, answer after
+// commit.
+func (s *sim) serveClient(n *simNode, r *clientReq) {
+	if _, open := r.cmd.(game.OpenSession); !open && r.epoch != n.core.Epoch() {
+		// As the runtime does: a node that took office anew has dropped
+		// every connection; the client says hello again.
+		s.reply(n, &clientRep{client: r.client, seq: r.seq, redirect: true, leader: n.id, rehello: true})
+		return
+	}
+	p, err := n.core.Propose(r.session, r.seq, r.cmd)
+	if err != nil {
+		var leader wire.NodeID
+		if e, ok := err.(*ErrNotPrimary); ok {
+			leader = e.Leader
+		}
+		s.reply(n, &clientRep{client: r.client, seq: r.seq, redirect: true, leader: leader})
+		return
+	}
+	if p.Done {
+		s.reply(n, &clientRep{client: r.client, seq: r.seq, result: p.Result})
+		return
+	}
+	if o, ok := r.cmd.(game.OpenSession); ok {
+		n.opening[o.Token] = s.clients[r.client]
+		return
+	}
+	n.waiting[dedupeKey{r.session, r.seq}] = s.clients[r.client]
+}
+
+// answer replies to the client whose command just committed on n.
+func (s *sim) answer(n *simNode, a Applied) {
+	if n.core.Role() != wire.RolePrimary {
+		return
+	}
+	s.pushChat(n, a)
+	if o, ok := a.Entry.Cmd.(game.OpenSession); ok {
+		if c := n.opening[o.Token]; c != nil {
+			delete(n.opening, o.Token)
+			rep := &clientRep{client: c.idx, seq: 0, result: a.Result, index: a.Index}
+			if sv, ok := n.core.State().Session(a.Result.Session); ok && a.Result.Err == nil {
+				// The welcome carries the room's lines; its new lines
+				// follow on the same connection.
+				n.subs[c.idx] = &chatSub{session: sv.ID, room: sv.Room, epoch: n.core.Epoch()}
+				rep.chatRoom, rep.chatSnap = sv.Room, true
+				if rv, ok := n.core.State().RoomView(sv.Room); ok {
+					rep.chatLines = rv.Chat
+				}
+			}
+			s.reply(n, rep)
+		}
+		return
+	}
+	k := dedupeKey{a.Entry.Session, a.Entry.Seq}
+	if c := n.waiting[k]; c != nil {
+		delete(n.waiting, k)
+		s.reply(n, &clientRep{client: c.idx, seq: a.Entry.Seq, result: a.Result, index: a.Index, events: a.Events, entryEpoch: a.Epoch})
+	}
+}
+
+// sortedKeys is a helper for deterministic iteration in checks.
+func sortedKeys[K interface{ ~uint64 | ~int }, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

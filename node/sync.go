@@ -1,0 +1,527 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// viewChange is a primary-elect's work before it serves: gather every live
+// node's log summary, pick the log to keep, fetch what it lacks.
+type viewChange struct {
+	epoch    wire.Epoch
+	deadline int64
+	asked    map[wire.NodeID]int64
+	// firstAsk is when each node was first asked: its promise to this
+	// epoch began no earlier (the lease counts from there).
+	firstAsk map[wire.NodeID]int64
+	replies  map[wire.NodeID]*wire.StateReply
+	refused  map[wire.NodeID]bool // refused for now (a lease to the old primary): asked again
+	waitFor  map[wire.NodeID]bool // nil: every live node; else only these (a renewal)
+	fetching wire.NodeID
+	fetch    *wire.Fetch
+	fetchAt  int64 // when the fetch was last sent
+	fetchBy  int64
+}
+
+// beginViewChange makes this node primary-elect in a new epoch.
+func (c *Core) beginViewChange() { c.beginViewChangeFor(nil) }
+
+// renew takes office anew, in a new epoch, after the view lost a backup:
+// each epoch then records the view that committed its entries, which is
+// what decides between the branches of a partition. Only the backups still
+// in the view are waited for; the others rejoin as they catch up.
+func (c *Core) renew() {
+	wait := map[wire.NodeID]bool{}
+	for _, id := range c.InView() {
+		wait[id] = true
+	}
+	c.members, c.pending, c.tickPending = nil, nil, false
+	c.beginViewChangeFor(wait)
+}
+
+func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
+	c.epoch = wire.MakeEpochInc(c.maxTerm()+1, c.cfg.Incarnation, c.id)
+	c.leader = c.id
+	c.electDeadline = 0
+	c.gotOK = false
+	c.setRole(wire.RoleSyncing)
+	c.out.RoleChanged = true
+	c.sync = &viewChange{
+		epoch:    c.epoch,
+		deadline: c.now + int64(c.cfg.SyncWait),
+		asked:    map[wire.NodeID]int64{},
+		firstAsk: map[wire.NodeID]int64{},
+		replies:  map[wire.NodeID]*wire.StateReply{},
+		refused:  map[wire.NodeID]bool{},
+		waitFor:  wait,
+	}
+	if wait != nil {
+		c.notice(NoticeDetail, c.id, "n%d renews its office in epoch %d with %d backups", c.id, c.epoch.Term(), len(wait))
+	} else {
+		c.notice(NoticeDetail, c.id, "n%d takes office in epoch %d: gathering state", c.id, c.epoch.Term())
+	}
+	for _, id := range c.aliveIDs() {
+		c.sync.ask(c, id)
+	}
+	c.sync.maybeFinish(c)
+}
+
+func (v *viewChange) ask(c *Core, id wire.NodeID) {
+	if _, done := v.replies[id]; done {
+		return
+	}
+	v.asked[id] = c.now
+	if _, ok := v.firstAsk[id]; !ok {
+		v.firstAsk[id] = c.now
+	}
+	c.send(id, &wire.Coordinator{From: c.id, Epoch: v.epoch})
+}
+
+func (v *viewChange) tick(c *Core) {
+	for _, id := range c.aliveIDs() {
+		if at, ok := v.asked[id]; !ok || c.now-at >= int64(c.cfg.Heartbeat) {
+			v.ask(c, id)
+		}
+	}
+	if v.fetching != 0 {
+		if c.now >= v.fetchBy {
+			v.abort(c, fmt.Sprintf("n%d did not send its log", v.fetching))
+			return
+		}
+		if c.now-v.fetchAt >= 3*int64(c.cfg.Heartbeat) {
+			v.fetchAt = c.now
+			c.send(v.fetching, v.fetch)
+		}
+		return
+	}
+	if c.now >= v.deadline && v.fetching == 0 {
+		if c.cfg.Quorum > 0 {
+			// Any quorum of answers holds every commit: go on with
+			// those (finish counts them).
+			v.finish(c)
+			return
+		}
+		// A live node did not answer: what it holds is unknown, and taking
+		// office without it could commit on a branch that loses. Give up
+		// and try again.
+		v.abort(c, "not every live node answered")
+		return
+	}
+	v.maybeFinish(c)
+}
+
+func (v *viewChange) peerGone(c *Core, id wire.NodeID) {
+	// What it said may no longer hold (it may come back empty): ask again
+	// if it does come back.
+	delete(v.replies, id)
+	delete(v.asked, id)
+	if v.fetching == id {
+		v.abort(c, fmt.Sprintf("n%d, which holds the log to keep, is gone", id))
+		return
+	}
+	v.maybeFinish(c)
+}
+
+// abort gives up a view change that cannot get the log it must keep: taking
+// office with less would lose committed entries. The election is retried
+// shortly, among the nodes alive then.
+func (v *viewChange) abort(c *Core, why string) {
+	if c.sync != v {
+		return
+	}
+	c.notice(NoticeElection, c.id, "view change abandoned: %s", why)
+	c.sync = nil
+	c.setRole(wire.RoleBackup)
+	c.leader = 0
+	c.retryElectionAt = c.now + int64(c.cfg.ElectionAnswer)
+}
+
+func (c *Core) onStateReply(m *wire.StateReply) {
+	switch {
+	case c.role == wire.RoleSyncing && c.sync != nil:
+		v := c.sync
+		if m.Epoch != v.epoch {
+			if m.Epoch > v.epoch {
+				c.learnEpoch(m.Epoch)
+				return
+			}
+			v.refused[m.From] = true
+		} else {
+			v.replies[m.From] = m
+		}
+		v.maybeFinish(c)
+	case c.role == wire.RolePrimary && m.Epoch <= c.epoch:
+		// A node asks to join, or (older epoch) tells us it exists.
+		c.onJoin(m)
+	case m.Epoch > c.epoch:
+		c.learnEpoch(m.Epoch)
+	}
+}
+
+// maybeFinish ends the gathering once every live node answered.
+func (v *viewChange) maybeFinish(c *Core) {
+	if v.fetching != 0 || c.sync != v {
+		return
+	}
+	for _, id := range c.aliveIDs() {
+		if _, ok := v.replies[id]; !ok && (v.waitFor == nil || v.waitFor[id]) {
+			return // a refusal too is waited out: its lease ends soon
+		}
+	}
+	v.finish(c)
+}
+
+// candidate is one log in the running to be kept.
+type candidate struct {
+	id     wire.NodeID
+	shape  logShape
+	commit uint64
+	snap   uint64
+}
+
+// finish picks the log to keep and fetches it, or takes office.
+func (v *viewChange) finish(c *Core) {
+	if c.sync != v {
+		return
+	}
+	members := v.members(c)
+	if votes := v.votes(c, members); c.cfg.Quorum > 0 && votes < c.cfg.Quorum {
+		c.sync = nil
+		c.notice(NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", votes, c.cfg.Quorum)
+		c.setRole(wire.RoleNoQuorum)
+		c.leader = 0
+		c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+		return
+	}
+	cands := []candidate{{id: c.id, shape: c.shape(), commit: c.commit, snap: c.log.snapIndex}}
+	for _, id := range members {
+		r := v.replies[id]
+		cands = append(cands, candidate{id: id, shape: logShape{history: r.History, last: r.Last}, commit: r.Commit, snap: r.SnapIndex})
+	}
+	best := pickBest(cands)
+	c.notice(NoticeDetail, best.id, "view change: state from %s; keeping n%d's log (last %d, commit %d)", describeCands(cands), best.id, best.shape.last, best.commit)
+	if best.id == c.id {
+		c.takeOffice(members)
+		return
+	}
+	d := common(c.shape(), best.shape)
+	v.fetching = best.id
+	v.fetch = &wire.Fetch{From: c.id, Epoch: v.epoch, After: d, Snapshot: c.applied > d || best.snap > d}
+	v.fetchAt = c.now
+	v.fetchBy = c.now + int64(c.cfg.SyncWait)
+	c.send(best.id, v.fetch)
+}
+
+// votes counts the nodes whose answer counts toward a quorum. A node with
+// an empty log (it restarted and lost its memory, or is new) holds no
+// promise and none of the committed entries: it votes only when nobody
+// alive has a log (a new cluster).
+func (v *viewChange) votes(c *Core, members []wire.NodeID) int {
+	bootstrap := c.log.last() == 0
+	for _, id := range members {
+		bootstrap = bootstrap && v.replies[id].Last == 0
+	}
+	for _, id := range c.aliveIDs() {
+		bootstrap = bootstrap && c.peers[id].last == 0
+	}
+	if bootstrap {
+		return 1 + len(members)
+	}
+	n := 0
+	if c.log.last() > 0 {
+		n++
+	}
+	for _, id := range members {
+		if v.replies[id].Last > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// members are the nodes that answered and are still alive, sorted.
+func (v *viewChange) members(c *Core) []wire.NodeID {
+	var out []wire.NodeID
+	for _, id := range c.aliveIDs() {
+		if _, ok := v.replies[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// onFetch answers a primary-elect that lacks part of our log.
+func (c *Core) onFetch(m *wire.Fetch) {
+	if m.Epoch < c.epoch {
+		return
+	}
+	if m.Epoch > c.epoch {
+		c.learnEpoch(m.Epoch)
+	}
+	if m.Snapshot || m.After < c.log.snapIndex || m.After > c.log.last() {
+		c.send(m.From, c.snapshotMsg())
+		return
+	}
+	e, _ := c.log.epochAt(m.After)
+	c.send(m.From, &wire.Snapshot{
+		From:       c.id,
+		Epoch:      c.epoch,
+		Index:      m.After,
+		IndexEpoch: e,
+		Commit:     c.commit,
+		History:    c.log.historyCopy(),
+		Tail:       c.log.slice(m.After, c.log.last()),
+	})
+}
+
+// snapshotMsg is the whole state: the state machine as applied, and the log
+// after it.
+func (c *Core) snapshotMsg() *wire.Snapshot {
+	e, _ := c.log.epochAt(c.applied)
+	from := max(c.log.snapIndex, c.applied-min(c.applied, uint64(c.cfg.LogKeep)))
+	return &wire.Snapshot{
+		From:       c.id,
+		Epoch:      c.epoch,
+		Index:      c.applied,
+		IndexEpoch: e,
+		Commit:     c.commit,
+		History:    c.log.historyCopy(),
+		Data:       c.state.Snapshot(),
+		Before:     c.applied - from,
+		Tail:       c.log.slice(from, c.log.last()),
+	}
+}
+
+// install takes the log (and state) a Snapshot message carries. It returns
+// false if a tail-only message does not fit this log. Player commands this
+// node held past the point where the logs part, and that the new state has
+// not applied, are reported as rolled back.
+func (c *Core) install(m *wire.Snapshot) bool {
+	var incoming raftLog
+	start := m.Index - min(m.Before, m.Index)
+	incoming.reset(start, historyEpoch(m.History, start), m.History, m.Tail)
+	if start == m.Index {
+		incoming.snapEpoch = m.IndexEpoch
+	}
+	d := common(c.shape(), logShape{history: incoming.history, last: incoming.last()})
+	if m.Data == nil {
+		if !c.log.matches(m.Index, m.IndexEpoch) || c.applied > m.Index {
+			return false
+		}
+	}
+	// What this node drops and may have been acknowledged: what it knows
+	// committed, and (without a quorum) what a primary that can no longer
+	// tell may have committed after it last said so. With a quorum, what
+	// a new primary drops was never committed.
+	var gone []dropped
+	if d < c.log.snapIndex && c.commit > d {
+		// Folded into the state already: they can no longer be listed.
+		c.notice(NoticeRollback, c.id, "%d committed entries of a losing branch are too old to list", c.log.snapIndex-d)
+	}
+	for i := max(d, c.log.snapIndex) + 1; i <= c.log.last(); i++ {
+		e, _ := c.log.epochAt(i)
+		if i <= c.commit || (c.cfg.Quorum == 0 && e.Node() != c.id && !c.Alive(e.Node())) {
+			gone = append(gone, c.describe(i, i)...)
+		}
+	}
+	if m.Data != nil {
+		st, err := game.Restore(m.Data)
+		if err != nil {
+			c.notice(NoticeSnapshot, m.From, "snapshot from n%d refused: %v", m.From, err)
+			return false
+		}
+		c.state = st
+		c.log = incoming
+		c.applied = m.Index
+		c.commit = m.Index
+		c.out.Reset = true
+		c.notice(NoticeSnapshot, m.From, "installed a snapshot from n%d at %d", m.From, m.Index)
+	} else {
+		c.log.truncate(m.Index)
+		c.log.append(m.Tail...)
+		c.log.mergeHistory(m.History)
+		if c.commit > c.log.last() {
+			c.commit = c.log.last()
+		}
+	}
+	if m.Commit > c.commit {
+		c.commit = min(m.Commit, c.log.last())
+	}
+	c.applyCommitted()
+	c.report(c.notApplied(gone))
+	return true
+}
+
+// onSnapshot installs a state: fetched by a primary-elect, or sent by the
+// primary to catch this backup up.
+func (c *Core) onSnapshot(m *wire.Snapshot) {
+	if v := c.sync; v != nil && c.role == wire.RoleSyncing && m.Epoch == v.epoch && m.From == v.fetching {
+		if r := v.replies[m.From]; r == nil || m.Index+uint64(len(m.Tail))-min(m.Before, uint64(len(m.Tail))) < r.Last {
+			// Not the log it said it had (it restarted?): start over.
+			v.abort(c, fmt.Sprintf("n%d sent less than it reported", m.From))
+			return
+		}
+		if !c.install(m) {
+			// The tail did not fit after all: ask for the whole state.
+			v.fetch = &wire.Fetch{From: c.id, Epoch: v.epoch, Snapshot: true}
+			v.fetchAt = c.now
+			v.fetchBy = c.now + int64(c.cfg.SyncWait)
+			c.send(m.From, v.fetch)
+			return
+		}
+		v.fetching = 0
+		c.takeOffice(v.members(c))
+		return
+	}
+	if m.Epoch < c.epoch || m.Epoch.Node() != m.From {
+		return
+	}
+	if m.Epoch > c.epoch {
+		c.learnEpoch(m.Epoch)
+	}
+	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+		return
+	}
+	c.leader = m.From
+	c.lastFromLeader = c.now
+	c.setRole(wire.RoleBackup)
+	if !c.install(m) {
+		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, NeedSnap: true, Match: c.commit})
+		return
+	}
+	c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, OK: true, Match: c.log.last()})
+}
+
+// takeOffice makes the primary-elect the primary of its epoch with the log it
+// now holds and the given backups in its view.
+func (c *Core) takeOffice(members []wire.NodeID) {
+	v := c.sync
+	c.sync = nil
+	c.setRole(wire.RolePrimary)
+	c.leader = c.id
+	c.lastFromLeader = c.now
+	c.members = map[wire.NodeID]*member{}
+	c.pending = map[dedupeKey]uint64{}
+	c.tickPending = false
+	for i := c.commit + 1; i <= c.log.last(); i++ {
+		e := c.log.entry(i).Entry
+		if e.Session != 0 {
+			c.pending[dedupeKey{e.Session, e.Seq}] = i
+		}
+		if _, ok := e.Cmd.(game.Tick); ok {
+			c.tickPending = true
+		}
+	}
+	for _, id := range members {
+		r := v.replies[id]
+		m := &member{id: id, inView: true}
+		d := common(logShape{history: r.History, last: r.Last}, c.shape())
+		m.match, m.next = d, d+1
+		if r.Last > d || d < c.log.snapIndex {
+			// It holds entries this log does not: a snapshot replaces
+			// them, and it reports what it drops.
+			m.needSnap = true
+		}
+		m.lastAck = c.now
+		m.ackSent = v.firstAsk[id]
+		c.members[id] = m
+	}
+	prev := c.log.lastEpoch().Node()
+	c.officeSupport = uint8(min(1+len(members), 255))
+	c.shrunk = false
+	if c.log.last() == 0 {
+		c.appendEntry(game.Entry{Cmd: game.Genesis{Seed: c.cfg.Seed, Rules: c.cfg.Rules}})
+	}
+	c.appendEntry(game.Entry{Cmd: game.ViewChange{Epoch: c.epoch.Term(), Primary: uint16(c.id), PrevPrimary: uint16(prev)}})
+	// What an earlier office queued may not have survived: queue afresh
+	// (the game reports each command once, however often it is logged).
+	c.reported = nil
+	c.queueRollback(c.unreportedItems())
+	c.flushRollback()
+	c.lastHB = 0
+	c.notice(NoticeElected, c.id, "n%d is primary (epoch %d) with %d backups", c.id, c.epoch.Term(), len(members))
+	c.out.RoleChanged = true
+	c.advanceCommit()
+}
+
+// pickBest chooses the log a new primary keeps. A log that contains
+// another wins over it. Between logs that part ways: the branch that holds
+// committed entries past the parting wins (in a run without partitions only
+// one can); if both do, a partition let two primaries commit, and the branch
+// that held more nodes wins; then the higher epoch, the longer log, the
+// higher id.
+func pickBest(cs []candidate) candidate {
+	best := cs[0]
+	for _, x := range cs[1:] {
+		if beats(x, best, cs) {
+			best = x
+		}
+	}
+	return best
+}
+
+func beats(x, y candidate, all []candidate) bool {
+	d := common(x.shape, y.shape)
+	switch {
+	case d == x.shape.last && d == y.shape.last:
+		return x.commit > y.commit || (x.commit == y.commit && x.id > y.id)
+	case d == y.shape.last:
+		return true
+	case d == x.shape.last:
+		return false
+	}
+	cx, sx := branchWeight(x, d, all)
+	cy, sy := branchWeight(y, d, all)
+	if cx != cy {
+		return cx
+	}
+	if sx != sy {
+		return sx > sy
+	}
+	ex, ey := x.shape.epochAt(x.shape.last), y.shape.epochAt(y.shape.last)
+	if ex != ey {
+		return ex > ey
+	}
+	if x.shape.last != y.shape.last {
+		return x.shape.last > y.shape.last
+	}
+	return x.id > y.id
+}
+
+// branchWeight says whether the branch of x past index d holds committed
+// entries, and the most nodes that a primary of the branch held in its view
+// when it took office there. (A primary takes office anew whenever its view
+// shrinks, so an epoch's support is the view that committed its entries.)
+func branchWeight(x candidate, d uint64, all []candidate) (committed bool, support uint8) {
+	e := x.shape.epochAt(d + 1)
+	for _, z := range all {
+		if z.shape.last > d && z.shape.epochAt(d+1) == e && z.commit > d {
+			committed = true
+			// The epochs of z's entries in (d, z.commit].
+			for k, r := range z.shape.history {
+				ends := z.shape.last
+				if k+1 < len(z.shape.history) {
+					ends = z.shape.history[k+1].Index - 1
+				}
+				if r.Index <= z.commit && ends > d && r.Committed > d {
+					support = max(support, r.Support)
+				}
+			}
+		}
+	}
+	return committed, support
+}
+
+func describeCands(cs []candidate) string {
+	var b strings.Builder
+	for i, x := range cs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "n%d(last %d e%d, commit %d)", x.id, x.shape.last, x.shape.epochAt(x.shape.last).Term(), x.commit)
+	}
+	return b.String()
+}

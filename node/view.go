@@ -1,0 +1,78 @@
+package node
+
+import "github.com/gridlock-game/gridlock/wire"
+
+// View is the cluster as this node sees it: itself and every node it has
+// heard of, with role, epoch, progress and liveness. Addresses are the
+// runtime's to fill in.
+func (c *Core) View() wire.ClusterView {
+	v := wire.ClusterView{
+		Self:      c.id,
+		Epoch:     c.epoch,
+		Commit:    c.commit,
+		Quorum:    uint8(c.cfg.Quorum),
+		HasQuorum: c.cfg.Quorum == 0 || c.reachable() >= c.cfg.Quorum,
+	}
+	if c.leader != 0 && (c.leader == c.id || c.Alive(c.leader)) {
+		v.Primary = c.leader
+	}
+	primary := c.role == wire.RolePrimary
+	self := wire.NodeInfo{ID: c.id, Role: c.role, Epoch: c.epoch, Commit: c.commit, Last: c.log.last(), Alive: true, InView: primary}
+	v.Nodes = append(v.Nodes, self)
+	for _, id := range c.ids {
+		p := c.peers[id]
+		if !p.known {
+			continue
+		}
+		n := wire.NodeInfo{ID: id, Role: p.role, Epoch: p.epoch, Commit: p.commit, Last: p.last, Alive: c.alive(p)}
+		if primary {
+			if m := c.members[id]; m != nil {
+				n.InView = m.inView
+				if m.match < c.log.last() {
+					n.Lag = c.log.last() - m.match
+				}
+				n.Last = max(n.Last, m.match)
+			} else if n.Alive {
+				n.Lag = c.log.last() - min(c.log.last(), p.last)
+			}
+		} else if p.last < c.log.last() && n.Alive {
+			n.Lag = c.log.last() - p.last
+		}
+		if !n.Alive {
+			n.Role = wire.RoleDown
+		}
+		v.Nodes = append(v.Nodes, n)
+	}
+	return v
+}
+
+// InView returns the backups the primary waits for (nil on a backup).
+func (c *Core) InView() []wire.NodeID {
+	var out []wire.NodeID
+	if c.role != wire.RolePrimary {
+		return nil
+	}
+	for _, id := range c.memberIDs() {
+		if c.members[id].inView {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Forget drops a peer that has been gone for long (the runtime decides when),
+// so that views do not list departed apps forever.
+func (c *Core) Forget(id wire.NodeID) {
+	p, ok := c.peers[id]
+	if !ok || c.alive(p) || id == c.leader {
+		return
+	}
+	delete(c.peers, id)
+	for i, x := range c.ids {
+		if x == id {
+			c.ids = append(c.ids[:i], c.ids[i+1:]...)
+			break
+		}
+	}
+	delete(c.members, id)
+}
