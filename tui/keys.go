@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// keyMap is every key the app knows. Board keys work while the board has the
+// focus; chat keys while the chat line has it.
+type keyMap struct {
+	Up, Down, Left, Right key.Binding
+	Place                 key.Binding
+	Claim                 key.Binding
+	Chat                  key.Binding
+	Slash                 key.Binding
+	Rooms                 key.Binding
+	Back                  key.Binding
+	Help                  key.Binding
+	Quit                  key.Binding
+	ForceQuit             key.Binding
+
+	Send, Complete, History, Scroll key.Binding
+	Select, Join                    key.Binding
+	Click                           key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
+		Right:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+		Place:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "place")),
+		Claim:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "claim")),
+		Chat:      key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab", "chat")),
+		Slash:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "command")),
+		Rooms:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rooms")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		History:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "history")),
+		Scroll:   key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")),
+		Select:   key.NewBinding(key.WithKeys("up", "down", "k", "j"), key.WithHelp("↑↓", "select")),
+		Join:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "join")),
+		Click:    key.NewBinding(key.WithKeys("click"), key.WithHelp("click", "select a cell")),
+	}
+}
+
+// setSize shows the digits of the board's size in the help.
+func (k *keyMap) setSize(n int) {
+	if n < 1 || n > 9 {
+		n = 9
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = string(rune('1' + i))
+	}
+	k.Place.SetKeys(keys...)
+	k.Place.SetHelp("1-"+string(rune('0'+n)), "place")
+}
+
+// boardHelp is the short help while the board has the focus.
+func (k keyMap) boardHelp() []key.Binding {
+	move := key.NewBinding(key.WithKeys("up"), key.WithHelp("←↑↓→", "move"))
+	return []key.Binding{move, k.Place, k.Claim, k.Chat, k.Help, k.Quit}
+}
+
+// chatHelp is the short help while the chat line has the focus.
+func (k keyMap) chatHelp() []key.Binding {
+	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "board"))
+	return []key.Binding{k.Send, k.Complete, back, k.Scroll, k.ForceQuit}
+}
+
+// roomsHelp is the short help of the room list.
+func (k keyMap) roomsHelp() []key.Binding {
+	return []key.Binding{k.Select, k.Join, k.Back, k.ForceQuit}
+}
+
+// fullHelp is the key part of the full help, in columns.
+func (k keyMap) fullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Left, k.Right, k.Click},
+		{k.Place, k.Claim, k.Chat, k.Slash, k.Rooms, k.Help, k.Quit},
+	}
+}
+
+func newHelp(t *theme) help.Model {
+	h := help.New()
+	h.ShortSeparator = " · "
+	h.FullSeparator = "   "
+	h.Styles = help.Styles{
+		ShortKey: t.keyStyle, ShortDesc: t.descStyle, ShortSeparator: t.sepStyle, Ellipsis: t.sepStyle,
+		FullKey: t.keyStyle, FullDesc: t.descStyle, FullSeparator: t.sepStyle,
+	}
+	return h
+}

@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
+)
+
+// The app draws its frames itself, when they change. Bubble Tea's renderer
+// flushes on a 60 Hz ticker that runs whether or not anything changed,
+// which was most of what an idle app cost; here an idle app sleeps, and a
+// key or a cluster event is drawn at once (at most one frame every
+// minFrame, so a burst of events costs one frame, not hundreds).
+const minFrame = 8 * time.Millisecond
+
+// screen writes frames to a terminal, sending only the lines that changed.
+type screen struct {
+	out    io.Writer
+	width  int
+	height int
+	lines  []string // what is on the terminal (nil: unknown, redraw all)
+	buf    bytes.Buffer
+}
+
+const (
+	seqAltScreenOn  = "\x1b[?1049h"
+	seqAltScreenOff = "\x1b[?1049l"
+	seqCursorHide   = "\x1b[?25l"
+	seqCursorShow   = "\x1b[?25h"
+	seqMouseOn      = "\x1b[?1002h\x1b[?1006h" // cell motion, SGR coordinates
+	seqMouseOff     = "\x1b[?1002l\x1b[?1006l"
+	seqPasteOn      = "\x1b[?2004h"
+	seqPasteOff     = "\x1b[?2004l"
+	seqClear        = "\x1b[2J"
+	seqEraseLine    = "\x1b[K"
+	seqEraseBelow   = "\x1b[J"
+)
+
+func (s *screen) start() {
+	_, _ = io.WriteString(s.out, seqAltScreenOn+seqClear+seqCursorHide+seqMouseOn+seqPasteOn)
+}
+
+func (s *screen) stop() {
+	_, _ = io.WriteString(s.out, seqPasteOff+seqMouseOff+seqCursorShow+seqAltScreenOff)
+}
+
+// resize forgets what is on the terminal: the next frame is drawn whole.
+func (s *screen) resize(w, h int) {
+	s.width, s.height = w, h
+	s.lines = nil
+}
+
+// draw puts view on the terminal.
+func (s *screen) draw(view string) {
+	lines := strings.Split(view, "\n")
+	if s.height > 0 && len(lines) > s.height {
+		lines = lines[:s.height]
+	}
+	s.buf.Reset()
+	if s.lines == nil {
+		s.buf.WriteString(seqClear)
+	}
+	for i, l := range lines {
+		if s.lines != nil && i < len(s.lines) && s.lines[i] == l {
+			continue
+		}
+		if s.width > 0 && ansi.StringWidth(l) > s.width {
+			l = ansi.Truncate(l, s.width, "")
+			lines[i] = l
+		}
+		fmt.Fprintf(&s.buf, "\x1b[%d;1H", i+1)
+		s.buf.WriteString(l)
+		s.buf.WriteString(seqEraseLine)
+	}
+	if s.lines != nil && len(lines) < len(s.lines) {
+		fmt.Fprintf(&s.buf, "\x1b[%d;1H%s", len(lines)+1, seqEraseBelow)
+	}
+	s.lines = lines
+	if s.buf.Len() > 0 {
+		_, _ = s.out.Write(s.buf.Bytes())
+	}
+}
+
+// frameMsg asks for a frame that was held back by minFrame.
+type frameMsg struct{}
+
+// drawn wraps the app's model: it runs the model and draws what it shows
+// after every message that may have changed it.
+type drawn struct {
+	m       *Model
+	scr     *screen
+	last    time.Time // the last frame
+	pending bool      // a frameMsg is on its way
+	sized   bool
+}
+
+func (d *drawn) Init() tea.Cmd { return d.m.Init() }
+
+func (d *drawn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case frameMsg:
+		d.pending = false
+	case tea.WindowSizeMsg:
+		d.scr.resize(msg.Width, msg.Height)
+		d.sized = true
+		d.last = time.Time{}
+		_, cmd = d.m.Update(msg)
+	default:
+		_, cmd = d.m.Update(msg)
+	}
+	if !d.sized || d.pending {
+		return d, cmd
+	}
+	if wait := minFrame - time.Since(d.last); wait > 0 {
+		d.pending = true
+		return d, tea.Batch(cmd, tea.Tick(wait, func(time.Time) tea.Msg { return frameMsg{} }))
+	}
+	d.scr.draw(d.m.View())
+	d.last = time.Now()
+	return d, cmd
+}
+
+// View is empty: frames are drawn by Update.
+func (d *drawn) View() string { return "" }
+
+// terminal puts the terminal in raw mode and reports its size to p, now and
+// on every SIGWINCH, until the returned function restores it. (Bubble Tea
+// does this itself only with its own renderer.)
+func terminal(p *tea.Program) (restore func(), err error) {
+	in, out := os.Stdin.Fd(), os.Stdout.Fd()
+	if !term.IsTerminal(in) || !term.IsTerminal(out) {
+		return nil, fmt.Errorf("the app needs a terminal (stdin and stdout)")
+	}
+	state, err := term.MakeRaw(in)
+	if err != nil {
+		return nil, fmt.Errorf("raw mode: %w", err)
+	}
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	size := func() {
+		if w, h, err := term.GetSize(out); err == nil {
+			p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+		}
+	}
+	go func() {
+		defer close(done)
+		size()
+		for {
+			select {
+			case <-winch:
+				size()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(winch)
+		close(stop)
+		<-done
+		_ = term.Restore(in, state)
+	}, nil
+}

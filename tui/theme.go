@@ -1,0 +1,312 @@
+package tui
+
+import (
+	"hash/fnv"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gridlock-game/gridlock/game"
+)
+
+// paint is a style reduced to the escape codes around its text, so that the
+// hot paths of View concatenate strings instead of calling lipgloss.
+type paint struct{ pre, suf string }
+
+func (p paint) r(s string) string {
+	if p.pre == "" || s == "" {
+		return s
+	}
+	return p.pre + s + p.suf
+}
+
+// sgr is a paint of SGR attributes such as "1" (bold), without colour.
+func sgr(codes string) paint {
+	if codes == "" {
+		return paint{}
+	}
+	return paint{"\x1b[" + codes + "m", "\x1b[0m"}
+}
+
+func mkPaint(st lipgloss.Style) paint {
+	out := st.Render("X")
+	pre, suf, ok := strings.Cut(out, "X")
+	if !ok {
+		return paint{}
+	}
+	return paint{pre, suf}
+}
+
+// col is a colour for every kind of terminal: true colour, 256 and 16 colours.
+type col struct{ tc, c256, c16 string }
+
+func (c col) lg() lipgloss.TerminalColor {
+	return lipgloss.CompleteColor{TrueColor: c.tc, ANSI256: c.c256, ANSI: c.c16}
+}
+
+// Player colours: distinct hues, none of them the red used for errors.
+var (
+	darkPalette = []col{
+		{"#5FAFFF", "75", "12"},  // sky
+		{"#FFD75F", "221", "11"}, // amber
+		{"#D787FF", "177", "13"}, // violet
+		{"#5FD7D7", "80", "14"},  // teal
+		{"#AFD75F", "149", "10"}, // lime
+		{"#FF875F", "209", "3"},  // orange
+		{"#FF87D7", "212", "5"},  // pink
+		{"#8787FF", "105", "4"},  // periwinkle
+		{"#5FD787", "78", "2"},   // mint
+		{"#D7AF87", "180", "6"},  // sand
+	}
+	lightPalette = []col{
+		{"#005FD7", "26", "4"},
+		{"#AF8700", "136", "3"},
+		{"#8700AF", "91", "5"},
+		{"#008787", "30", "6"},
+		{"#5F8700", "64", "2"},
+		{"#D75F00", "166", "3"},
+		{"#D7008F", "163", "5"},
+		{"#5F5FD7", "62", "4"},
+		{"#00875F", "29", "2"},
+		{"#875F00", "94", "3"},
+	}
+)
+
+// colorIndex is the palette slot of a player: a hash of the name as the game
+// compares names, so it is the same in every room and every app.
+func colorIndex(name string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(game.NameKey(name)))
+	return int(h.Sum32() % uint32(n))
+}
+
+// cellKind is what a board cell holds, for its style.
+type cellKind uint8
+
+const (
+	ckEmpty cellKind = iota
+	ckGiven
+	ckPlaced  // by a player (colour)
+	ckMine    // by this player (colour, underlined)
+	ckClaim   // another player's claim (colour)
+	ckMyClaim // this player's claim
+	ckFlash   // a rejected move
+	ckFlashOK // a move that scored
+	ckPending // this player's move, not answered yet
+)
+
+// cursorKind says how the cursor shows on a cell.
+type cursorKind uint8
+
+const (
+	curNone cursorKind = iota
+	curFocused
+	curBlurred
+)
+
+type cellKey struct {
+	kind   cellKind
+	color  int8
+	cursor cursorKind
+}
+
+// theme holds every style of the app, as paints.
+type theme struct {
+	noColor bool
+	palette []col
+
+	border, borderFocus  paint
+	thin, heavy          paint // board lines
+	app, title, titleOn  paint
+	text, bold, dim      paint
+	accent, gold, ok     paint
+	warn, err, system    paint
+	info, key, keyDesc   paint
+	selected, youTag     paint
+	dead, hint, progress paint
+	players, playersB    []paint // name colours, plain and bold
+
+	cells map[cellKey]paint
+	// lipgloss styles for the bubbles
+	keyStyle, descStyle, sepStyle, textStyle, hintStyle lipgloss.Style
+	// base colours for cells
+	cursorBG, flashBG, okBG lipgloss.TerminalColor
+	emptyFG, textFG         lipgloss.TerminalColor
+}
+
+func newTheme(noColor, dark bool) *theme {
+	t := &theme{noColor: noColor, cells: map[cellKey]paint{}}
+	st := lipgloss.NewStyle
+	if noColor {
+		// Attributes only, written directly: they must not depend on the
+		// colour profile, which is "none" where NO_COLOR is set.
+		t.palette = make([]col, len(darkPalette))
+		none, bold, ital, rev := paint{}, sgr("1"), sgr("3"), sgr("7")
+		t.border, t.borderFocus, t.thin, t.heavy = none, bold, none, none
+		t.app, t.title, t.titleOn = bold, none, bold
+		t.text, t.bold, t.dim = none, bold, none
+		t.accent, t.gold, t.ok = none, bold, none
+		t.warn, t.err, t.system = bold, bold, ital
+		t.info, t.key, t.keyDesc = none, bold, none
+		t.selected, t.youTag = rev, bold
+		t.dead, t.hint, t.progress = none, ital, none
+		for range t.palette {
+			t.players = append(t.players, none)
+			t.playersB = append(t.playersB, bold)
+		}
+		t.keyStyle, t.descStyle, t.sepStyle = st().Bold(true), st(), st()
+		t.textStyle, t.hintStyle = st(), st().Italic(true)
+		return t
+	}
+	var (
+		border, thin, heavy, dim, textc, accent col
+		errc, okc, warnc, gold, sys, info       col
+		cursorBG, flashBG, okBG, empty          col
+	)
+	if dark {
+		t.palette = darkPalette
+		border = col{"#5F6070", "240", "8"}
+		thin = col{"#3A3A46", "237", "8"}
+		heavy = col{"#8A8CA0", "245", "7"}
+		dim = col{"#767888", "243", "8"}
+		textc = col{"#D0D0DA", "252", "7"}
+		accent = col{"#87AFD7", "110", "6"}
+		errc = col{"#FF6B6B", "203", "9"}
+		okc = col{"#87D787", "114", "10"}
+		warnc = col{"#FFAF5F", "215", "11"}
+		gold = col{"#FFD75F", "221", "11"}
+		sys = col{"#9A9CAE", "247", "7"}
+		info = col{"#87D7D7", "116", "14"}
+		cursorBG = col{"#454B68", "60", "8"}
+		flashBG = col{"#C0304A", "161", "1"}
+		okBG = col{"#2F7A4A", "29", "2"}
+		empty = col{"#55576A", "240", "8"}
+	} else {
+		t.palette = lightPalette
+		border = col{"#A0A0B0", "248", "7"}
+		thin = col{"#D4D4DC", "253", "7"}
+		heavy = col{"#70728A", "243", "8"}
+		dim = col{"#808090", "244", "8"}
+		textc = col{"#303040", "236", "0"}
+		accent = col{"#3A6EA5", "25", "4"}
+		errc = col{"#C0203A", "160", "1"}
+		okc = col{"#2E8B57", "29", "2"}
+		warnc = col{"#B8650A", "130", "3"}
+		gold = col{"#A07800", "136", "3"}
+		sys = col{"#6A6C80", "242", "8"}
+		info = col{"#007A87", "30", "6"}
+		cursorBG = col{"#C8D2F0", "153", "7"}
+		flashBG = col{"#F08090", "210", "9"}
+		okBG = col{"#A8E0B8", "151", "10"}
+		empty = col{"#B0B0BC", "249", "7"}
+	}
+	fg := func(c col) lipgloss.Style { return st().Foreground(c.lg()) }
+	t.border = mkPaint(fg(border))
+	t.borderFocus = mkPaint(fg(accent))
+	t.thin = mkPaint(fg(thin))
+	t.heavy = mkPaint(fg(heavy))
+	t.app = mkPaint(fg(accent).Bold(true))
+	t.title = mkPaint(fg(sys))
+	t.titleOn = mkPaint(fg(accent).Bold(true))
+	t.text = mkPaint(fg(textc))
+	t.bold = mkPaint(fg(textc).Bold(true))
+	t.dim = mkPaint(fg(dim))
+	t.accent = mkPaint(fg(accent))
+	t.gold = mkPaint(fg(gold).Bold(true))
+	t.ok = mkPaint(fg(okc))
+	t.warn = mkPaint(fg(warnc).Bold(true))
+	t.err = mkPaint(fg(errc))
+	t.system = mkPaint(fg(sys).Italic(true))
+	t.info = mkPaint(fg(info))
+	t.key = mkPaint(fg(accent))
+	t.keyDesc = mkPaint(fg(dim))
+	t.selected = mkPaint(st().Background(cursorBG.lg()).Foreground(textc.lg()).Bold(true))
+	t.youTag = mkPaint(fg(accent))
+	t.dead = mkPaint(fg(errc))
+	t.hint = mkPaint(fg(dim).Italic(true))
+	t.progress = mkPaint(fg(okc))
+	for _, c := range t.palette {
+		t.players = append(t.players, mkPaint(fg(c)))
+		t.playersB = append(t.playersB, mkPaint(fg(c).Bold(true)))
+	}
+	t.cursorBG, t.flashBG, t.okBG, t.emptyFG, t.textFG = cursorBG.lg(), flashBG.lg(), okBG.lg(), empty.lg(), textc.lg()
+	t.keyStyle, t.descStyle, t.sepStyle = fg(accent), fg(dim), fg(border)
+	t.textStyle, t.hintStyle = fg(textc), fg(dim).Italic(true)
+	return t
+}
+
+// player is the paint of a player's name.
+func (t *theme) player(name string, bold bool) paint {
+	i := colorIndex(name, len(t.palette))
+	if bold {
+		return t.playersB[i]
+	}
+	return t.players[i]
+}
+
+// cell is the paint of a board cell, made once per combination.
+func (t *theme) cell(k cellKind, color int, cur cursorKind) paint {
+	key := cellKey{k, int8(color), cur}
+	if p, ok := t.cells[key]; ok {
+		return p
+	}
+	s := lipgloss.NewStyle()
+	if t.noColor {
+		var codes []string
+		switch k {
+		case ckGiven:
+			codes = append(codes, "1")
+		case ckMine, ckMyClaim:
+			codes = append(codes, "4")
+		case ckPending:
+			codes = append(codes, "3")
+		case ckFlash, ckFlashOK:
+			codes = append(codes, "1")
+		}
+		flash := k == ckFlash || k == ckFlashOK
+		switch {
+		case cur == curFocused && flash:
+			codes = append(codes, "4")
+		case cur == curFocused, flash:
+			codes = append(codes, "7")
+		case cur == curBlurred:
+			codes = append(codes, "4")
+		}
+		p := sgr(strings.Join(codes, ";"))
+		t.cells[key] = p
+		return p
+	} else {
+		switch k {
+		case ckEmpty:
+			s = s.Foreground(t.emptyFG)
+		case ckGiven:
+			s = s.Bold(true)
+		case ckPlaced, ckClaim:
+			s = s.Foreground(t.palette[color].lg())
+		case ckMine:
+			s = s.Foreground(t.palette[color].lg()).Bold(true)
+		case ckMyClaim:
+			s = s.Foreground(t.palette[color].lg()).Bold(true)
+		case ckFlash:
+			s = s.Background(t.flashBG).Foreground(lipgloss.Color("15")).Bold(true)
+		case ckFlashOK:
+			s = s.Background(t.okBG).Foreground(lipgloss.Color("15")).Bold(true)
+		case ckPending:
+			s = s.Foreground(t.palette[color].lg()).Italic(true).Faint(true)
+		}
+		switch cur {
+		case curFocused:
+			if k != ckFlash && k != ckFlashOK {
+				s = s.Background(t.cursorBG)
+			}
+			if k == ckEmpty {
+				s = s.Foreground(t.textFG)
+			}
+		case curBlurred:
+			s = s.Underline(true)
+		}
+	}
+	p := mkPaint(s)
+	t.cells[key] = p
+	return p
+}
