@@ -1,0 +1,637 @@
+package main
+
+// Cluster benchmarks: real processes on loopback, figures reported as
+// custom metrics. Run them once each:
+//
+//	go test -run '^$' -bench Cluster -benchtime 1x .
+//
+// Settings (environment): GRIDLOCK_FAILOVER_TRIALS (50),
+// GRIDLOCK_HUNG_TRIALS (10), GRIDLOCK_RTT_MOVES (5000),
+// GRIDLOCK_BENCH_SECONDS (5: throughput, many players, memory).
+//
+// GRIDLOCK_CPUPROFILE=DIR has every node process write a CPU profile to
+// DIR/nID-START.pprof (an execution trace, .trace, with GRIDLOCK_TRACE=1).
+// GRIDLOCK_LOG_DIR=DIR keeps the nodes' logs there; GRIDLOCK_BOT_LOG=FILE
+// has the bots log there.
+// GRIDLOCK_INPROC=1 runs the three nodes of the RTT, throughput and
+// many-players benchmarks inside the test process, with the options
+// `gridlock serve` would give them, so that -cpuprofile sees the nodes too.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// benchNodes are three nodes, as processes or in this process.
+type benchNodes struct {
+	addrs []string
+	pids  map[string]int // process name → pid, for CPU shares
+}
+
+func startBench(b *testing.B, flags ...string) *benchNodes {
+	b.Helper()
+	if os.Getenv("GRIDLOCK_INPROC") == "" {
+		c := benchThree(b, flags...)
+		bn := &benchNodes{addrs: c.addrs(), pids: map[string]int{"bench": os.Getpid()}}
+		for _, id := range c.ids() {
+			bn.pids[fmt.Sprintf("n%d", id)] = c.node(id).pid()
+		}
+		return bn
+	}
+	group := fmt.Sprintf("224.1.1.1:%d", 20000+rand.IntN(20000))
+	var nodes []*node.Node
+	for id := 1; id <= 3; id++ {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		var nf nodeFlags
+		nf.register(fs)
+		args := append([]string{"--id", strconv.Itoa(id), "--group", group}, flags...)
+		if err := fs.Parse(args); err != nil {
+			b.Fatal(err)
+		}
+		o, err := nf.options(slog.New(slog.DiscardHandler))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := node.Start(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(n.Close)
+		nodes = append(nodes, n)
+	}
+	waitFor(b, 10*time.Second, "n3 to lead two backups", func() (bool, string) {
+		v := nodes[2].View()
+		in := 0
+		for _, n := range v.Nodes {
+			if n.InView {
+				in++
+			}
+		}
+		return v.Primary == 3 && in == 3, fmt.Sprintf("%+v", v)
+	})
+	bn := &benchNodes{pids: map[string]int{"bench+nodes": os.Getpid()}}
+	for _, n := range nodes {
+		bn.addrs = append(bn.addrs, n.ClientAddr())
+	}
+	return bn
+}
+
+func benchThree(b *testing.B, flags ...string) *cluster {
+	b.Helper()
+	c := newCluster(b, withFlags(flags...))
+	for id := 1; id <= 3; id++ {
+		c.start(id)
+	}
+	c.waitSettled(3, 10*time.Second)
+	return c
+}
+
+// durations summarises a sample.
+type durations []time.Duration
+
+func (d durations) pct(p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(float64(len(s)) * p / 100)
+	return s[min(i, len(s)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
+
+// mover makes moves for a client: right digits on empty cells (from the
+// solution), a chat line when the board has none.
+type mover struct {
+	c      *node.Client
+	rng    *rand.Rand
+	solved map[string][]uint8
+	n      int
+}
+
+func newMover(c *node.Client) *mover {
+	return &mover{c: c, rng: rand.New(rand.NewPCG(rand.Uint64(), 1)), solved: map[string][]uint8{}}
+}
+
+func (m *mover) next() game.Command {
+	m.n++
+	room, _, ok := m.c.Room()
+	if !ok || room.State == game.RoundOver {
+		return game.Chat{Text: fmt.Sprintf("line %d", m.n)}
+	}
+	size := int(room.Puzzle.Size)
+	var free []int
+	for i, cell := range room.Board {
+		if cell.Digit == 0 {
+			free = append(free, i)
+		}
+	}
+	if len(free) == 0 {
+		return game.Chat{Text: fmt.Sprintf("line %d", m.n)}
+	}
+	key := string(room.Puzzle.Givens)
+	sol, ok := m.solved[key]
+	if !ok {
+		sol, _ = game.Solve(room.Puzzle.Size, room.Puzzle.Givens)
+		m.solved[key] = sol
+	}
+	i := free[m.rng.IntN(len(free))]
+	d := uint8(1 + m.rng.IntN(size))
+	if sol != nil {
+		d = sol[i]
+	}
+	return game.Place{Row: uint8(i / size), Col: uint8(i % size), Digit: d}
+}
+
+// probeAck is one acknowledged move of the probe, and the node it came
+// through.
+type probeAck struct {
+	at   time.Time
+	node int
+}
+
+// probe keeps sending moves, one at a time, and reports each answer.
+type probe struct {
+	acks chan probeAck
+	done chan struct{}
+}
+
+func startProbe(b *testing.B, addrs []string) *probe {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := node.Dial(ctx, node.ClientOptions{Name: "probe", Addrs: addrs})
+	p := &probe{acks: make(chan probeAck, 1<<16), done: make(chan struct{})}
+	b.Cleanup(func() {
+		cancel()
+		<-p.done
+		c.Close()
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := c.WaitConnected(wctx); err != nil {
+		close(p.done)
+		b.Fatal(err)
+	}
+	go func() {
+		defer close(p.done)
+		m := newMover(c)
+		for ctx.Err() == nil {
+			if _, err := c.Do(ctx, m.next()); err != nil {
+				continue
+			}
+			select {
+			case p.acks <- probeAck{at: time.Now(), node: int(c.Status().Node)}:
+			default:
+			}
+		}
+	}()
+	return p
+}
+
+// firstAck waits for the first ack after t0 that came through a node other
+// than not (0: any node).
+func (p *probe) firstAck(b *testing.B, t0 time.Time, not int, d time.Duration) probeAck {
+	b.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case a := <-p.acks:
+			if a.at.After(t0) && a.node != not {
+				return a
+			}
+		case <-timeout:
+			b.Fatalf("no move acknowledged by a node other than n%d within %v", not, d)
+		}
+	}
+}
+
+// settleProbe waits until the cluster settled on want and the probe's
+// moves are answered by it.
+func settleProbe(b *testing.B, c *cluster, p *probe, want int) {
+	b.Helper()
+	c.waitSettled(want, 15*time.Second)
+	t0 := time.Now()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case a := <-p.acks:
+			if a.at.After(t0) && a.node == want {
+				return
+			}
+		case <-deadline:
+			b.Fatalf("the probe's moves are not answered by n%d", want)
+		}
+	}
+}
+
+func reportDurations(b *testing.B, name string, d durations) {
+	b.ReportMetric(ms(d.pct(50)), name+"-p50-ms")
+	b.ReportMetric(ms(d.pct(99)), name+"-p99-ms")
+	b.ReportMetric(ms(slices.Max(d)), name+"-max-ms")
+}
+
+// BenchmarkClusterCrashFailover: kill -9 the primary, measure until the
+// first move acknowledged through the new primary.
+func BenchmarkClusterCrashFailover(b *testing.B) {
+	trials := envInt("GRIDLOCK_FAILOVER_TRIALS", 50)
+	for range b.N {
+		c := benchThree(b)
+		p := startProbe(b, c.addrs())
+		settleProbe(b, c, p, 3)
+		var took durations
+		for i := range trials {
+			t0 := time.Now()
+			c.signal(3, syscall.SIGKILL)
+			a := p.firstAck(b, t0, 3, 10*time.Second)
+			took = append(took, a.at.Sub(t0))
+			if _, err := c.node(3).wait(5 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+			if a.node != 2 {
+				b.Fatalf("trial %d: first ack through n%d, want n2", i, a.node)
+			}
+			c.start(3)
+			settleProbe(b, c, p, 3)
+		}
+		b.Logf("crash failover over %d trials: p50 %v p99 %v max %v", len(took), took.pct(50), took.pct(99), slices.Max(took))
+		reportDurations(b, "failover", took)
+	}
+}
+
+// BenchmarkClusterHungPrimary: SIGSTOP the primary, measure until the first
+// move acknowledged through the new primary; then SIGCONT and let it take
+// over again.
+func BenchmarkClusterHungPrimary(b *testing.B) {
+	trials := envInt("GRIDLOCK_HUNG_TRIALS", 10)
+	for range b.N {
+		c := benchThree(b)
+		p := startProbe(b, c.addrs())
+		settleProbe(b, c, p, 3)
+		var took durations
+		for range trials {
+			t0 := time.Now()
+			c.signal(3, syscall.SIGSTOP)
+			a := p.firstAck(b, t0, 3, 10*time.Second)
+			took = append(took, a.at.Sub(t0))
+			c.signal(3, syscall.SIGCONT)
+			settleProbe(b, c, p, 3)
+		}
+		b.Logf("hung primary over %d trials: p50 %v p99 %v max %v", len(took), took.pct(50), took.pct(99), slices.Max(took))
+		reportDurations(b, "hung-failover", took)
+	}
+}
+
+// BenchmarkClusterMoveRTT: one client, one move in flight, 3 nodes.
+func BenchmarkClusterMoveRTT(b *testing.B) {
+	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
+	for range b.N {
+		bn := startBench(b, "--countdown", "1s")
+		func() {
+			ctx := context.Background()
+			cl := node.Dial(ctx, node.ClientOptions{Name: "rtt", Addrs: bn.addrs})
+			defer cl.Close()
+			waitConnected(b, cl)
+			m := newMover(cl)
+			for range 200 { // warm up
+				if _, err := cl.Do(ctx, m.next()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rtt := make(durations, 0, moves)
+			start := time.Now()
+			for range moves {
+				cmd := m.next()
+				t0 := time.Now()
+				if _, err := cl.Do(ctx, cmd); err != nil {
+					b.Fatal(err)
+				}
+				rtt = append(rtt, time.Since(t0))
+			}
+			el := time.Since(start)
+			b.Logf("move round trip over %d moves: p50 %v p99 %v max %v", moves, rtt.pct(50), rtt.pct(99), slices.Max(rtt))
+			b.ReportMetric(us(rtt.pct(50)), "rtt-p50-µs")
+			b.ReportMetric(us(rtt.pct(99)), "rtt-p99-µs")
+			b.ReportMetric(float64(moves)/el.Seconds(), "moves/s")
+		}()
+	}
+}
+
+// BenchmarkClusterMoveRTTWire: the same, from a bare connection that
+// speaks the wire protocol (no client library): what the cluster itself
+// adds.
+func BenchmarkClusterMoveRTTWire(b *testing.B) {
+	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
+	for range b.N {
+		bn := startBench(b, "--countdown", "1s")
+		ctx := context.Background()
+		// The library finds the primary and keeps the room for the mover.
+		cl := node.Dial(ctx, node.ClientOptions{Name: "watcher", Addrs: bn.addrs})
+		b.Cleanup(cl.Close)
+		waitConnected(b, cl)
+		addr := cl.Status().Addr
+		m := newMover(cl)
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		r := wire.NewReader(conn, wire.ServerLimits.MaxFrame)
+		if err := wire.WriteFrame(conn, &wire.Hello{Version: wire.Version, Name: "raw", Token: node.NewToken()}); err != nil {
+			b.Fatal(err)
+		}
+		if msg, err := r.ReadMessage(wire.ServerLimits); err != nil {
+			b.Fatal(err)
+		} else if _, ok := msg.(*wire.Welcome); !ok {
+			b.Fatalf("hello answered with %s", msg.Type())
+		}
+		buf := make([]byte, 0, 256)
+		rtt := make(durations, 0, moves)
+		for i := range moves + 200 {
+			buf, _ = wire.AppendFrame(buf[:0], &wire.Command{Seq: uint64(i + 1), Cmd: m.next()})
+			t0 := time.Now()
+			if _, err := conn.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				msg, err := r.ReadMessage(wire.ServerLimits)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if a, ok := msg.(*wire.Ack); ok && a.Seq == uint64(i+1) {
+					break
+				}
+			}
+			if i >= 200 {
+				rtt = append(rtt, time.Since(t0))
+			}
+		}
+		b.Logf("move round trip on a bare connection over %d moves: p50 %v p99 %v max %v", moves, rtt.pct(50), rtt.pct(99), slices.Max(rtt))
+		b.ReportMetric(us(rtt.pct(50)), "rtt-p50-µs")
+		b.ReportMetric(us(rtt.pct(99)), "rtt-p99-µs")
+	}
+}
+
+func waitConnected(b testing.TB, cl *node.Client) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.WaitConnected(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// cpuTicks is a process's user+system CPU time in clock ticks.
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + k
+}
+
+// cpuShares measures how many cores each process uses while f runs.
+func cpuShares(pids map[string]int, f func()) map[string]float64 {
+	before := map[string]int64{}
+	for k, pid := range pids {
+		before[k] = cpuTicks(pid)
+	}
+	t0 := time.Now()
+	f()
+	el := time.Since(t0).Seconds()
+	out := map[string]float64{}
+	for k, pid := range pids {
+		out[k] = float64(cpuTicks(pid)-before[k]) / 100 / el // USER_HZ is 100
+	}
+	return out
+}
+
+// playRooms runs rooms×per bots at rate (0: as fast as answered) for d,
+// each room in its own RunBots, and returns the reports. With steady, rated
+// bots send at every tick (chat lines between rounds).
+func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d time.Duration, steady bool) []node.BotReport {
+	log := slog.New(slog.DiscardHandler)
+	if path := os.Getenv("GRIDLOCK_BOT_LOG"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	var wg sync.WaitGroup
+	reps := make([]node.BotReport, rooms)
+	errs := make([]error, rooms)
+	for r := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[r], errs[r] = node.RunBots(context.Background(), node.BotOptions{
+				Players: per, Rate: rate, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
+				ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.05, Prefix: fmt.Sprintf("r%dp", r+1),
+				Addrs: addrs, Settle: 30 * time.Second, Logger: log, Steady: steady,
+			})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i, r := range reps {
+		if r.Lost != 0 || r.Errors != 0 {
+			b.Errorf("room %d: %s", i+1, r)
+		}
+	}
+	return reps
+}
+
+func mergeLatencies(reps []node.BotReport) durations {
+	var all durations
+	for _, r := range reps {
+		all = append(all, r.Latencies...)
+	}
+	return all
+}
+
+// BenchmarkClusterThroughput: 100 clients over 10 rooms, each sending the
+// bots' mix of commands as fast as they are answered.
+func BenchmarkClusterThroughput(b *testing.B) {
+	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
+	for range b.N {
+		bn := startBench(b, "--countdown", "1s")
+		var reps []node.BotReport
+		cpu := cpuShares(bn.pids, func() {
+			reps = playRooms(b, bn.addrs, 10, 10, 0, time.Duration(secs)*time.Second, false)
+		})
+		acked, secsPlayed := 0, 0.0
+		for _, r := range reps {
+			acked += r.Acked
+			secsPlayed = max(secsPlayed, r.Seconds)
+		}
+		lat := mergeLatencies(reps)
+		b.Logf("throughput: %d acknowledged in %.1f s; latency p50 %v p99 %v; CPU (cores): %v", acked, secsPlayed, lat.pct(50), lat.pct(99), cpu)
+		b.ReportMetric(float64(acked)/secsPlayed, "acked/s")
+		b.ReportMetric(ms(lat.pct(99)), "p99-ms")
+		for k, v := range cpu {
+			b.ReportMetric(v, "cpu-"+k)
+		}
+	}
+}
+
+// BenchmarkClusterManyPlayers: 1,000 players (100 in each of 10 rooms),
+// 2 commands a second each.
+func BenchmarkClusterManyPlayers(b *testing.B) {
+	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
+	for range b.N {
+		bn := startBench(b, "--countdown", "1s")
+		var reps []node.BotReport
+		cpu := cpuShares(bn.pids, func() {
+			reps = playRooms(b, bn.addrs, 10, 100, 2, time.Duration(secs)*time.Second, true)
+		})
+		lat := mergeLatencies(reps)
+		acked, reconnects := 0, 0
+		for _, r := range reps {
+			acked += r.Acked
+			reconnects += r.Reconnects
+		}
+		rss, _ := rssKB(bn.pids["n3"])
+		b.Logf("1000 players: %d acknowledged, %d reconnects; latency p50 %v p90 %v p99 %v max %v; primary RSS %d kB; CPU (cores): %v",
+			acked, reconnects, lat.pct(50), lat.pct(90), lat.pct(99), slices.Max(lat), rss, cpu)
+		b.ReportMetric(ms(lat.pct(50)), "p50-ms")
+		b.ReportMetric(ms(lat.pct(99)), "p99-ms")
+		b.ReportMetric(float64(rss)/1024, "primary-MB")
+	}
+}
+
+// BenchmarkClusterMemory: the primary's resident memory while it serves 100
+// clients (10 rooms) that play at 5 commands a second each.
+func BenchmarkClusterMemory(b *testing.B) {
+	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
+	for range b.N {
+		c := benchThree(b, "--countdown", "1s")
+		idle, _ := rssKB(c.node(3).pid())
+		var peakRSS int
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+					if kb, err := rssKB(c.node(3).pid()); err == nil {
+						peakRSS = max(peakRSS, kb)
+					}
+				}
+			}
+		}()
+		playRooms(b, c.addrs(), 10, 10, 5, time.Duration(secs)*time.Second, false)
+		close(stop)
+		wg.Wait()
+		after, _ := rssKB(c.node(3).pid())
+		backup, _ := rssKB(c.node(2).pid())
+		b.Logf("memory: primary RSS idle %d kB, serving 100 clients up to %d kB, after %d kB; a backup %d kB", idle, peakRSS, after, backup)
+		b.ReportMetric(float64(peakRSS)/1024, "primary-MB")
+		b.ReportMetric(float64(idle)/1024, "idle-MB")
+		b.ReportMetric(float64(backup)/1024, "backup-MB")
+	}
+}
+
+// BenchmarkClusterLoopbackFloor: what this machine gives any two processes
+// on loopback, for comparison with the move round trip. A 64-byte TCP echo
+// between two processes, back to back, and with a millisecond's pause
+// between round trips, so that both processes go idle as nodes do between
+// their parts of a move: waking an idle process is most of what a round
+// trip costs here.
+func BenchmarkClusterLoopbackFloor(b *testing.B) {
+	const n = 5000
+	for range b.N {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "GRIDLOCK_ECHO_SERVER=1")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		var addr string
+		if _, err := fmt.Fscan(out, &addr); err != nil {
+			b.Fatal(err)
+		}
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run := func(idle time.Duration) durations {
+			buf := make([]byte, 64)
+			d := make(durations, 0, n)
+			for range n {
+				t0 := time.Now()
+				if _, err := conn.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(conn, buf); err != nil {
+					b.Fatal(err)
+				}
+				d = append(d, time.Since(t0))
+				time.Sleep(idle)
+			}
+			return d
+		}
+		hot, paced := run(0), run(time.Millisecond)
+		conn.Close()
+		b.Logf("loopback echo between two processes: back to back p50 %v p99 %v; paced p50 %v p99 %v",
+			hot.pct(50), hot.pct(99), paced.pct(50), paced.pct(99))
+		b.ReportMetric(us(hot.pct(50)), "hot-p50-µs")
+		b.ReportMetric(us(paced.pct(50)), "paced-p50-µs")
+		b.ReportMetric(us(paced.pct(99)), "paced-p99-µs")
+	}
+}
+
+// echoServer is the other process of BenchmarkClusterLoopbackFloor: it
+// prints its address and echoes one connection.
+func echoServer() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(ln.Addr())
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	c, err := ln.Accept()
+	if err != nil {
+		return 1
+	}
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	_, _ = io.Copy(c, c)
+	return 0
+}
