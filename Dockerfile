@@ -1,0 +1,25 @@
+# gridlock in a container: a FROM scratch image around the static binary.
+#
+# Build the binary first, on the host, next to this file:
+#
+#   CGO_ENABLED=0 go build -o gridlock .
+#
+# then: docker-compose up --build   (or: docker build -t gridlock .)
+FROM scratch
+
+COPY gridlock /gridlock
+
+# No root: any numeric uid works, the node writes no files.
+USER 10001:10001
+
+# Client (TCP), replication (TCP) and unicast heartbeat (UDP) ports of
+# server1..3 in docker-compose.yml; a lone container uses the first of each.
+EXPOSE 8000-8002/tcp 8010-8012/tcp 8020-8022/udp
+
+# Healthy when the node answers a status request on its client port. The
+# compose file overrides the port for server2 and server3.
+HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
+	CMD ["/gridlock", "serve", "--health", "127.0.0.1:8000"]
+
+ENTRYPOINT ["/gridlock"]
+CMD ["serve", "--id=1", "--tcp-port=8000", "--replication-port=8010", "--heartbeat-port=8020", "--group=off", "--listen=0.0.0.0", "--advertise=localhost:8000"]
