@@ -367,6 +367,7 @@ func (n *Node) readPeer(conn net.Conn) {
 		}
 		return
 	}
+	n.adoptInbound(id, conn)
 	for {
 		m, err := r.ReadMessage(wire.PeerLimits)
 		if err != nil {
@@ -388,10 +389,41 @@ func (n *Node) readPeer(conn net.Conn) {
 			return
 		}
 	}
+	if !n.dropInbound(id, conn) {
+		return // a newer link from the peer replaced this one
+	}
 	select {
 	case n.inbox <- input{kind: inLinkDown, from: id}:
 	case <-n.quit:
 	}
+}
+
+// adoptInbound makes conn the peer's inbound link and closes the one it
+// replaces. A peer dials again only when its old link broke on its side,
+// but across a partition this side may not know: the old connection stays
+// open until a keepalive finds it dead, and that must not be taken for the
+// new link breaking.
+func (n *Node) adoptInbound(id wire.NodeID, conn net.Conn) {
+	n.inMu.Lock()
+	defer n.inMu.Unlock()
+	if n.inbound == nil {
+		n.inbound = map[wire.NodeID]net.Conn{}
+	}
+	if old := n.inbound[id]; old != nil {
+		old.Close()
+	}
+	n.inbound[id] = conn
+}
+
+// dropInbound forgets conn and says whether it was the peer's current link.
+func (n *Node) dropInbound(id wire.NodeID, conn net.Conn) bool {
+	n.inMu.Lock()
+	defer n.inMu.Unlock()
+	if n.inbound[id] != conn {
+		return false
+	}
+	delete(n.inbound, id)
+	return true
 }
 
 func headerOf(pm wire.PeerMessage, ok bool) (wire.NodeID, wire.Epoch) {

@@ -100,6 +100,9 @@ type Node struct {
 	links   *linkSet
 	svc     *service
 
+	inMu    sync.Mutex
+	inbound map[wire.NodeID]net.Conn // each peer's newest inbound link
+
 	mu       sync.Mutex // guards what other goroutines read
 	view     wire.ClusterView
 	notices  []Notice

@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -126,5 +128,69 @@ func TestEmbeddedClientSeesHandover(t *testing.T) {
 	}
 	if !handedOver {
 		t.Errorf("no status said n2 handed over")
+	}
+}
+
+// A link a peer dialed before a partition can stay open on this side long
+// after the peer gave it up and dialed again; when it finally breaks (a
+// keepalive finds it dead), the peer's live link is not down.
+func TestStaleInboundLinkIsNotASuspicion(t *testing.T) {
+	group := testGroup()
+	nodes := startNodes(t, []wire.NodeID{1}, group, nil)
+	waitFor(t, 3*time.Second, "n1 primary", func() bool { return primaryOf(nodes) == 1 })
+
+	// The stale link: n2's first connection, authenticated as n2 would.
+	stale, err := net.Dial("tcp", nodes[0].PeerAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Close()
+	r := wire.NewReader(stale, wire.PeerLimits.MaxFrame)
+	if err := wire.WriteFrame(stale, &wire.PeerHello{Version: wire.Version, Cluster: "test", From: 2, Instance: 1, Nonce: [32]byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.ReadMessage(wire.PeerLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := m.(*wire.PeerHello)
+	if err := wire.WriteFrame(stale, &wire.PeerAuth{From: 2, MAC: wire.PeerMAC(nil, hello.Nonce, "test", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := r.ReadMessage(wire.PeerLimits); err != nil {
+		t.Fatal(err)
+	} else if _, ok := m.(*wire.PeerAuth); !ok {
+		t.Fatalf("handshake answered with %T", m)
+	}
+
+	nodes = append(nodes, startNodes(t, []wire.NodeID{2}, group, nil)...)
+	waitFor(t, 5*time.Second, "n2 primary with n1 in its view", func() bool {
+		v := nodes[1].View()
+		for _, ni := range v.Nodes {
+			if ni.ID == 1 && ni.InView {
+				return primaryOf(nodes) == 2
+			}
+		}
+		return false
+	})
+	// n2's own link replaced the stale one, which n1 closed.
+	_ = stale.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.ReadFrame(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the stale link is still open on n1: %v", err)
+	}
+	epoch := nodes[0].View().Epoch
+	_, seen := nodes[0].NoticesSince(0)
+	stale.Close()
+
+	// n2 keeps sending heartbeats; a few of them show n1 still follows it.
+	time.Sleep(5 * nodes[0].opts.Config.Heartbeat)
+	notes, _ := nodes[0].NoticesSince(seen)
+	for _, nt := range notes {
+		if nt.Kind == NoticeSuspected || nt.Kind == NoticeElection {
+			t.Errorf("n1 after the stale link closed: %s", nt.Text)
+		}
+	}
+	if v := nodes[0].View(); v.Epoch != epoch || v.Primary != 2 {
+		t.Errorf("n1 follows n%d in epoch %d, want n2 in epoch %d", v.Primary, v.Epoch.Term(), epoch.Term())
 	}
 }
