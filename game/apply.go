@@ -312,26 +312,33 @@ func (s *State) rollback(c Rollback, evs []Event) []Event {
 		if rm == nil {
 			rm = s.roomsBy[MainRoom]
 		}
-		who := clip(it.Name, MaxNameRunes)
-		if who == "" {
-			who = "someone"
-		}
-		var what string
-		switch it.Kind {
-		case CmdPlace:
-			what = who + "'s " + strconv.Itoa(int(it.Digit)) + " at " + cellName(it.Row, it.Col)
-		case CmdClaim:
-			what = who + "'s claim on " + cellName(it.Row, it.Col)
-		case CmdChat:
-			what = who + "'s message " + strconv.Quote(clip(it.Text, 60))
-		default:
-			what = who + "'s " + it.Kind.String()
-		}
 		evs = append(evs, Event{Kind: EvRollback, Room: rm.name, Name: it.Name, Row: it.Row, Col: it.Col,
 			Digit: it.Digit, Text: it.Text, Cmd: it.Kind})
-		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", "rolled back: "+what+" (partition)")})
+		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", RollbackLine(it))})
 	}
 	return evs
+}
+
+// RollbackLine is the system chat line that tells a room a command was
+// rolled back. A player who was reconnecting when the Rollback entry was
+// applied learns of it only from this line in the room's chat.
+func RollbackLine(it RolledBack) string {
+	who := clip(it.Name, MaxNameRunes)
+	if who == "" {
+		who = "someone"
+	}
+	var what string
+	switch it.Kind {
+	case CmdPlace:
+		what = who + "'s " + strconv.Itoa(int(it.Digit)) + " at " + cellName(it.Row, it.Col)
+	case CmdClaim:
+		what = who + "'s claim on " + cellName(it.Row, it.Col)
+	case CmdChat:
+		what = who + "'s message " + strconv.Quote(clip(it.Text, 60))
+	default:
+		what = who + "'s " + it.Kind.String()
+	}
+	return "rolled back: " + what + " (partition)"
 }
 
 // cellName is a cell as players read it, 1-based: r3c4.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/wire"
 )
 
 // Bots are automated players for load, demos and tests. Each plays through
@@ -94,7 +93,8 @@ type botPlayer struct {
 	rolled      map[uint64]bool // our commands reported rolled back
 	rolledRight int
 	rolledPts   int32
-	chatSent    map[string]bool // acknowledged lines
+	chatSent    map[string]bool   // acknowledged lines
+	chatSeen    map[string]uint64 // per room, the newest chat line seen
 	reconnects  int
 	lastState   ConnState
 	chatN       int // chat lines made (play goroutine only)
@@ -148,6 +148,7 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 			rightPlaced: map[cellKey]placed{},
 			rolled:      map[uint64]bool{},
 			chatSent:    map[string]bool{},
+			chatSeen:    map[string]uint64{},
 		}
 	}
 	defer func() {
@@ -241,7 +242,9 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 		rep.Problems = append(rep.Problems, problems...)
 		p.mu.Unlock()
 	}
-	rep.ChatLost, rep.ChatDups = checkChat(players, final)
+	var chatProblems []string
+	rep.ChatLost, rep.ChatDups, chatProblems = checkChat(players, final)
+	rep.Problems = append(rep.Problems, chatProblems...)
 	rep.Lost += rep.ChatLost
 	rep.PerSecond = float64(rep.Acked) / elapsed.Seconds()
 	slices.Sort(lat)
@@ -423,6 +426,14 @@ func (p *botPlayer) drain() {
 					p.onRollback(e)
 				}
 			}
+			if ev.Room != nil {
+				if ev.Events == nil {
+					p.catchUp(ev.Room)
+				}
+				if n := len(ev.Room.Chat); n > 0 {
+					p.chatSeen[ev.Room.Name] = ev.Room.Chat[n-1].N
+				}
+			}
 		case KindStatus:
 			if ev.Status.State == Failover && p.lastState != Failover {
 				p.reconnects++
@@ -470,6 +481,29 @@ func (p *botPlayer) onRollback(e game.Event) {
 	}
 	if e.Cmd == game.CmdChat {
 		delete(p.chatSent, e.Text)
+	}
+}
+
+// catchUp reads a room that replaced the bot's (a welcome after a
+// reconnect) for rollbacks of its commands that it missed meanwhile: those
+// come only as the system lines that the room's chat keeps.
+func (p *botPlayer) catchUp(room *game.RoomView) {
+	for _, l := range room.Chat {
+		if l.From != "" || l.N <= p.chatSeen[room.Name] {
+			continue
+		}
+		for text := range p.chatSent {
+			if l.Text == game.RollbackLine(game.RolledBack{Name: p.name, Kind: game.CmdChat, Text: text}) {
+				p.onRollback(game.Event{Kind: game.EvRollback, Name: p.name, Cmd: game.CmdChat, Text: text})
+				break
+			}
+		}
+		for k := range p.rightPlaced {
+			if l.Text == game.RollbackLine(game.RolledBack{Name: p.name, Kind: game.CmdPlace, Row: k.row, Col: k.col, Digit: k.digit}) {
+				p.onRollback(game.Event{Kind: game.EvRollback, Name: p.name, Cmd: game.CmdPlace, Row: k.row, Col: k.col, Digit: k.digit})
+				break
+			}
+		}
 	}
 }
 
@@ -529,34 +563,31 @@ func (p *botPlayer) check(final game.RoomView) (lost int, problems []string) {
 
 // checkChat: every acknowledged chat line still in the room's history is
 // there exactly once; lines are numbered without gaps.
-func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int) {
+func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int, problems []string) {
 	seen := map[string]int{}
 	var prev uint64
 	for i, l := range final.Chat {
 		seen[l.Text]++
 		if i > 0 && l.N != prev+1 {
 			lost++
+			problems = append(problems, fmt.Sprintf("chat of room %s: line %d follows line %d", final.Name, l.N, prev))
 		}
 		prev = l.N
 	}
-	oldest := uint64(0)
-	if len(final.Chat) > 0 {
-		oldest = final.Chat[0].N
-	}
-	_ = oldest
 	for _, p := range players {
 		p.mu.Lock()
 		for text := range p.chatSent {
 			switch n := seen[text]; {
 			case n > 1:
 				dups += n - 1
+				problems = append(problems, fmt.Sprintf("%s: chat line %q is in room %s %d times", p.name, text, final.Name, n))
 			case n == 0 && len(final.Chat) < final.ChatHistory:
-				lost++ // history not yet full: it must be there
+				// The history is not full yet: the line must be there.
+				lost++
+				problems = append(problems, fmt.Sprintf("%s: acknowledged chat line %q is not in room %s", p.name, text, final.Name))
 			}
 		}
 		p.mu.Unlock()
 	}
-	return lost, dups
+	return lost, dups, problems
 }
-
-var _ = wire.Version
