@@ -90,11 +90,11 @@ type botPlayer struct {
 	rightPlaced map[cellKey]placed // acknowledged right placements
 	right       int                // acknowledged right placements, all rounds
 	points      int32
-	rolled      map[uint64]bool // our commands reported rolled back
+	rolled      map[string]bool // our commands reported rolled back, by their line
 	rolledRight int
 	rolledPts   int32
 	chatSent    map[string]bool   // acknowledged lines
-	chatSeen    map[string]uint64 // per room, the newest chat line seen
+	chatSeen    map[string]uint64 // per room, the newest system line catchUp read
 	reconnects  int
 	lastState   ConnState
 	chatN       int // chat lines made (play goroutine only)
@@ -146,7 +146,7 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 			solved:      map[string][]uint8{},
 			inflight:    map[uint64]sentCmd{},
 			rightPlaced: map[cellKey]placed{},
-			rolled:      map[uint64]bool{},
+			rolled:      map[string]bool{},
 			chatSent:    map[string]bool{},
 			chatSeen:    map[string]uint64{},
 		}
@@ -426,13 +426,13 @@ func (p *botPlayer) drain() {
 					p.onRollback(e)
 				}
 			}
-			if ev.Room != nil {
-				if ev.Events == nil {
-					p.catchUp(ev.Room)
-				}
-				if n := len(ev.Room.Chat); n > 0 {
-					p.chatSeen[ev.Room.Name] = ev.Room.Chat[n-1].N
-				}
+			if ev.Events == nil {
+				// The room was replaced (bots take no copies of it).
+				p.c.WithRoom(func(room *game.RoomView, ok bool) {
+					if ok {
+						p.catchUp(room)
+					}
+				})
 			}
 		case KindStatus:
 			if ev.Status.State == Failover && p.lastState != Failover {
@@ -466,10 +466,15 @@ func (p *botPlayer) onAck(a *Ack) {
 	}
 }
 
-// onRollback notes a rollback report that names this bot. Its sequence
-// number is not in the event; the move is matched by what it was.
+// onRollback notes a rollback report that names this bot, once (it may
+// come both as an event and as the chat line). Its sequence number is not
+// in the event; the move is matched by what it was.
 func (p *botPlayer) onRollback(e game.Event) {
-	p.rolled[uint64(len(p.rolled))+1] = true
+	line := game.RollbackLine(game.RolledBack{Name: p.name, Kind: e.Cmd, Row: e.Row, Col: e.Col, Digit: e.Digit, Text: e.Text})
+	if p.rolled[line] {
+		return
+	}
+	p.rolled[line] = true
 	if e.Cmd == game.CmdPlace {
 		for k := range p.rightPlaced {
 			if k.row == e.Row && k.col == e.Col && k.digit == e.Digit {
@@ -492,6 +497,7 @@ func (p *botPlayer) catchUp(room *game.RoomView) {
 		if l.From != "" || l.N <= p.chatSeen[room.Name] {
 			continue
 		}
+		p.chatSeen[room.Name] = l.N
 		for text := range p.chatSent {
 			if l.Text == game.RollbackLine(game.RolledBack{Name: p.name, Kind: game.CmdChat, Text: text}) {
 				p.onRollback(game.Event{Kind: game.EvRollback, Name: p.name, Cmd: game.CmdChat, Text: text})

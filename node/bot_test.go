@@ -7,31 +7,43 @@ import (
 )
 
 // A bot that was reconnecting when its commands were rolled back learns of
-// it from the room's chat when the room comes back whole; lines it saw
-// before, and other players' rollbacks, change nothing.
+// it from the room's chat when the room comes back whole; lines it read
+// before, players' lines and other players' rollbacks change nothing, and a
+// rollback heard both ways counts once.
 func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
+	c := &Client{notify: make(chan struct{}, 1)}
 	p := &botPlayer{
 		name:     "b1",
+		c:        c,
 		chatSent: map[string]bool{"b1 line 1": true, "b1 line 2": true},
 		chatSeen: map[string]uint64{"main": 3},
 		rightPlaced: map[cellKey]placed{
 			{round: 1, row: 2, col: 3, digit: 7}: {index: 40, room: "main"},
 			{round: 1, row: 0, col: 0, digit: 1}: {index: 41, room: "main"},
 		},
-		rolled: map[uint64]bool{},
+		rolled: map[string]bool{},
 		right:  2,
 	}
 	line := func(n uint64, it game.RolledBack) game.ChatLine {
 		return game.ChatLine{N: n, Text: game.RollbackLine(it)}
 	}
-	room := &game.RoomView{Name: "main", Chat: []game.ChatLine{
-		line(3, game.RolledBack{Name: "b1", Kind: game.CmdChat, Text: "b1 line 1"}), // seen before
+	placed7 := game.RolledBack{Name: "b1", Kind: game.CmdPlace, Row: 2, Col: 3, Digit: 7}
+	c.mu.Lock()
+	c.room = game.RoomView{Name: "main", Chat: []game.ChatLine{
+		line(3, game.RolledBack{Name: "b1", Kind: game.CmdChat, Text: "b1 line 1"}), // read before
 		line(4, game.RolledBack{Name: "b1", Kind: game.CmdChat, Text: "b1 line 2"}),
-		{N: 5, From: "b2", Text: game.RollbackLine(game.RolledBack{Name: "b1", Kind: game.CmdPlace, Row: 0, Col: 0, Digit: 1})}, // a player's, not the system's
+		{N: 5, From: "b2", Text: game.RollbackLine(game.RolledBack{Name: "b1", Kind: game.CmdPlace, Row: 0, Col: 0, Digit: 1})}, // a player's line
 		line(6, game.RolledBack{Name: "b2", Kind: game.CmdPlace, Row: 0, Col: 0, Digit: 1}),
-		line(7, game.RolledBack{Name: "b1", Kind: game.CmdPlace, Row: 2, Col: 3, Digit: 7}),
+		line(7, placed7),
 	}}
-	p.catchUp(room)
+	c.hasRoom = true
+	// The event that the rollback of the 7 made, then the room replaced
+	// (a welcome), as a client that takes no room copies says it.
+	c.emit(ClientEvent{Kind: KindRoom, Events: []game.Event{{Kind: game.EvRollback, Name: "B1", Cmd: game.CmdPlace, Row: 2, Col: 3, Digit: 7}}})
+	c.emit(ClientEvent{Kind: KindRoom})
+	c.mu.Unlock()
+
+	p.drain()
 	if !p.chatSent["b1 line 1"] || p.chatSent["b1 line 2"] {
 		t.Errorf("acknowledged lines left: %v, want only b1 line 1", p.chatSent)
 	}
