@@ -19,6 +19,7 @@ type sendQueue struct {
 	q         [][]byte
 	bytes     int
 	busy      bool // a write is under way
+	partial   bool // q[0] is the rest of a frame begun on this connection
 	closing   bool // close once what waits is sent
 	err       error
 	maxFrames int
@@ -51,10 +52,16 @@ func (s *sendQueue) attach(conn net.Conn) {
 	s.signal()
 }
 
-// detach stops writing; what waits stays for the next connection.
+// detach stops writing; whole frames that wait stay for the next
+// connection, which must not start with the rest of a frame.
 func (s *sendQueue) detach() {
 	s.mu.Lock()
 	s.raw = nil
+	if s.partial {
+		s.bytes -= len(s.q[0])
+		s.q = s.q[1:]
+		s.partial = false
+	}
 	s.mu.Unlock()
 }
 
@@ -98,6 +105,7 @@ func (s *sendQueue) push(b []byte) error {
 		s.q = append(s.q, nil)
 		copy(s.q[1:], s.q)
 		s.q[0] = b
+		s.partial = true
 		s.bytes += len(b)
 		s.mu.Unlock()
 		s.signal()
@@ -183,7 +191,7 @@ func (s *sendQueue) writer(conn net.Conn, stop <-chan struct{}, timeout time.Dur
 				break
 			}
 			q := s.q
-			s.q, s.bytes, s.busy = spare, 0, true
+			s.q, s.bytes, s.busy, s.partial = spare, 0, true, false
 			s.mu.Unlock()
 			_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 			bufs := net.Buffers(q)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"testing"
@@ -44,19 +45,84 @@ func TestSendQueueWriterLeavesNoDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.attach(conn)
-	for !s.idle() {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, 5*time.Second, "the queue to empty", s.idle)
 	time.Sleep(2 * timeout)
 	// Now a direct write, long after that deadline.
 	if err := s.push([]byte("def")); err != nil {
 		t.Fatalf("direct write after the writer's deadline: %v", err)
 	}
-	if b := <-got; string(b) != "abcdef" {
-		t.Fatalf("peer read %q, want %q", b, "abcdef")
+	select {
+	case b := <-got:
+		if string(b) != "abcdef" {
+			t.Fatalf("peer read %q, want %q", b, "abcdef")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the peer read nothing in 5 s")
 	}
 	close(stop)
 	if err := <-done; err != net.ErrClosed {
 		t.Fatalf("writer: %v", err)
+	}
+}
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// A frame that went out only in part on a connection that then broke must
+// not go on: the next connection starts with a whole frame.
+func TestSendQueueDropsTheRestOfAFrameWithItsConnection(t *testing.T) {
+	first, _ := tcpPair(t) // nobody reads: the kernel's buffers fill
+	if err := first.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	s := newSendQueue(16, 64<<20)
+	s.attach(first)
+	big := bytes.Repeat([]byte{0x55}, 16<<20)
+	if err := s.push(big); err != nil {
+		t.Fatal(err)
+	}
+	if s.idle() {
+		t.Fatal("16 MiB went out at once to a peer that does not read: the test cannot tell")
+	}
+	s.detach() // the link broke
+	next := []byte("next frame")
+	if err := s.push(next); err != nil {
+		t.Fatal(err)
+	}
+
+	second, peer := tcpPair(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.writer(second, stop, time.Second)
+	s.attach(second)
+	got := make([]byte, len(next))
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, next) {
+		t.Fatalf("the new connection starts with %q, want %q", got[:8], next)
 	}
 }
