@@ -33,14 +33,12 @@ type linkSet struct {
 }
 
 type outLink struct {
-	id      wire.NodeID
-	addr    string
-	sq      *sendQueue
-	closed  chan struct{}
-	once    sync.Once
-	up      atomic.Bool // handshake done
-	backoff time.Duration
-	retryAt time.Time
+	id     wire.NodeID
+	addr   string
+	sq     *sendQueue
+	closed chan struct{}
+	once   sync.Once
+	up     atomic.Bool // handshake done
 }
 
 func newLinkSet(n *Node) *linkSet { return &linkSet{n: n, out: map[wire.NodeID]*outLink{}} }
@@ -62,18 +60,8 @@ func (ls *linkSet) ensure(id wire.NodeID, addr string) {
 	go ls.run(l)
 }
 
-// send sends a message to a peer; without a link it is dropped (the core
-// resends what matters).
-func (ls *linkSet) send(id wire.NodeID, m wire.Message) {
-	buf, err := wire.AppendFrame(nil, m)
-	if err != nil {
-		ls.n.log.Error("message not sent", "to", fmt.Sprintf("n%d", id), "type", m.Type(), "error", err)
-		return
-	}
-	ls.sendFrames(id, buf)
-}
-
-// sendFrames sends encoded frames to a peer.
+// sendFrames sends encoded frames to a peer; without a link they are
+// dropped (the core resends what matters).
 func (ls *linkSet) sendFrames(id wire.NodeID, buf []byte) {
 	l := ls.out[id]
 	if l == nil {
@@ -157,7 +145,7 @@ func (ls *linkSet) run(l *outLink) {
 		}
 		if down {
 			select {
-			case n.inbox <- input{kind: inLinkDown, from: l.id}:
+			case n.inbox <- input{kind: inLinkDown, from: l.id, link: l}:
 			case <-n.quit:
 				return
 			}
@@ -179,7 +167,7 @@ func (ls *linkSet) serve(l *outLink, conn net.Conn) (err error, wasUp bool) {
 	n := ls.n
 	defer conn.Close()
 	r := wire.NewReader(conn, wire.PeerLimits.MaxFrame)
-	if err := n.handshake(conn, r, l.id); err != nil {
+	if _, err := n.handshake(conn, r, l.id); err != nil {
 		return err, false
 	}
 	l.up.Store(true)
@@ -225,18 +213,12 @@ func (ls *linkSet) write(l *outLink, conn net.Conn, r *wire.Reader) error {
 	return err
 }
 
-// handshake authenticates a peer connection in both directions. want is
-// the id expected on the other side (0 on an accepted connection); the id
-// found is returned through the error-free path via helloFrom.
-func (n *Node) handshake(conn net.Conn, r *wire.Reader, want wire.NodeID) error {
-	_, err := n.handshakeID(conn, r, want)
-	return err
-}
-
-// The side that dialed proves itself first; the side that accepted answers
-// the challenge only once the dialer has passed its own, so that a stranger
-// who connects learns no MAC it could replay elsewhere.
-func (n *Node) handshakeID(conn net.Conn, r *wire.Reader, want wire.NodeID) (wire.NodeID, error) {
+// handshake authenticates a peer connection in both directions and returns
+// the peer's id. want is the id expected on the other side (0 on an accepted
+// connection). The side that dialed proves itself first; the side that
+// accepted answers the challenge only once the dialer has passed its own, so
+// that a stranger who connects learns no MAC it could replay elsewhere.
+func (n *Node) handshake(conn net.Conn, r *wire.Reader, want wire.NodeID) (wire.NodeID, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTime))
 	defer conn.SetDeadline(time.Time{})
 	dialer := want != 0
@@ -358,7 +340,7 @@ func (n *Node) readPeer(conn net.Conn) {
 		}
 	}()
 	r := wire.NewReader(conn, wire.PeerLimits.MaxFrame)
-	id, err := n.handshakeID(conn, r, 0)
+	id, err := n.handshake(conn, r, 0)
 	if err != nil {
 		if refused(err) {
 			n.limited.warn(n.log, "peer-refused", "peer connection refused", "from", conn.RemoteAddr().String(), "error", err)

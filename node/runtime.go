@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -86,12 +85,12 @@ type Node struct {
 	core     *Core
 	instance uint64
 	id       atomic.Uint32 // 0 until chosen
-	booted   chan struct{} // closed when the core runs
 
-	inbox chan input
-	quit  chan struct{}
-	done  chan struct{}
-	wg    sync.WaitGroup
+	inbox    chan input
+	quit     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	wg       sync.WaitGroup
 
 	disc    *discovery
 	peerLn  net.Listener
@@ -113,8 +112,36 @@ type Node struct {
 	pushed   wire.ClusterView // the view last pushed to clients (loop only)
 	pushedAt time.Time
 
-	started time.Time
 	limited logLimiter
+}
+
+// nodeHandler names the node in every record once it has an id. The id
+// can change (another node took it) while other goroutines log.
+type nodeHandler struct {
+	slog.Handler
+	n *Node
+}
+
+func (h nodeHandler) Handle(ctx context.Context, r slog.Record) error {
+	id := h.n.ID()
+	if id == 0 {
+		return h.Handler.Handle(ctx, r)
+	}
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	out.AddAttrs(slog.String("node", fmt.Sprintf("n%d", id)))
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(a)
+		return true
+	})
+	return h.Handler.Handle(ctx, out)
+}
+
+func (h nodeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return nodeHandler{h.Handler.WithAttrs(as), h.n}
+}
+
+func (h nodeHandler) WithGroup(name string) slog.Handler {
+	return nodeHandler{h.Handler.WithGroup(name), h.n}
 }
 
 // logLimiter keeps floods of bad input from flooding the log: per kind, at
@@ -197,6 +224,7 @@ type input struct {
 	src    *net.UDPAddr
 	client *clientConn
 	call   func()
+	link   *outLink // inLinkDown of an outbound link
 }
 
 // Start binds the node's sockets, finds its id if it has none, and runs it
@@ -214,10 +242,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		inbox:    make(chan input, 4096),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
-		booted:   make(chan struct{}),
 		peers:    map[wire.NodeID]*peerState{},
-		started:  time.Now(),
 	}
+	n.log = slog.New(nodeHandler{o.Logger.Handler(), n})
 	var err error
 	if n.peerLn, err = net.Listen("tcp", net.JoinHostPort(o.Listen, strconv.Itoa(o.ReplicationPort))); err != nil {
 		return nil, fmt.Errorf("replication port: %w", err)
@@ -264,7 +291,6 @@ func (n *Node) boot(ctx context.Context) error {
 	if err := n.newCore(); err != nil {
 		return err
 	}
-	n.log = n.log.With("node", fmt.Sprintf("n%d", n.ID()))
 	o := n.opts
 	n.log.Info("node started", "cluster", o.Cluster, "client", n.ClientAddr(), "replication", n.peerLn.Addr().String(),
 		"group", o.Group, "iface", o.Iface, "peers", o.Peers, "quorum", o.Config.Quorum)
@@ -277,7 +303,6 @@ func (n *Node) boot(ctx context.Context) error {
 	go n.acceptPeers()
 	go n.svc.accept()
 	go n.loop(ctx)
-	close(n.booted)
 	return nil
 }
 
@@ -380,13 +405,7 @@ func (n *Node) Close() {
 	<-n.done
 }
 
-func (n *Node) stop() {
-	select {
-	case <-n.quit:
-	default:
-		close(n.quit)
-	}
-}
+func (n *Node) stop() { n.stopOnce.Do(func() { close(n.quit) }) }
 
 func (n *Node) closeSockets() {
 	n.peerLn.Close()
@@ -396,25 +415,10 @@ func (n *Node) closeSockets() {
 	}
 }
 
-// call runs f on the node's goroutine and waits for it.
-func (n *Node) call(f func()) error {
-	done := make(chan struct{})
-	select {
-	case n.inbox <- input{kind: inCall, call: func() { f(); close(done) }}:
-	case <-n.done:
-		return errors.New("node stopped")
-	}
-	select {
-	case <-done:
-		return nil
-	case <-n.done:
-		return errors.New("node stopped")
-	}
-}
-
 // loop is the one goroutine that owns the core.
 func (n *Node) loop(ctx context.Context) {
 	defer func() {
+		n.stop() // when ctx ended: the other goroutines watch quit
 		n.closeSockets()
 		n.links.closeAll()
 		n.svc.closeAll()
@@ -509,6 +513,9 @@ func (n *Node) handle(in input) {
 			n.core.Step(pm)
 		}
 	case inLinkDown:
+		if in.link != nil && n.links.out[in.from] != in.link {
+			break // a link dropped on purpose: a newer one speaks for the peer
+		}
 		n.core.LinkDown(in.from)
 	default:
 		n.svc.handle(in)
@@ -741,7 +748,6 @@ func (n *Node) reID(b *wire.Beacon) {
 		n.log.Error("cannot restart the node under a new id", "error", err)
 		return
 	}
-	n.log = n.opts.Logger.With("node", fmt.Sprintf("n%d", n.ID()))
 	n.log.Warn("another node took the same id: this one chose again", "was", fmt.Sprintf("n%d", old))
 	n.publish(nil)
 }

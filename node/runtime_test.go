@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,6 +164,9 @@ func TestStaleInboundLinkIsNotASuspicion(t *testing.T) {
 		t.Fatalf("handshake answered with %T", m)
 	}
 
+	// From here on, n1 has no reason to suspect n2: not when n2's link
+	// replaces the stale one, and not when the stale one breaks.
+	_, seen := nodes[0].NoticesSince(0)
 	nodes = append(nodes, startNodes(t, []wire.NodeID{2}, group, nil)...)
 	waitFor(t, 5*time.Second, "n2 primary with n1 in its view", func() bool {
 		v := nodes[1].View()
@@ -179,18 +183,42 @@ func TestStaleInboundLinkIsNotASuspicion(t *testing.T) {
 		t.Errorf("the stale link is still open on n1: %v", err)
 	}
 	epoch := nodes[0].View().Epoch
-	_, seen := nodes[0].NoticesSince(0)
 	stale.Close()
 
 	// n2 keeps sending heartbeats; a few of them show n1 still follows it.
 	time.Sleep(5 * nodes[0].opts.Config.Heartbeat)
 	notes, _ := nodes[0].NoticesSince(seen)
 	for _, nt := range notes {
-		if nt.Kind == NoticeSuspected || nt.Kind == NoticeElection {
-			t.Errorf("n1 after the stale link closed: %s", nt.Text)
+		if (nt.Kind == NoticeSuspected && nt.Node == 2) || (nt.Kind == NoticeElection && strings.Contains(nt.Text, "lost")) {
+			t.Errorf("n1: %s", nt.Text)
 		}
 	}
 	if v := nodes[0].View(); v.Epoch != epoch || v.Primary != 2 {
 		t.Errorf("n1 follows n%d in epoch %d, want n2 in epoch %d", v.Primary, v.Epoch.Term(), epoch.Term())
+	}
+}
+
+// A node whose context ends stops: every goroutine ends, whatever its peers.
+func TestNodeStopsWhenItsContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	o := Options{ID: 1, Cluster: "test", Iface: "lo", Peers: []string{"127.0.0.1:9"}}
+	o.Config = DefaultConfig(1)
+	n, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	// A peer connection open at the time: its reader must end too.
+	conn, err := net.Dial("tcp", n.PeerAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	waitFor(t, 3*time.Second, "n1 primary", func() bool { return primaryOf([]*Node{n}) == 1 })
+	cancel()
+	select {
+	case <-n.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the node did not stop within 5 s of its context ending")
 	}
 }
