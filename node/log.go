@@ -203,6 +203,17 @@ type logShape struct {
 
 func (s logShape) epochAt(i uint64) wire.Epoch { return historyEpoch(s.history, i) }
 
+// known reports whether d, what common returned for a and b, was compared
+// rather than assumed: both histories reach back to it.
+func known(a, b logShape, d uint64) bool {
+	for _, s := range []logShape{a, b} {
+		if len(s.history) > 0 && d > 0 && d < s.history[0].Index {
+			return false
+		}
+	}
+	return true
+}
+
 // common returns the length of the longest prefix two logs share: the
 // largest index at which both hold an entry of the same epoch. Two entries
 // with the same index and epoch are the same entry, and so are all before

@@ -309,7 +309,8 @@ func (c *Core) onAppendAck(m *wire.AppendAck) {
 // and joins the view, or, if it holds committed entries of another branch,
 // a new view change decides between the branches.
 func (c *Core) onJoin(r *wire.StateReply) {
-	d := common(logShape{history: r.History, last: r.Last}, c.shape())
+	shape := logShape{history: r.History, last: r.Last}
+	d := common(shape, c.shape())
 	if r.Commit > d {
 		c.startElection("n%d holds committed entries of another branch", r.From)
 		return
@@ -327,7 +328,9 @@ func (c *Core) onJoin(r *wire.StateReply) {
 		c.notice(NoticeViewJoin, r.From, "n%d is catching up", r.From)
 	}
 	mem.match, mem.next = d, d+1
-	mem.needSnap = d < c.log.snapIndex || r.Last > d
+	// Where the histories cannot tell where the logs part, only a snapshot
+	// is sure to fit (appends from d+1 could be refused forever).
+	mem.needSnap = d < c.log.snapIndex || r.Last > d || !known(shape, c.shape(), d)
 	mem.snapSent = 0
 	mem.lastAck = c.now
 	mem.waitSince = 0

@@ -418,9 +418,10 @@ func (c *Core) takeOffice(members []wire.NodeID) {
 	for _, id := range members {
 		r := v.replies[id]
 		m := &member{id: id, inView: true}
-		d := common(logShape{history: r.History, last: r.Last}, c.shape())
+		shape := logShape{history: r.History, last: r.Last}
+		d := common(shape, c.shape())
 		m.match, m.next = d, d+1
-		if r.Last > d || d < c.log.snapIndex {
+		if r.Last > d || d < c.log.snapIndex || !known(shape, c.shape(), d) {
 			// It holds entries this log does not: a snapshot replaces
 			// them, and it reports what it drops.
 			m.needSnap = true

@@ -1,0 +1,96 @@
+package node
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// pump is a network for a few cores that the test steps by hand: held
+// messages wait until the test lets them go.
+type pump struct {
+	t     *testing.T
+	now   int64
+	cores map[wire.NodeID]*Core
+	held  []Envelope // from the primary, by destination
+	hold  func(from wire.NodeID, env Envelope) bool
+}
+
+func newPump(t *testing.T, n int) *pump {
+	p := &pump{t: t, now: simBase, cores: map[wire.NodeID]*Core{}}
+	for id := wire.NodeID(1); id <= wire.NodeID(n); id++ {
+		c, err := NewCore(TestConfig(id), p.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.cores[id] = c
+	}
+	return p
+}
+
+// deliver passes messages until none is left, except those held.
+func (p *pump) deliver() {
+	for rounds, busy := 0, true; busy; rounds++ {
+		if rounds == 1000 {
+			p.t.Fatal("the cores never stop answering each other")
+		}
+		busy = false
+		for id := wire.NodeID(1); int(id) <= len(p.cores); id++ {
+			for _, env := range p.cores[id].Ready().Messages {
+				for to, c := range p.cores {
+					if to == id || (env.To != 0 && env.To != to) {
+						continue
+					}
+					if p.hold != nil && p.hold(id, Envelope{To: to, Msg: env.Msg}) {
+						p.held = append(p.held, Envelope{To: to, Msg: env.Msg})
+						continue
+					}
+					c.Step(env.Msg)
+					busy = true
+				}
+			}
+		}
+	}
+}
+
+// run advances the clock by d in steps, delivering as it goes.
+func (p *pump) run(d time.Duration) {
+	for end := p.now + int64(d); p.now < end; {
+		p.now += int64(time.Millisecond)
+		for _, c := range p.cores {
+			c.Tick(p.now)
+		}
+		p.deliver()
+	}
+}
+
+// A node that asks to join with a log the primary's history cannot place
+// (the histories are trimmed above where the logs part) gets a snapshot:
+// appends from where common() guessed would be refused forever.
+func TestJoinBeyondTheHistoriesGetsASnapshot(t *testing.T) {
+	p := newPump(t, 2)
+	p.run(2 * time.Second)
+	c2 := p.cores[2]
+	if c2.Role() != wire.RolePrimary || len(c2.InView()) != 1 {
+		t.Fatalf("after 2 s: %s", c2)
+	}
+	for k := 0; k < 5; k++ {
+		if _, err := c2.Propose(0, 0, game.Tick{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.run(100 * time.Millisecond)
+	// n2's history as if older epochs had been trimmed away: it starts
+	// above n1's whole (other) branch.
+	h := c2.log.history[len(c2.log.history)-1]
+	h.Index = 4
+	c2.log.history = []wire.EpochStart{h}
+	delete(c2.members, 1)
+	c2.onJoin(&wire.StateReply{From: 1, Epoch: c2.Epoch(), Last: 3, History: []wire.EpochStart{{Epoch: wire.MakeEpoch(77, 1), Index: 1}}})
+	m := c2.members[1]
+	if m == nil || !m.needSnap {
+		t.Fatalf("n1 joins with member %+v, want a snapshot", m)
+	}
+}
