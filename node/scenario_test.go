@@ -125,20 +125,29 @@ func (sc *scenario) duration(arg string) int64 {
 	return int64(d)
 }
 
+// number parses a count or an index; a typo fails the test.
+func (sc *scenario) number(arg string) int {
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 0 {
+		sc.fatalf("bad number %q", arg)
+	}
+	return n
+}
+
 func (sc *scenario) exec(f []string) {
 	switch f[0] {
 	case "nodes":
-		n, _ := strconv.Atoi(f[1])
+		n := sc.number(f[1])
 		o := simOpts{nodes: n, quorum: len(f) > 2 && f[2] == "quorum"}
 		sc.s = newSim(1, o)
 		sc.s.check.partitioned = false
 	case "clients":
-		n, _ := strconv.Atoi(f[1])
+		n := sc.number(f[1])
 		for i := 0; i < n; i++ {
 			sc.s.clients = append(sc.s.clients, newSimClient(sc.s, len(sc.s.clients)))
 		}
 	case "route":
-		k, _ := strconv.Atoi(strings.TrimPrefix(f[1], "c"))
+		k := sc.number(strings.TrimPrefix(f[1], "c"))
 		if k >= len(sc.s.clients) {
 			sc.fatalf("no client %s", f[1])
 		}
@@ -148,7 +157,7 @@ func (sc *scenario) exec(f []string) {
 	case "run":
 		sc.s.run(sc.s.now + sc.duration(f[1]))
 	case "play":
-		n, _ := strconv.Atoi(f[1])
+		n := sc.number(f[1])
 		want := len(sc.s.check.acked) + n
 		deadline := sc.s.now + int64(5*time.Second)
 		for len(sc.s.check.acked) < want && sc.s.now < deadline {
@@ -227,7 +236,7 @@ func (sc *scenario) expect(f []string) {
 			}
 		}
 		if len(f) > 3 && f[2] == "epoch" {
-			e, _ := strconv.Atoi(f[3])
+			e := sc.number(f[3])
 			if p.core.Epoch().Term() != uint64(e) {
 				sc.fatalf("expected epoch %d, got %d", e, p.core.Epoch().Term())
 			}
@@ -245,6 +254,9 @@ func (sc *scenario) expect(f []string) {
 			sc.fatalf("n%d's view holds %v, expected %v", p.id, got, want)
 		}
 	case "settled", "lost":
+		if f[0] == "lost" && (len(f) != 2 || sc.number(f[1]) != 0) {
+			sc.fatalf("expect lost 0: a lost move is a violation, no other count can pass")
+		}
 		deadline := s.now + int64(2*time.Second)
 		for !s.settled() && s.now < deadline {
 			s.run(s.now + int64(time.Millisecond))
@@ -277,7 +289,7 @@ func (sc *scenario) expect(f []string) {
 			}
 			return
 		}
-		n, _ := strconv.Atoi(f[1])
+		n := sc.number(f[1])
 		if moves != n {
 			sc.fatalf("expected %d rolled-back moves, got %d", n, moves)
 		}
