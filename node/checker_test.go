@@ -36,7 +36,6 @@ type checker struct {
 	lastDefacto int64
 	lines       map[string]map[uint64]string // room -> line number -> text, as clients saw them
 	linesSeen   int
-	lastOverlap string
 }
 
 type committedEntry struct {
@@ -80,20 +79,8 @@ func (k *checker) fail(format string, args ...any) {
 	k.s.logf("VIOLATION %s", msg)
 }
 
-func (k *checker) booted(n *simNode, memory bool) {
-	if !memory {
-		n.lastEpoch = 0
-	}
-}
-
-func (k *checker) crashed(n *simNode) {}
-func (k *checker) paused(n *simNode)  {}
-func (k *checker) resumed(n *simNode) {}
-func (k *checker) reset(n *simNode)   {}
-
 // applied checks one committed entry a node applied.
 func (k *checker) applied(n *simNode, a Applied) {
-	le := a
 	if dbgKey != "" {
 		if sv, ok := n.core.State().Session(a.Entry.Session); ok && fmt.Sprintf("%s/%d", sv.Name, a.Entry.Seq) == dbgKey {
 			fmt.Fprintf(os.Stderr, "DBG %.3fms n%d applied %s at %d epoch %d: %+v -> %v\n", float64(k.s.now-simBase)/1e6, n.id, dbgKey, a.Index, a.Epoch.Term(), a.Entry.Cmd, a.Result.Err)
@@ -102,7 +89,7 @@ func (k *checker) applied(n *simNode, a Applied) {
 	for uint64(len(k.committed)) <= a.Index {
 		k.committed = append(k.committed, committedEntry{})
 	}
-	ce := committedEntry{set: true, epoch: le.Epoch, session: a.Entry.Session, seq: a.Entry.Seq, kind: a.Entry.Cmd.Kind(), time: a.Entry.Time}
+	ce := committedEntry{set: true, epoch: a.Epoch, session: a.Entry.Session, seq: a.Entry.Seq, kind: a.Entry.Cmd.Kind(), time: a.Entry.Time}
 	prev := k.committed[a.Index]
 	switch {
 	case !prev.set:
@@ -119,13 +106,12 @@ func (k *checker) applied(n *simNode, a Applied) {
 		k.diverged = true
 		k.committed[a.Index] = ce
 	}
-	if vc, ok := a.Entry.Cmd.(game.ViewChange); ok {
-		e := le.Epoch
+	if _, ok := a.Entry.Cmd.(game.ViewChange); ok {
+		e := a.Epoch
 		if at, seen := k.officeAt[e]; seen && at != a.Index {
 			k.fail("epoch %d (n%d) took office twice: at %d and %d", e.Term(), e.Node(), at, a.Index)
 		}
 		k.officeAt[e] = a.Index
-		_ = vc
 	}
 	if rb, ok := a.Entry.Cmd.(game.Rollback); ok && !k.rbSeen[[2]uint64{a.Index, uint64(a.Epoch)}] {
 		k.rbSeen[[2]uint64{a.Index, uint64(a.Epoch)}] = true

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -101,5 +100,3 @@ func pct(d []time.Duration, p int) time.Duration {
 	i := (len(d)*p + 99) / 100
 	return d[min(len(d)-1, max(0, i-1))].Round(10 * time.Microsecond)
 }
-
-var _ = fmt.Sprint

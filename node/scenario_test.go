@@ -140,7 +140,6 @@ func (sc *scenario) exec(f []string) {
 		n := sc.number(f[1])
 		o := simOpts{nodes: n, quorum: len(f) > 2 && f[2] == "quorum"}
 		sc.s = newSim(1, o)
-		sc.s.check.partitioned = false
 	case "clients":
 		n := sc.number(f[1])
 		for i := 0; i < n; i++ {

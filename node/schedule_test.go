@@ -30,7 +30,6 @@ func scheduleOpts(seed uint64) simOpts {
 		nodes:       3 + r.IntN(5),
 		quorum:      r.IntN(3) == 0,
 		clients:     2 + r.IntN(4),
-		faults:      true,
 		duration:    time.Duration(400+r.IntN(800)) * time.Millisecond,
 		heal:        3 * time.Second,
 	}

@@ -34,11 +34,9 @@ type simOpts struct {
 	quorum      bool
 	async       bool
 	clients     int
-	faults      bool
 	duration    time.Duration // fault phase
 	heal        time.Duration // then everything heals; clients finish
 	cfg         func(id wire.NodeID) Config
-	noLinkDown  bool
 	// skipLines makes nodes forget to push one chat line in this many
 	// (only for the test that shows the chat checks bite).
 	skipLines int
@@ -186,7 +184,6 @@ func (s *sim) start(n *simNode, keep *Core) {
 		n.lastEpoch = 0
 	}
 	n.nextTick = s.now + n.phase
-	s.check.booted(n, keep != nil)
 }
 
 func (s *sim) node(id wire.NodeID) *simNode { return s.nodes[id-1] }
@@ -260,9 +257,6 @@ func (s *sim) drain(n *simNode) {
 	}
 	for _, nt := range rd.Notices {
 		s.logf("n%d: %s", n.id, nt.Text)
-	}
-	if rd.Reset {
-		s.check.reset(n)
 	}
 	if n.core.Role() != wire.RolePrimary {
 		clear(n.subs) // its connections are closed
@@ -358,7 +352,6 @@ func (s *sim) crash(n *simNode, linkDown bool) {
 	n.held = nil
 	s.logf("FAULT crash n%d (link down signal: %v)", n.id, linkDown)
 	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms crash n%d linkdown=%v", float64(s.now-simBase)/1e6, n.id, linkDown))
-	s.check.crashed(n)
 	if linkDown {
 		for _, o := range s.nodes {
 			if o.id != n.id && o.up && !s.cut(n.id, o.id) {
@@ -389,7 +382,6 @@ func (s *sim) pause(n *simNode) {
 	n.paused = true
 	s.logf("FAULT pause n%d", n.id)
 	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms pause n%d", float64(s.now-simBase)/1e6, n.id))
-	s.check.paused(n)
 }
 
 func (s *sim) resume(n *simNode) {
@@ -407,7 +399,6 @@ func (s *sim) resume(n *simNode) {
 	for _, e := range held {
 		s.deliver(e)
 	}
-	s.check.resumed(n)
 }
 
 func (s *sim) partition(groups []int) {
@@ -450,7 +441,6 @@ func (s *sim) randomFaults(end int64) {
 }
 
 func (s *sim) oneFault() {
-	hb := int64(s.config(1).Heartbeat)
 	pick := func(f func(n *simNode) bool) *simNode {
 		var cands []*simNode
 		for _, n := range s.nodes {
@@ -478,7 +468,7 @@ func (s *sim) oneFault() {
 		if n := pick(func(n *simNode) bool {
 			return n.up && !n.paused && (!prim || n.core.Role() == wire.RolePrimary) && s.check.mayTakeDown(n)
 		}); n != nil {
-			s.crash(n, !s.opts.noLinkDown && s.rng.IntN(4) != 0)
+			s.crash(n, s.rng.IntN(4) != 0)
 		}
 	case r < 58:
 		if n := pick(func(n *simNode) bool { return n.up && !n.paused && s.check.mayTakeDown(n) }); n != nil {
@@ -524,7 +514,6 @@ func (s *sim) oneFault() {
 		s.drop, s.dup, s.reorder = 0, 0, false
 		s.logf("FAULT network healed")
 	}
-	_ = hb
 }
 
 // healAll ends every fault: network healed, paused nodes resumed, crashed
@@ -572,7 +561,7 @@ func (s *sim) unsettled() string {
 		}
 		// Every rollback a node holds has been logged.
 		for _, d := range n.core.unreported {
-			if n.up && !n.core.settled(d) {
+			if !n.core.settled(d) {
 				return fmt.Sprintf("n%d holds an unlogged rollback of %s/%d", n.id, d.item.Name, d.item.Seq)
 			}
 		}

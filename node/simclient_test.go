@@ -38,9 +38,7 @@ type simClient struct {
 type simOp struct {
 	seq      uint64
 	cmd      game.Command
-	start    int64
 	lastSent int64
-	tries    int
 	room     string
 	open     bool // an OpenSession (resume)
 }
@@ -78,7 +76,7 @@ func (c *simClient) step() {
 		return
 	}
 	if c.session == 0 || c.resumed != c.target {
-		c.cur = &simOp{cmd: game.OpenSession{Name: c.name, Token: c.token}, open: true, start: s.now}
+		c.cur = &simOp{cmd: game.OpenSession{Name: c.name, Token: c.token}, open: true}
 		c.send()
 		return
 	}
@@ -90,7 +88,6 @@ func (c *simClient) step() {
 		op := c.nextCommand()
 		c.seq++
 		op.seq = c.seq
-		op.start = s.now
 		op.room = c.room
 		c.op = op
 		c.ops++
@@ -103,7 +100,6 @@ func (c *simClient) step() {
 func (c *simClient) send() {
 	op := c.cur
 	op.lastSent = c.s.now
-	op.tries++
 	c.wake = c.s.now + c.retryAfter()
 	if op.open {
 		c.s.clientSend(c, c.target, &clientReq{client: c.idx, cmd: op.cmd})
