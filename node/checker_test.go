@@ -13,7 +13,7 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-// checker watches a simulation and records the first violation.
+// checker watches a simulation and records every violation.
 type checker struct {
 	s      *sim
 	failed []string

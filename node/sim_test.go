@@ -431,7 +431,8 @@ func (s *sim) heal() {
 	s.logf("FAULT heal")
 }
 
-// randomFaults runs the fault phase: a fault every 20–120 simulated ms.
+// randomFaults runs the fault phase: a fault every 2–11 heartbeats
+// (20–110 simulated ms with the test timings).
 func (s *sim) randomFaults(end int64) {
 	hb := int64(s.config(1).Heartbeat)
 	for s.now < end {
