@@ -243,18 +243,7 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 			}
 		}
 		for _, a := range k.acked {
-			i, e := a.rep.index, a.rep.entryEpoch
-			if e == 0 || !holds(n, i, e) {
-				continue
-			}
-			held := false
-			for _, x := range s.nodes {
-				if live(x) && holds(x, i, e) {
-					held = true
-					break
-				}
-			}
-			if !held {
+			if sole(a.rep.index, a.rep.entryEpoch) {
 				return false
 			}
 		}
@@ -470,7 +459,7 @@ func (k *checker) final() {
 			continue
 		}
 		room := a.events.room(a.op.room)
-		reported := rolled[rollbackKey{strings.ToLower(a.client.name), a.op.seq}]
+		reported := rolled[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})]
 		want[a.client.name] += a.rep.result.Points
 		if a.rep.result.Err != nil {
 			continue
@@ -504,7 +493,7 @@ func (k *checker) final() {
 		// command dropped before it was answered, and then sent again,
 		// may be), and every score is the sum of its acknowledged moves.
 		for _, a := range k.acked {
-			at, reported := k.rbAt[rollbackKey{strings.ToLower(a.client.name), a.op.seq}]
+			at, reported := k.rbAt[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})]
 			if reported && at > a.at && a.rep.result.Err == nil {
 				k.fail("%s's acknowledged command seq %d reported rolled back in a run without divergence", a.client.name, a.op.seq)
 			}

@@ -188,6 +188,8 @@ func (s *sim) start(n *simNode, keep *Core) {
 
 func (s *sim) node(id wire.NodeID) *simNode { return s.nodes[id-1] }
 
+func (s *sim) randomNode() wire.NodeID { return wire.NodeID(1 + s.rng.IntN(len(s.nodes))) }
+
 func (n *simNode) resumedAt() int64 { return n.resumed }
 
 func (s *sim) logf(format string, args ...any) {
@@ -347,17 +349,29 @@ func (s *sim) linkDownAt(from, to wire.NodeID) int64 {
 	return max(s.now+s.latency(), s.lastLink[[2]wire.NodeID{from, to}]+1)
 }
 
+// linksBreak tells n's live peers whose links to it are not cut that
+// those links broke.
+func (s *sim) linksBreak(n *simNode) {
+	for _, o := range s.nodes {
+		if o.id != n.id && o.up && !s.cut(n.id, o.id) {
+			s.push(&msgEvent{at: s.linkDownAt(n.id, o.id), to: o.id, down: n.id})
+		}
+	}
+}
+
+// fault records a fault in the trace and in the list of faults.
+func (s *sim) fault(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.logf("FAULT %s", msg)
+	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms %s", float64(s.now-simBase)/1e6, msg))
+}
+
 func (s *sim) crash(n *simNode, linkDown bool) {
 	n.up = false
 	n.held = nil
-	s.logf("FAULT crash n%d (link down signal: %v)", n.id, linkDown)
-	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms crash n%d linkdown=%v", float64(s.now-simBase)/1e6, n.id, linkDown))
+	s.fault("crash n%d (link down signal: %v)", n.id, linkDown)
 	if linkDown {
-		for _, o := range s.nodes {
-			if o.id != n.id && o.up && !s.cut(n.id, o.id) {
-				s.push(&msgEvent{at: s.linkDownAt(n.id, o.id), to: o.id, down: n.id})
-			}
-		}
+		s.linksBreak(n)
 	}
 }
 
@@ -366,22 +380,15 @@ func (s *sim) restart(n *simNode, memory bool) {
 	if memory {
 		keep = n.core
 	}
-	s.logf("FAULT restart n%d (memory: %v)", n.id, memory)
-	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms restart n%d memory=%v", float64(s.now-simBase)/1e6, n.id, memory))
+	s.fault("restart n%d (memory: %v)", n.id, memory)
 	s.start(n, keep)
-	// peers' old links to it break when it comes back
-	for _, o := range s.nodes {
-		if o.id != n.id && o.up && !s.cut(n.id, o.id) {
-			s.push(&msgEvent{at: s.linkDownAt(n.id, o.id), to: o.id, down: n.id})
-		}
-	}
+	s.linksBreak(n) // peers' old links to it break when it comes back
 	s.drain(n)
 }
 
 func (s *sim) pause(n *simNode) {
 	n.paused = true
-	s.logf("FAULT pause n%d", n.id)
-	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms pause n%d", float64(s.now-simBase)/1e6, n.id))
+	s.fault("pause n%d", n.id)
 }
 
 func (s *sim) resume(n *simNode) {
@@ -404,8 +411,7 @@ func (s *sim) resume(n *simNode) {
 func (s *sim) partition(groups []int) {
 	s.relink()
 	copy(s.group, groups)
-	s.logf("FAULT partition %v", groups)
-	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms partition %v", float64(s.now-simBase)/1e6, groups))
+	s.fault("partition %v", groups)
 	s.check.partitioned = true
 }
 
@@ -490,7 +496,7 @@ func (s *sim) oneFault() {
 		}
 		s.partition(groups)
 	case r < 72:
-		a, b := wire.NodeID(1+s.rng.IntN(len(s.nodes))), wire.NodeID(1+s.rng.IntN(len(s.nodes)))
+		a, b := s.randomNode(), s.randomNode()
 		if a != b {
 			s.oneWay[[2]wire.NodeID{a, b}] = true
 			s.logf("FAULT one-way cut n%d -> n%d", a, b)
@@ -506,14 +512,7 @@ func (s *sim) oneFault() {
 		s.reorder = true
 		s.logf("FAULT reorder")
 	default:
-		// heal the network (nodes stay as they are)
-		s.relink()
-		for i := range s.group {
-			s.group[i] = 0
-		}
-		clear(s.oneWay)
-		s.drop, s.dup, s.reorder = 0, 0, false
-		s.logf("FAULT network healed")
+		s.heal() // the network only; nodes stay as they are
 	}
 }
 

@@ -50,7 +50,7 @@ func newSimClient(s *sim, i int) *simClient {
 		name:   fmt.Sprintf("p%d", i),
 		token:  fmt.Sprintf("token-%d-%016x", i, s.rng.Uint64()),
 		room:   "main",
-		target: wire.NodeID(1 + s.rng.IntN(len(s.nodes))),
+		target: s.randomNode(),
 		wake:   s.now + int64(s.rng.IntN(20))*int64(time.Millisecond),
 	}
 	return c
@@ -63,7 +63,7 @@ func (c *simClient) step() {
 	if c.cur != nil {
 		if s.now-c.cur.lastSent >= c.retryAfter() {
 			// No answer: try another node (resuming there first).
-			c.target = wire.NodeID(1 + s.rng.IntN(len(s.nodes)))
+			c.target = s.randomNode()
 			if c.pinned != 0 {
 				c.target = c.pinned
 			}
@@ -132,7 +132,7 @@ func (c *simClient) onReply(r *clientRep) {
 		if r.leader != 0 && r.leader != c.target {
 			c.target = r.leader
 		} else {
-			c.target = wire.NodeID(1 + c.s.rng.IntN(len(c.s.nodes)))
+			c.target = c.s.randomNode()
 			c.wake = c.s.now + c.retryAfter()/3
 		}
 		return
