@@ -185,7 +185,7 @@ func (sc *scenario) exec(f []string) {
 				groups[id-1] = g
 			}
 		}
-		sc.s.partition(groups)
+		sc.s.partition(groups, false)
 	case "cut":
 		if len(f) != 4 || f[2] != "->" {
 			sc.fatalf("cut nX -> nY")

@@ -408,11 +408,25 @@ func (s *sim) resume(n *simNode) {
 	}
 }
 
-func (s *sim) partition(groups []int) {
+// partition cuts the network into groups. With reset, the links it severs
+// break at once (as behind a firewall that rejects): the nodes on both
+// sides get LinkDown for the peers they lose.
+func (s *sim) partition(groups []int, reset bool) {
 	s.relink()
+	was := slices.Clone(s.group)
 	copy(s.group, groups)
-	s.fault("partition %v", groups)
+	s.fault("partition %v (links reset: %v)", groups, reset)
 	s.check.partitioned = true
+	if !reset {
+		return
+	}
+	for _, a := range s.nodes {
+		for _, b := range s.nodes {
+			if a != b && was[a.id-1] == was[b.id-1] && groups[a.id-1] != groups[b.id-1] {
+				s.push(&msgEvent{at: s.linkDownAt(b.id, a.id), to: a.id, down: b.id})
+			}
+		}
+	}
 }
 
 // relink gives every peer link that a cut broke a redial delay (up to
@@ -494,7 +508,7 @@ func (s *sim) oneFault() {
 				groups[i] = s.rng.IntN(2)
 			}
 		}
-		s.partition(groups)
+		s.partition(groups, s.rng.IntN(2) == 0)
 	case r < 72:
 		a, b := s.randomNode(), s.randomNode()
 		if a != b {
