@@ -130,10 +130,10 @@ func (s *State) dispatch(e Entry, evs []Event) (Result, []Event) {
 		return fail(ErrNoSession), evs
 	}
 	w := s.rules.DedupeWindow
-	if d, ok := ss.remembered(e.Seq, w); ok {
+	if d, ok := ss.remembered(e.Seq); ok {
 		return d.result(), evs
 	}
-	if ss.hasSeq && e.Seq < ss.hiSeq && ss.hiSeq-e.Seq >= uint64(w) {
+	if hi, ok := ss.hiSeq(); ok && e.Seq < hi && hi-e.Seq >= uint64(w) {
 		return fail(ErrStale), evs
 	}
 	var res Result
@@ -206,18 +206,23 @@ func (ss *session) remember(seq uint64, res Result, w int) {
 	if ss.gone {
 		return
 	}
-	if ss.ring == nil {
-		ss.ring = make([]dedupe, w)
-	}
-	d := dedupe{seq: seq, points: res.Points, set: true}
+	d := dedupe{seq: seq, points: res.Points}
 	if res.Err != nil {
 		e := *res.Err
 		d.err = &e
 	}
-	ss.ring[seq%uint64(w)] = d
-	if !ss.hasSeq || seq > ss.hiSeq {
-		ss.hiSeq, ss.hasSeq = seq, true
+	i, ok := ss.findSeq(seq)
+	if ok {
+		ss.done[i] = d
+		return
 	}
+	ss.done = slices.Insert(ss.done, i, d)
+	hi, _ := ss.hiSeq()
+	i = 0
+	for hi-ss.done[i].seq >= uint64(w) {
+		i++
+	}
+	ss.done = ss.done[i:]
 }
 
 // ---- system commands ----

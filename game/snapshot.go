@@ -75,27 +75,14 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 		if ss.claim >= 0 {
 			e.i(ss.claimUntil)
 		}
-		e.bool(ss.hasSeq)
-		if !ss.hasSeq {
+		hi, ok := ss.hiSeq()
+		e.bool(ok)
+		if !ok {
 			continue
 		}
-		e.u(ss.hiSeq)
-		w := uint64(r.DedupeWindow)
-		lo := uint64(0)
-		if ss.hiSeq >= w {
-			lo = ss.hiSeq - w + 1
-		}
-		var kept []*dedupe
-		for q := lo; ; q++ {
-			if d, ok := ss.remembered(q, r.DedupeWindow); ok {
-				kept = append(kept, d)
-			}
-			if q == ss.hiSeq {
-				break
-			}
-		}
-		e.u(uint64(len(kept)))
-		for _, d := range kept {
+		e.u(hi)
+		e.u(uint64(len(ss.done)))
+		for _, d := range ss.done {
 			e.u(d.seq)
 			e.i(int64(d.points))
 			if d.err == nil {
@@ -588,23 +575,23 @@ func (s *State) decodeSession(d *dec, last *SessionID) {
 		rm.holder[c] = ss
 		rm.claims++
 	}
-	ss.hasSeq = d.bool()
-	if ss.hasSeq {
+	if d.bool() {
 		w := uint64(s.rules.DedupeWindow)
-		ss.hiSeq = d.u()
+		hi := d.u()
 		n := d.count(3, s.rules.DedupeWindow)
-		ss.ring = make([]dedupe, w)
-		var prev uint64
+		if d.err == nil && n == 0 {
+			d.fail("session %d: no result for seq %d", ss.id, hi)
+		}
+		ss.done = make([]dedupe, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
-			e := dedupe{seq: d.u(), points: int32(d.i()), set: true}
-			if d.err == nil && (i > 0 && e.seq <= prev || e.seq > ss.hiSeq || ss.hiSeq-e.seq >= w) {
+			e := dedupe{seq: d.u(), points: int32(d.i())}
+			if d.err == nil && (i > 0 && e.seq <= ss.done[i-1].seq || e.seq > hi || hi-e.seq >= w || i == n-1 && e.seq != hi) {
 				d.fail("session %d: bad dedupe entry", ss.id)
 			}
-			prev = e.seq
 			if code := Code(d.byte()); code != OK {
 				e.err = &Error{Code: code, Who: d.str(4 * MaxNameRunes), Room: d.str(4 * MaxNameRunes)}
 			}
-			ss.ring[e.seq%w] = e
+			ss.done = append(ss.done, e)
 		}
 	}
 	if d.err != nil {

@@ -1,6 +1,7 @@
 package game
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -119,16 +120,15 @@ type session struct {
 	score      *score // this player's score in room, once known
 	gone       bool
 
-	hiSeq  uint64
-	hasSeq bool
-	ring   []dedupe // indexed by seq % DedupeWindow
+	// results by ascending seq; the last is the highest seq seen, and none
+	// is DedupeWindow or more below it
+	done []dedupe
 }
 
 type dedupe struct {
 	seq    uint64
 	err    *Error // a private copy
 	points int32
-	set    bool
 }
 
 // New returns the state of a fresh cluster: room main with its first puzzle
@@ -494,23 +494,34 @@ func (s *State) Result(id SessionID, seq uint64) (Result, bool) {
 	if ss == nil {
 		return Result{}, false
 	}
-	d, ok := ss.remembered(seq, s.rules.DedupeWindow)
+	d, ok := ss.remembered(seq)
 	if !ok {
 		return Result{}, false
 	}
 	return d.result(), true
 }
 
+// hiSeq returns the highest seq the session has used.
+func (ss *session) hiSeq() (uint64, bool) {
+	if len(ss.done) == 0 {
+		return 0, false
+	}
+	return ss.done[len(ss.done)-1].seq, true
+}
+
 // remembered finds seq in the dedupe window.
-func (ss *session) remembered(seq uint64, w int) (*dedupe, bool) {
-	if !ss.hasSeq || seq > ss.hiSeq || ss.hiSeq-seq >= uint64(w) || ss.ring == nil {
+func (ss *session) remembered(seq uint64) (*dedupe, bool) {
+	i, ok := ss.findSeq(seq)
+	if !ok {
 		return nil, false
 	}
-	d := &ss.ring[seq%uint64(w)]
-	if !d.set || d.seq != seq {
-		return nil, false
-	}
-	return d, true
+	return &ss.done[i], true
+}
+
+func (ss *session) findSeq(seq uint64) (int, bool) {
+	return slices.BinarySearchFunc(ss.done, seq, func(d dedupe, seq uint64) int {
+		return cmp.Compare(d.seq, seq)
+	})
 }
 
 func (d *dedupe) result() Result {
