@@ -221,6 +221,16 @@ func (d *dec) i() int64 {
 	return v
 }
 
+// i32 reads a signed number that fits an int32.
+func (d *dec) i32() int32 {
+	v := d.i()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.fail("number %d out of range", v)
+		return 0
+	}
+	return int32(v)
+}
+
 func uvarintLen(v uint64) int {
 	n := 1
 	for v >= 0x80 {
@@ -501,8 +511,8 @@ func (s *State) decodeRoom(d *dec) *room {
 	for i := 0; i < nscores && d.err == nil; i++ {
 		sc := &score{name: d.name()}
 		sc.key = NameKey(sc.name)
-		sc.round = int32(d.i())
-		sc.total = int32(d.i())
+		sc.round = d.i32()
+		sc.total = d.i32()
 		sc.right = uint32(d.num(math.MaxUint32))
 		sc.wrong = uint32(d.num(math.MaxUint32))
 		sc.wins = uint32(d.num(math.MaxUint32))
@@ -584,7 +594,7 @@ func (s *State) decodeSession(d *dec, last *SessionID) {
 		}
 		ss.done = make([]dedupe, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
-			e := dedupe{seq: d.u(), points: int32(d.i())}
+			e := dedupe{seq: d.u(), points: d.i32()}
 			if d.err == nil && (i > 0 && e.seq <= ss.done[i-1].seq || e.seq > hi || hi-e.seq >= w || i == n-1 && e.seq != hi) {
 				d.fail("session %d: bad dedupe entry", ss.id)
 			}

@@ -2,6 +2,7 @@ package game
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"testing"
@@ -30,5 +31,37 @@ func TestRestoreMemoryFollowsInput(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 64*uint64(len(snap)) {
 		t.Fatalf("restoring %d bytes allocated %d", len(snap), n)
+	}
+}
+
+// An int32 field must not take a varint beyond its range, which would
+// truncate to a value that has another encoding.
+func TestRestoreRejectsWideInt32(t *testing.T) {
+	const mark = -1234567
+	for _, field := range []string{"round score", "total score", "points"} {
+		h := newHarness(t, testRules())
+		a := h.open("alice")
+		h.do(a, h.wrong(MainRoom, h.empties(MainRoom)[0]))
+		ss := h.s.sessions[a]
+		switch field {
+		case "round score":
+			ss.score.round = mark
+		case "total score":
+			ss.score.total = mark
+		case "points":
+			ss.done[0].points = mark
+		}
+		snap := h.s.Snapshot()
+		old := binary.AppendVarint(nil, mark)
+		wide := binary.AppendVarint(nil, mark+1<<32)
+		if bytes.Count(snap, old) != 1 {
+			t.Fatalf("%s: the mark is not unique in the snapshot", field)
+		}
+		if _, err := Restore(snap); err != nil {
+			t.Fatalf("%s: %v", field, err)
+		}
+		if _, err := Restore(bytes.Replace(snap, old, wide, 1)); err == nil {
+			t.Errorf("%s: a value beyond int32 restored", field)
+		}
 	}
 }
