@@ -6,12 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on what players type. wire enforces the same ones on its side.
+// Limits on what players type. Package wire takes its limits from these.
 const (
 	MaxNameRunes   = 24  // player names
 	MaxChatRunes   = 500 // chat lines
 	MaxRoomNameLen = 24  // room names (ASCII)
-	MaxTokenLen    = 128 // session tokens, bytes
+	MaxTokenLen    = 64  // session tokens, bytes
 )
 
 // MainRoom is the room every session starts in. It always exists.

@@ -16,6 +16,15 @@ type Rules struct {
 	MainDifficulty Difficulty    // difficulty of room main's puzzles (default Medium)
 }
 
+// The largest values Normalize lets Rules take. Package wire sizes its
+// limits by them, so that a room at the caps still fits one message.
+const (
+	ChatHistoryCap  = 1000
+	MaxRoomsCap     = 1000
+	MaxSessionsCap  = 10000
+	DedupeWindowCap = 1024
+)
+
 // DefaultRules returns the rules DESIGN.md gives.
 func DefaultRules() Rules {
 	return Rules{

@@ -155,9 +155,8 @@ func (s *State) reset(r Rules, seed uint64) {
 
 // Normalize returns r with every unset or out-of-range field replaced: zero
 // or negative values take DefaultRules' value, too large ones are capped
-// (durations at 24 h, ChatHistory at 10,000, MaxRooms at 1,000, MaxSessions
-// at 1,000,000, DedupeWindow at 1,024), an unsupported MainSize or
-// MainDifficulty takes the default.
+// (durations at 24 h, the others at ChatHistoryCap and its kin), an
+// unsupported MainSize or MainDifficulty takes the default.
 func (r Rules) Normalize() Rules {
 	d := DefaultRules()
 	dur := func(v, def time.Duration) time.Duration {
@@ -181,10 +180,10 @@ func (r Rules) Normalize() Rules {
 	r.ClaimLease = dur(r.ClaimLease, d.ClaimLease)
 	r.SessionGrace = dur(r.SessionGrace, d.SessionGrace)
 	r.RoundCountdown = dur(r.RoundCountdown, d.RoundCountdown)
-	r.ChatHistory = num(r.ChatHistory, d.ChatHistory, 10000)
-	r.MaxRooms = num(r.MaxRooms, d.MaxRooms, 1000)
-	r.MaxSessions = num(r.MaxSessions, d.MaxSessions, 1000000)
-	r.DedupeWindow = num(r.DedupeWindow, d.DedupeWindow, 1024)
+	r.ChatHistory = num(r.ChatHistory, d.ChatHistory, ChatHistoryCap)
+	r.MaxRooms = num(r.MaxRooms, d.MaxRooms, MaxRoomsCap)
+	r.MaxSessions = num(r.MaxSessions, d.MaxSessions, MaxSessionsCap)
+	r.DedupeWindow = num(r.DedupeWindow, d.DedupeWindow, DedupeWindowCap)
 	if geometryOf(r.MainSize) == nil {
 		r.MainSize = d.MainSize
 	}

@@ -1,5 +1,7 @@
 package wire
 
+import "github.com/gridlock-game/gridlock/game"
+
 // Limits bound every frame and field that DecodeMessage accepts. A value over
 // its limit is refused with a *DecodeError of code ErrTooLarge, before
 // anything is allocated for it.
@@ -33,12 +35,14 @@ type Limits struct {
 // to 916 bytes.
 const MaxBeacon = 1400
 
+// baseLimits takes from game what a valid state can hold, so that a node
+// never encodes a room or a command its peers refuse.
 var baseLimits = Limits{
-	MaxName:     24,
-	MaxRoomName: 24,
-	MaxChat:     500,
+	MaxName:     game.MaxNameRunes,
+	MaxRoomName: game.MaxRoomNameLen,
+	MaxChat:     game.MaxChatRunes,
 	MaxText:     500,
-	MaxToken:    64,
+	MaxToken:    game.MaxTokenLen,
 	MaxAddr:     255,
 	MaxCluster:  64,
 
@@ -46,9 +50,9 @@ var baseLimits = Limits{
 	MaxEvents:    1 << 12,
 	MaxNodes:     256,
 	MaxHistory:   1 << 16,
-	MaxRooms:     1 << 10,
-	MaxMembers:   10000, // game's default MaxSessions: everyone in one room
-	MaxChatLines: 1000,  // game keeps 200 by default
+	MaxRooms:     game.MaxRoomsCap,
+	MaxMembers:   game.MaxSessionsCap, // everyone in one room
+	MaxChatLines: game.ChatHistoryCap,
 	MaxBoard:     16,
 }
 

@@ -270,3 +270,30 @@ func TestMaxBeacon(t *testing.T) {
 		t.Fatalf("largest beacon: %v", err)
 	}
 }
+
+// Whatever game lets a room or a session hold at its rules' caps, the limits
+// let through: a node must never make a message its peers refuse.
+func TestGameCapsFitLimits(t *testing.T) {
+	r := game.Rules{ChatHistory: 1 << 30, MaxRooms: 1 << 30, MaxSessions: 1 << 30}.Normalize()
+	name := func(i int) string { return fmt.Sprintf("%0*d", game.MaxNameRunes, i) }
+	room := roomWith(func(v *game.RoomView) {
+		v.Members = repeatN(r.MaxSessions, func(i int) game.MemberView { return game.MemberView{Name: name(i)} })
+		v.Scores = repeatN(r.MaxSessions, func(i int) game.ScoreView { return game.ScoreView{Name: name(i), Total: -1 << 31} })
+		v.Chat = repeatN(r.ChatHistory, func(i int) game.ChatLine {
+			return game.ChatLine{N: uint64(i + 1), From: strings.Repeat("😀", game.MaxNameRunes), Text: strings.Repeat("😀", game.MaxChatRunes)}
+		})
+	})
+	rooms := &QueryReply{Rooms: repeatN(r.MaxRooms, func(i int) game.RoomSummary {
+		return game.RoomSummary{Name: fmt.Sprintf("%0*d", game.MaxRoomNameLen, i)}
+	})}
+	hello := &Hello{Version: Version, Name: name(0), Token: strings.Repeat("t", game.MaxTokenLen)}
+	for _, c := range []struct {
+		m   Message
+		lim Limits
+	}{{room, ServerLimits}, {rooms, ServerLimits}, {hello, ClientLimits}} {
+		b := encode(t, c.m)
+		if _, err := DecodeMessage(b, c.lim); err != nil {
+			t.Errorf("%T at game's caps: %v", c.m, err)
+		}
+	}
+}
