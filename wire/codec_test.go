@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -269,13 +270,59 @@ func encode(t testing.TB, m Message) []byte {
 	return b
 }
 
+// encodeUnchecked encodes m even where AppendMessage refuses it.
+func encodeUnchecked(t testing.TB, m Message) []byte {
+	t.Helper()
+	b, err := appendMessage(nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestEncodeRefusesWhatDecodeRefuses: a node must not send a frame that its
+// peer rejects under any limits.
+func TestEncodeRefusesWhatDecodeRefuses(t *testing.T) {
+	room := func(mut func(*game.RoomView)) game.RoomView {
+		r := sampleRoom(1)
+		mut(&r)
+		return r
+	}
+	shortGivens := room(func(r *game.RoomView) { r.Puzzle.Givens = r.Puzzle.Givens[:80] })
+	shortBoard := room(func(r *game.RoomView) { r.Board = r.Board[:80] })
+	small := room(func(r *game.RoomView) { r.Puzzle.Size = 4; r.Puzzle.Givens = r.Puzzle.Givens[:16] })
+	tail := sampleLogEntries()
+	for _, tc := range []struct {
+		m    Message
+		want string
+	}{
+		{&Snapshot{Index: 100, Before: uint64(len(tail)) + 1, Tail: tail}, fmt.Sprintf("wire: snapshot: %d entries before index 100, of %d", len(tail)+1, len(tail))},
+		{&Snapshot{Index: 0, Before: 1, Tail: tail}, fmt.Sprintf("wire: snapshot: 1 entries before index 0, of %d", len(tail))},
+		{&RoomState{Room: shortGivens}, "wire: room state: 80 givens for 81 cells"},
+		{&RoomState{Room: shortBoard}, "wire: room state: 80 cells for a board of 81"},
+		{&RoomState{Room: small}, "wire: room state: 81 cells for a board of 16"},
+		{&Welcome{Room: shortBoard}, "wire: welcome: 80 cells for a board of 81"},
+		{&Events{Events: []game.Event{{Kind: game.EvRoundStarted, Puzzle: &shortGivens.Puzzle}}}, "wire: events: 80 givens for 81 cells"},
+	} {
+		if _, err := DecodeMessage(encodeUnchecked(t, tc.m), PeerLimits); err == nil {
+			t.Errorf("%s: DecodeMessage takes it", tc.want)
+		}
+		if _, err := AppendMessage(nil, tc.m); err == nil || err.Error() != tc.want {
+			t.Errorf("AppendMessage: got %v, want %q", err, tc.want)
+		}
+		if _, err := AppendFrame(nil, tc.m); err == nil || err.Error() != tc.want {
+			t.Errorf("AppendFrame: got %v, want %q", err, tc.want)
+		}
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	hello := encode(t, &Hello{Version: Version, Name: "al"})
 	room := func(mut func(*game.RoomView)) []byte {
 		r := sampleRoom(1)
 		mut(&r)
-		return encode(t, &RoomState{Room: r})
+		return encodeUnchecked(t, &RoomState{Room: r})
 	}
 	for _, tc := range []struct {
 		name  string

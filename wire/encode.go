@@ -27,10 +27,15 @@ import (
 var errNilMessage = errors.New("wire: nil message")
 
 // AppendMessage appends the body of m (type byte and fields) to dst. It fails
-// only for a message or command type this package does not know (commands
-// must be game's value types, not pointers to them) or a nil one; dst is then
-// returned unchanged. It does not check Limits.
+// for a message or command type this package does not know (commands must be
+// game's value types, not pointers to them) or a nil one, and for a message
+// that DecodeMessage refuses whatever the Limits: a Snapshot whose Before is
+// beyond its Tail or Index, a puzzle or board neither empty nor of Size*Size
+// cells. dst is then returned unchanged. It does not check Limits.
 func AppendMessage(dst []byte, m Message) ([]byte, error) {
+	if err := check(m); err != nil {
+		return dst, err
+	}
 	b, err := appendMessage(dst, m)
 	if err != nil {
 		return dst, err
@@ -41,6 +46,9 @@ func AppendMessage(dst []byte, m Message) ([]byte, error) {
 // AppendFrame appends m as a frame: its body's length as 4 bytes big-endian,
 // then the body.
 func AppendFrame(dst []byte, m Message) ([]byte, error) {
+	if err := check(m); err != nil {
+		return dst, err
+	}
 	start := len(dst)
 	b, err := appendMessage(append(dst, 0, 0, 0, 0), m)
 	if err != nil {
@@ -264,6 +272,53 @@ func appendMessage(b []byte, m Message) ([]byte, error) {
 		return nil, fmt.Errorf("wire: cannot encode message type %T", m)
 	}
 	return nil, errNilMessage
+}
+
+// check refuses what DecodeMessage would refuse under any Limits, beyond
+// what the encoding itself rules out.
+func check(m Message) error {
+	switch m := m.(type) {
+	case *Welcome:
+		if m != nil {
+			return checkRoom(m.Type(), &m.Room)
+		}
+	case *RoomState:
+		if m != nil {
+			return checkRoom(m.Type(), &m.Room)
+		}
+	case *Events:
+		if m != nil {
+			for i := range m.Events {
+				if p := m.Events[i].Puzzle; p != nil {
+					if err := checkPuzzle(m.Type(), p); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	case *Snapshot:
+		if m != nil && (m.Before > uint64(len(m.Tail)) || m.Before > m.Index) {
+			return fmt.Errorf("wire: %s: %d entries before index %d, of %d", m.Type(), m.Before, m.Index, len(m.Tail))
+		}
+	}
+	return nil
+}
+
+func checkPuzzle(t Type, p *game.PuzzleView) error {
+	if n := int(p.Size) * int(p.Size); len(p.Givens) != 0 && len(p.Givens) != n {
+		return fmt.Errorf("wire: %s: %d givens for %d cells", t, len(p.Givens), n)
+	}
+	return nil
+}
+
+func checkRoom(t Type, r *game.RoomView) error {
+	if err := checkPuzzle(t, &r.Puzzle); err != nil {
+		return err
+	}
+	if n := int(r.Puzzle.Size) * int(r.Puzzle.Size); len(r.Board) != 0 && len(r.Board) != n {
+		return fmt.Errorf("wire: %s: %d cells for a board of %d", t, len(r.Board), n)
+	}
+	return nil
 }
 
 func appendString(b []byte, s string) []byte {
