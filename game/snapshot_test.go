@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -62,6 +63,26 @@ func TestRestoreRejectsWideInt32(t *testing.T) {
 		}
 		if _, err := Restore(bytes.Replace(snap, old, wide, 1)); err == nil {
 			t.Errorf("%s: a value beyond int32 restored", field)
+		}
+	}
+}
+
+// A room name must be stored as NormalizeRoomName gives it: another case
+// would restore to a state whose snapshot differs.
+func TestRestoreRejectsRoomNameCase(t *testing.T) {
+	h := newHarness(t, testRules())
+	h.do(h.open("alice"), CreateRoom{Name: "side", Size: 4})
+	snap := h.s.Snapshot()
+	if _, err := Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][2]string{{"\x04main", "\x04mAin"}, {"\x04main", "\x04MAIN"}, {"\x04side", "\x04Side"}} {
+		if bytes.Count(snap, []byte(c[0])) != 1 {
+			t.Fatalf("%q is not unique in the snapshot", c[0])
+		}
+		b := bytes.Replace(snap, []byte(c[0]), []byte(c[1]), 1)
+		if _, err := Restore(b); err == nil || !strings.Contains(err.Error(), "bad room name") {
+			t.Errorf("room %q: got %v", c[1][1:], err)
 		}
 	}
 }
