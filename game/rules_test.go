@@ -362,9 +362,21 @@ func TestDedupe(t *testing.T) {
 	if strings.Join(texts, ",") != "13,11,14" {
 		t.Fatalf("applied chat lines %v", texts)
 	}
-	// System commands are not deduplicated.
-	h.sys(Tick{})
-	h.sys(Tick{})
+	// System commands are not deduplicated: the same entry twice acts twice.
+	vc := Entry{Time: h.now, Cmd: ViewChange{Epoch: 7, Primary: 2}}
+	for range 2 {
+		h.apply(vc)
+	}
+	v, _ = h.s.RoomView(MainRoom)
+	n := 0
+	for _, ln := range v.Chat {
+		if ln.Text == "n2 is primary (epoch 7)" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("a system command applied twice left %d lines", n)
+	}
 }
 
 func TestPlaceRejections(t *testing.T) {
