@@ -191,8 +191,11 @@ func parseGrid(s string) []uint8 {
 func TestGrader(t *testing.T) {
 	// Solvable by naked singles alone.
 	easy := parseGrid("53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79")
-	if got := grade(geom9, easy, techSubset); got > techHiddenSingle {
+	if got := grade(geom9, easy, techSubset); got != techNakedSingle {
 		t.Fatalf("easy classic graded %d", got)
+	}
+	if got := grade(geom9, easy, techNakedSingle); got != techNakedSingle {
+		t.Fatalf("easy classic with naked singles only graded %d", got)
 	}
 	// A famous very hard puzzle defeats every technique here.
 	beyond := parseGrid("8..........36......7..9.2...5...7.......457.....1...3...1....68..85...1..9....4..")
