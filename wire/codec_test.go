@@ -547,9 +547,12 @@ func TestPeerHeaders(t *testing.T) {
 			t.Errorf("%s: Header() = %d, %d", m.Type(), from, epoch)
 		}
 	}
-	for r := RoleStarting; r <= RoleLeaving; r++ {
+	for r := RoleStarting; r <= RoleDown; r++ {
 		if strings.HasPrefix(r.String(), "role(") {
 			t.Errorf("role %d has no name", r)
 		}
+	}
+	if got := (RoleDown + 1).String(); got != "role(8)" {
+		t.Errorf("role past RoleDown is %q", got)
 	}
 }
