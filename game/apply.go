@@ -543,24 +543,37 @@ func (s *State) scoreOf(ss *session) *score {
 	return sc
 }
 
-func (s *State) place(ss *session, c Place, evs []Event) (Result, []Event) {
+// openCell returns the index of cell (row, col) of ss's room if ss may fill
+// or claim it, else why not.
+func openCell(ss *session, row, col uint8) (int, *Error) {
 	rm := ss.room
 	n := uint8(rm.g.n)
-	if c.Row >= n || c.Col >= n || c.Digit == 0 || c.Digit > n {
-		return fail(ErrBadCell), evs
+	if row >= n || col >= n {
+		return 0, &Error{Code: ErrBadCell}
 	}
 	if rm.over {
-		return fail(ErrRoundOver), evs
+		return 0, &Error{Code: ErrRoundOver}
 	}
-	i := int(c.Row)*int(n) + int(c.Col)
-	if rm.puzzle.Givens[i] != 0 {
-		return fail(ErrGiven), evs
+	i := int(row)*int(n) + int(col)
+	switch h := rm.holder[i]; {
+	case rm.puzzle.Givens[i] != 0:
+		return 0, &Error{Code: ErrGiven}
+	case rm.digit[i] != 0:
+		return 0, &Error{Code: ErrFilled}
+	case h != nil && h != ss:
+		return 0, &Error{Code: ErrClaimed, Who: h.name}
 	}
-	if rm.digit[i] != 0 {
-		return fail(ErrFilled), evs
+	return i, nil
+}
+
+func (s *State) place(ss *session, c Place, evs []Event) (Result, []Event) {
+	rm := ss.room
+	if c.Digit == 0 || c.Digit > uint8(rm.g.n) {
+		return fail(ErrBadCell), evs
 	}
-	if h := rm.holder[i]; h != nil && h != ss {
-		return Result{Err: &Error{Code: ErrClaimed, Who: h.name}}, evs
+	i, err := openCell(ss, c.Row, c.Col)
+	if err != nil {
+		return Result{Err: err}, evs
 	}
 	sc := s.scoreOf(ss)
 	rm.moves++
@@ -601,26 +614,12 @@ func (s *State) place(ss *session, c Place, evs []Event) (Result, []Event) {
 
 func (s *State) claim(ss *session, c Claim, evs []Event) (Result, []Event) {
 	rm := ss.room
-	n := uint8(rm.g.n)
-	if c.Row >= n || c.Col >= n {
-		return fail(ErrBadCell), evs
-	}
-	if rm.over {
-		return fail(ErrRoundOver), evs
-	}
-	i := int(c.Row)*int(n) + int(c.Col)
-	if rm.puzzle.Givens[i] != 0 {
-		return fail(ErrGiven), evs
-	}
-	if rm.digit[i] != 0 {
-		return fail(ErrFilled), evs
-	}
-	h := rm.holder[i]
-	if h != nil && h != ss {
-		return Result{Err: &Error{Code: ErrClaimed, Who: h.name}}, evs
+	i, err := openCell(ss, c.Row, c.Col)
+	if err != nil {
+		return Result{Err: err}, evs
 	}
 	until := after(s.now, s.rules.ClaimLease)
-	if h == ss {
+	if rm.holder[i] == ss {
 		old := ss.claimUntil
 		ss.claimUntil = until
 		if old == rm.claimMin {
