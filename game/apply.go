@@ -212,8 +212,12 @@ func (ss *session) remember(seq uint64, res Result, w int) {
 		d.err = &e
 	}
 	i, ok := ss.findSeq(seq)
-	if ok {
+	switch {
+	case ok:
 		ss.done[i] = d
+		return
+	case ss.done == nil:
+		ss.done = append(make([]dedupe, 0, min(w, 16)), d)
 		return
 	}
 	ss.done = slices.Insert(ss.done, i, d)

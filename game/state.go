@@ -518,6 +518,9 @@ func (ss *session) remembered(seq uint64) (*dedupe, bool) {
 }
 
 func (ss *session) findSeq(seq uint64) (int, bool) {
+	if n := len(ss.done); n == 0 || seq > ss.done[n-1].seq {
+		return n, false // a new command, the usual case
+	}
 	return slices.BinarySearchFunc(ss.done, seq, func(d dedupe, seq uint64) int {
 		return cmp.Compare(d.seq, seq)
 	})
