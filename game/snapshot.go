@@ -322,8 +322,17 @@ func (d *dec) str(max int) string {
 
 // name reads a player name, which must be valid and normalised.
 func (d *dec) name() string {
+	s := d.optName()
+	if d.err == nil && s == "" {
+		d.fail("empty name")
+	}
+	return s
+}
+
+// optName reads a player name or "".
+func (d *dec) optName() string {
 	s := d.str(4 * MaxNameRunes)
-	if d.err == nil {
+	if d.err == nil && s != "" {
 		if n, ok := NormalizeName(s); !ok || n != s {
 			d.fail("bad name %q", s)
 		}
@@ -461,16 +470,11 @@ func (s *State) decodeRoom(d *dec) *room {
 	g := rm.g
 	rm.round = uint32(d.num(math.MaxUint32))
 	rm.over = d.bool()
-	rm.winner = d.str(4 * MaxNameRunes)
+	rm.winner = d.optName()
 	rm.nextAt = d.time(rm.over)
 	rm.moves = d.u()
 	if d.err == nil && (rm.round == 0 || !rm.over && (rm.nextAt != 0 || rm.winner != "")) {
 		d.fail("room %q: bad round", name)
-	}
-	if rm.winner != "" {
-		if n, ok := NormalizeName(rm.winner); !ok || n != rm.winner {
-			d.fail("room %q: bad winner", name)
-		}
 	}
 	p := &Puzzle{Size: rm.size, BoxRows: uint8(g.br), BoxCols: uint8(g.bc), Difficulty: rm.diff, Seed: d.fixed64()}
 	p.Givens = append([]uint8(nil), d.bytes(g.cells)...)
@@ -531,15 +535,10 @@ func (s *State) decodeRoom(d *dec) *room {
 	}
 	for i := 0; i < nlines && d.err == nil; i++ {
 		ln := ChatLine{N: rm.nextLine - uint64(nlines) + uint64(i), Time: d.time(false)}
-		ln.From = d.str(4 * MaxNameRunes)
+		ln.From = d.optName()
 		ln.Text = d.str(maxLineLen)
 		if d.err == nil && ln.Text == "" {
 			d.fail("room %q: empty chat line", name)
-		}
-		if ln.From != "" {
-			if n, ok := NormalizeName(ln.From); !ok || n != ln.From {
-				d.fail("room %q: bad chat author", name)
-			}
 		}
 		rm.chat = append(rm.chat, ln)
 	}
