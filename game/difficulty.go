@@ -50,31 +50,30 @@ type genSpec struct {
 	needTech  technique // the result must need at least this
 	minGivens int       // never go below
 	maxGivens int       // the result must not have more (0: no bound)
-	asym      bool      // remove single cells rather than symmetric pairs
 }
 
 func specFor(size uint8, d Difficulty) genSpec {
 	switch size {
 	case 4:
 		return [...]genSpec{
-			Easy:   {techNakedSingle, techNone, 10, 11, false},
-			Medium: {techNakedSingle, techNone, 8, 9, false},
-			Hard:   {techNakedSingle, techNone, 6, 7, false},
-			Expert: {techBeyond, techNone, 0, 0, false},
+			Easy:   {techNakedSingle, techNone, 10, 11},
+			Medium: {techNakedSingle, techNone, 8, 9},
+			Hard:   {techNakedSingle, techNone, 6, 7},
+			Expert: {techBeyond, techNone, 0, 0},
 		}[d]
 	case 6:
 		return [...]genSpec{
-			Easy:   {techNakedSingle, techNone, 20, 21, false},
-			Medium: {techHiddenSingle, techHiddenSingle, 14, 15, false},
-			Hard:   {techHiddenSingle, techHiddenSingle, 0, 0, false},
-			Expert: {techBeyond, techLocked, 0, 0, false},
+			Easy:   {techNakedSingle, techNone, 20, 21},
+			Medium: {techHiddenSingle, techHiddenSingle, 14, 15},
+			Hard:   {techHiddenSingle, techHiddenSingle, 0, 0},
+			Expert: {techBeyond, techLocked, 0, 0},
 		}[d]
 	}
 	return [...]genSpec{
-		Easy:   {techNakedSingle, techNone, 36, 37, false},
-		Medium: {techHiddenSingle, techHiddenSingle, 30, 31, false},
-		Hard:   {techSubset, techLocked, 24, 0, false},
-		Expert: {techBeyond, techBeyond, 0, 0, false},
+		Easy:   {techNakedSingle, techNone, 36, 37},
+		Medium: {techHiddenSingle, techHiddenSingle, 30, 31},
+		Hard:   {techSubset, techLocked, 24, 0},
+		Expert: {techBeyond, techBeyond, 0, 0},
 	}[d]
 }
 

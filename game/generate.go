@@ -64,7 +64,7 @@ func (s genSpec) attempt(g *geometry, r *rand.Rand) (givens, solution []uint8, o
 	var order [maxCells]uint8
 	n := 0
 	for c := 0; c < g.cells; c++ {
-		if s.asym || c <= g.cells-1-c {
+		if c <= g.cells-1-c {
 			order[n] = uint8(c)
 			n++
 		}
@@ -74,9 +74,6 @@ func (s genSpec) attempt(g *geometry, r *rand.Rand) (givens, solution []uint8, o
 	for _, c8 := range order[:n] {
 		c, p := int(c8), g.cells-1-int(c8)
 		k := 2
-		if s.asym {
-			p = c
-		}
 		if c == p {
 			k = 1
 		}

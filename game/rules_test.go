@@ -178,7 +178,7 @@ func TestDisconnectAndGrace(t *testing.T) {
 	r := testRules()
 	h := newHarness(t, r)
 	a := h.open("alice")
-	b := h.open("bob")
+	h.open("bob")
 	cell := h.empties(MainRoom)[0]
 	pl := h.right(MainRoom, cell)
 	wantErr(t, h.do(a, Claim{Row: pl.Row, Col: pl.Col}), OK, "")
@@ -234,7 +234,6 @@ func TestDisconnectAndGrace(t *testing.T) {
 	if h.s.NextDeadline() != 0 {
 		t.Fatalf("deadline left: %d", h.s.NextDeadline())
 	}
-	_ = b
 }
 
 func TestResumeWithinGrace(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -129,7 +131,7 @@ func (s *State) encodeRoom(e *enc, rm *room) {
 	for _, sc := range rm.scores {
 		scores = append(scores, sc)
 	}
-	sortByKey(scores)
+	slices.SortFunc(scores, func(a, b *score) int { return strings.Compare(a.key, b.key) })
 	e.u(uint64(len(scores)))
 	for _, sc := range scores {
 		e.str(sc.name)
@@ -148,16 +150,6 @@ func (s *State) encodeRoom(e *enc, rm *room) {
 		e.i(ln.Time)
 		e.str(ln.From)
 		e.str(ln.Text)
-	}
-}
-
-func sortByKey(scores []*score) {
-	// insertion sort: scoreboards are small and this keeps the package free
-	// of a second comparator
-	for i := 1; i < len(scores); i++ {
-		for j := i; j > 0 && scores[j].key < scores[j-1].key; j-- {
-			scores[j], scores[j-1] = scores[j-1], scores[j]
-		}
 	}
 }
 
@@ -340,7 +332,7 @@ func (d *dec) optName() string {
 	return s
 }
 
-// time reads a non-negative time; positive when nonzero is set.
+// time reads a non-negative time, or a positive one if positive is set.
 func (d *dec) time(positive bool) int64 {
 	t := d.i()
 	if t < 0 || positive && t == 0 {

@@ -88,9 +88,8 @@ func (s *solver) emptyBoard() *pboard {
 // on a contradiction.
 func (s *solver) assign(b *pboard, c int, bit uint16) bool {
 	g := s.g
-	sp := 0
 	s.stack[0], s.stack[1] = uint8(c), uint8(bits.TrailingZeros16(bit))
-	sp = 2
+	sp := 2
 	for sp > 0 {
 		sp -= 2
 		c, d := int(s.stack[sp]), s.stack[sp+1]

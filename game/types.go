@@ -59,7 +59,6 @@ const (
 	CmdTick         CmdKind = 12
 	CmdViewChange   CmdKind = 13
 	CmdRollback     CmdKind = 14
-	cmdKindSentinel CmdKind = 15 // first unused value
 )
 
 // Genesis is the first entry of a new cluster's log: it fixes the rules and
