@@ -19,9 +19,9 @@ import (
 // PeerHello and Beacon).
 //
 // The result shares no memory with b. Empty slices decode as nil; commands
-// decode as game's value types (game.Place, not *game.Place). Enums that wire
-// defines (Role, QueryKind) and bools are range-checked; game's enums other
-// than the command kind pass through for game to judge. A puzzle's givens and
+// decode as game's value types (game.Place, not *game.Place). Role, QueryKind
+// and bools are range-checked; ErrCode and game's enums other than the
+// command kind pass through for the receiver to judge. A puzzle's givens and
 // a room's board are either empty or hold exactly Size*Size cells.
 func DecodeMessage(b []byte, lim Limits) (Message, error) {
 	if len(b) > lim.MaxFrame {
@@ -374,7 +374,7 @@ func (d *decoder) checkRunes(field string, v []byte, max int, names bool) bool {
 	n := 0
 	for i := 0; i < len(v); n++ {
 		if c := v[i]; c < utf8.RuneSelf {
-			if names && (c < 0x20 || c == 0x7f) {
+			if c < 0x20 || c == 0x7f {
 				d.fail(ErrMalformed, field, fmt.Sprintf("control character %U", c))
 				return false
 			}
@@ -386,7 +386,7 @@ func (d *decoder) checkRunes(field string, v []byte, max int, names bool) bool {
 			d.fail(ErrMalformed, field, "invalid UTF-8")
 			return false
 		}
-		if names && unicode.IsControl(r) {
+		if unicode.IsControl(r) {
 			d.fail(ErrMalformed, field, fmt.Sprintf("control character %U", r))
 			return false
 		}

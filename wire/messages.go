@@ -124,8 +124,8 @@ const (
 // Message is any message of this package.
 type Message interface{ Type() Type }
 
-// PeerMessage is a node <-> node message: every one names its sender and
-// carries the sender's epoch.
+// PeerMessage is a node <-> node message that names its sender and carries
+// the sender's epoch: every one but PeerHello and PeerAuth.
 type PeerMessage interface {
 	Message
 	Header() (from NodeID, epoch Epoch)
