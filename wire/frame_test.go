@@ -13,7 +13,8 @@ import (
 	"github.com/gridlock-game/gridlock/game"
 )
 
-func sampleStream(t *testing.T) ([]byte, []Message) {
+func sampleStream(t testing.TB) ([]byte, []Message) {
+	t.Helper()
 	var b []byte
 	var err error
 	msgs := sampleMessages()

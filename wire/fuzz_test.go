@@ -63,7 +63,7 @@ func FuzzDecodeMessage(f *testing.F) {
 // grow its buffer past the maximum frame or twice what it received, and
 // must fail only with io.EOF, io.ErrUnexpectedEOF or a *DecodeError.
 func FuzzReadFrame(f *testing.F) {
-	stream, _ := sampleStreamF(f)
+	stream, _ := sampleStream(f)
 	f.Add(append([]byte{0}, stream...))
 	f.Add(append([]byte{7}, stream...))
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff})
@@ -107,14 +107,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
 	return n, err
-}
-
-func sampleStreamF(f *testing.F) ([]byte, []Message) {
-	var b []byte
-	for _, m := range sampleMessages() {
-		b, _ = AppendFrame(b, m)
-	}
-	return b, sampleMessages()
 }
 
 func FuzzBeacon(f *testing.F) {
