@@ -555,16 +555,14 @@ func cmdPlay(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	n, err := node.Start(ctx, o)
+	n, err := node.Start(context.Background(), o)
 	if err != nil {
 		return err
 	}
 	token, release := sessionToken(af.name, log)
 	defer release()
-	c := node.Dial(ctx, node.ClientOptions{Name: af.name, Token: token, Local: n, Logger: log})
-	err = tui.Run(ctx, c, tui.Options{Name: af.name, SelfFunc: n.ID, PID: os.Getpid(), NoColor: os.Getenv("NO_COLOR") != ""})
+	c := node.Dial(context.Background(), node.ClientOptions{Name: af.name, Token: token, Local: n, Logger: log})
+	err = runApp(c, tui.Options{Name: af.name, SelfFunc: n.ID, PID: os.Getpid(), NoColor: os.Getenv("NO_COLOR") != ""}, log)
 	c.Leave(context.Background())
 	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -595,12 +593,25 @@ func cmdConnect(args []string) error {
 		return err
 	}
 	defer closer.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
 	token, release := sessionToken(af.name, log)
 	defer release()
-	c := node.Dial(ctx, node.ClientOptions{Name: af.name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
-	err = tui.Run(ctx, c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != ""})
+	c := node.Dial(context.Background(), node.ClientOptions{Name: af.name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
+	err = runApp(c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != ""}, log)
 	c.Leave(context.Background())
+	return err
+}
+
+// runApp shows the app until the player quits or a signal comes: SIGTERM,
+// SIGINT, or SIGHUP when the terminal is closed. A signal is a quit like
+// `q`: the caller then leaves the cluster. The node and the client must
+// not run on the signal's context, or they would stop before leaving.
+func runApp(c tui.Cluster, o tui.Options, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	err := tui.Run(ctx, c, o)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		log.Info("signal received: leaving the cluster")
+		return nil
+	}
 	return err
 }

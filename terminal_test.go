@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -249,6 +250,82 @@ func TestTerminalEndToEnd(t *testing.T) {
 	if seen != 1 {
 		t.Fatalf("p3 is %d times on the scoreboard", seen)
 	}
+}
+
+// TestAppLeavesOnSignal: SIGTERM, or SIGHUP as when the terminal is
+// closed, ends the app as `q` does: it exits 0, its node leaves at once (the
+// others elect long before they would suspect it), and the player's session
+// is closed, so that the name is free at once.
+func TestAppLeavesOnSignal(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (.ci/run installs it)")
+	}
+	for _, sig := range []struct {
+		name string
+		sig  syscall.Signal
+	}{{"SIGTERM", syscall.SIGTERM}, {"SIGHUP", syscall.SIGHUP}} {
+		t.Run(sig.name, func(t *testing.T) {
+			const suspicion = 10 * time.Second
+			c := newCluster(t, withFlags("--suspicion", suspicion.String()))
+			c.start(1)
+			c.start(2)
+			c.waitPrimary(2, 10*time.Second)
+
+			dir := t.TempDir()
+			tm := &tmuxServer{t: t, sock: fmt.Sprintf("gridlock-sig-%d-%s", os.Getpid(), sig.name)}
+			t.Cleanup(func() { tm.run("kill-server") })
+			logFile := filepath.Join(dir, "app.log")
+			tm.must("new-session", "-d", "-s", "app", "-x", "120", "-y", "40",
+				fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id 3 --name p3 --group %s --cluster %s --suspicion %s --log-file %s",
+					filepath.Join(dir, "cache"), binPath, c.group, c.name, suspicion, logFile))
+			tm.must("set-option", "-t", "app", "remain-on-exit", "on")
+			waitScreen(t, tm, "app", 10*time.Second, "the app in session, n3 primary", func(sc string) bool {
+				return strings.Contains(sc, "n3 is primary") && len(boardOf(sc, 9)) == 9
+			})
+			if err := connectAs(c, "p3"); err == nil {
+				t.Fatal("a second p3 got in while the app plays: the name check below proves nothing")
+			}
+
+			pid, err := strconv.Atoi(strings.TrimSpace(tm.must("list-panes", "-t", "app", "-F", "#{pane_pid}")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Now()
+			if err := syscall.Kill(pid, sig.sig); err != nil {
+				t.Fatal(err)
+			}
+			c.waitPrimary(2, 2*suspicion)
+			took := time.Since(t0)
+			t.Logf("n2 primary %v after %s to the app (suspicion %v)", took.Round(time.Millisecond), sig.name, suspicion)
+			if took > suspicion/2 {
+				t.Errorf("n2 took %v to take over: the app's node did not leave, it was suspected", took)
+			}
+			var status string
+			waitFor(t, 10*time.Second, "the app to exit", func() (bool, string) {
+				out, _ := tm.run("display-message", "-p", "-t", "app", "#{pane_dead} #{pane_dead_status}")
+				status = strings.TrimSpace(out)
+				return strings.HasPrefix(status, "1 "), status
+			})
+			if status != "1 0" {
+				t.Errorf("the app exited with status %q after %s, want 0; the screen:\n%s", strings.TrimPrefix(status, "1 "), sig.name, tm.screen("app"))
+			}
+			if b, _ := os.ReadFile(logFile); !strings.Contains(string(b), "signal received") {
+				t.Errorf("the app's log does not tell of the signal:\n%s", b)
+			}
+			if err := connectAs(c, "p3"); err != nil {
+				t.Errorf("p3's name is not free after the app left: %v", err)
+			}
+		})
+	}
+}
+
+// connectAs connects a new player (a fresh session token) to c and leaves.
+func connectAs(c *cluster, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl := node.Dial(ctx, node.ClientOptions{Name: name, Addrs: c.addrs()})
+	defer cl.Leave(context.Background())
+	return cl.WaitConnected(ctx)
 }
 
 func syscallKill(pid int) error {

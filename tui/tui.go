@@ -48,7 +48,8 @@ func New(c Cluster, o Options) *Model {
 // Run shows the app full screen (alternate screen, mouse) until the player
 // quits or ctx ends. It does not close c: leaving the cluster is the
 // caller's. A fatal refusal from the cluster is returned as an error once the
-// screen is restored.
+// screen is restored. Signals are the caller's too: Run catches none, so a
+// caller that wants them to end the app cancels ctx.
 func Run(ctx context.Context, c Cluster, o Options) error {
 	dark := true
 	if lipgloss.ColorProfile() == termenv.Ascii {
@@ -66,7 +67,7 @@ func Run(ctx context.Context, c Cluster, o Options) error {
 	m := newModel(c, o, dark)
 	m.done = ctx.Done()
 	scr := &screen{out: os.Stdout}
-	p := tea.NewProgram(&drawn{m: m, scr: scr}, tea.WithoutRenderer(), tea.WithContext(ctx))
+	p := tea.NewProgram(&drawn{m: m, scr: scr}, tea.WithoutRenderer(), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	restore, err := terminal(p)
 	if err != nil {
 		return err
