@@ -2,8 +2,12 @@ package tui
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 func TestScreenSendsOnlyChangedLines(t *testing.T) {
@@ -38,4 +42,31 @@ func TestScreenSendsOnlyChangedLines(t *testing.T) {
 	if !strings.HasPrefix(got, seqClear) || !strings.Contains(got, "\x1b[2;1Hb") || strings.Contains(got, "c") || strings.Contains(got, "text") {
 		t.Fatalf("after resize: %q", got)
 	}
+}
+
+// panicky panics in Update, as a bug in the model would.
+type panicky struct{}
+
+func (panicky) Init() tea.Cmd                       { return func() tea.Msg { return struct{}{} } }
+func (panicky) Update(tea.Msg) (tea.Model, tea.Cmd) { panic("bug in Update") }
+func (panicky) View() string                        { return "" }
+
+// A panic in the model leaves the alternate screen and restores the
+// terminal before it goes on, so that its trace is seen.
+func TestPanicRestoresTheTerminal(t *testing.T) {
+	var out bytes.Buffer
+	scr := &screen{out: &out}
+	restored := false
+	p := newProgram(context.Background(), panicky{}, tea.WithInput(nil), tea.WithOutput(io.Discard))
+	defer func() {
+		r := recover()
+		if r != "bug in Update" {
+			t.Errorf("recovered %v, want the model's panic", r)
+		}
+		if !restored || !strings.HasSuffix(out.String(), seqAltScreenOff) {
+			t.Errorf("terminal restored %v, screen output %q: want both before the panic goes on", restored, out.String())
+		}
+	}()
+	err := show(p, scr, func() { restored = true })
+	t.Fatalf("show returned %v: the panic was swallowed", err)
 }

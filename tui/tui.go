@@ -67,16 +67,12 @@ func Run(ctx context.Context, c Cluster, o Options) error {
 	m := newModel(c, o, dark)
 	m.done = ctx.Done()
 	scr := &screen{out: os.Stdout}
-	p := tea.NewProgram(&drawn{m: m, scr: scr}, tea.WithoutRenderer(), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	p := newProgram(ctx, &drawn{m: m, scr: scr})
 	restore, err := terminal(p)
 	if err != nil {
 		return err
 	}
-	scr.start()
-	_, err = p.Run()
-	scr.stop()
-	restore()
-	if err != nil {
+	if err := show(p, scr, restore); err != nil {
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -86,6 +82,27 @@ func Run(ctx context.Context, c Cluster, o Options) error {
 		return fmt.Errorf("gridlock: %w", m.fatal)
 	}
 	return nil
+}
+
+// newProgram runs model without Bubble Tea's renderer, signal handler and
+// panic recovery: its recovery prints the trace onto the alternate screen,
+// which is then left, and the trace with it.
+func newProgram(ctx context.Context, model tea.Model, opts ...tea.ProgramOption) *tea.Program {
+	return tea.NewProgram(model, append([]tea.ProgramOption{tea.WithoutRenderer(), tea.WithContext(ctx),
+		tea.WithoutSignalHandler(), tea.WithoutCatchPanics()}, opts...)...)
+}
+
+// show runs p on scr and then puts the terminal back (restore), also when
+// the model panics: the panic goes on, and its trace is printed on the
+// normal screen.
+func show(p *tea.Program, scr *screen, restore func()) error {
+	scr.start()
+	defer func() {
+		scr.stop()
+		restore()
+	}()
+	_, err := p.Run()
+	return err
 }
 
 // self is this app's embedded node (0: none, or not chosen yet).
