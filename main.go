@@ -57,6 +57,13 @@ func main() {
 				if errors.Is(err, flag.ErrHelp) {
 					return
 				}
+				var ue usageError
+				if errors.As(err, &ue) {
+					if ue.msg != "" {
+						fmt.Fprintf(os.Stderr, "gridlock %s: %s\n", name, ue.msg)
+					}
+					os.Exit(2)
+				}
 				fmt.Fprintf(os.Stderr, "gridlock %s: %v\n", name, err)
 				os.Exit(1)
 			}
@@ -77,6 +84,36 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'gridlock COMMAND --help' for a command's flags and an example.\n")
 }
 
+// usageError is a mistake on the command line (exit status 2). An empty msg
+// means it has been reported already, with the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string {
+	if e.msg == "" {
+		return "usage"
+	}
+	return e.msg
+}
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// parse parses args, which may hold at most maxArgs arguments besides the
+// flags (any number if maxArgs < 0), and returns them.
+func parse(fs *flag.FlagSet, args []string, maxArgs int) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{} // the flag package printed it and the usage
+	}
+	if maxArgs >= 0 && fs.NArg() > maxArgs {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(maxArgs))
+		fs.Usage()
+		return nil, usageError{}
+	}
+	return fs.Args(), nil
+}
+
 func newFlags(name, usageLine, example string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
@@ -95,7 +132,7 @@ type nodeFlags struct {
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
 	d := node.DefaultConfig(1)
-	fs.IntVar(&f.id, "id", 0, "node id, 1..65535 (0: the next free one; Bully makes the highest id primary)")
+	fs.IntVar(&f.id, "id", 0, "node id, 0..65535 (0: the next free one; Bully makes the highest id primary)")
 	fs.IntVar(&f.tcpPort, "tcp-port", 0, "client port (0: any free port, found through discovery)")
 	fs.IntVar(&f.replPort, "replication-port", 0, "peer port (0: any free port)")
 	fs.StringVar(&f.cluster, "cluster", "gridlock", "cluster name: games with other names on the same group ignore this one")
@@ -116,7 +153,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 
 func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.id < 0 || f.id > 65535 {
-		return node.Options{}, fmt.Errorf("--id %d: must be 1..65535", f.id)
+		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
 	}
 	secret := f.secret
 	if secret == "" {
@@ -150,7 +187,7 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 		check.ID = 1 // chosen when the node starts
 	}
 	if err := check.Validate(); err != nil {
-		return o, err
+		return o, usagef("%v", err)
 	}
 	return o, nil
 }
@@ -163,7 +200,7 @@ func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, erro
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, ho)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: text or json", format)
+	return nil, usagef("--log-format %q: text or json", format)
 }
 
 func cmdServe(args []string) error {
@@ -173,7 +210,7 @@ func cmdServe(args []string) error {
 	format := fs.String("log-format", "text", "log format on stderr: text or json")
 	debug := fs.Bool("debug", false, "log at debug level")
 	health := fs.String("health", "", "check that the node at this client address answers, and exit (for container health checks)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *health != "" {
@@ -249,7 +286,7 @@ func cmdStatus(args []string) error {
 	group := fs.String("group", "224.1.1.1:5007", "multicast group")
 	iface := fs.String("iface", "lo", "multicast interface")
 	secret := fs.String("secret", "", "cluster secret (or GRIDLOCK_SECRET)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *secret == "" {
@@ -379,7 +416,7 @@ func cmdBot(args []string) error {
 	cluster := fs.String("cluster", "gridlock", "cluster name (discovery)")
 	group := fs.String("group", "224.1.1.1:5007", "multicast group (discovery)")
 	iface := fs.String("iface", "lo", "multicast interface (discovery)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -425,15 +462,15 @@ func cmdGenerate(args []string) error {
 	seed := fs.Uint64("seed", 1, "the same seed gives the same puzzle")
 	sol := fs.Bool("solution", false, "print the solution too")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	d, err := game.ParseDifficulty(*diff)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
 	if *size != 4 && *size != 6 && *size != 9 {
-		return fmt.Errorf("--size %d: sizes are 4, 6 and 9", *size)
+		return usagef("--size %d: sizes are 4, 6 and 9", *size)
 	}
 	p, err := game.GenerateSeed(uint8(*size), d, *seed)
 	if err != nil {
@@ -543,7 +580,7 @@ func cmdPlay(args []string) error {
 	nf.register(fs)
 	var af appFlags
 	af.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	log, closer, err := openLog(af.logFile)
@@ -574,19 +611,18 @@ func cmdConnect(args []string) error {
 	fs := newFlags("connect", "gridlock connect HOST:PORT [flags]", "gridlock connect localhost:8000 --name alice")
 	var af appFlags
 	af.register(fs)
-	var addr string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		addr, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	// The address may come before, between or after the flags.
+	rest, err := parse(fs, args, -1)
+	if err != nil {
 		return err
 	}
-	if addr == "" && fs.NArg() > 0 {
-		addr = fs.Arg(0)
-	}
-	if addr == "" {
+	if len(rest) == 0 {
 		fs.Usage()
-		return errors.New("give the address of a node, e.g. gridlock connect localhost:8000")
+		return usagef("give the address of a node, e.g. gridlock connect localhost:8000")
+	}
+	addr := rest[0]
+	if _, err := parse(fs, rest[1:], 0); err != nil {
+		return err
 	}
 	log, closer, err := openLog(af.logFile)
 	if err != nil {

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUsageErrors: a mistake on the command line is reported once, with exit
+// status 2, and nothing runs; no argument is silently ignored.
+func TestUsageErrors(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	for _, tc := range []struct {
+		args []string
+		want string // in stderr, once
+	}{
+		{[]string{"serve", "3", "--id", "3"}, `unexpected argument "3"`},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"serve", "--id", "70000"}, "--id 70000: must be 0..65535"},
+		{[]string{"serve", "--log-format", "xml"}, `--log-format "xml"`},
+		{[]string{"status", "now"}, `unexpected argument "now"`},
+		{[]string{"bot", "--players", "2", "fast"}, `unexpected argument "fast"`},
+		{[]string{"generate", "9"}, `unexpected argument "9"`},
+		{[]string{"generate", "--size", "5"}, "--size 5"},
+		{[]string{"--name", "alice", "bob"}, `unexpected argument "bob"`},
+		{[]string{"connect", "localhost:1", "localhost:2"}, `unexpected argument "localhost:2"`},
+		{[]string{"connect", "--name", "alice"}, "give the address of a node"},
+	} {
+		_, stderr, code := runGridlock(t, 10*time.Second, tc.args...)
+		if code != 2 || strings.Count(stderr, tc.want) != 1 {
+			t.Errorf("gridlock %s: exit %d, want 2 and %q once in:\n%s", strings.Join(tc.args, " "), code, tc.want, stderr)
+		}
+	}
+}
+
+// TestConnectFlagsAfterTheAddress: flags after the address are flags, not
+// arguments to ignore. (Without a terminal the app stops at once, after it
+// opened its log.)
+func TestConnectFlagsAfterTheAddress(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	logFile := filepath.Join(dir, "app.log")
+	_, stderr, code := runGridlock(t, 10*time.Second, "connect", "--name", "alice", "127.0.0.1:1", "--log-file", logFile)
+	if code != 1 || !strings.Contains(stderr, "needs a terminal") {
+		t.Errorf("exit %d, want 1 and the app asking for a terminal:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(logFile); err != nil {
+		t.Errorf("--log-file after the address was ignored: %v", err)
+	}
+}
