@@ -53,7 +53,8 @@ func TestMain(m *testing.M) {
 	}
 	binPath = os.Getenv("GRIDLOCK_BIN")
 	if binPath == "" {
-		if binPath, err = buildBinary(dir); err != nil {
+		binPath = filepath.Join(dir, "gridlock")
+		if err := goBuild(binPath); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.RemoveAll(dir)
 			os.Exit(1)
@@ -92,74 +93,18 @@ func profiledServe(path string, args []string) int {
 	return 0
 }
 
-// tuiStub stands in for the tui package while it does not compile: the
-// tests need only the headless commands.
-const tuiStub = `package tui
-
-import (
-	"context"
-
-	"github.com/gridlock-game/gridlock/wire"
-)
-
-type Options struct {
-	Name     string
-	Self     wire.NodeID
-	SelfFunc func() wire.NodeID
-	PID      int
-	NoColor  bool
-}
-
-func Run(ctx context.Context, c any, o Options) error { <-ctx.Done(); return nil }
-`
-
-// buildBinary builds gridlock into dir. If the tui package does not
-// compile, it builds again with an overlay that replaces tui by a stub.
-func buildBinary(dir string) (string, error) {
-	bin := filepath.Join(dir, "gridlock")
+// goBuild builds gridlock into bin, with env added to the environment.
+func goBuild(bin string, env ...string) error {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("no go command to build the binary (or set GRIDLOCK_BIN): %v", err)
+		return fmt.Errorf("no go command to build the binary (or set GRIDLOCK_BIN): %v", err)
 	}
-	out, err := exec.Command(goCmd, "build", "-o", bin, ".").CombinedOutput()
-	if err == nil {
-		return bin, nil
+	cmd := exec.Command(goCmd, "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s go build: %v\n%s", strings.Join(env, " "), err, out)
 	}
-	if !bytes.Contains(out, []byte("tui/")) && !bytes.Contains(out, []byte("/tui")) {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	wd, _ := os.Getwd()
-	files, _ := filepath.Glob(filepath.Join(wd, "tui", "*.go"))
-	stub := filepath.Join(dir, "tuistub.go")
-	if err := os.WriteFile(stub, []byte(tuiStub), 0o644); err != nil {
-		return "", err
-	}
-	repl := map[string]string{}
-	for _, f := range files {
-		repl[f] = ""
-	}
-	repl[filepath.Join(wd, "tui", "tui.go")] = stub
-	var js strings.Builder
-	js.WriteString(`{"Replace":{`)
-	first := true
-	for k, v := range repl {
-		if !first {
-			js.WriteString(",")
-		}
-		first = false
-		fmt.Fprintf(&js, "%q:%q", k, v)
-	}
-	js.WriteString("}}")
-	overlay := filepath.Join(dir, "overlay.json")
-	if err := os.WriteFile(overlay, []byte(js.String()), 0o644); err != nil {
-		return "", err
-	}
-	out2, err := exec.Command(goCmd, "build", "-overlay", overlay, "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build (tui stubbed): %v\n%s\nwithout the stub:\n%s", err, out2, out)
-	}
-	fmt.Fprintln(os.Stderr, "cluster tests: tui does not compile; the binary is built with a stub tui")
-	return bin, nil
+	return nil
 }
 
 // envInt reads a positive integer setting from the environment.

@@ -143,7 +143,8 @@ func dkStart(t *testing.T, quorum int) *dkCluster {
 		c.netPfx = "172.30.80"
 	}
 	start := time.Now()
-	if err := dkBuildStatic(c.bin); err != nil {
+	// The documented `CGO_ENABLED=0 go build -o gridlock .`
+	if err := goBuild(c.bin, "CGO_ENABLED=0"); err != nil {
 		t.Fatal(err)
 	}
 	c.ports = dkHostPorts(t)
@@ -188,52 +189,6 @@ func (c *dkCluster) down() {
 	if out, err := c.compose(2*time.Minute, "down", "-v", "--rmi", "all", "--timeout", "5"); err != nil {
 		c.t.Errorf("docker-compose down -v: %v\n%s", err, out)
 	}
-}
-
-// dkBuildStatic builds the static binary the image holds (the documented
-// `CGO_ENABLED=0 go build -o gridlock .`). While the tui package does not
-// compile, it builds with a stub in its place: the image needs only the
-// headless commands.
-func dkBuildStatic(bin string) error {
-	build := func(extra ...string) ([]byte, error) {
-		args := append([]string{"build"}, extra...)
-		cmd := exec.Command("go", append(args, "-o", bin, ".")...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		return cmd.CombinedOutput()
-	}
-	out, err := build()
-	if err == nil {
-		return nil
-	}
-	if !bytes.Contains(out, []byte("tui")) {
-		return fmt.Errorf("CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
-	dir := filepath.Dir(bin)
-	stub := filepath.Join(dir, "tui-stub.go")
-	const src = "package tui\n\nimport (\n\t\"context\"\n\n\t\"github.com/gridlock-game/gridlock/wire\"\n)\n\n" +
-		"type Options struct {\n\tName    string\n\tSelf    wire.NodeID\n\tNoColor bool\n}\n\n" +
-		"func Run(ctx context.Context, c any, o Options) error { <-ctx.Done(); return nil }\n"
-	if err := os.WriteFile(stub, []byte(src), 0o644); err != nil {
-		return err
-	}
-	wd, _ := os.Getwd()
-	files, _ := filepath.Glob(filepath.Join(wd, "tui", "*.go"))
-	repl := map[string]string{}
-	for _, f := range files {
-		repl[f] = ""
-	}
-	repl[filepath.Join(wd, "tui", "tui.go")] = stub
-	js, _ := json.Marshal(map[string]any{"Replace": repl})
-	overlay := filepath.Join(dir, "overlay.json")
-	if err := os.WriteFile(overlay, js, 0o644); err != nil {
-		return err
-	}
-	defer os.Remove(overlay)
-	defer os.Remove(stub)
-	if out2, err := build("-overlay", overlay); err != nil {
-		return fmt.Errorf("CGO_ENABLED=0 go build (tui stubbed): %v\n%s\nwithout the stub:\n%s", err, out2, out)
-	}
-	return nil
 }
 
 // dkHostPorts: GRIDLOCK_PORT0..2, else 8000..8002 if free, else free ports.
