@@ -152,6 +152,7 @@ func dkStart(t *testing.T, quorum int) *dkCluster {
 		"GRIDLOCK_IMAGE="+c.project,
 		"GRIDLOCK_NET="+c.netPfx,
 		"GRIDLOCK_QUORUM="+strconv.Itoa(quorum),
+		"GRIDLOCK_BIND=", // the default
 		fmt.Sprintf("GRIDLOCK_SECRET=docker-test-%x", rand.Uint64()),
 	)
 	for i, p := range c.ports {
@@ -647,6 +648,14 @@ func TestDockerUp(t *testing.T) {
 		}
 	}
 	t.Logf("all three healthy %v after up", time.Since(up).Round(time.Millisecond))
+
+	// The client ports are published on the host's loopback only.
+	for i := 1; i <= 3; i++ {
+		out, err := c.compose(time.Minute, "port", fmt.Sprintf("server%d", i), strconv.Itoa(7999+i))
+		if want := fmt.Sprintf("127.0.0.1:%d", c.ports[i-1]); err != nil || strings.TrimSpace(out) != want {
+			t.Errorf("server%d's client port is published on %q (%v), want %s", i, strings.TrimSpace(out), err, want)
+		}
+	}
 
 	// A player on the host who knows only server1 is redirected to
 	// server3's advertised, published address.
