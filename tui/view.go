@@ -227,11 +227,9 @@ func (m *Model) infoLine() string {
 	default:
 		if cr, cc, ok := m.myClaim(); ok {
 			text := "claim " + cellName(cr, cc)
-			for _, c := range r.Claims {
-				if m.isMe(c.Owner) && c.Until != 0 {
-					if left := time.Unix(0, c.Until).Sub(now); left > 0 {
-						text += fmt.Sprintf(" · %ds", int((left+time.Second-1)/time.Second))
-					}
+			if until, ok := m.myClaimUntil(); ok {
+				if left := until.Sub(now); left > 0 {
+					text += fmt.Sprintf(" · %ds", int((left+time.Second-1)/time.Second))
 				}
 			}
 			right = []seg{{th.player(m.me(), false), text}}
