@@ -19,9 +19,9 @@ type keyMap struct {
 	Quit                  key.Binding
 	ForceQuit             key.Binding
 
-	Send, Complete, History, Scroll key.Binding
-	Select, Join                    key.Binding
-	Click                           key.Binding
+	Send, Complete, Scroll key.Binding
+	Select, Join           key.Binding
+	Click                  key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -37,12 +37,11 @@ func newKeyMap() keyMap {
 		Rooms:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rooms")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 
 		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
 		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
-		History:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "history")),
 		Scroll:   key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")),
 		Select:   key.NewBinding(key.WithKeys("up", "down", "k", "j"), key.WithHelp("↑↓", "select")),
 		Join:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "join")),

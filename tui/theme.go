@@ -119,9 +119,9 @@ type theme struct {
 	thin, heavy          paint // board lines
 	app, title, titleOn  paint
 	text, bold, dim      paint
-	accent, gold, ok     paint
+	gold, ok             paint
 	warn, err, system    paint
-	info, key, keyDesc   paint
+	info, key            paint
 	selected, youTag     paint
 	dead, hint, progress paint
 	players, playersB    []paint // name colours, plain and bold
@@ -145,9 +145,9 @@ func newTheme(noColor, dark bool) *theme {
 		t.border, t.borderFocus, t.thin, t.heavy = none, bold, none, none
 		t.app, t.title, t.titleOn = bold, none, bold
 		t.text, t.bold, t.dim = none, bold, none
-		t.accent, t.gold, t.ok = none, bold, none
+		t.gold, t.ok = bold, none
 		t.warn, t.err, t.system = bold, bold, ital
-		t.info, t.key, t.keyDesc = none, bold, none
+		t.info, t.key = none, bold
 		t.selected, t.youTag = rev, bold
 		t.dead, t.hint, t.progress = none, ital, none
 		for range t.palette {
@@ -211,7 +211,6 @@ func newTheme(noColor, dark bool) *theme {
 	t.text = mkPaint(fg(textc))
 	t.bold = mkPaint(fg(textc).Bold(true))
 	t.dim = mkPaint(fg(dim))
-	t.accent = mkPaint(fg(accent))
 	t.gold = mkPaint(fg(gold).Bold(true))
 	t.ok = mkPaint(fg(okc))
 	t.warn = mkPaint(fg(warnc).Bold(true))
@@ -219,7 +218,6 @@ func newTheme(noColor, dark bool) *theme {
 	t.system = mkPaint(fg(sys).Italic(true))
 	t.info = mkPaint(fg(info))
 	t.key = mkPaint(fg(accent))
-	t.keyDesc = mkPaint(fg(dim))
 	t.selected = mkPaint(st().Background(cursorBG.lg()).Foreground(textc.lg()).Bold(true))
 	t.youTag = mkPaint(fg(accent))
 	t.dead = mkPaint(fg(errc))

@@ -25,7 +25,6 @@ type Cluster interface {
 	Drain() []node.ClientEvent                     // takes the waiting events, oldest first
 	Send(cmd game.Command) uint64                  // queues a command; returns its sequence number; never blocks
 	Query(kind wire.QueryKind, room string) uint64 // answer arrives as a KindReply event
-	Close()
 }
 
 // Options configure the app.
