@@ -569,6 +569,12 @@ func selfRole(v *wire.ClusterView) wire.Role {
 // was awaited and the last reason cond gave.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
+	waitEvery(t, d, 10*time.Millisecond, what, cond)
+}
+
+// waitEvery is waitFor with a pause of its own between polls.
+func waitEvery(t testing.TB, d, pause time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
 		ok, why := cond()
@@ -578,7 +584,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() (bool, stri
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s: %s", d, what, why)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 

@@ -333,22 +333,15 @@ func (c *dkCluster) waitStatus(i int, d time.Duration, what string, cond func(*d
 
 func (c *dkCluster) waitStatusFrom(get func() (*dkStatus, string), d time.Duration, what string, cond func(*dkStatus) bool) *dkStatus {
 	c.t.Helper()
-	deadline := time.Now().Add(d)
-	var last string
-	for {
-		s, out := get()
-		if s != nil && cond(s) {
-			return s
+	var s *dkStatus
+	waitEvery(c.t, d, 100*time.Millisecond, what, func() (bool, string) {
+		var out string
+		if s, out = get(); s == nil {
+			return false, "last status: " + strings.TrimSpace(out)
 		}
-		last = s.String()
-		if s == nil {
-			last = strings.TrimSpace(out)
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("after %v: %s; last status: %s", d, what, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return cond(s), "last status: " + s.String()
+	})
+	return s
 }
 
 // waitLeader waits until server i reports want as primary of the whole
@@ -360,6 +353,20 @@ func (c *dkCluster) waitLeader(i, want int, d time.Duration) *dkStatus {
 	})
 }
 
+// takeover waits until server1 sees n2 primary (and cond, if not nil),
+// then until the commit index grows under n2: the players carry on. It
+// returns n2's first status as primary and the time since t0.
+func (c *dkCluster) takeover(t0 time.Time, what string, cond func(*dkStatus) bool) (*dkStatus, time.Duration) {
+	c.t.Helper()
+	s := c.waitStatus(1, 10*time.Second, what, func(s *dkStatus) bool { return s.Primary == 2 && (cond == nil || cond(s)) })
+	took := time.Since(t0)
+	c.t.Logf("%s (%v): %s", what, took.Round(time.Millisecond), s)
+	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *dkStatus) bool {
+		return s2.Primary == 2 && s2.Commit > s.Commit+5
+	})
+	return s, took
+}
+
 // logs is a service's log.
 func (c *dkCluster) logs(service string) string {
 	out, _ := c.compose(time.Minute, "logs", "--no-color", service)
@@ -369,13 +376,10 @@ func (c *dkCluster) logs(service string) string {
 // waitLog waits until a service's log has more than n matches of re.
 func (c *dkCluster) waitLog(service string, re *regexp.Regexp, n int, d time.Duration) {
 	c.t.Helper()
-	deadline := time.Now().Add(d)
-	for len(re.FindAllString(c.logs(service), -1)) <= n {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("after %v, the log of %s does not say %q (again):\n%s", d, service, re, c.logs(service))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitEvery(c.t, d, 200*time.Millisecond, fmt.Sprintf("the log of %s to say %q (again)", service, re), func() (bool, string) {
+		l := c.logs(service)
+		return len(re.FindAllString(l, -1)) > n, "the log:\n" + l
+	})
 }
 
 // What the nodes log: a step down, a lost quorum, a dropped branch.
@@ -464,6 +468,19 @@ func (b *dkBots) wait(t *testing.T, d time.Duration) (node.BotReport, error) {
 	return rep, err
 }
 
+// finish waits for the bots' report and checks it (dkCheckBots). They
+// must still be playing when it is called, after server3 led again, or
+// they did not play across all of the test.
+func (b *dkBots) finish(t *testing.T) node.BotReport {
+	t.Helper()
+	if !b.running() {
+		t.Errorf("the bots %s stopped before server3 led again: the test's timing is too tight", b.name)
+	}
+	rep, err := b.wait(t, 60*time.Second)
+	dkCheckBots(t, b, rep, err)
+	return rep
+}
+
 // dkCheckBots: the bots played; nothing they had acknowledged was lost or
 // rolled back, every command was answered, and no chat line of theirs was
 // applied twice.
@@ -513,17 +530,13 @@ func dkDo(t *testing.T, cl *node.Client, cmd game.Command) game.Result {
 // dkRoom waits until the client's room is the named one.
 func dkRoom(t *testing.T, cl *node.Client, name string) game.RoomView {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r, _, ok := cl.Room()
-		if ok && r.Name == name {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the client's room is %q, want %q", r.Name, name)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var r game.RoomView
+	waitEvery(t, 10*time.Second, 20*time.Millisecond, fmt.Sprintf("the client's room to be %q", name), func() (bool, string) {
+		var ok bool
+		r, _, ok = cl.Room()
+		return ok && r.Name == name, fmt.Sprintf("the room is %q", r.Name)
+	})
+	return r
 }
 
 type dkMove struct{ row, col, digit uint8 }
@@ -626,19 +639,12 @@ func TestDockerUp(t *testing.T) {
 	t.Logf("gridlock status --connect %s:\n%s", c.hostAddr(1), out)
 
 	// Every container healthy by its HEALTHCHECK, running as uid 10001.
-	deadline := time.Now().Add(40 * time.Second)
 	for i := 1; i <= 3; i++ {
 		id := c.cid(fmt.Sprintf("server%d", i))
-		for {
+		waitEvery(t, 40*time.Second, 250*time.Millisecond, fmt.Sprintf("server%d to be healthy", i), func() (bool, string) {
 			h := c.mustDocker("inspect", "-f", "{{.State.Health.Status}}", id)
-			if h == "healthy" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("server%d is %s, not healthy", i, h)
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
+			return h == "healthy", h
+		})
 		pid := c.mustDocker("inspect", "-f", "{{.State.Pid}}", id)
 		st, err := os.ReadFile("/proc/" + pid + "/status")
 		if err != nil {
@@ -680,13 +686,8 @@ func TestDockerStopStart(t *testing.T) {
 
 	t0 := time.Now()
 	c.mustCompose("stop", "server3")
-	stopped := time.Since(t0)
-	s := c.waitStatus(1, 10*time.Second, "n2 primary after server3 stopped", func(s *dkStatus) bool { return s.Primary == 2 })
-	t.Logf("server3 stopped in %v; n2 primary %v after the stop began", stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
-	// The bots carry on: the commit index grows under n2.
-	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *dkStatus) bool {
-		return s2.Primary == 2 && s2.Commit > s.Commit+5
-	})
+	t.Logf("server3 stopped in %v", time.Since(t0).Round(time.Millisecond))
+	c.takeover(t0, "n2 primary after the stop of server3 began", nil)
 	dkCheckKeepRoom(t, "checker2", c.hostAddrs(2), "keep", "keeper", moves, 2)
 	time.Sleep(2 * time.Second)
 
@@ -700,13 +701,7 @@ func TestDockerStopStart(t *testing.T) {
 	}
 	// Never an empty board: server3 serves the room with every move.
 	dkCheckKeepRoom(t, "checker3", c.hostAddrs(3), "keep", "keeper", moves, 3)
-	if !bots.running() {
-		t.Errorf("the bots stopped before server3 led again: the test's timing is too tight")
-	}
-
-	rep, err := bots.wait(t, 60*time.Second)
-	dkCheckBots(t, bots, rep, err)
-	if rep.Reconnects == 0 {
+	if rep := bots.finish(t); rep.Reconnects == 0 {
 		t.Errorf("the bots never failed over")
 	}
 	if l := c.logs("server3"); !strings.Contains(l, "signal received: leaving the cluster") {
@@ -726,26 +721,16 @@ func TestDockerHungPrimary(t *testing.T) {
 	stepDowns := len(dkLogStepDown.FindAllString(c.logs("server3"), -1))
 	t0 := time.Now()
 	c.mustCompose("kill", "-s", "SIGSTOP", "server3")
-	s := c.waitStatus(1, 10*time.Second, "n2 primary while server3 is stopped", func(s *dkStatus) bool { return s.Primary == 2 })
-	took := time.Since(t0)
-	t.Logf("n2 primary %v after SIGSTOP: %s", took.Round(time.Millisecond), s)
-	if took < 400*time.Millisecond {
+	if _, took := c.takeover(t0, "n2 primary after SIGSTOP to server3", nil); took < 400*time.Millisecond {
 		t.Errorf("n2 took over %v after SIGSTOP, before the suspicion timeout could run out", took)
 	}
-	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *dkStatus) bool {
-		return s2.Primary == 2 && s2.Commit > s.Commit+5
-	})
 	time.Sleep(2 * time.Second)
 
 	c.mustCompose("kill", "-s", "SIGCONT", "server3")
 	c.waitLog("server3", dkLogStepDown, stepDowns, 10*time.Second)
 	after := c.waitLeader(2, 3, 20*time.Second)
 	t.Logf("server3 woke, stepped down, and leads again: %s", after)
-	if !bots.running() {
-		t.Errorf("the bots stopped before server3 led again: the test's timing is too tight")
-	}
-	rep, err := bots.wait(t, 60*time.Second)
-	dkCheckBots(t, bots, rep, err)
+	bots.finish(t)
 }
 
 // dkPartition cuts server3 off the compose network while bots on the host
@@ -787,11 +772,7 @@ func TestDockerPartition(t *testing.T) {
 	p := c.partition()
 	t0 := time.Now()
 	minor := c.startBotsInside(3, "minor", 2, 3*time.Second)
-	s := c.waitStatus(1, 10*time.Second, "n2 primary of n1 and n2 after the cut", func(s *dkStatus) bool { return s.Primary == 2 })
-	t.Logf("n2 primary %v after the cut: %s", time.Since(t0).Round(time.Millisecond), s)
-	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *dkStatus) bool {
-		return s2.Primary == 2 && s2.Commit > s.Commit+5
-	})
+	c.takeover(t0, "n2 primary of n1 and n2 after the cut", nil)
 	inside := c.waitStatusFrom(func() (*dkStatus, string) { return c.statusInside(3) }, 10*time.Second,
 		"server3 is primary of its own side", func(s *dkStatus) bool { return s.Primary == 3 && s.Reporter == 3 })
 	t.Logf("inside server3: %s", inside)
@@ -811,11 +792,7 @@ func TestDockerPartition(t *testing.T) {
 	if after.Commit < majority.Commit {
 		t.Errorf("after healing commit is %d, below the majority's %d", after.Commit, majority.Commit)
 	}
-	if !bots.running() {
-		t.Errorf("the majority's bots stopped before server3 led again: the test's timing is too tight")
-	}
-	rep, err := bots.wait(t, 60*time.Second)
-	dkCheckBots(t, bots, rep, err)
+	bots.finish(t)
 
 	// server3 serves the majority's state: the kept room, and nothing of
 	// its own branch (the minority's players placed nothing after it).
@@ -854,11 +831,7 @@ func TestDockerPartitionQuorum(t *testing.T) {
 	// acknowledged: they cannot even open a session (they give up after
 	// 10 s).
 	minor := c.startBotsInside(3, "minor", 1, 2*time.Second)
-	s = c.waitStatus(1, 10*time.Second, "n2 primary of n1 and n2 after the cut", func(s *dkStatus) bool { return s.Primary == 2 && s.HasQuorum })
-	t.Logf("n2 primary %v after the cut: %s", time.Since(t0).Round(time.Millisecond), s)
-	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *dkStatus) bool {
-		return s2.Primary == 2 && s2.Commit > s.Commit+5
-	})
+	c.takeover(t0, "n2 primary of n1 and n2 after the cut, with a quorum", func(s *dkStatus) bool { return s.HasQuorum })
 
 	// server3 says it is not primary: in its log, and in
 	// `gridlock status --connect localhost:8002`, run inside its container
@@ -872,22 +845,19 @@ func TestDockerPartitionQuorum(t *testing.T) {
 		}
 	}
 	var out string
-	for range 10 {
+	waitEvery(t, 10*time.Second, 200*time.Millisecond, "status inside server3 to say it has no quorum and is not primary", func() (bool, string) {
 		out, _ = c.docker("exec", p.cid, "/gridlock", "status", "--connect", "127.0.0.1:8002", "--timeout", "1s")
-		if strings.Contains(out, "NOT reachable") {
-			break
-		}
-	}
+		return strings.Contains(out, "no primary") && strings.Contains(out, "NOT reachable") && strings.Contains(out, "no quorum"), out
+	})
 	t.Logf("inside server3, gridlock status --connect 127.0.0.1:8002:\n%s", out)
-	if !strings.Contains(out, "no primary") || !strings.Contains(out, "NOT reachable") || !strings.Contains(out, "no quorum") {
-		t.Errorf("status inside server3 does not say it has no quorum and is not primary:\n%s", out)
-	}
 	mrep, merr := minor.wait(t, 40*time.Second)
 	t.Logf("bots minor (inside server3, during the cut): %s (%v)", mrep, merr)
 	if mrep.Acked != 0 {
 		t.Errorf("server3 acknowledged %d commands without a quorum", mrep.Acked)
 	}
-	if late, _ := c.statusInside(3); late != nil && late.Commit != inside.Commit {
+	if late, out := c.statusInside(3); late == nil {
+		t.Errorf("server3 did not answer a status request: %s", out)
+	} else if late.Commit != inside.Commit {
 		t.Errorf("server3 alone committed entries: commit %d, then %d", inside.Commit, late.Commit)
 	}
 
@@ -895,11 +865,7 @@ func TestDockerPartitionQuorum(t *testing.T) {
 	c.heal(p)
 	after := c.waitLeader(3, 3, 30*time.Second)
 	t.Logf("healed; n3 leads all three %v later: %s", time.Since(t1).Round(time.Millisecond), after)
-	if !bots.running() {
-		t.Errorf("the majority's bots stopped before server3 led again: the test's timing is too tight")
-	}
-	rep, err := bots.wait(t, 60*time.Second)
-	dkCheckBots(t, bots, rep, err)
+	bots.finish(t)
 	dkCheckKeepRoom(t, "checker", c.hostAddrs(3), "keep", "keeper", moves, 3)
 	for _, sv := range []string{"server1", "server2", "server3"} {
 		if l := c.logs(sv); dkLogRolledBak.MatchString(l) {
