@@ -244,16 +244,25 @@ func settleProbe(b *testing.B, c *cluster, p *probe, want int) {
 	}
 }
 
+// reportDurations logs a sample and reports its p50, p99 and max in ms.
 func reportDurations(b *testing.B, name string, d durations) {
+	b.Logf("%s over %d trials: p50 %v p99 %v max %v", name, len(d), d.pct(50), d.pct(99), slices.Max(d))
 	b.ReportMetric(ms(d.pct(50)), name+"-p50-ms")
 	b.ReportMetric(ms(d.pct(99)), name+"-p99-ms")
 	b.ReportMetric(ms(slices.Max(d)), name+"-max-ms")
 }
 
-// BenchmarkClusterCrashFailover: kill -9 the primary, measure until the
-// first move acknowledged through the new primary.
-func BenchmarkClusterCrashFailover(b *testing.B) {
-	trials := envInt("GRIDLOCK_FAILOVER_TRIALS", 50)
+// reportRTT logs a sample of round trips and reports its p50 and p99 in µs.
+func reportRTT(b *testing.B, what string, rtt durations) {
+	b.Logf("%s over %d moves: p50 %v p99 %v max %v", what, len(rtt), rtt.pct(50), rtt.pct(99), slices.Max(rtt))
+	b.ReportMetric(us(rtt.pct(50)), "rtt-p50-µs")
+	b.ReportMetric(us(rtt.pct(99)), "rtt-p99-µs")
+}
+
+// measureFailover takes the primary n3 away (disrupt) trials times while a
+// probe plays, measures until the first move acknowledged through the new
+// primary n2, and has n3 lead again (recover) after each.
+func measureFailover(b *testing.B, name string, trials int, disrupt, recover func(c *cluster)) {
 	for range b.N {
 		c := benchThree(b)
 		p := startProbe(b, c.addrs())
@@ -261,44 +270,39 @@ func BenchmarkClusterCrashFailover(b *testing.B) {
 		var took durations
 		for i := range trials {
 			t0 := time.Now()
-			c.signal(3, syscall.SIGKILL)
+			disrupt(c)
 			a := p.firstAck(b, t0, 3, 10*time.Second)
 			took = append(took, a.at.Sub(t0))
-			if _, err := c.node(3).wait(5 * time.Second); err != nil {
-				b.Fatal(err)
-			}
 			if a.node != 2 {
 				b.Fatalf("trial %d: first ack through n%d, want n2", i, a.node)
 			}
-			c.start(3)
+			recover(c)
 			settleProbe(b, c, p, 3)
 		}
-		b.Logf("crash failover over %d trials: p50 %v p99 %v max %v", len(took), took.pct(50), took.pct(99), slices.Max(took))
-		reportDurations(b, "failover", took)
+		reportDurations(b, name, took)
 	}
+}
+
+// BenchmarkClusterCrashFailover: kill -9 the primary, measure until the
+// first move acknowledged through the new primary.
+func BenchmarkClusterCrashFailover(b *testing.B) {
+	measureFailover(b, "failover", envInt("GRIDLOCK_FAILOVER_TRIALS", 50),
+		func(c *cluster) { c.signal(3, syscall.SIGKILL) },
+		func(c *cluster) {
+			if _, err := c.node(3).wait(5 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+			c.start(3)
+		})
 }
 
 // BenchmarkClusterHungPrimary: SIGSTOP the primary, measure until the first
 // move acknowledged through the new primary; then SIGCONT and let it take
 // over again.
 func BenchmarkClusterHungPrimary(b *testing.B) {
-	trials := envInt("GRIDLOCK_HUNG_TRIALS", 10)
-	for range b.N {
-		c := benchThree(b)
-		p := startProbe(b, c.addrs())
-		settleProbe(b, c, p, 3)
-		var took durations
-		for range trials {
-			t0 := time.Now()
-			c.signal(3, syscall.SIGSTOP)
-			a := p.firstAck(b, t0, 3, 10*time.Second)
-			took = append(took, a.at.Sub(t0))
-			c.signal(3, syscall.SIGCONT)
-			settleProbe(b, c, p, 3)
-		}
-		b.Logf("hung primary over %d trials: p50 %v p99 %v max %v", len(took), took.pct(50), took.pct(99), slices.Max(took))
-		reportDurations(b, "hung-failover", took)
-	}
+	measureFailover(b, "hung-failover", envInt("GRIDLOCK_HUNG_TRIALS", 10),
+		func(c *cluster) { c.signal(3, syscall.SIGSTOP) },
+		func(c *cluster) { c.signal(3, syscall.SIGCONT) })
 }
 
 // BenchmarkClusterMoveRTT: one client, one move in flight, 3 nodes.
@@ -328,9 +332,7 @@ func BenchmarkClusterMoveRTT(b *testing.B) {
 				rtt = append(rtt, time.Since(t0))
 			}
 			el := time.Since(start)
-			b.Logf("move round trip over %d moves: p50 %v p99 %v max %v", moves, rtt.pct(50), rtt.pct(99), slices.Max(rtt))
-			b.ReportMetric(us(rtt.pct(50)), "rtt-p50-µs")
-			b.ReportMetric(us(rtt.pct(99)), "rtt-p99-µs")
+			reportRTT(b, "move round trip", rtt)
 			b.ReportMetric(float64(moves)/el.Seconds(), "moves/s")
 		}()
 	}
@@ -385,9 +387,7 @@ func BenchmarkClusterMoveRTTWire(b *testing.B) {
 				rtt = append(rtt, time.Since(t0))
 			}
 		}
-		b.Logf("move round trip on a bare connection over %d moves: p50 %v p99 %v max %v", moves, rtt.pct(50), rtt.pct(99), slices.Max(rtt))
-		b.ReportMetric(us(rtt.pct(50)), "rtt-p50-µs")
-		b.ReportMetric(us(rtt.pct(99)), "rtt-p99-µs")
+		reportRTT(b, "move round trip on a bare connection", rtt)
 	}
 }
 
