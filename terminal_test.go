@@ -337,8 +337,10 @@ func syscallKill(pid int) error {
 }
 
 // startApps starts an app in a 120×40 tmux session and returns when it did.
+// Its session file goes to dir, not to the user's cache.
 func startApps(b testing.TB, tm *tmuxServer, group, dir string, name string, id int) time.Time {
-	cmd := fmt.Sprintf("%s --id %d --name %s --group %s --log-file %s", binPath, id, name, group, filepath.Join(dir, name+".log"))
+	cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name %s --group %s --log-file %s",
+		filepath.Join(dir, "cache"), binPath, id, name, group, filepath.Join(dir, name+".log"))
 	t0 := time.Now()
 	if out, err := tm.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd); err != nil {
 		b.Fatalf("tmux: %v\n%s", err, out)
