@@ -50,3 +50,18 @@ func TestConnectFlagsAfterTheAddress(t *testing.T) {
 		t.Errorf("--log-file after the address was ignored: %v", err)
 	}
 }
+
+// TestBotWithSecret: `gridlock bot --secret` finds a cluster whose beacons
+// are authenticated, as `gridlock status --secret` does.
+func TestBotWithSecret(t *testing.T) {
+	const secret = "bot-test-secret"
+	c := newCluster(t, withSecret(secret))
+	c.start(1)
+	c.waitPrimary(1, 10*time.Second)
+	out, stderr, code := runGridlock(t, 30*time.Second, "bot", "--group", c.group, "--cluster", c.name, "--secret", secret,
+		"--players", "1", "--duration", "300ms")
+	if code != 0 {
+		t.Fatalf("gridlock bot --secret: exit %d\n%s%s", code, out, stderr)
+	}
+	t.Logf("gridlock bot --secret: %s", strings.TrimSpace(out))
+}

@@ -123,26 +123,49 @@ func newFlags(name, usageLine, example string) *flag.FlagSet {
 	return fs
 }
 
+// groupFlags say where a cluster is found and how it is recognised.
+type groupFlags struct {
+	cluster, group, iface, secret string
+}
+
+func (f *groupFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cluster, "cluster", "gridlock", "cluster name: games with other names on the same group ignore this one")
+	fs.StringVar(&f.group, "group", "224.1.1.1:5007", "multicast group for discovery and heartbeats (off: none)")
+	fs.StringVar(&f.iface, "iface", "lo", "network interface for multicast")
+	fs.StringVar(&f.secret, "secret", "", "cluster secret: beacons and peer links are authenticated (or GRIDLOCK_SECRET)")
+}
+
+// secretBytes is --secret, or else GRIDLOCK_SECRET.
+func (f *groupFlags) secretBytes() []byte {
+	if f.secret != "" {
+		return []byte(f.secret)
+	}
+	return []byte(os.Getenv("GRIDLOCK_SECRET"))
+}
+
+// discover asks the cluster on the group for its view.
+func (f *groupFlags) discover(ctx context.Context) (*wire.ClusterView, error) {
+	return node.Discover(ctx, node.DiscoverOptions{Cluster: f.cluster, Group: f.group, Iface: f.iface, Secret: f.secretBytes()})
+}
+
 // nodeFlags are the flags of a replica (play and serve).
 type nodeFlags struct {
-	id, tcpPort, replPort, hbPort, quorum                   int
-	cluster, group, iface, peers, advertise, secret, listen string
-	heartbeat, suspicion, election, ack, countdown          time.Duration
+	groupFlags
+	id, tcpPort, replPort, hbPort, quorum          int
+	peers, advertise, listen                       string
+	heartbeat, suspicion, election, ack, countdown time.Duration
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
 	d := node.DefaultConfig(1)
+	f.groupFlags.register(fs)
 	fs.IntVar(&f.id, "id", 0, "node id, 0..65535 (0: the next free one; Bully makes the highest id primary)")
 	fs.IntVar(&f.tcpPort, "tcp-port", 0, "client port (0: any free port, found through discovery)")
 	fs.IntVar(&f.replPort, "replication-port", 0, "peer port (0: any free port)")
-	fs.StringVar(&f.cluster, "cluster", "gridlock", "cluster name: games with other names on the same group ignore this one")
-	fs.StringVar(&f.group, "group", "224.1.1.1:5007", "multicast group for discovery and heartbeats (off: none)")
-	fs.StringVar(&f.iface, "iface", "lo", "network interface for multicast")
 	fs.StringVar(&f.peers, "peers", "", "static peers' heartbeat addresses, host:port,… (where multicast is not available)")
 	fs.IntVar(&f.hbPort, "heartbeat-port", 0, "UDP port for unicast heartbeats from --peers")
 	fs.StringVar(&f.advertise, "advertise", "", "client address to tell clients (host:port), e.g. as seen from a Docker host")
 	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, else all)")
-	fs.StringVar(&f.secret, "secret", "", "cluster secret: beacons and peer links are authenticated (or GRIDLOCK_SECRET)")
 	fs.IntVar(&f.quorum, "quorum", 0, "commit only when N nodes hold an entry, and no primary without N reachable (0: off)")
 	fs.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "beacon and heartbeat interval")
 	fs.DurationVar(&f.suspicion, "suspicion", d.Suspicion, "silence after which a peer is suspected")
@@ -154,10 +177,6 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.id < 0 || f.id > 65535 {
 		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
-	}
-	secret := f.secret
-	if secret == "" {
-		secret = os.Getenv("GRIDLOCK_SECRET")
 	}
 	cfg := node.DefaultConfig(wire.NodeID(f.id))
 	cfg.Heartbeat, cfg.Suspicion, cfg.ElectionAnswer, cfg.AckTimeout = f.heartbeat, f.suspicion, f.election, f.ack
@@ -175,7 +194,7 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 		TCPPort:         f.tcpPort,
 		ReplicationPort: f.replPort,
 		Advertise:       f.advertise,
-		Secret:          []byte(secret),
+		Secret:          f.secretBytes(),
 		Config:          cfg,
 		Logger:          log,
 	}
@@ -282,15 +301,10 @@ func cmdStatus(args []string) error {
 	connect := fs.String("connect", "", "ask this node (client address); default: discover the cluster on the multicast group")
 	asJSON := fs.Bool("json", false, "print JSON")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up when no primary is found within this time")
-	cluster := fs.String("cluster", "gridlock", "cluster name")
-	group := fs.String("group", "224.1.1.1:5007", "multicast group")
-	iface := fs.String("iface", "lo", "multicast interface")
-	secret := fs.String("secret", "", "cluster secret (or GRIDLOCK_SECRET)")
+	var gf groupFlags
+	gf.register(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
-	}
-	if *secret == "" {
-		*secret = os.Getenv("GRIDLOCK_SECRET")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -301,7 +315,7 @@ func cmdStatus(args []string) error {
 		if *connect != "" {
 			got, err = fetchStatus(ctx, *connect)
 		} else {
-			got, err = node.Discover(ctx, node.DiscoverOptions{Cluster: *cluster, Group: *group, Iface: *iface, Secret: []byte(*secret)})
+			got, err = gf.discover(ctx)
 			if err == nil && got.Primary != 0 {
 				// Ask the primary itself: it knows lags and the view.
 				if pv, perr := fetchStatus(ctx, addrOf(got, got.Primary)); perr == nil {
@@ -333,13 +347,18 @@ func cmdStatus(args []string) error {
 func addrOf(v *wire.ClusterView, id wire.NodeID) string {
 	for _, n := range v.Nodes {
 		if n.ID == id {
-			if n.Advertise != "" {
-				return n.Advertise
-			}
-			return n.ClientAddr
+			return clientAddr(n)
 		}
 	}
 	return ""
+}
+
+// clientAddr is where a client reaches n: the address it advertises, if any.
+func clientAddr(n wire.NodeInfo) string {
+	if n.Advertise != "" {
+		return n.Advertise
+	}
+	return n.ClientAddr
 }
 
 func printStatus(w io.Writer, v *wire.ClusterView, asJSON bool) {
@@ -413,9 +432,8 @@ func cmdBot(args []string) error {
 	chat := fs.Float64("chat", 0.05, "share of commands that are chat lines")
 	prefix := fs.String("prefix", "bot", "player name prefix")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	cluster := fs.String("cluster", "gridlock", "cluster name (discovery)")
-	group := fs.String("group", "224.1.1.1:5007", "multicast group (discovery)")
-	iface := fs.String("iface", "lo", "multicast interface (discovery)")
+	var gf groupFlags
+	gf.register(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -426,13 +444,13 @@ func cmdBot(args []string) error {
 		addrs = strings.Split(*connect, ",")
 	} else {
 		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		v, err := node.Discover(dctx, node.DiscoverOptions{Cluster: *cluster, Group: *group, Iface: *iface, Secret: []byte(os.Getenv("GRIDLOCK_SECRET"))})
+		v, err := gf.discover(dctx)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("no cluster found: %v (give --connect HOST:PORT)", err)
 		}
 		for _, n := range v.Nodes {
-			addrs = append(addrs, n.ClientAddr)
+			addrs = append(addrs, clientAddr(n))
 		}
 	}
 	rep, err := node.RunBots(ctx, node.BotOptions{
