@@ -50,25 +50,8 @@ type dkCluster struct {
 	cids    map[string]string
 }
 
-// dkStatus is `gridlock status --json`.
-type dkStatus struct {
-	Primary   int  `json:"primary"`
-	Epoch     int  `json:"epoch"`
-	Commit    int  `json:"commit"`
-	Quorum    int  `json:"quorum"`
-	HasQuorum bool `json:"has_quorum"`
-	Reporter  int  `json:"reported_by"`
-	Nodes     []struct {
-		ID     int    `json:"id"`
-		Role   string `json:"role"`
-		Epoch  int    `json:"epoch"`
-		Commit int    `json:"commit"`
-		Alive  bool   `json:"alive"`
-		InView bool   `json:"in_view"`
-	} `json:"nodes"`
-}
-
-func (s *dkStatus) String() string {
+// String tells the status in one line, for logs and failures.
+func (s *statusJSON) String() string {
 	if s == nil {
 		return "no answer"
 	}
@@ -83,7 +66,7 @@ func (s *dkStatus) String() string {
 // whole: the view holds all three nodes alive, the primary and two
 // backups; asked of the primary, both backups are in its view (acknowledge
 // every entry).
-func (s *dkStatus) whole() bool {
+func (s *statusJSON) whole() bool {
 	if s == nil || len(s.Nodes) != 3 || s.Primary == 0 {
 		return false
 	}
@@ -300,25 +283,25 @@ func (c *dkCluster) hostAddrs(ids ...int) []string {
 }
 
 // status runs `gridlock status --connect localhost:PORT --json` on the host.
-func (c *dkCluster) status(i int) (*dkStatus, string) {
+func (c *dkCluster) status(i int) (*statusJSON, string) {
 	out, _ := c.run(10*time.Second, c.bin, "status", "--connect", c.hostAddr(i), "--json", "--timeout", "1s")
 	return dkParseStatus(out)
 }
 
 // statusInside runs the same command inside server i's container, for when
 // the host cannot reach it (it is cut off from its network).
-func (c *dkCluster) statusInside(i int) (*dkStatus, string) {
+func (c *dkCluster) statusInside(i int) (*statusJSON, string) {
 	out, _ := c.docker("exec", c.cid(fmt.Sprintf("server%d", i)), "/gridlock", "status",
 		"--connect", fmt.Sprintf("127.0.0.1:%d", 7999+i), "--json", "--timeout", "1s")
 	return dkParseStatus(out)
 }
 
-func dkParseStatus(out string) (*dkStatus, string) {
+func dkParseStatus(out string) (*statusJSON, string) {
 	i := strings.Index(out, "{")
 	if i < 0 {
 		return nil, out
 	}
-	var s dkStatus
+	var s statusJSON
 	if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(&s); err != nil {
 		return nil, out
 	}
@@ -326,14 +309,14 @@ func dkParseStatus(out string) (*dkStatus, string) {
 }
 
 // waitStatus polls server i's status from the host until cond holds.
-func (c *dkCluster) waitStatus(i int, d time.Duration, what string, cond func(*dkStatus) bool) *dkStatus {
+func (c *dkCluster) waitStatus(i int, d time.Duration, what string, cond func(*statusJSON) bool) *statusJSON {
 	c.t.Helper()
-	return c.waitStatusFrom(func() (*dkStatus, string) { return c.status(i) }, d, what, cond)
+	return c.waitStatusFrom(func() (*statusJSON, string) { return c.status(i) }, d, what, cond)
 }
 
-func (c *dkCluster) waitStatusFrom(get func() (*dkStatus, string), d time.Duration, what string, cond func(*dkStatus) bool) *dkStatus {
+func (c *dkCluster) waitStatusFrom(get func() (*statusJSON, string), d time.Duration, what string, cond func(*statusJSON) bool) *statusJSON {
 	c.t.Helper()
-	var s *dkStatus
+	var s *statusJSON
 	waitEvery(c.t, d, 100*time.Millisecond, what, func() (bool, string) {
 		var out string
 		if s, out = get(); s == nil {
@@ -346,9 +329,9 @@ func (c *dkCluster) waitStatusFrom(get func() (*dkStatus, string), d time.Durati
 
 // waitLeader waits until server i reports want as primary of the whole
 // cluster (all three alive and in the view).
-func (c *dkCluster) waitLeader(i, want int, d time.Duration) *dkStatus {
+func (c *dkCluster) waitLeader(i, want int, d time.Duration) *statusJSON {
 	c.t.Helper()
-	return c.waitStatus(i, d, fmt.Sprintf("n%d is primary of all three (asked n%d)", want, i), func(s *dkStatus) bool {
+	return c.waitStatus(i, d, fmt.Sprintf("n%d is primary of all three (asked n%d)", want, i), func(s *statusJSON) bool {
 		return s.Primary == want && s.whole()
 	})
 }
@@ -356,12 +339,12 @@ func (c *dkCluster) waitLeader(i, want int, d time.Duration) *dkStatus {
 // takeover waits until server1 sees n2 primary (and cond, if not nil),
 // then until the commit index grows under n2: the players carry on. It
 // returns n2's first status as primary and the time since t0.
-func (c *dkCluster) takeover(t0 time.Time, what string, cond func(*dkStatus) bool) (*dkStatus, time.Duration) {
+func (c *dkCluster) takeover(t0 time.Time, what string, cond func(*statusJSON) bool) (*statusJSON, time.Duration) {
 	c.t.Helper()
-	s := c.waitStatus(1, 10*time.Second, what, func(s *dkStatus) bool { return s.Primary == 2 && (cond == nil || cond(s)) })
+	s := c.waitStatus(1, 10*time.Second, what, func(s *statusJSON) bool { return s.Primary == 2 && (cond == nil || cond(s)) })
 	took := time.Since(t0)
 	c.t.Logf("%s (%v): %s", what, took.Round(time.Millisecond), s)
-	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *dkStatus) bool {
+	c.waitStatus(1, 10*time.Second, fmt.Sprintf("commit grows past %d under n2", s.Commit), func(s2 *statusJSON) bool {
 		return s2.Primary == 2 && s2.Commit > s.Commit+5
 	})
 	return s, took
@@ -691,7 +674,7 @@ func TestDockerStopStart(t *testing.T) {
 	dkCheckKeepRoom(t, "checker2", c.hostAddrs(2), "keep", "keeper", moves, 2)
 	time.Sleep(2 * time.Second)
 
-	before := c.waitStatus(2, 10*time.Second, "n2 answers", func(s *dkStatus) bool { return s.Primary == 2 })
+	before := c.waitStatus(2, 10*time.Second, "n2 answers", func(s *statusJSON) bool { return s.Primary == 2 })
 	t1 := time.Now()
 	c.mustCompose("start", "server3")
 	after := c.waitLeader(3, 3, 20*time.Second)
@@ -773,15 +756,15 @@ func TestDockerPartition(t *testing.T) {
 	t0 := time.Now()
 	minor := c.startBotsInside(3, "minor", 2, 3*time.Second)
 	c.takeover(t0, "n2 primary of n1 and n2 after the cut", nil)
-	inside := c.waitStatusFrom(func() (*dkStatus, string) { return c.statusInside(3) }, 10*time.Second,
-		"server3 is primary of its own side", func(s *dkStatus) bool { return s.Primary == 3 && s.Reporter == 3 })
+	inside := c.waitStatusFrom(func() (*statusJSON, string) { return c.statusInside(3) }, 10*time.Second,
+		"server3 is primary of its own side", func(s *statusJSON) bool { return s.Primary == 3 && s.Reporter == 3 })
 	t.Logf("inside server3: %s", inside)
 	mrep, merr := minor.wait(t, 30*time.Second)
 	t.Logf("bots minor (inside server3, during the cut): %s (%v)", mrep, merr)
 	if mrep.Acked == 0 {
 		t.Fatalf("server3's side acknowledged nothing: there is no branch to drop (%v)", merr)
 	}
-	majority := c.waitStatus(2, 10*time.Second, "n2 answers", func(s *dkStatus) bool { return s.Primary == 2 })
+	majority := c.waitStatus(2, 10*time.Second, "n2 answers", func(s *statusJSON) bool { return s.Primary == 2 })
 	time.Sleep(time.Second)
 
 	t1 := time.Now()
@@ -831,14 +814,14 @@ func TestDockerPartitionQuorum(t *testing.T) {
 	// acknowledged: they cannot even open a session (they give up after
 	// 10 s).
 	minor := c.startBotsInside(3, "minor", 1, 2*time.Second)
-	c.takeover(t0, "n2 primary of n1 and n2 after the cut, with a quorum", func(s *dkStatus) bool { return s.HasQuorum })
+	c.takeover(t0, "n2 primary of n1 and n2 after the cut, with a quorum", func(s *statusJSON) bool { return s.HasQuorum })
 
 	// server3 says it is not primary: in its log, and in
 	// `gridlock status --connect localhost:8002`, run inside its container
 	// since the host's path to it is cut with the network.
 	c.waitLog("server3", dkLogNoQuorum, 0, 10*time.Second)
-	inside := c.waitStatusFrom(func() (*dkStatus, string) { return c.statusInside(3) }, 10*time.Second,
-		"server3 reports no quorum", func(s *dkStatus) bool { return s.Reporter == 3 && s.Primary == 0 && !s.HasQuorum })
+	inside := c.waitStatusFrom(func() (*statusJSON, string) { return c.statusInside(3) }, 10*time.Second,
+		"server3 reports no quorum", func(s *statusJSON) bool { return s.Reporter == 3 && s.Primary == 0 && !s.HasQuorum })
 	for _, n := range inside.Nodes {
 		if n.ID == 3 && n.Role != "no quorum" {
 			t.Errorf("server3's role is %q, want \"no quorum\"", n.Role)

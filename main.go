@@ -361,29 +361,33 @@ func clientAddr(n wire.NodeInfo) string {
 	return n.ClientAddr
 }
 
+// statusJSON is what `gridlock status --json` prints.
+type statusJSON struct {
+	Primary   int        `json:"primary"`
+	Epoch     uint64     `json:"epoch"`
+	Commit    uint64     `json:"commit"`
+	Quorum    int        `json:"quorum"`
+	HasQuorum bool       `json:"has_quorum"`
+	Reporter  int        `json:"reported_by"`
+	Nodes     []nodeJSON `json:"nodes"`
+}
+
+type nodeJSON struct {
+	ID         int    `json:"id"`
+	Role       string `json:"role"`
+	Epoch      uint64 `json:"epoch"`
+	Commit     uint64 `json:"commit"`
+	Lag        uint64 `json:"lag"`
+	Alive      bool   `json:"alive"`
+	InView     bool   `json:"in_view"`
+	ClientAddr string `json:"client_addr"`
+	PeerAddr   string `json:"peer_addr"`
+	Advertise  string `json:"advertise,omitempty"`
+}
+
 func printStatus(w io.Writer, v *wire.ClusterView, asJSON bool) {
 	if asJSON {
-		type nodeJSON struct {
-			ID         int    `json:"id"`
-			Role       string `json:"role"`
-			Epoch      uint64 `json:"epoch"`
-			Commit     uint64 `json:"commit"`
-			Lag        uint64 `json:"lag"`
-			Alive      bool   `json:"alive"`
-			InView     bool   `json:"in_view"`
-			ClientAddr string `json:"client_addr"`
-			PeerAddr   string `json:"peer_addr"`
-			Advertise  string `json:"advertise,omitempty"`
-		}
-		out := struct {
-			Primary   int        `json:"primary"`
-			Epoch     uint64     `json:"epoch"`
-			Commit    uint64     `json:"commit"`
-			Quorum    int        `json:"quorum"`
-			HasQuorum bool       `json:"has_quorum"`
-			Reporter  int        `json:"reported_by"`
-			Nodes     []nodeJSON `json:"nodes"`
-		}{int(v.Primary), v.Epoch.Term(), v.Commit, int(v.Quorum), v.HasQuorum, int(v.Self), nil}
+		out := statusJSON{int(v.Primary), v.Epoch.Term(), v.Commit, int(v.Quorum), v.HasQuorum, int(v.Self), nil}
 		for _, n := range v.Nodes {
 			out.Nodes = append(out.Nodes, nodeJSON{int(n.ID), n.Role.String(), n.Epoch.Term(), n.Commit, n.Lag, n.Alive, n.InView, n.ClientAddr, n.PeerAddr, n.Advertise})
 		}

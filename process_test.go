@@ -350,21 +350,6 @@ func TestClusterGracefulLeave(t *testing.T) {
 	}
 }
 
-type statusJSON struct {
-	Primary int    `json:"primary"`
-	Epoch   uint64 `json:"epoch"`
-	Commit  uint64 `json:"commit"`
-	Nodes   []struct {
-		ID         int    `json:"id"`
-		Role       string `json:"role"`
-		Epoch      uint64 `json:"epoch"`
-		Commit     uint64 `json:"commit"`
-		Alive      bool   `json:"alive"`
-		ClientAddr string `json:"client_addr"`
-		PeerAddr   string `json:"peer_addr"`
-	} `json:"nodes"`
-}
-
 // TestClusterStatus: gridlock status shows every node, as text and JSON,
 // and fails when there is no primary.
 func TestClusterStatus(t *testing.T) {
