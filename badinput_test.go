@@ -436,7 +436,7 @@ func TestClusterBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hwm, _ := procStatus(pid, "VmHWM:")
+		hwm, _ := procKB(pid, "VmHWM:")
 		t.Logf("n%d: RSS %d kB before, %d kB after (peak %d kB); %d file descriptors before", id, rssBefore[id], rss, hwm, fdBefore[id])
 		if rss > rssBefore[id]+32<<10 {
 			t.Errorf("n%d: RSS grew from %d kB to %d kB", id, rssBefore[id], rss)

@@ -49,7 +49,7 @@ type benchNodes struct {
 func startBench(b *testing.B, flags ...string) *benchNodes {
 	b.Helper()
 	if os.Getenv("GRIDLOCK_INPROC") == "" {
-		c := benchThree(b, flags...)
+		c := startThree(b, withFlags(flags...))
 		bn := &benchNodes{addrs: c.addrs(), pids: map[string]int{"bench": os.Getpid()}}
 		for _, id := range c.ids() {
 			bn.pids[fmt.Sprintf("n%d", id)] = c.node(id).pid()
@@ -92,16 +92,6 @@ func startBench(b *testing.B, flags ...string) *benchNodes {
 		bn.addrs = append(bn.addrs, n.ClientAddr())
 	}
 	return bn
-}
-
-func benchThree(b *testing.B, flags ...string) *cluster {
-	b.Helper()
-	c := newCluster(b, withFlags(flags...))
-	for id := 1; id <= 3; id++ {
-		c.start(id)
-	}
-	c.waitSettled(3, 10*time.Second)
-	return c
 }
 
 // durations summarises a sample.
@@ -264,7 +254,7 @@ func reportRTT(b *testing.B, what string, rtt durations) {
 // primary n2, and has n3 lead again (recover) after each.
 func measureFailover(b *testing.B, name string, trials int, disrupt, recover func(c *cluster)) {
 	for range b.N {
-		c := benchThree(b)
+		c := startThree(b)
 		p := startProbe(b, c.addrs())
 		settleProbe(b, c, p, 3)
 		var took durations
@@ -400,31 +390,32 @@ func waitConnected(b testing.TB, cl *node.Client) {
 	}
 }
 
-// cpuTicks is a process's user+system CPU time in clock ticks.
-func cpuTicks(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// cpuSeconds reads a process's user and system CPU time from /proc.
+func cpuSeconds(b testing.TB, pid int) float64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		b.Fatal(err)
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + k
+	// Fields after the command name (which is in parentheses).
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // clock ticks, 100 a second
 }
 
 // cpuShares measures how many cores each process uses while f runs.
-func cpuShares(pids map[string]int, f func()) map[string]float64 {
-	before := map[string]int64{}
+func cpuShares(b testing.TB, pids map[string]int, f func()) map[string]float64 {
+	before := map[string]float64{}
 	for k, pid := range pids {
-		before[k] = cpuTicks(pid)
+		before[k] = cpuSeconds(b, pid)
 	}
 	t0 := time.Now()
 	f()
 	el := time.Since(t0).Seconds()
 	out := map[string]float64{}
 	for k, pid := range pids {
-		out[k] = float64(cpuTicks(pid)-before[k]) / 100 / el // USER_HZ is 100
+		out[k] = (cpuSeconds(b, pid) - before[k]) / el
 	}
 	return out
 }
@@ -485,7 +476,7 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	for range b.N {
 		bn := startBench(b, "--countdown", "1s")
 		var reps []node.BotReport
-		cpu := cpuShares(bn.pids, func() {
+		cpu := cpuShares(b, bn.pids, func() {
 			reps = playRooms(b, bn.addrs, 10, 10, 0, time.Duration(secs)*time.Second, false)
 		})
 		acked, secsPlayed := 0, 0.0
@@ -510,7 +501,7 @@ func BenchmarkClusterManyPlayers(b *testing.B) {
 	for range b.N {
 		bn := startBench(b, "--countdown", "1s")
 		var reps []node.BotReport
-		cpu := cpuShares(bn.pids, func() {
+		cpu := cpuShares(b, bn.pids, func() {
 			reps = playRooms(b, bn.addrs, 10, 100, 2, time.Duration(secs)*time.Second, true)
 		})
 		lat := mergeLatencies(reps)
@@ -533,7 +524,7 @@ func BenchmarkClusterManyPlayers(b *testing.B) {
 func BenchmarkClusterMemory(b *testing.B) {
 	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
 	for range b.N {
-		c := benchThree(b, "--countdown", "1s")
+		c := startThree(b, withFlags("--countdown", "1s"))
 		idle, _ := rssKB(c.node(3).pid())
 		var peakRSS int
 		stop := make(chan struct{})

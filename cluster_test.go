@@ -590,23 +590,30 @@ func waitEvery(t testing.TB, d, pause time.Duration, what string, cond func() (b
 
 // rssKB reads a process's resident set (VmRSS) in kB.
 func rssKB(pid int) (int, error) {
-	return procStatus(pid, "VmRSS:")
+	return procKB(pid, "VmRSS:")
 }
 
-func procStatus(pid int, field string) (int, error) {
+// procField returns the values of a field of /proc/PID/status.
+func procField(pid int, field string) ([]string, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok && len(strings.Fields(v)) > 0 {
+			return strings.Fields(v), nil
+		}
+	}
+	return nil, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// procKB reads a size field of /proc/PID/status in kB.
+func procKB(pid int, field string) (int, error) {
+	v, err := procField(pid, field)
 	if err != nil {
 		return 0, err
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, field) {
-			fs := strings.Fields(l)
-			if len(fs) >= 2 {
-				return strconv.Atoi(fs[1])
-			}
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+	return strconv.Atoi(v[0])
 }
 
 // fdCount counts a process's open file descriptors.

@@ -583,16 +583,6 @@ func dkCheckKeepRoom(t *testing.T, name string, addrs []string, room, owner stri
 	t.Logf("room %s through %v, served by n%d: all %d moves are on the board", room, addrs, cl.Status().Node, len(moves))
 }
 
-// dkProcField is a field of /proc/PID/status, spaces normalised.
-func dkProcField(status, key string) string {
-	for _, l := range strings.Split(status, "\n") {
-		if strings.HasPrefix(l, key) {
-			return strings.Join(strings.Fields(strings.TrimPrefix(l, key)), " ")
-		}
-	}
-	return ""
-}
-
 // TestDockerUp: the image is what the Dockerfile says, and the cluster
 // comes up with server3 primary of all three, healthy, seen from the host.
 func TestDockerUp(t *testing.T) {
@@ -628,12 +618,14 @@ func TestDockerUp(t *testing.T) {
 			h := c.mustDocker("inspect", "-f", "{{.State.Health.Status}}", id)
 			return h == "healthy", h
 		})
-		pid := c.mustDocker("inspect", "-f", "{{.State.Pid}}", id)
-		st, err := os.ReadFile("/proc/" + pid + "/status")
+		pid, err := strconv.Atoi(c.mustDocker("inspect", "-f", "{{.State.Pid}}", id))
 		if err != nil {
+			t.Fatalf("server%d's pid: %v", i, err)
+		}
+		if uids, err := procField(pid, "Uid:"); err != nil {
 			t.Errorf("server%d: %v", i, err)
-		} else if uid := dkProcField(string(st), "Uid:"); uid != "10001 10001 10001 10001" {
-			t.Errorf("server%d runs with uids %q, want 10001", i, uid)
+		} else if strings.Join(uids, " ") != "10001 10001 10001 10001" {
+			t.Errorf("server%d runs with uids %q, want 10001", i, uids)
 		}
 	}
 	t.Logf("all three healthy %v after up", time.Since(up).Round(time.Millisecond))

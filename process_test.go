@@ -18,7 +18,8 @@ import (
 // Tests with real processes on loopback. GRIDLOCK_KILLS sets how many times
 // the kill test kills the primary (default 20).
 
-func startThree(t *testing.T, opts ...clusterOpt) *cluster {
+// startThree starts n1..n3 and waits until n3 leads the other two.
+func startThree(t testing.TB, opts ...clusterOpt) *cluster {
 	t.Helper()
 	c := newCluster(t, opts...)
 	for id := 1; id <= 3; id++ {

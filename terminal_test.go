@@ -422,16 +422,3 @@ func BenchmarkApp(b *testing.B) {
 	}
 	b.ReportMetric(worst, "idle-cpu-%")
 }
-
-// cpuSeconds reads a process's user and system CPU time from /proc.
-func cpuSeconds(b testing.TB, pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Fields after the command name (which is in parentheses).
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // clock ticks, 100 a second
-}
