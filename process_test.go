@@ -280,6 +280,7 @@ func TestClusterHungPrimary(t *testing.T) {
 // applied twice.
 func TestClusterFailoverUnderLoad(t *testing.T) {
 	c := startThree(t, withFlags("--countdown", "1s"))
+	elected := c.logCount(2, "n2 is primary") // n2 may lead before n3 starts
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	stops := 0
@@ -295,15 +296,18 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 				return
 			}
 			stops++
-			time.Sleep(700 * time.Millisecond)
+			// Long enough for suspicion (500 ms) and an election answer
+			// (150 ms) to run out, with room to spare under load.
+			time.Sleep(1200 * time.Millisecond)
 			_ = c.node(3).signal(syscall.SIGCONT)
 		}
 	}()
 	reps := playRooms(t, c.addrs(), 10, 20, 5, 8*time.Second, false)
 	close(stop)
 	<-done
-	if stops < 3 {
-		t.Errorf("only %d stops during play", stops)
+	// Play lasts 8 s: stops begin at 1.5, 4.2 and 6.9 s.
+	if takeovers := c.logCount(2, "n2 is primary") - elected; takeovers < 3 {
+		t.Errorf("n2 took over %d times in %d stops of the primary, want at least 3", takeovers, stops)
 	}
 	reconnects := 0
 	for _, r := range reps {

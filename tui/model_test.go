@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"errors"
 	"reflect"
 	"slices"
 	"strconv"
@@ -743,8 +742,8 @@ func TestFatalShowsTheReasonAndQuitsOnAnyKey(t *testing.T) {
 func TestFatalWithoutError(t *testing.T) {
 	h := newHarness(t, 80, 24)
 	h.deliver(node.ClientEvent{Kind: node.KindFatal, Time: t0})
-	if h.m.fatal == nil || !errors.Is(h.m.fatal, h.m.fatal) {
-		t.Fatal("no reason kept")
+	if h.m.fatal == nil || h.m.fatal.Error() != "the cluster refused this player" {
+		t.Fatalf("the reason kept is %v, want the cluster's refusal", h.m.fatal)
 	}
 	h.wantScreen("refused")
 }
