@@ -455,7 +455,7 @@ func (c *cluster) view(id int, d time.Duration) (*wire.ClusterView, error) {
 	return fetchStatus(ctx, c.node(id).addr())
 }
 
-// running lists the ids whose processes run and are not stopped by us.
+// live lists the ids whose processes run (stopped or not), but for except.
 func (c *cluster) live(except ...int) []int {
 	var out []int
 outer:
@@ -540,8 +540,8 @@ func (c *cluster) waitSettled(want int, d time.Duration) *wire.ClusterView {
 	return v
 }
 
-// waitPrimary waits until node id reports itself primary and returns how
-// long that took from since.
+// waitPrimary waits until node id reports itself primary and returns its
+// view.
 func (c *cluster) waitPrimary(id int, d time.Duration) *wire.ClusterView {
 	c.t.Helper()
 	var v *wire.ClusterView

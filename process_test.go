@@ -12,7 +12,6 @@ import (
 
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/node"
-	"github.com/gridlock-game/gridlock/wire"
 )
 
 // Tests with real processes on loopback. GRIDLOCK_KILLS sets how many times
@@ -464,8 +463,6 @@ func nodeLine(text, name string) string {
 	}
 	return ""
 }
-
-var _ = wire.Version
 
 // TestClusterStaysQuiet: after play, a cluster where nothing fails keeps
 // its primary and its epoch; no node suspects another. (A deadline left on

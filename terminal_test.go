@@ -205,7 +205,7 @@ func TestTerminalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pane pid %q: %v", pidText, err)
 	}
-	if err := syscallKill(pid); err != nil {
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"p1", "p2"} {
@@ -326,14 +326,6 @@ func connectAs(c *cluster, name string) error {
 	cl := node.Dial(ctx, node.ClientOptions{Name: name, Addrs: c.addrs()})
 	defer cl.Leave(context.Background())
 	return cl.WaitConnected(ctx)
-}
-
-func syscallKill(pid int) error {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return err
-	}
-	return p.Signal(os.Kill)
 }
 
 // startApps starts an app in a 120×40 tmux session and returns when it did.
