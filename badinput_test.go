@@ -297,20 +297,20 @@ func TestClusterBadInput(t *testing.T) {
 				withLen(append([]byte{byte(wire.TPeerHello), 0, byte(wire.Version)}, randBytes(rng, 29)...)), wire.ErrMalformed, wire.ErrTooLarge),
 			bytesCase("a frame of an unknown type", withLen(append([]byte{0xee}, randBytes(rng, 40)...)), wire.ErrUnknownType),
 			{name: "the wrong protocol version", send: func(t *testing.T, _ net.Conn, _ *wire.PeerHello) []byte {
-				return encode(t, &wire.PeerHello{Version: wire.Version + 1, Cluster: "gridlock", From: 9, Instance: 1})
+				return encode(t, &wire.PeerHello{Version: wire.Version + 1, Cluster: c.name, From: 9, Instance: 1})
 			}, codes: []wire.ErrCode{wire.ErrBadVersion}},
 			{name: "another cluster", send: func(t *testing.T, _ net.Conn, _ *wire.PeerHello) []byte {
 				return encode(t, &wire.PeerHello{Version: wire.Version, Cluster: "other", From: 9, Instance: 1})
 			}, codes: []wire.ErrCode{wire.ErrAuth}},
 			{name: "the node's own id", send: func(t *testing.T, _ net.Conn, h *wire.PeerHello) []byte {
-				return encode(t, &wire.PeerHello{Version: wire.Version, Cluster: "gridlock", From: h.From, Instance: 1})
+				return encode(t, &wire.PeerHello{Version: wire.Version, Cluster: c.name, From: h.From, Instance: 1})
 			}, codes: []wire.ErrCode{wire.ErrAuth}},
 			{name: "the wrong secret", send: func(t *testing.T, _ net.Conn, h *wire.PeerHello) []byte {
-				b := encode(t, &wire.PeerHello{Version: wire.Version, Cluster: "gridlock", From: 9, Instance: 1})
-				return append(b, encode(t, &wire.PeerAuth{From: 9, MAC: wire.PeerMAC([]byte("wrong"), h.Nonce, "gridlock", 9)})...)
+				b := encode(t, &wire.PeerHello{Version: wire.Version, Cluster: c.name, From: 9, Instance: 1})
+				return append(b, encode(t, &wire.PeerAuth{From: 9, MAC: wire.PeerMAC([]byte("wrong"), h.Nonce, c.name, 9)})...)
 			}, codes: []wire.ErrCode{wire.ErrAuth}},
 			{name: "no secret", send: func(t *testing.T, _ net.Conn, h *wire.PeerHello) []byte {
-				b := encode(t, &wire.PeerHello{Version: wire.Version, Cluster: "gridlock", From: 2, Instance: 1})
+				b := encode(t, &wire.PeerHello{Version: wire.Version, Cluster: c.name, From: 2, Instance: 1})
 				return append(b, encode(t, &wire.PeerAuth{From: 2})...)
 			}, codes: []wire.ErrCode{wire.ErrAuth}},
 			{name: "a client hello", send: func(t *testing.T, _ net.Conn, _ *wire.PeerHello) []byte {
@@ -327,7 +327,7 @@ func TestClusterBadInput(t *testing.T) {
 
 	t.Run("multicast group", func(t *testing.T) {
 		beacon := func(from wire.NodeID, secret string, mod func(*wire.Beacon)) []byte {
-			b := &wire.Beacon{Version: wire.Version, Cluster: "gridlock", From: from, Instance: 42,
+			b := &wire.Beacon{Version: wire.Version, Cluster: c.name, From: from, Instance: 42,
 				Epoch: wire.MakeEpoch(1<<20, from), Role: wire.RolePrimary, Leader: from, Commit: 1 << 30, Last: 1 << 30,
 				ClientAddr: "127.0.0.1:1", PeerAddr: "127.0.0.1:1"}
 			if mod != nil {

@@ -56,13 +56,13 @@ func startBench(b *testing.B, flags ...string) *benchNodes {
 		}
 		return bn
 	}
-	group := fmt.Sprintf("224.1.1.1:%d", 20000+rand.IntN(20000))
+	group, cluster := fmt.Sprintf("224.1.1.1:%d", 20000+rand.IntN(20000)), uniqueCluster()
 	var nodes []*node.Node
 	for id := 1; id <= 3; id++ {
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		var nf nodeFlags
 		nf.register(fs)
-		args := append([]string{"--id", strconv.Itoa(id), "--group", group}, flags...)
+		args := append([]string{"--id", strconv.Itoa(id), "--group", group, "--cluster", cluster}, flags...)
 		if err := fs.Parse(args); err != nil {
 			b.Fatal(err)
 		}

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -184,7 +185,15 @@ type clusterOpt func(*cluster)
 
 func withSecret(s string) clusterOpt   { return func(c *cluster) { c.secret = s } }
 func withFlags(f ...string) clusterOpt { return func(c *cluster) { c.extra = append(c.extra, f...) } }
-func withCluster(n string) clusterOpt  { return func(c *cluster) { c.name = n } }
+
+var clusterSeq atomic.Int64
+
+// uniqueCluster is a cluster name no other test cluster has, in this run or
+// another one at the same time: two clusters that chance on the same group
+// port do not join each other.
+func uniqueCluster() string {
+	return fmt.Sprintf("test-%d-%d-%d", os.Getpid(), clusterSeq.Add(1), rand.Uint32())
+}
 
 // newCluster makes an empty cluster on a fresh group; t.Cleanup kills every
 // process it started, and on failure prints the tail of their logs.
@@ -194,7 +203,7 @@ func newCluster(t testing.TB, opts ...clusterOpt) *cluster {
 		t:       t,
 		dir:     t.TempDir(),
 		group:   fmt.Sprintf("224.1.1.1:%d", 20000+rand.IntN(20000)),
-		name:    "gridlock",
+		name:    uniqueCluster(),
 		nodes:   map[int]*proc{},
 		started: time.Now(),
 	}

@@ -359,7 +359,7 @@ func TestClusterStatus(t *testing.T) {
 	rep := runBots(t, c.addrs(), node.BotOptions{Players: 2, Rate: 20, Duration: 300 * time.Millisecond, Prefix: "s"})
 	checkBots(t, []node.BotReport{rep})
 
-	out, errOut, code := runGridlock(t, 10*time.Second, "status", "--group", c.group, "--json")
+	out, errOut, code := runGridlock(t, 10*time.Second, "status", "--group", c.group, "--cluster", c.name, "--json")
 	if code != 0 {
 		t.Fatalf("status --json: exit %d\n%s%s", code, out, errOut)
 	}
@@ -381,7 +381,7 @@ func TestClusterStatus(t *testing.T) {
 		}
 	}
 
-	out, errOut, code = runGridlock(t, 10*time.Second, "status", "--group", c.group)
+	out, errOut, code = runGridlock(t, 10*time.Second, "status", "--group", c.group, "--cluster", c.name)
 	if code != 0 {
 		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
 	}
@@ -413,7 +413,7 @@ func TestClusterStatus(t *testing.T) {
 	// A dead backup shows as down.
 	c.crash(1)
 	waitFor(t, 5*time.Second, "status to show n1 down", func() (bool, string) {
-		out, _, code := runGridlock(t, 10*time.Second, "status", "--group", c.group, "--json")
+		out, _, code := runGridlock(t, 10*time.Second, "status", "--group", c.group, "--cluster", c.name, "--json")
 		if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
 			return false, out
 		}
@@ -434,7 +434,7 @@ func TestClusterStatus(t *testing.T) {
 	}
 	// Nodes but no primary (a quorum that cannot be met): non-zero, and the
 	// nodes are shown.
-	q := newCluster(t, withCluster("noquorum"), withFlags("--quorum", "3"))
+	q := newCluster(t, withFlags("--quorum", "3"))
 	q.start(1)
 	q.start(2)
 	waitFor(t, 5*time.Second, "the quorum-less nodes to answer", func() (bool, string) {
@@ -442,7 +442,7 @@ func TestClusterStatus(t *testing.T) {
 		_, err2 := q.view(2, 300*time.Millisecond)
 		return err1 == nil && err2 == nil, fmt.Sprint(err1, err2)
 	})
-	out, errOut, code = runGridlock(t, 10*time.Second, "status", "--group", q.group, "--cluster", "noquorum", "--timeout", "1s")
+	out, errOut, code = runGridlock(t, 10*time.Second, "status", "--group", q.group, "--cluster", q.name, "--timeout", "1s")
 	if code == 0 || !strings.Contains(out, "no primary") || !strings.Contains(out, "n1") || !strings.Contains(out, "n2") {
 		t.Errorf("status with no quorum: exit %d\n%s%s", code, out, errOut)
 	}

@@ -97,15 +97,15 @@ func TestTerminalEndToEnd(t *testing.T) {
 		t.Skip("tmux is not installed (.ci/run installs it)")
 	}
 	dir := t.TempDir()
-	group := fmt.Sprintf("224.1.1.1:%d", uniquePort(t))
+	group, name := fmt.Sprintf("224.1.1.1:%d", uniquePort(t)), uniqueCluster()
 	tm := &tmuxServer{t: t, sock: fmt.Sprintf("gridlock-e2e-%d", os.Getpid())}
 	t.Cleanup(func() { tm.run("kill-server") })
 
 	// Three apps, ids 1..3, in 120×40 terminals. (Their session files go
 	// to the test's directory.)
 	app := func(session string, i int) {
-		cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name p%d --group %s --log-file %s",
-			filepath.Join(dir, "cache"), binPath, i, i, group, filepath.Join(dir, session+".log"))
+		cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name p%d --group %s --cluster %s --log-file %s",
+			filepath.Join(dir, "cache"), binPath, i, i, group, name, filepath.Join(dir, session+".log"))
 		tm.must("new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd)
 		tm.must("set-option", "-t", session, "remain-on-exit", "on")
 	}
@@ -121,7 +121,7 @@ func TestTerminalEndToEnd(t *testing.T) {
 	// An observer reads the room to know what is right.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	v, err := node.Discover(ctx, node.DiscoverOptions{Cluster: "gridlock", Group: group, Iface: "lo"})
+	v, err := node.Discover(ctx, node.DiscoverOptions{Cluster: name, Group: group, Iface: "lo"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,9 +331,9 @@ func connectAs(c *cluster, name string) error {
 
 // startApps starts an app in a 120×40 tmux session and returns when it did.
 // Its session file goes to dir, not to the user's cache.
-func startApps(b testing.TB, tm *tmuxServer, group, dir string, name string, id int) time.Time {
-	cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name %s --group %s --log-file %s",
-		filepath.Join(dir, "cache"), binPath, id, name, group, filepath.Join(dir, name+".log"))
+func startApps(b testing.TB, tm *tmuxServer, group, cluster, dir string, name string, id int) time.Time {
+	cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name %s --group %s --cluster %s --log-file %s",
+		filepath.Join(dir, "cache"), binPath, id, name, group, cluster, filepath.Join(dir, name+".log"))
 	t0 := time.Now()
 	if out, err := tm.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd); err != nil {
 		b.Fatalf("tmux: %v\n%s", err, out)
@@ -349,7 +349,7 @@ func BenchmarkApp(b *testing.B) {
 		b.Skip("tmux is not installed")
 	}
 	dir := b.TempDir()
-	group := fmt.Sprintf("224.1.1.1:%d", uniquePort(b))
+	group, cluster := fmt.Sprintf("224.1.1.1:%d", uniquePort(b)), uniqueCluster()
 	tm := &tmuxServer{sock: fmt.Sprintf("gridlock-bench-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	defer tm.run("kill-server")
 	poll := func(session string, ok func(string) bool) time.Time {
@@ -377,12 +377,12 @@ func BenchmarkApp(b *testing.B) {
 		}
 	}
 
-	t0 := startApps(b, tm, group, dir, "a1", 1)
+	t0 := startApps(b, tm, group, cluster, dir, "a1", 1)
 	first := poll("a1", frame).Sub(t0)
 	poll("a1", board(1))
-	startApps(b, tm, group, dir, "a2", 2)
+	startApps(b, tm, group, cluster, dir, "a2", 2)
 	poll("a2", board(2))
-	t3 := startApps(b, tm, group, dir, "a3", 3)
+	t3 := startApps(b, tm, group, cluster, dir, "a3", 3)
 	first3 := poll("a3", frame).Sub(t3)
 	sees := poll("a3", board(3)).Sub(t3)
 	b.ReportMetric(float64(max(first, first3).Microseconds())/1000, "first-frame-ms")
