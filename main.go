@@ -143,9 +143,14 @@ func (f *groupFlags) secretBytes() []byte {
 	return []byte(os.Getenv("GRIDLOCK_SECRET"))
 }
 
-// discover asks the cluster on the group for its view.
+// discoverListen is how long discover listens to beacons: a few of every
+// node's. A shorter listen (ctx ending) may miss nodes.
+const discoverListen = 350 * time.Millisecond
+
+// discover builds the cluster's view from the beacons heard on the group.
 func (f *groupFlags) discover(ctx context.Context) (*wire.ClusterView, error) {
-	return node.Discover(ctx, node.DiscoverOptions{Cluster: f.cluster, Group: f.group, Iface: f.iface, Secret: f.secretBytes()})
+	return node.Discover(ctx, node.DiscoverOptions{Cluster: f.cluster, Group: f.group, Iface: f.iface, Secret: f.secretBytes(),
+		Listen: discoverListen})
 }
 
 // nodeFlags are the flags of a replica (play and serve).
@@ -312,9 +317,13 @@ func cmdStatus(args []string) error {
 	for {
 		var err error
 		var got *wire.ClusterView
+		whole := true // not cut short by the timeout
 		if *connect != "" {
 			got, err = fetchStatus(ctx, *connect)
 		} else {
+			if dl, _ := ctx.Deadline(); time.Until(dl) < discoverListen {
+				whole = false
+			}
 			got, err = gf.discover(ctx)
 			if err == nil && got.Primary != 0 {
 				// Ask the primary itself: it knows lags and the view.
@@ -323,10 +332,10 @@ func cmdStatus(args []string) error {
 				}
 			}
 		}
-		if err == nil {
+		if err == nil && (whole || v == nil || got.Primary != 0) {
 			v = got
 		}
-		if err == nil && v.Primary != 0 {
+		if err == nil && got.Primary != 0 {
 			break
 		}
 		if ctx.Err() != nil {
