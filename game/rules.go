@@ -25,7 +25,7 @@ const (
 	DedupeWindowCap = 1024
 )
 
-// DefaultRules returns the rules DESIGN.md gives.
+// DefaultRules returns the rules a new cluster plays by unless told otherwise.
 func DefaultRules() Rules {
 	return Rules{
 		ClaimLease:     10 * time.Second,

@@ -75,8 +75,8 @@ type Config struct {
 	UnsafeAsync bool
 }
 
-// DefaultConfig returns the timings DESIGN.md gives: heartbeat 100 ms,
-// suspicion 500 ms, election answer 150 ms, acknowledgement 250 ms.
+// DefaultConfig returns the default timings: heartbeat 100 ms, suspicion
+// 500 ms, election answer 150 ms, acknowledgement 250 ms.
 func DefaultConfig(id wire.NodeID) Config {
 	c := Config{
 		ID:             id,
