@@ -656,7 +656,7 @@ func TestDockerStopStart(t *testing.T) {
 	keeper := dkClient(t, "keeper", c.hostAddrs(1, 2, 3))
 	moves := dkKeepRoom(t, keeper, "keep", 12)
 
-	bots := c.startBots("bot", c.hostAddrs(1, 2, 3), 4, 18*time.Second)
+	bots := c.startBots("bot", c.hostAddrs(1, 2, 3), 4, 26*time.Second)
 	time.Sleep(3 * time.Second)
 
 	t0 := time.Now()
@@ -690,7 +690,7 @@ func TestDockerStopStart(t *testing.T) {
 func TestDockerHungPrimary(t *testing.T) {
 	c := dkStart(t, 0)
 	c.waitLeader(1, 3, 30*time.Second)
-	bots := c.startBots("bot", c.hostAddrs(1, 2, 3), 4, 20*time.Second)
+	bots := c.startBots("bot", c.hostAddrs(1, 2, 3), 4, 28*time.Second)
 	time.Sleep(3 * time.Second)
 
 	stepDowns := len(dkLogStepDown.FindAllString(c.logs("server3"), -1))
@@ -741,7 +741,7 @@ func TestDockerPartition(t *testing.T) {
 	c.waitLeader(1, 3, 30*time.Second)
 	keeper := dkClient(t, "keeper", c.hostAddrs(1, 2, 3))
 	moves := dkKeepRoom(t, keeper, "keep", 8)
-	bots := c.startBots("major", c.hostAddrs(1, 2, 3), 4, 26*time.Second)
+	bots := c.startBots("major", c.hostAddrs(1, 2, 3), 4, 32*time.Second)
 	time.Sleep(3 * time.Second)
 
 	p := c.partition()
