@@ -25,6 +25,10 @@ const (
 	linkQueue      = 8192     // frames waiting for a slow peer before the link is cut
 	linkQueueBytes = 64 << 20 // and bytes
 	handshakeTime  = 2 * time.Second
+	// maxHandshakes bounds the inbound peer connections not yet
+	// authenticated: a flood of connections that never say hello cannot
+	// hold more than this many goroutines and buffers.
+	maxHandshakes = 64
 )
 
 type linkSet struct {
@@ -322,6 +326,13 @@ func (n *Node) acceptPeers() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		select {
+		case n.handshakes <- struct{}{}:
+		default:
+			n.limited.warn(n.log, "peer-flood", "too many peer connections in their handshake: refusing more", "from", conn.RemoteAddr().String())
+			conn.Close()
+			continue
+		}
 		n.wg.Add(1)
 		go n.readPeer(conn)
 	}
@@ -341,6 +352,7 @@ func (n *Node) readPeer(conn net.Conn) {
 	}()
 	r := wire.NewReader(conn, wire.PeerLimits.MaxFrame)
 	id, err := n.handshake(conn, r, 0)
+	<-n.handshakes
 	if err != nil {
 		if refused(err) {
 			n.limited.warn(n.log, "peer-refused", "peer connection refused", "from", conn.RemoteAddr().String(), "error", err)

@@ -99,8 +99,9 @@ type Node struct {
 	links   *linkSet
 	svc     *service
 
-	inMu    sync.Mutex
-	inbound map[wire.NodeID]net.Conn // each peer's newest inbound link
+	handshakes chan struct{} // inbound peer handshakes under way
+	inMu       sync.Mutex
+	inbound    map[wire.NodeID]net.Conn // each peer's newest inbound link
 
 	mu       sync.Mutex // guards what other goroutines read
 	view     wire.ClusterView
@@ -236,13 +237,14 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		opts:     o,
-		log:      o.Logger,
-		instance: binary.LittleEndian.Uint64(b[:]),
-		inbox:    make(chan input, 4096),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		peers:    map[wire.NodeID]*peerState{},
+		opts:       o,
+		log:        o.Logger,
+		instance:   binary.LittleEndian.Uint64(b[:]),
+		inbox:      make(chan input, 4096),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		handshakes: make(chan struct{}, maxHandshakes),
+		peers:      map[wire.NodeID]*peerState{},
 	}
 	n.log = slog.New(nodeHandler{o.Logger.Handler(), n})
 	var err error

@@ -222,3 +222,52 @@ func TestNodeStopsWhenItsContextEnds(t *testing.T) {
 		t.Fatal("the node did not stop within 5 s of its context ending")
 	}
 }
+
+// Connections that never finish their handshake hold at most
+// maxHandshakes slots; the next ones are closed at once, and once the
+// slots are free a connection is answered again.
+func TestPeerHandshakesAreBounded(t *testing.T) {
+	nodes := startNodes(t, []wire.NodeID{1}, testGroup(), nil)
+	addr := nodes[0].PeerAddr()
+	hello := func(conn net.Conn) error {
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		m, err := wire.NewReader(conn, wire.PeerLimits.MaxFrame).ReadMessage(wire.PeerLimits)
+		if err == nil {
+			if _, ok := m.(*wire.PeerHello); !ok {
+				return fmt.Errorf("got %T", m)
+			}
+		}
+		return err
+	}
+	var held []net.Conn
+	for k := 0; k < maxHandshakes; k++ {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := hello(conn); err != nil {
+			t.Fatalf("connection %d: %v", k+1, err)
+		}
+		held = append(held, conn)
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if err := hello(extra); err == nil {
+		t.Fatalf("connection %d, over the limit, was answered", maxHandshakes+1)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	waitFor(t, 5*time.Second, "a connection answered again", func() bool {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		return hello(conn) == nil
+	})
+}
