@@ -32,53 +32,66 @@ type discovery struct {
 	closed    bool
 }
 
-// reuse lets many processes bind the group port.
-func reuse(network, address string, c syscall.RawConn) error {
+// groupSocket lets many processes bind the group port, and has the socket
+// hear the group only on the interfaces it joined: by default Linux also
+// hands it the group's packets from any interface another socket joined,
+// and a beacon from there could have the node dial off that network.
+func groupSocket(network, address string, c syscall.RawConn) error {
 	var err error
 	cerr := c.Control(func(fd uintptr) {
-		err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if err == nil {
-			err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		}
+		err = errors.Join(
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1),
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0))
 	})
 	return errors.Join(cerr, err)
+}
+
+// joinGroup listens to a multicast group ("addr:port") on one interface.
+func joinGroup(ctx context.Context, group, iface string) (*ipv4.PacketConn, *net.UDPAddr, *net.Interface, error) {
+	g, err := net.ResolveUDPAddr("udp4", group)
+	if err != nil || !g.IP.IsMulticast() {
+		return nil, nil, nil, fmt.Errorf("--group %q is not an IPv4 multicast address:port", group)
+	}
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--iface %q: %w", iface, err)
+	}
+	lc := net.ListenConfig{Control: groupSocket}
+	c, err := lc.ListenPacket(ctx, "udp4", g.String())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("multicast group %s: %w", g, err)
+	}
+	pc := ipv4.NewPacketConn(c)
+	if err := pc.JoinGroup(ifi, &net.UDPAddr{IP: g.IP}); err != nil {
+		c.Close()
+		return nil, nil, nil, fmt.Errorf("join %s on %s: %w", g.IP, iface, err)
+	}
+	return pc, g, ifi, nil
 }
 
 func newDiscovery(n *Node) (*discovery, error) {
 	d := &discovery{n: n, peerAddrs: map[string]*net.UDPAddr{}, warned: map[string]time.Time{}}
 	o := n.opts
 	if o.Group != "" && o.Group != "off" {
-		g, err := net.ResolveUDPAddr("udp4", o.Group)
-		if err != nil || !g.IP.IsMulticast() {
-			return nil, fmt.Errorf("--group %q is not an IPv4 multicast address:port", o.Group)
-		}
-		ifi, err := net.InterfaceByName(o.Iface)
+		pc, g, ifi, err := joinGroup(context.Background(), o.Group, o.Iface)
 		if err != nil {
-			return nil, fmt.Errorf("--iface %q: %w", o.Iface, err)
+			return nil, err
 		}
-		lc := net.ListenConfig{Control: reuse}
-		c, err := lc.ListenPacket(context.Background(), "udp4", g.String())
-		if err != nil {
-			return nil, fmt.Errorf("multicast group %s: %w", g, err)
-		}
-		d.listen = ipv4.NewPacketConn(c)
-		if err := d.listen.JoinGroup(ifi, &net.UDPAddr{IP: g.IP}); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("join %s on %s: %w", g.IP, o.Iface, err)
-		}
+		d.listen = pc
 		bind := "0.0.0.0:0"
 		if ifi.Flags&net.FlagLoopback != 0 {
 			bind = "127.0.0.1:0"
 		}
 		s, err := net.ListenPacket("udp4", bind)
 		if err != nil {
-			c.Close()
+			pc.Close()
 			return nil, err
 		}
 		d.sender = ipv4.NewPacketConn(s)
 		err = errors.Join(d.sender.SetMulticastInterface(ifi), d.sender.SetMulticastTTL(1), d.sender.SetMulticastLoopback(true))
 		if err != nil {
-			c.Close()
+			pc.Close()
 			s.Close()
 			return nil, fmt.Errorf("multicast on %s: %w", o.Iface, err)
 		}
@@ -400,24 +413,11 @@ func Discover(ctx context.Context, o DiscoverOptions) (*wire.ClusterView, error)
 	if o.Iface == "" {
 		o.Iface = "lo"
 	}
-	g, err := net.ResolveUDPAddr("udp4", o.Group)
-	if err != nil || !g.IP.IsMulticast() {
-		return nil, fmt.Errorf("--group %q is not an IPv4 multicast address:port", o.Group)
-	}
-	ifi, err := net.InterfaceByName(o.Iface)
-	if err != nil {
-		return nil, fmt.Errorf("--iface %q: %w", o.Iface, err)
-	}
-	lc := net.ListenConfig{Control: reuse}
-	c, err := lc.ListenPacket(ctx, "udp4", g.String())
+	pc, _, _, err := joinGroup(ctx, o.Group, o.Iface)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	pc := ipv4.NewPacketConn(c)
-	if err := pc.JoinGroup(ifi, &net.UDPAddr{IP: g.IP}); err != nil {
-		return nil, err
-	}
+	defer pc.Close()
 	deadline := time.Now().Add(o.Listen)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -270,4 +272,25 @@ func TestPeerHandshakesAreBounded(t *testing.T) {
 		defer conn.Close()
 		return hello(conn) == nil
 	})
+}
+
+// The group socket hears the group only on the interface it joined.
+func TestGroupSocketHearsOnlyItsInterface(t *testing.T) {
+	pc, _, _, err := joinGroup(context.Background(), testGroup(), "lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	raw, err := pc.PacketConn.(*net.UDPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all int
+	var gerr error
+	if err := raw.Control(func(fd uintptr) { all, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL) }); err != nil || gerr != nil {
+		t.Fatal(err, gerr)
+	}
+	if all != 0 {
+		t.Errorf("IP_MULTICAST_ALL is %d: the socket hears the group from every interface any socket joined", all)
+	}
 }
