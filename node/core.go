@@ -18,9 +18,8 @@ type Core struct {
 	cfg Config
 	id  wire.NodeID
 
-	now      int64 // the clock as of the last Tick
-	lastTick int64
-	started  int64
+	now     int64 // the clock as of the last Tick
+	started int64
 
 	epoch  wire.Epoch // the highest epoch this node has accepted
 	role   wire.Role
@@ -89,7 +88,6 @@ type peer struct {
 	downAt    int64 // a broken link or a LEAVE; 0 when none since last heard
 	epoch     wire.Epoch
 	role      wire.Role
-	leader    wire.NodeID
 	commit    uint64
 	last      uint64
 	known     bool // heard from at least once
@@ -111,7 +109,6 @@ type member struct {
 	snapSent   int64  // when the last snapshot was sent
 	sentAt     int64  // when entries were last sent
 	sentCommit uint64 // the commit index it was last told
-	rolling    bool   // it has committed entries the primary's log lacks
 }
 
 // Ready is what the core asks the runtime to do and tells it, gathered since
@@ -194,14 +191,13 @@ func NewCore(cfg Config, now int64) (*Core, error) {
 		return nil, err
 	}
 	c := &Core{
-		cfg:      cfg,
-		id:       cfg.ID,
-		now:      now,
-		lastTick: now,
-		started:  now,
-		role:     wire.RoleStarting,
-		peers:    map[wire.NodeID]*peer{},
-		state:    game.New(cfg.Rules),
+		cfg:     cfg,
+		id:      cfg.ID,
+		now:     now,
+		started: now,
+		role:    wire.RoleStarting,
+		peers:   map[wire.NodeID]*peer{},
+		state:   game.New(cfg.Rules),
 		// A new node listens before it elects, whatever it hears first.
 		quietUntil: now + int64(cfg.StartupWait),
 	}
@@ -212,24 +208,14 @@ func NewCore(cfg Config, now int64) (*Core, error) {
 func (c *Core) ID() wire.NodeID { return c.id }
 
 // Role, Epoch and Leader describe where the node stands.
-func (c *Core) Role() wire.Role       { return c.role }
-func (c *Core) Epoch() wire.Epoch     { return c.epoch }
-func (c *Core) Leader() wire.NodeID   { return c.leader }
-func (c *Core) Commit() uint64        { return c.commit }
-func (c *Core) Applied() uint64       { return c.applied }
-func (c *Core) LastIndex() uint64     { return c.log.last() }
-func (c *Core) State() *game.State    { return c.state }
-func (c *Core) Config() Config        { return c.cfg }
-func (c *Core) Serving() bool         { return c.role == wire.RolePrimary && c.hasLease() }
-func (c *Core) LastEpoch() wire.Epoch { return c.log.lastEpoch() }
-
-// Entry returns the log entry at index i if the node still holds it.
-func (c *Core) Entry(i uint64) (wire.LogEntry, bool) {
-	if e := c.log.entry(i); e != nil {
-		return *e, true
-	}
-	return wire.LogEntry{}, false
-}
+func (c *Core) Role() wire.Role     { return c.role }
+func (c *Core) Epoch() wire.Epoch   { return c.epoch }
+func (c *Core) Leader() wire.NodeID { return c.leader }
+func (c *Core) Commit() uint64      { return c.commit }
+func (c *Core) Applied() uint64     { return c.applied }
+func (c *Core) LastIndex() uint64   { return c.log.last() }
+func (c *Core) State() *game.State  { return c.state }
+func (c *Core) Serving() bool       { return c.role == wire.RolePrimary && c.hasLease() }
 
 // Ready returns and clears what accumulated since the last call.
 func (c *Core) Ready() Ready {
@@ -237,12 +223,6 @@ func (c *Core) Ready() Ready {
 	r := c.out
 	c.out = Ready{}
 	return r
-}
-
-// HasReady reports whether Ready would return anything.
-func (c *Core) HasReady() bool {
-	return len(c.out.Messages) > 0 || len(c.out.Committed) > 0 || len(c.out.Notices) > 0 ||
-		c.out.Reset || c.out.RoleChanged || c.wantsFlush()
 }
 
 func (c *Core) send(to wire.NodeID, m wire.PeerMessage) {
@@ -376,9 +356,8 @@ func (c *Core) Tick(now int64) {
 	if now < c.now {
 		now = c.now
 	}
-	gap := now - c.lastTick
+	gap := now - c.now
 	c.now = now
-	c.lastTick = now
 	if gap > min(3*int64(c.cfg.Heartbeat), int64(c.cfg.AckTimeout)/2) && c.lastBeacon != 0 {
 		// This process was not running (a pause, a stopped process).
 		// Nobody can be judged by a silence we did not watch: restart
@@ -396,9 +375,7 @@ func (c *Core) Tick(now int64) {
 
 	switch c.role {
 	case wire.RoleStarting:
-		if now-c.started >= int64(c.cfg.StartupWait) && c.leader == 0 {
-			c.startElection("no primary found")
-		} else if c.leader != 0 && !c.Alive(c.leader) && now-c.started >= int64(c.cfg.StartupWait) {
+		if now-c.started >= int64(c.cfg.StartupWait) && (c.leader == 0 || !c.Alive(c.leader)) {
 			c.startElection("no primary found")
 		}
 	case wire.RoleBackup:
@@ -472,7 +449,7 @@ func (c *Core) beacon() *wire.Beacon {
 // Step handles one message from a peer. The runtime has already checked
 // that it comes from the node it names.
 func (c *Core) Step(m wire.PeerMessage) {
-	from, epoch := m.Header()
+	from, _ := m.Header()
 	if from == c.id || from == 0 {
 		return
 	}
@@ -481,7 +458,7 @@ func (c *Core) Step(m wire.PeerMessage) {
 
 	switch m := m.(type) {
 	case *wire.Beacon:
-		p.epoch, p.role, p.leader, p.commit, p.last = m.Epoch, m.Role, m.Leader, m.Commit, m.Last
+		p.epoch, p.role, p.commit, p.last = m.Epoch, m.Role, m.Commit, m.Last
 		c.onBeacon(m)
 	case *wire.Election:
 		c.onElection(m)
@@ -506,7 +483,6 @@ func (c *Core) Step(m wire.PeerMessage) {
 	case *wire.RolledBack:
 		c.onRolledBack(m)
 	}
-	_ = epoch
 }
 
 // learnEpoch is called for every leadership message: a higher epoch deposes

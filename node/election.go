@@ -23,9 +23,7 @@ func (c *Core) startElection(format string, args ...any) {
 		if c.role != wire.RoleNoQuorum {
 			c.notice(NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
 		}
-		c.setRole(wire.RoleNoQuorum)
-		c.leader = 0
-		c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+		c.noQuorum()
 		return
 	}
 	var higher []wire.NodeID
@@ -186,4 +184,12 @@ func (c *Core) backupTick() {
 // String describes where the node stands, for logs and test failures.
 func (c *Core) String() string {
 	return fmt.Sprintf("n%d %s epoch %d leader n%d commit %d last %d", c.id, c.role, c.epoch.Term(), c.leader, c.commit, c.log.last())
+}
+
+// noQuorum stops this node acting as primary until a quorum is reachable
+// again; it tries again after a suspicion timeout.
+func (c *Core) noQuorum() {
+	c.setRole(wire.RoleNoQuorum)
+	c.leader = 0
+	c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
 }

@@ -176,7 +176,7 @@ func (l *raftLog) slice(after, upto uint64) []wire.LogEntry {
 	return append([]wire.LogEntry(nil), l.entries[after-l.snapIndex:upto-l.snapIndex]...)
 }
 
-// summary is what a node tells a primary about its log.
+// historyCopy is the epoch history, for a message.
 func (l *raftLog) historyCopy() []wire.EpochStart {
 	return append([]wire.EpochStart(nil), l.history...)
 }

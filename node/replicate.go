@@ -84,9 +84,7 @@ func (c *Core) primaryTick() {
 		} else if c.now-c.lastFromLeader > int64(c.cfg.Suspicion) || c.reachable() < c.cfg.Quorum {
 			c.stepDown("quorum lost")
 			c.notice(NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
-			c.setRole(wire.RoleNoQuorum)
-			c.leader = 0
-			c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+			c.noQuorum()
 			return
 		}
 	}
@@ -124,19 +122,6 @@ func (c *Core) memberIDs() []wire.NodeID {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// wantsFlush reports whether the primary has something to send.
-func (c *Core) wantsFlush() bool {
-	if c.role != wire.RolePrimary {
-		return false
-	}
-	for _, m := range c.members {
-		if m.next <= c.log.last() {
-			return true
-		}
-	}
-	return c.commitNews || len(c.rollback) > 0 || (len(c.members) == 0 && c.commit < c.log.last())
 }
 
 // flush sends the primary's new entries (and heartbeats) to its backups.
@@ -181,14 +166,8 @@ func (c *Core) sendTo(m *member, hb, news bool) {
 	}
 	if m.next <= last {
 		upto := min(last, m.next-1+uint64(c.cfg.MaxBatch))
-		pe, _ := c.log.epochAt(m.next - 1)
 		m.sentCommit = c.commit
-		c.send(m.id, &wire.Append{
-			From: c.id, Epoch: c.epoch,
-			PrevIndex: m.next - 1, PrevEpoch: pe,
-			Commit: c.commit, Support: c.officeSupport, Sent: c.now,
-			Entries: c.log.slice(m.next-1, upto),
-		})
+		c.send(m.id, c.appendMsg(m.next-1, c.log.slice(m.next-1, upto)))
 		m.next = upto + 1
 		m.sentAt = c.now
 		if m.waitSince == 0 {
@@ -200,13 +179,18 @@ func (c *Core) sendTo(m *member, hb, news bool) {
 		// A heartbeat, or news of a commit: backups learn soon what was
 		// committed (a backup that must report a rollback knows).
 		m.sentCommit = c.commit
-		prev := min(m.match, last)
-		pe, _ := c.log.epochAt(prev)
-		c.send(m.id, &wire.Append{
-			From: c.id, Epoch: c.epoch,
-			PrevIndex: prev, PrevEpoch: pe,
-			Commit: c.commit, Support: c.officeSupport, Sent: c.now,
-		})
+		c.send(m.id, c.appendMsg(min(m.match, last), nil))
+	}
+}
+
+// appendMsg carries entries after index prev (none: a heartbeat).
+func (c *Core) appendMsg(prev uint64, entries []wire.LogEntry) *wire.Append {
+	pe, _ := c.log.epochAt(prev)
+	return &wire.Append{
+		From: c.id, Epoch: c.epoch,
+		PrevIndex: prev, PrevEpoch: pe,
+		Commit: c.commit, Support: c.officeSupport, Sent: c.now,
+		Entries: entries,
 	}
 }
 
@@ -336,6 +320,23 @@ func (c *Core) onJoin(r *wire.StateReply) {
 	mem.waitSince = 0
 }
 
+// follow takes from, the primary of epoch e (not older than this node's),
+// as this node's primary. It reports false on a node that leads or is
+// taking office: a newer epoch has made it step down, and it waits.
+func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
+	if e > c.epoch {
+		c.learnEpoch(e)
+	}
+	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+		return false
+	}
+	c.leader = from
+	c.lastFromLeader = c.now
+	c.electDeadline = 0
+	c.setRole(wire.RoleBackup)
+	return true
+}
+
 // onAppend is a backup taking entries from its primary.
 func (c *Core) onAppend(m *wire.Append) {
 	if m.Epoch < c.epoch {
@@ -345,16 +346,9 @@ func (c *Core) onAppend(m *wire.Append) {
 	if m.Epoch.Node() != m.From {
 		return
 	}
-	if m.Epoch > c.epoch {
-		c.learnEpoch(m.Epoch)
-	}
-	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+	if !c.follow(m.From, m.Epoch) {
 		return
 	}
-	c.leader = m.From
-	c.lastFromLeader = c.now
-	c.electDeadline = 0
-	c.setRole(wire.RoleBackup)
 
 	nack := func(needSnap bool, hint uint64) {
 		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, Match: hint, Sent: m.Sent, NeedSnap: needSnap})

@@ -18,7 +18,6 @@ type viewChange struct {
 	// epoch began no earlier (the lease counts from there).
 	firstAsk map[wire.NodeID]int64
 	replies  map[wire.NodeID]*wire.StateReply
-	refused  map[wire.NodeID]bool // refused for now (a lease to the old primary): asked again
 	waitFor  map[wire.NodeID]bool // nil: every live node; else only these (a renewal)
 	fetching wire.NodeID
 	fetch    *wire.Fetch
@@ -55,7 +54,6 @@ func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
 		asked:    map[wire.NodeID]int64{},
 		firstAsk: map[wire.NodeID]int64{},
 		replies:  map[wire.NodeID]*wire.StateReply{},
-		refused:  map[wire.NodeID]bool{},
 		waitFor:  wait,
 	}
 	if wait != nil {
@@ -97,7 +95,7 @@ func (v *viewChange) tick(c *Core) {
 		}
 		return
 	}
-	if c.now >= v.deadline && v.fetching == 0 {
+	if c.now >= v.deadline {
 		if c.cfg.Quorum > 0 {
 			// Any quorum of answers holds every commit: go on with
 			// those (finish counts them).
@@ -143,15 +141,15 @@ func (c *Core) onStateReply(m *wire.StateReply) {
 	switch {
 	case c.role == wire.RoleSyncing && c.sync != nil:
 		v := c.sync
-		if m.Epoch != v.epoch {
-			if m.Epoch > v.epoch {
-				c.learnEpoch(m.Epoch)
-				return
-			}
-			v.refused[m.From] = true
-		} else {
+		switch {
+		case m.Epoch > v.epoch:
+			c.learnEpoch(m.Epoch)
+			return
+		case m.Epoch == v.epoch:
 			v.replies[m.From] = m
 		}
+		// An older epoch is a refusal for now (its lease to the old
+		// primary runs): the node is asked again each heartbeat.
 		v.maybeFinish(c)
 	case c.role == wire.RolePrimary && m.Epoch <= c.epoch:
 		// A node asks to join, or (older epoch) tells us it exists.
@@ -191,9 +189,7 @@ func (v *viewChange) finish(c *Core) {
 	if votes := v.votes(c, members); c.cfg.Quorum > 0 && votes < c.cfg.Quorum {
 		c.sync = nil
 		c.notice(NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", votes, c.cfg.Quorum)
-		c.setRole(wire.RoleNoQuorum)
-		c.leader = 0
-		c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+		c.noQuorum()
 		return
 	}
 	cands := []candidate{{id: c.id, shape: c.shape(), commit: c.commit, snap: c.log.snapIndex}}
@@ -209,10 +205,15 @@ func (v *viewChange) finish(c *Core) {
 	}
 	d := common(c.shape(), best.shape)
 	v.fetching = best.id
-	v.fetch = &wire.Fetch{From: c.id, Epoch: v.epoch, After: d, Snapshot: c.applied > d || best.snap > d}
+	v.sendFetch(c, &wire.Fetch{From: c.id, Epoch: v.epoch, After: d, Snapshot: c.applied > d || best.snap > d})
+}
+
+// sendFetch asks the node that holds the log to keep for what is missing.
+func (v *viewChange) sendFetch(c *Core, f *wire.Fetch) {
+	v.fetch = f
 	v.fetchAt = c.now
 	v.fetchBy = c.now + int64(c.cfg.SyncWait)
-	c.send(best.id, v.fetch)
+	c.send(v.fetching, f)
 }
 
 // votes counts the nodes whose answer counts toward a quorum. A node with
@@ -366,10 +367,7 @@ func (c *Core) onSnapshot(m *wire.Snapshot) {
 		}
 		if !c.install(m) {
 			// The tail did not fit after all: ask for the whole state.
-			v.fetch = &wire.Fetch{From: c.id, Epoch: v.epoch, Snapshot: true}
-			v.fetchAt = c.now
-			v.fetchBy = c.now + int64(c.cfg.SyncWait)
-			c.send(m.From, v.fetch)
+			v.sendFetch(c, &wire.Fetch{From: c.id, Epoch: v.epoch, Snapshot: true})
 			return
 		}
 		v.fetching = 0
@@ -379,15 +377,9 @@ func (c *Core) onSnapshot(m *wire.Snapshot) {
 	if m.Epoch < c.epoch || m.Epoch.Node() != m.From {
 		return
 	}
-	if m.Epoch > c.epoch {
-		c.learnEpoch(m.Epoch)
-	}
-	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+	if !c.follow(m.From, m.Epoch) {
 		return
 	}
-	c.leader = m.From
-	c.lastFromLeader = c.now
-	c.setRole(wire.RoleBackup)
 	if !c.install(m) {
 		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, NeedSnap: true, Match: c.commit})
 		return
