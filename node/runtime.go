@@ -494,7 +494,8 @@ func (n *Node) loop(ctx context.Context) {
 	}
 }
 
-var tickDivisor = time.Duration(2)
+// tickDivisor: an idle node's loop wakes this many times a heartbeat.
+const tickDivisor = 2
 
 // slowTurn is a turn of the loop worth a warning: the core may take the
 // node for paused if turns get near the suspicion timeout.
