@@ -14,8 +14,9 @@ import (
 
 	"golang.org/x/net/ipv4"
 
+	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -247,8 +248,8 @@ func multicastJunk(t *testing.T, group string, dgrams [][]byte) {
 func TestClusterBadInput(t *testing.T) {
 	nChurn := envInt("GRIDLOCK_CHURN", 2000)
 	c := startThree(t, withSecret(testSecret), withFlags("--countdown", "1s"))
-	rep := runBots(t, c.addrs(), node.BotOptions{Players: 3, Rate: 20, Duration: 500 * time.Millisecond, ChatRate: 0.2, Prefix: "warm"})
-	checkBots(t, []node.BotReport{rep})
+	rep := runBots(t, c.addrs(), bot.Options{Players: 3, Rate: 20, Duration: 500 * time.Millisecond, ChatRate: 0.2, Prefix: "warm"})
+	checkBots(t, []bot.Report{rep})
 	v0 := c.waitSettled(3, 5*time.Second)
 	rssBefore, fdBefore := map[int]int{}, map[int]int{}
 	for _, id := range c.ids() {
@@ -269,7 +270,7 @@ func TestClusterBadInput(t *testing.T) {
 			bytesCase("a frame of an unknown type", withLen(unknown), wire.ErrUnknownType),
 			bytesCase("an empty frame", []byte{0, 0, 0, 0}, wire.ErrMalformed),
 			{name: "the wrong protocol version", send: func(t *testing.T, _ net.Conn, _ *wire.PeerHello) []byte {
-				return encode(t, &wire.Hello{Version: wire.Version + 1, Name: "old", Token: node.NewToken()})
+				return encode(t, &wire.Hello{Version: wire.Version + 1, Name: "old", Token: client.NewToken()})
 			}, codes: []wire.ErrCode{wire.ErrBadVersion}},
 			{name: "a command before hello", send: func(t *testing.T, _ net.Conn, _ *wire.PeerHello) []byte {
 				return encode(t, &wire.Command{Seq: 1, Cmd: game.Place{Row: 1, Col: 1, Digit: 1}})
@@ -314,7 +315,7 @@ func TestClusterBadInput(t *testing.T) {
 				return append(b, encode(t, &wire.PeerAuth{From: 2})...)
 			}, codes: []wire.ErrCode{wire.ErrAuth}},
 			{name: "a client hello", send: func(t *testing.T, _ net.Conn, _ *wire.PeerHello) []byte {
-				return encode(t, &wire.Hello{Version: wire.Version, Name: "x", Token: node.NewToken()})
+				return encode(t, &wire.Hello{Version: wire.Version, Name: "x", Token: client.NewToken()})
 			}, codes: []wire.ErrCode{wire.ErrUnexpected}},
 		}
 		for _, id := range []int{3, 1} {
@@ -411,8 +412,8 @@ func TestClusterBadInput(t *testing.T) {
 			}
 		}
 		// The cluster serves while the half-open connections hang.
-		rep := runBots(t, c.addrs(), node.BotOptions{Players: 3, Rate: 20, Duration: time.Second, ChatRate: 0.2, Prefix: "during"})
-		checkBots(t, []node.BotReport{rep})
+		rep := runBots(t, c.addrs(), bot.Options{Players: 3, Rate: 20, Duration: time.Second, ChatRate: 0.2, Prefix: "during"})
+		checkBots(t, []bot.Report{rep})
 		for _, conn := range held {
 			conn.Close()
 		}
@@ -424,8 +425,8 @@ func TestClusterBadInput(t *testing.T) {
 	if v.Epoch != v0.Epoch {
 		t.Errorf("epoch went from %d to %d during the bad input", v0.Epoch.Term(), v.Epoch.Term())
 	}
-	rep = runBots(t, c.addrs(), node.BotOptions{Players: 3, Rate: 20, Duration: time.Second, ChatRate: 0.2, Prefix: "after"})
-	checkBots(t, []node.BotReport{rep})
+	rep = runBots(t, c.addrs(), bot.Options{Players: 3, Rate: 20, Duration: time.Second, ChatRate: 0.2, Prefix: "after"})
+	checkBots(t, []bot.Report{rep})
 	for _, id := range c.ids() {
 		pid := c.node(id).pid()
 		waitFor(t, 15*time.Second, fmt.Sprintf("n%d to close the dropped connections", id), func() (bool, string) {

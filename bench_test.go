@@ -35,6 +35,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
@@ -113,13 +115,13 @@ func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 // mover makes moves for a client: right digits on empty cells (from the
 // solution), a chat line when the board has none.
 type mover struct {
-	c      *node.Client
+	c      *client.Client
 	rng    *rand.Rand
 	solved map[string][]uint8
 	n      int
 }
 
-func newMover(c *node.Client) *mover {
+func newMover(c *client.Client) *mover {
 	return &mover{c: c, rng: rand.New(rand.NewPCG(rand.Uint64(), 1)), solved: map[string][]uint8{}}
 }
 
@@ -169,7 +171,7 @@ type probe struct {
 func startProbe(b *testing.B, addrs []string) *probe {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := node.Dial(ctx, node.ClientOptions{Name: "probe", Addrs: addrs})
+	c := client.Dial(ctx, client.ClientOptions{Name: "probe", Addrs: addrs})
 	p := &probe{acks: make(chan probeAck, 1<<16), done: make(chan struct{})}
 	b.Cleanup(func() {
 		cancel()
@@ -302,7 +304,7 @@ func BenchmarkClusterMoveRTT(b *testing.B) {
 		bn := startBench(b, "--countdown", "1s")
 		func() {
 			ctx := context.Background()
-			cl := node.Dial(ctx, node.ClientOptions{Name: "rtt", Addrs: bn.addrs})
+			cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: bn.addrs})
 			defer cl.Close()
 			waitConnected(b, cl)
 			m := newMover(cl)
@@ -337,7 +339,7 @@ func BenchmarkClusterMoveRTTWire(b *testing.B) {
 		bn := startBench(b, "--countdown", "1s")
 		ctx := context.Background()
 		// The library finds the primary and keeps the room for the mover.
-		cl := node.Dial(ctx, node.ClientOptions{Name: "watcher", Addrs: bn.addrs})
+		cl := client.Dial(ctx, client.ClientOptions{Name: "watcher", Addrs: bn.addrs})
 		b.Cleanup(cl.Close)
 		waitConnected(b, cl)
 		addr := cl.Status().Addr
@@ -348,7 +350,7 @@ func BenchmarkClusterMoveRTTWire(b *testing.B) {
 		}
 		b.Cleanup(func() { conn.Close() })
 		r := wire.NewReader(conn, wire.ServerLimits.MaxFrame)
-		if err := wire.WriteFrame(conn, &wire.Hello{Version: wire.Version, Name: "raw", Token: node.NewToken()}); err != nil {
+		if err := wire.WriteFrame(conn, &wire.Hello{Version: wire.Version, Name: "raw", Token: client.NewToken()}); err != nil {
 			b.Fatal(err)
 		}
 		if msg, err := r.ReadMessage(wire.ServerLimits); err != nil {
@@ -381,7 +383,7 @@ func BenchmarkClusterMoveRTTWire(b *testing.B) {
 	}
 }
 
-func waitConnected(b testing.TB, cl *node.Client) {
+func waitConnected(b testing.TB, cl *client.Client) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -423,7 +425,7 @@ func cpuShares(b testing.TB, pids map[string]int, f func()) map[string]float64 {
 // playRooms runs rooms×per bots at rate (0: as fast as answered) for d,
 // each room in its own RunBots, and returns the reports. With steady, rated
 // bots send at every tick (chat lines between rounds).
-func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d time.Duration, steady bool) []node.BotReport {
+func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d time.Duration, steady bool) []bot.Report {
 	log := slog.New(slog.DiscardHandler)
 	if path := os.Getenv("GRIDLOCK_BOT_LOG"); path != "" {
 		f, err := os.Create(path)
@@ -434,13 +436,13 @@ func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d tim
 		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	var wg sync.WaitGroup
-	reps := make([]node.BotReport, rooms)
+	reps := make([]bot.Report, rooms)
 	errs := make([]error, rooms)
 	for r := range rooms {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reps[r], errs[r] = node.RunBots(context.Background(), node.BotOptions{
+			reps[r], errs[r] = bot.Run(context.Background(), bot.Options{
 				Players: per, Rate: rate, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
 				ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.05, Prefix: fmt.Sprintf("r%dp", r+1),
 				Addrs: addrs, Settle: 30 * time.Second, Logger: log, Steady: steady,
@@ -461,7 +463,7 @@ func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d tim
 	return reps
 }
 
-func mergeLatencies(reps []node.BotReport) durations {
+func mergeLatencies(reps []bot.Report) durations {
 	var all durations
 	for _, r := range reps {
 		all = append(all, r.Latencies...)
@@ -475,7 +477,7 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
 	for range b.N {
 		bn := startBench(b, "--countdown", "1s")
-		var reps []node.BotReport
+		var reps []bot.Report
 		cpu := cpuShares(b, bn.pids, func() {
 			reps = playRooms(b, bn.addrs, 10, 10, 0, time.Duration(secs)*time.Second, false)
 		})
@@ -500,7 +502,7 @@ func BenchmarkClusterManyPlayers(b *testing.B) {
 	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
 	for range b.N {
 		bn := startBench(b, "--countdown", "1s")
-		var reps []node.BotReport
+		var reps []bot.Report
 		cpu := cpuShares(b, bn.pids, func() {
 			reps = playRooms(b, bn.addrs, 10, 100, 2, time.Duration(secs)*time.Second, true)
 		})

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 )
 
 // chatter is a player who says numbered lines in a room and keeps every
@@ -17,7 +17,7 @@ import (
 type chatter struct {
 	t    *testing.T
 	name string
-	c    *node.Client
+	c    *client.Client
 
 	mu     sync.Mutex
 	next   int             // its next line number
@@ -39,11 +39,11 @@ func (p *chatter) watch(ctx context.Context, room string) {
 		for _, ev := range p.c.Drain() {
 			p.mu.Lock()
 			switch ev.Kind {
-			case node.KindAck:
+			case client.KindAck:
 				if ch, ok := ev.Ack.Cmd.(game.Chat); ok && ev.Ack.Result.Err == nil {
 					p.acked[ch.Text] = true
 				}
-			case node.KindRoom:
+			case client.KindRoom:
 				if ev.Room.Name != room {
 					break
 				}
@@ -77,7 +77,7 @@ func TestClusterChatAcrossFailovers(t *testing.T) {
 	var players []*chatter
 	for _, name := range []string{"ann", "ben"} {
 		p := &chatter{t: t, name: name, acked: map[string]bool{},
-			c: node.Dial(ctx, node.ClientOptions{Name: name, Addrs: c.addrs()})}
+			c: client.Dial(ctx, client.ClientOptions{Name: name, Addrs: c.addrs()})}
 		t.Cleanup(p.c.Close)
 		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 		if err := p.c.WaitConnected(wctx); err != nil {

@@ -32,7 +32,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/bot"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -633,7 +633,7 @@ func fdCount(pid int) int {
 
 // runBots plays with n bots for d against the cluster and returns their
 // report.
-func runBots(t testing.TB, addrs []string, o node.BotOptions) node.BotReport {
+func runBots(t testing.TB, addrs []string, o bot.Options) bot.Report {
 	t.Helper()
 	o.Addrs = addrs
 	if o.Players == 0 {
@@ -642,7 +642,7 @@ func runBots(t testing.TB, addrs []string, o node.BotOptions) node.BotReport {
 	if o.Rate == 0 {
 		o.Rate = 20
 	}
-	rep, err := node.RunBots(context.Background(), o)
+	rep, err := bot.Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("bots: %v", err)
 	}

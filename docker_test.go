@@ -33,8 +33,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 )
 
 // dkCluster is one compose project: server1..3 from docker-compose.yml.
@@ -429,7 +430,7 @@ func (b *dkBots) running() bool {
 }
 
 // wait returns the bots' report and exit error.
-func (b *dkBots) wait(t *testing.T, d time.Duration) (node.BotReport, error) {
+func (b *dkBots) wait(t *testing.T, d time.Duration) (bot.Report, error) {
 	t.Helper()
 	var err error
 	select {
@@ -438,7 +439,7 @@ func (b *dkBots) wait(t *testing.T, d time.Duration) (node.BotReport, error) {
 	case <-time.After(d):
 		t.Fatalf("bots %s still running after %v", b.name, d)
 	}
-	var rep node.BotReport
+	var rep bot.Report
 	if i := bytes.IndexByte(b.out.Bytes(), '{'); i >= 0 {
 		if jerr := json.Unmarshal(b.out.Bytes()[i:], &rep); jerr != nil {
 			t.Fatalf("bots %s: report: %v\n%s\n%s", b.name, jerr, b.out.String(), b.err.String())
@@ -454,7 +455,7 @@ func (b *dkBots) wait(t *testing.T, d time.Duration) (node.BotReport, error) {
 // finish waits for the bots' report and checks it (dkCheckBots). They
 // must still be playing when it is called, after server3 led again, or
 // they did not play across all of the test.
-func (b *dkBots) finish(t *testing.T) node.BotReport {
+func (b *dkBots) finish(t *testing.T) bot.Report {
 	t.Helper()
 	if !b.running() {
 		t.Errorf("the bots %s stopped before server3 led again: the test's timing is too tight", b.name)
@@ -467,7 +468,7 @@ func (b *dkBots) finish(t *testing.T) node.BotReport {
 // dkCheckBots: the bots played; nothing they had acknowledged was lost or
 // rolled back, every command was answered, and no chat line of theirs was
 // applied twice.
-func dkCheckBots(t *testing.T, b *dkBots, rep node.BotReport, err error) {
+func dkCheckBots(t *testing.T, b *dkBots, rep bot.Report, err error) {
 	t.Helper()
 	t.Logf("bots %s: %s", b.name, rep)
 	if err != nil {
@@ -483,10 +484,10 @@ func dkCheckBots(t *testing.T, b *dkBots, rep node.BotReport, err error) {
 }
 
 // dkClient connects a player from the host.
-func dkClient(t *testing.T, name string, addrs []string) *node.Client {
+func dkClient(t *testing.T, name string, addrs []string) *client.Client {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cl := node.Dial(ctx, node.ClientOptions{Name: name, Addrs: addrs})
+	cl := client.Dial(ctx, client.ClientOptions{Name: name, Addrs: addrs})
 	t.Cleanup(func() {
 		cl.Close()
 		cancel()
@@ -499,7 +500,7 @@ func dkClient(t *testing.T, name string, addrs []string) *node.Client {
 	return cl
 }
 
-func dkDo(t *testing.T, cl *node.Client, cmd game.Command) game.Result {
+func dkDo(t *testing.T, cl *client.Client, cmd game.Command) game.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -511,7 +512,7 @@ func dkDo(t *testing.T, cl *node.Client, cmd game.Command) game.Result {
 }
 
 // dkRoom waits until the client's room is the named one.
-func dkRoom(t *testing.T, cl *node.Client, name string) game.RoomView {
+func dkRoom(t *testing.T, cl *client.Client, name string) game.RoomView {
 	t.Helper()
 	var r game.RoomView
 	waitEvery(t, 10*time.Second, 20*time.Millisecond, fmt.Sprintf("the client's room to be %q", name), func() (bool, string) {
@@ -526,7 +527,7 @@ type dkMove struct{ row, col, digit uint8 }
 
 // dkKeepRoom creates a room in which one player places k right digits and
 // nobody else plays, so that its board can be checked after failovers.
-func dkKeepRoom(t *testing.T, cl *node.Client, room string, k int) []dkMove {
+func dkKeepRoom(t *testing.T, cl *client.Client, room string, k int) []dkMove {
 	t.Helper()
 	if res := dkDo(t, cl, game.CreateRoom{Name: room, Size: 9, Difficulty: game.Easy}); res.Err != nil {
 		t.Fatalf("create %s: %v", room, res.Err)

@@ -21,8 +21,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/replica"
 	"github.com/gridlock-game/gridlock/tui"
 	"github.com/gridlock-game/gridlock/wire"
 )
@@ -162,7 +165,7 @@ type nodeFlags struct {
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
-	d := node.DefaultConfig(1)
+	d := replica.DefaultConfig(1)
 	f.groupFlags.register(fs)
 	fs.IntVar(&f.id, "id", 0, "node id, 0..65535 (0: the next free one; Bully makes the highest id primary)")
 	fs.IntVar(&f.tcpPort, "tcp-port", 0, "client port (0: any free port, found through discovery)")
@@ -183,7 +186,7 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.id < 0 || f.id > 65535 {
 		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
 	}
-	cfg := node.DefaultConfig(wire.NodeID(f.id))
+	cfg := replica.DefaultConfig(wire.NodeID(f.id))
 	cfg.Heartbeat, cfg.Suspicion, cfg.ElectionAnswer, cfg.AckTimeout = f.heartbeat, f.suspicion, f.election, f.ack
 	cfg.StartupWait, cfg.CoordinatorWait, cfg.SyncWait = 0, 0, 0
 	cfg.Quorum = f.quorum
@@ -466,7 +469,7 @@ func cmdBot(args []string) error {
 			addrs = append(addrs, clientAddr(n))
 		}
 	}
-	rep, err := node.RunBots(ctx, node.BotOptions{
+	rep, err := bot.Run(ctx, bot.Options{
 		Players: *players, Rate: *rate, Duration: *duration, Room: *room, Size: uint8(*size),
 		ErrorRate: *errRate, ClaimRate: *claims, ChatRate: *chat, Prefix: *prefix, Addrs: addrs,
 	})
@@ -578,7 +581,7 @@ func sessionToken(name string, log *slog.Logger) (token string, release func()) 
 	b, _ := io.ReadAll(io.LimitReader(f, 256))
 	token = strings.TrimSpace(string(b))
 	if len(token) < 16 {
-		token = node.NewToken()
+		token = client.NewToken()
 		if err := f.Truncate(0); err == nil {
 			_, _ = f.WriteAt([]byte(token+"\n"), 0)
 		}
@@ -629,7 +632,7 @@ func cmdPlay(args []string) error {
 	}
 	token, release := sessionToken(af.name, log)
 	defer release()
-	c := node.Dial(context.Background(), node.ClientOptions{Name: af.name, Token: token, Local: n, Logger: log})
+	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Local: n, Logger: log})
 	err = runApp(c, tui.Options{Name: af.name, SelfFunc: n.ID, PID: os.Getpid(), NoColor: os.Getenv("NO_COLOR") != ""}, log)
 	c.Leave(context.Background())
 	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -662,7 +665,7 @@ func cmdConnect(args []string) error {
 	defer closer.Close()
 	token, release := sessionToken(af.name, log)
 	defer release()
-	c := node.Dial(context.Background(), node.ClientOptions{Name: af.name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
+	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
 	err = runApp(c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != ""}, log)
 	c.Leave(context.Background())
 	return err

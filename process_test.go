@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 )
 
 // Tests with real processes on loopback. GRIDLOCK_KILLS sets how many times
@@ -30,9 +31,9 @@ func startThree(t testing.TB, opts ...clusterOpt) *cluster {
 
 // botLoop runs rounds of bots (each with its own names) until stop is
 // closed, and returns their reports when done.
-func botLoop(t *testing.T, addrs []string, o node.BotOptions, stop <-chan struct{}) func() []node.BotReport {
+func botLoop(t *testing.T, addrs []string, o bot.Options, stop <-chan struct{}) func() []bot.Report {
 	var mu sync.Mutex
-	var reps []node.BotReport
+	var reps []bot.Report
 	var errs []error
 	done := make(chan struct{})
 	go func() {
@@ -46,7 +47,7 @@ func botLoop(t *testing.T, addrs []string, o node.BotOptions, stop <-chan struct
 			ro := o
 			ro.Addrs = addrs
 			ro.Prefix = fmt.Sprintf("%sr%dp", o.Prefix, round)
-			rep, err := node.RunBots(context.Background(), ro)
+			rep, err := bot.Run(context.Background(), ro)
 			mu.Lock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("round %d: %w", round, err))
@@ -56,7 +57,7 @@ func botLoop(t *testing.T, addrs []string, o node.BotOptions, stop <-chan struct
 			mu.Unlock()
 		}
 	}()
-	return func() []node.BotReport {
+	return func() []bot.Report {
 		<-done
 		for _, err := range errs {
 			t.Errorf("bots: %v", err)
@@ -67,16 +68,16 @@ func botLoop(t *testing.T, addrs []string, o node.BotOptions, stop <-chan struct
 
 // goBots plays in the background; the returned function waits for the
 // report.
-func goBots(addrs []string, o node.BotOptions) func(t *testing.T) node.BotReport {
+func goBots(addrs []string, o bot.Options) func(t *testing.T) bot.Report {
 	o.Addrs = addrs
-	var rep node.BotReport
+	var rep bot.Report
 	var err error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rep, err = node.RunBots(context.Background(), o)
+		rep, err = bot.Run(context.Background(), o)
 	}()
-	return func(t *testing.T) node.BotReport {
+	return func(t *testing.T) bot.Report {
 		t.Helper()
 		<-done
 		if err != nil {
@@ -87,7 +88,7 @@ func goBots(addrs []string, o node.BotOptions) func(t *testing.T) node.BotReport
 }
 
 // checkBots fails the test if any report lost or failed anything.
-func checkBots(t *testing.T, reps []node.BotReport) {
+func checkBots(t *testing.T, reps []bot.Report) {
 	t.Helper()
 	if len(reps) == 0 {
 		t.Fatal("no bot report")
@@ -123,7 +124,7 @@ func lastLine(r game.RoomView) uint64 {
 
 // checkRoom fetches the room main afresh from the primary through obs and
 // checks that it holds at least what before held.
-func checkRoom(t *testing.T, obs *node.Client, wantNode int, before game.RoomView) game.RoomView {
+func checkRoom(t *testing.T, obs *client.Client, wantNode int, before game.RoomView) game.RoomView {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -164,7 +165,7 @@ func TestClusterKillPrimaryRepeatedly(t *testing.T) {
 	kills := envInt("GRIDLOCK_KILLS", 20)
 	c := startThree(t, withFlags("--countdown", "1s"))
 	ctx := context.Background()
-	obs := node.Dial(ctx, node.ClientOptions{Name: "observer", Addrs: c.addrs()})
+	obs := client.Dial(ctx, client.ClientOptions{Name: "observer", Addrs: c.addrs()})
 	t.Cleanup(obs.Close)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -173,7 +174,7 @@ func TestClusterKillPrimaryRepeatedly(t *testing.T) {
 	}
 
 	stop := make(chan struct{})
-	wait := botLoop(t, c.addrs(), node.BotOptions{Players: 3, Rate: 30, Duration: 2 * time.Second,
+	wait := botLoop(t, c.addrs(), bot.Options{Players: 3, Rate: 30, Duration: 2 * time.Second,
 		ErrorRate: 0.1, ClaimRate: 0.03, ChatRate: 0.05, Prefix: "k"}, stop)
 	defer func() {
 		select {
@@ -223,10 +224,10 @@ func TestClusterHungPrimary(t *testing.T) {
 	const suspicion = 500 * time.Millisecond
 	c := startThree(t, withFlags("--suspicion", suspicion.String(), "--countdown", "1s"))
 	ctx := context.Background()
-	obs := node.Dial(ctx, node.ClientOptions{Name: "observer", Addrs: c.addrs()})
+	obs := client.Dial(ctx, client.ClientOptions{Name: "observer", Addrs: c.addrs()})
 	t.Cleanup(obs.Close)
 
-	wait := goBots(c.addrs(), node.BotOptions{Players: 3, Rate: 30, Duration: 6 * time.Second,
+	wait := goBots(c.addrs(), bot.Options{Players: 3, Rate: 30, Duration: 6 * time.Second,
 		ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.05, Prefix: "h"})
 	time.Sleep(time.Second)
 
@@ -267,7 +268,7 @@ func TestClusterHungPrimary(t *testing.T) {
 	if c.logCount(3, "stepped down") <= stepped {
 		t.Errorf("n3 did not log that it stepped down when it woke")
 	}
-	checkBots(t, []node.BotReport{wait(t)})
+	checkBots(t, []bot.Report{wait(t)})
 	checkRoom(t, obs, 3, game.RoomView{})
 }
 
@@ -323,8 +324,8 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 func TestClusterGracefulLeave(t *testing.T) {
 	const suspicion = 3 * time.Second
 	c := startThree(t, withFlags("--suspicion", suspicion.String()))
-	rep := runBots(t, c.addrs(), node.BotOptions{Players: 2, Rate: 20, Duration: 500 * time.Millisecond, Prefix: "before"})
-	checkBots(t, []node.BotReport{rep})
+	rep := runBots(t, c.addrs(), bot.Options{Players: 2, Rate: 20, Duration: 500 * time.Millisecond, Prefix: "before"})
+	checkBots(t, []bot.Report{rep})
 
 	t0 := time.Now()
 	c.signal(3, syscall.SIGTERM)
@@ -342,8 +343,8 @@ func TestClusterGracefulLeave(t *testing.T) {
 		t.Errorf("n2 took %v to take over from a primary that left; that is no faster than suspicion (%v)", took, suspicion)
 	}
 	c.waitSettled(2, 5*time.Second)
-	rep = runBots(t, c.addrs(), node.BotOptions{Players: 2, Rate: 20, Duration: 500 * time.Millisecond, Prefix: "after"})
-	checkBots(t, []node.BotReport{rep})
+	rep = runBots(t, c.addrs(), bot.Options{Players: 2, Rate: 20, Duration: 500 * time.Millisecond, Prefix: "after"})
+	checkBots(t, []bot.Report{rep})
 
 	// A backup leaves the same way.
 	c.signal(1, syscall.SIGINT)
@@ -356,8 +357,8 @@ func TestClusterGracefulLeave(t *testing.T) {
 // and fails when there is no primary.
 func TestClusterStatus(t *testing.T) {
 	c := startThree(t)
-	rep := runBots(t, c.addrs(), node.BotOptions{Players: 2, Rate: 20, Duration: 300 * time.Millisecond, Prefix: "s"})
-	checkBots(t, []node.BotReport{rep})
+	rep := runBots(t, c.addrs(), bot.Options{Players: 2, Rate: 20, Duration: 300 * time.Millisecond, Prefix: "s"})
+	checkBots(t, []bot.Report{rep})
 
 	out, errOut, code := runGridlock(t, 10*time.Second, "status", "--group", c.group, "--cluster", c.name, "--json")
 	if code != 0 {
@@ -481,8 +482,8 @@ func TestClusterStaysQuiet(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	c.waitSettled(3, 10*time.Second)
-	rep := runBots(t, c.addrs(), node.BotOptions{Players: 4, Rate: 200, Duration: time.Second, Prefix: "burst"})
-	checkBots(t, []node.BotReport{rep})
+	rep := runBots(t, c.addrs(), bot.Options{Players: 4, Rate: 200, Duration: time.Second, Prefix: "burst"})
+	checkBots(t, []bot.Report{rep})
 	before := c.waitSettled(3, 5*time.Second)
 	suspicions := func() int {
 		n := 0
@@ -511,21 +512,21 @@ func TestClientFollowsHandover(t *testing.T) {
 	c.start(1)
 	c.start(2)
 	c.waitPrimary(2, 10*time.Second)
-	cl := node.Dial(context.Background(), node.ClientOptions{Name: "watcher", Addrs: c.addrs()})
+	cl := client.Dial(context.Background(), client.ClientOptions{Name: "watcher", Addrs: c.addrs()})
 	defer cl.Close()
 	waitConnected(t, cl)
 	cl.Drain()
 	c.start(3)
 	c.waitPrimary(3, 10*time.Second)
-	var events []node.ClientEvent
+	var events []client.ClientEvent
 	waitFor(t, 10*time.Second, "the client on n3", func() (bool, string) {
 		events = append(events, cl.Drain()...)
 		s := cl.Status()
-		return s.State == node.Connected && s.Node == 3, fmt.Sprintf("%+v", s)
+		return s.State == client.Connected && s.Node == 3, fmt.Sprintf("%+v", s)
 	})
 	handedOver := false
 	for _, ev := range events {
-		if ev.Kind != node.KindStatus || ev.Status.State != node.Failover {
+		if ev.Kind != client.KindStatus || ev.Status.State != client.Failover {
 			continue
 		}
 		if ev.Status.Lost != 0 {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/node"
 )
@@ -129,7 +130,7 @@ func TestTerminalEndToEnd(t *testing.T) {
 	for _, n := range v.Nodes {
 		addrs = append(addrs, n.ClientAddr)
 	}
-	obs := node.Dial(ctx, node.ClientOptions{Name: "observer", Addrs: addrs})
+	obs := client.Dial(ctx, client.ClientOptions{Name: "observer", Addrs: addrs})
 	defer obs.Close()
 	if err := obs.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
@@ -332,7 +333,7 @@ func TestAppLeavesOnSignal(t *testing.T) {
 func connectAs(c *cluster, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cl := node.Dial(ctx, node.ClientOptions{Name: name, Addrs: c.addrs()})
+	cl := client.Dial(ctx, client.ClientOptions{Name: name, Addrs: c.addrs()})
 	defer cl.Leave(context.Background())
 	return cl.WaitConnected(ctx)
 }

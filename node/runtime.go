@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gridlock-game/gridlock/replica"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -33,7 +34,7 @@ type Options struct {
 
 	Secret []byte
 
-	Config Config // timings, quorum, rules (ID is set from ID)
+	Config replica.Config // timings, quorum, rules (ID is set from ID)
 
 	// Client service.
 	RateLimit  float64 // commands per second per client
@@ -58,7 +59,7 @@ func (o *Options) fill() {
 		}
 	}
 	if o.Config.Heartbeat == 0 {
-		o.Config = DefaultConfig(o.ID)
+		o.Config = replica.DefaultConfig(o.ID)
 	}
 	if o.RateLimit == 0 {
 		o.RateLimit = 2000
@@ -82,7 +83,7 @@ func (o *Options) fill() {
 type Node struct {
 	opts     Options
 	log      *slog.Logger
-	core     *Core
+	core     *replica.Core
 	instance uint64
 	id       atomic.Uint32 // 0 until chosen
 
@@ -105,7 +106,7 @@ type Node struct {
 
 	mu       sync.Mutex // guards what other goroutines read
 	view     wire.ClusterView
-	notices  []Notice
+	notices  []wire.Notice
 	nNotices int // notices ever published
 	watchers []chan struct{}
 	viewAt   time.Time
@@ -316,7 +317,7 @@ func (n *Node) newCore() error {
 		_, _ = rand.Read(b[:])
 		cfg.Seed = binary.LittleEndian.Uint64(b[:])
 	}
-	c, err := NewCore(cfg, time.Now().UnixNano())
+	c, err := replica.NewCore(cfg, time.Now().UnixNano())
 	if err != nil {
 		return err
 	}
@@ -352,7 +353,7 @@ func (n *Node) View() wire.ClusterView {
 
 // NoticesSince returns the notices published after the first k (as many
 // as are still kept), and how many were ever published.
-func (n *Node) NoticesSince(k int) ([]Notice, int) {
+func (n *Node) NoticesSince(k int) ([]wire.Notice, int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	kept := n.nNotices - len(n.notices)
@@ -360,7 +361,7 @@ func (n *Node) NoticesSince(k int) ([]Notice, int) {
 	if from > len(n.notices) {
 		from = len(n.notices)
 	}
-	return append([]Notice(nil), n.notices[from:]...), n.nNotices
+	return append([]wire.Notice(nil), n.notices[from:]...), n.nNotices
 }
 
 // Watch returns a channel that receives (without blocking the node) after
@@ -584,14 +585,14 @@ func (n *Node) forgetGone() {
 
 // process acts on what the core produced: each peer gets its messages in
 // one write, at once; what players get is queued (see service.send).
-func (n *Node) process(rd Ready) {
+func (n *Node) process(rd replica.Ready) {
 	if len(rd.Messages) > 0 {
 		n.sendMessages(rd.Messages)
 	}
 	n.svc.committed(rd)
 	for _, nt := range rd.Notices {
 		n.log.Info(nt.Text, "epoch", nt.Epoch.Term())
-		if nt.Kind == NoticeSuspected && nt.Node != n.ID() {
+		if nt.Kind == wire.NoticeSuspected && nt.Node != n.ID() {
 			// Whatever link it had may be dead without knowing it: dial
 			// afresh when it is heard again.
 			n.links.drop(nt.Node)
@@ -604,7 +605,7 @@ func (n *Node) process(rd Ready) {
 
 // sendMessages encodes the messages for each peer into one buffer, in
 // order, and sends it.
-func (n *Node) sendMessages(msgs []Envelope) {
+func (n *Node) sendMessages(msgs []replica.Envelope) {
 	type batch struct {
 		to  wire.NodeID
 		buf []byte
@@ -648,7 +649,7 @@ func (n *Node) lastViewAt() time.Time {
 }
 
 // publish updates the view that other goroutines read and wakes watchers.
-func (n *Node) publish(notices []Notice) {
+func (n *Node) publish(notices []wire.Notice) {
 	v := n.core.View()
 	for i := range v.Nodes {
 		ni := &v.Nodes[i]
@@ -667,7 +668,7 @@ func (n *Node) publish(notices []Notice) {
 	n.notices = append(n.notices, notices...)
 	n.nNotices += len(notices)
 	if len(n.notices) > 200 {
-		n.notices = append([]Notice(nil), n.notices[len(n.notices)-100:]...)
+		n.notices = append([]wire.Notice(nil), n.notices[len(n.notices)-100:]...)
 	}
 	ws := n.watchers
 	n.mu.Unlock()

@@ -14,6 +14,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/client"
+	"github.com/gridlock-game/gridlock/replica"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -28,7 +31,7 @@ func startNodes(t *testing.T, ids []wire.NodeID, group string, cfg func(*Options
 	var nodes []*Node
 	for _, id := range ids {
 		o := Options{ID: id, Cluster: "test", Group: group, Iface: "lo"}
-		o.Config = DefaultConfig(id)
+		o.Config = replica.DefaultConfig(id)
 		if os.Getenv("GRIDLOCK_TEST_LOG") != "" {
 			o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
@@ -87,7 +90,7 @@ func TestRuntimeElectsAndServes(t *testing.T) {
 		}
 		return primaryOf(nodes) == 3 && inView == 3
 	})
-	rep, err := RunBots(context.Background(), BotOptions{Players: 3, Rate: 50, Duration: time.Second, ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.1, Addrs: []string{nodes[0].ClientAddr()}})
+	rep, err := bot.Run(context.Background(), bot.Options{Players: 3, Rate: 50, Duration: time.Second, ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.1, Addrs: []string{nodes[0].ClientAddr()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +107,7 @@ func TestEmbeddedClientSeesHandover(t *testing.T) {
 	group := testGroup()
 	nodes := startNodes(t, []wire.NodeID{1, 2}, group, nil)
 	waitFor(t, 3*time.Second, "n2 primary", func() bool { return primaryOf(nodes) == 2 })
-	cl := Dial(context.Background(), ClientOptions{Name: "alice", Local: nodes[0], Addrs: []string{nodes[0].ClientAddr()}})
+	cl := client.Dial(context.Background(), client.ClientOptions{Name: "alice", Local: nodes[0], Addrs: []string{nodes[0].ClientAddr()}})
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -113,15 +116,15 @@ func TestEmbeddedClientSeesHandover(t *testing.T) {
 	}
 	cl.Drain()
 	nodes = append(nodes, startNodes(t, []wire.NodeID{3}, group, nil)...)
-	var events []ClientEvent
+	var events []client.ClientEvent
 	waitFor(t, 5*time.Second, "the client on n3", func() bool {
 		events = append(events, cl.Drain()...)
 		s := cl.Status()
-		return s.State == Connected && s.Node == 3
+		return s.State == client.Connected && s.Node == 3
 	})
 	handedOver := false
 	for _, ev := range events {
-		if ev.Kind != KindStatus || ev.Status.State != Failover {
+		if ev.Kind != client.KindStatus || ev.Status.State != client.Failover {
 			continue
 		}
 		if ev.Status.Lost != 0 {
@@ -191,7 +194,7 @@ func TestStaleInboundLinkIsNotASuspicion(t *testing.T) {
 	time.Sleep(5 * nodes[0].opts.Config.Heartbeat)
 	notes, _ := nodes[0].NoticesSince(seen)
 	for _, nt := range notes {
-		if (nt.Kind == NoticeSuspected && nt.Node == 2) || (nt.Kind == NoticeElection && strings.Contains(nt.Text, "lost")) {
+		if (nt.Kind == wire.NoticeSuspected && nt.Node == 2) || (nt.Kind == wire.NoticeElection && strings.Contains(nt.Text, "lost")) {
 			t.Errorf("n1: %s", nt.Text)
 		}
 	}
@@ -204,7 +207,7 @@ func TestStaleInboundLinkIsNotASuspicion(t *testing.T) {
 func TestNodeStopsWhenItsContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	o := Options{ID: 1, Cluster: "test", Iface: "lo", Peers: []string{"127.0.0.1:9"}}
-	o.Config = DefaultConfig(1)
+	o.Config = replica.DefaultConfig(1)
 	n, err := Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/replica"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -292,7 +293,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 		}
 		p, err := n.core.Propose(c.session, m.Seq, m.Cmd)
 		switch {
-		case errors.Is(err, ErrNoQuorum):
+		case errors.Is(err, replica.ErrNoQuorum):
 			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
 			return
 		case err != nil:
@@ -377,7 +378,7 @@ func (s *service) leaveRoom(c *clientConn) {
 }
 
 // committed answers and pushes what the core committed.
-func (s *service) committed(rd Ready) {
+func (s *service) committed(rd replica.Ready) {
 	n := s.n
 	serving := n.core.Role() == wire.RolePrimary
 	if s.serving && !serving {
@@ -641,4 +642,10 @@ func (s *service) viewChanged(v wire.ClusterView) {
 			c.enqueue(b)
 		}
 	}
+}
+
+// dedupeKey names a player's command: its session and sequence number.
+type dedupeKey struct {
+	session game.SessionID
+	seq     uint64
 }

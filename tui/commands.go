@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -150,9 +150,9 @@ func (m *Model) whereami() string {
 		fmt.Fprintf(&b, " on n%d", m.self())
 	}
 	switch s := m.status; {
-	case s.State == node.Connected && s.Node != 0:
+	case s.State == client.Connected && s.Node != 0:
 		fmt.Fprintf(&b, "; primary n%d, epoch %d (%s)", s.Node, s.Epoch.Term(), s.State)
-	case s.State == node.Failover && s.Lost != 0:
+	case s.State == client.Failover && s.Lost != 0:
 		fmt.Fprintf(&b, "; primary n%d lost, electing", s.Lost)
 	case s.State != 0:
 		fmt.Fprintf(&b, "; %s", s.State)

@@ -7,20 +7,20 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
 // The client library is a Cluster.
-var _ Cluster = (*node.Client)(nil)
+var _ Cluster = (*client.Client)(nil)
 
 // fakeCluster is a Cluster that records what the app sends and hands it the
 // events a test pushes.
 type fakeCluster struct {
 	mu      sync.Mutex
 	notify  chan struct{}
-	events  []node.ClientEvent
+	events  []client.ClientEvent
 	seq     uint64
 	sent    []sentCmd
 	queries []sentQuery
@@ -42,7 +42,7 @@ func newFake() *fakeCluster { return &fakeCluster{notify: make(chan struct{}, 1)
 
 func (f *fakeCluster) Notify() <-chan struct{} { return f.notify }
 
-func (f *fakeCluster) Drain() []node.ClientEvent {
+func (f *fakeCluster) Drain() []client.ClientEvent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	evs := f.events
@@ -73,7 +73,7 @@ func (f *fakeCluster) Close() {
 }
 
 // push queues events and signals Notify.
-func (f *fakeCluster) push(evs ...node.ClientEvent) {
+func (f *fakeCluster) push(evs ...client.ClientEvent) {
 	f.mu.Lock()
 	f.events = append(f.events, evs...)
 	f.mu.Unlock()
@@ -217,12 +217,12 @@ func cluster(n int, p wire.NodeID, term uint64) *wire.ClusterView {
 	return v
 }
 
-func connected(p wire.NodeID, term uint64, since time.Time) node.Status {
-	return node.Status{State: node.Connected, Node: p, Epoch: wire.MakeEpoch(term, p), Since: since, Name: "alice", RTT: 200 * time.Microsecond}
+func connected(p wire.NodeID, term uint64, since time.Time) client.Status {
+	return client.Status{State: client.Connected, Node: p, Epoch: wire.MakeEpoch(term, p), Since: since, Name: "alice", RTT: 200 * time.Microsecond}
 }
 
-func roomEvent(v *game.RoomView, st node.Status, at time.Time, evs ...game.Event) node.ClientEvent {
-	return node.ClientEvent{Kind: node.KindRoom, Time: at, Status: st, Room: v, Events: evs}
+func roomEvent(v *game.RoomView, st client.Status, at time.Time, evs ...game.Event) client.ClientEvent {
+	return client.ClientEvent{Kind: client.KindRoom, Time: at, Status: st, Room: v, Events: evs}
 }
 
 // harness is a model under test with its fake cluster and clock.
@@ -251,7 +251,7 @@ func (h *harness) send(msg tea.Msg) tea.Cmd {
 }
 
 // deliver pushes events and lets the model drain them.
-func (h *harness) deliver(evs ...node.ClientEvent) {
+func (h *harness) deliver(evs ...client.ClientEvent) {
 	h.t.Helper()
 	h.f.push(evs...)
 	h.send(clusterMsg{})

@@ -12,8 +12,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -130,7 +130,7 @@ type Model struct {
 
 	room   *game.RoomView
 	view   *wire.ClusterView
-	status node.Status
+	status client.Status
 	fatal  error
 	closed bool
 
@@ -292,7 +292,7 @@ func (m *Model) tick() tea.Cmd {
 			}
 		}
 	}
-	if m.status.State == node.Failover {
+	if m.status.State == client.Failover {
 		soonest(100 * time.Millisecond) // the seconds since, in tenths
 	}
 	if !m.flash.until.IsZero() {
@@ -320,7 +320,7 @@ func (m *Model) tick() tea.Cmd {
 
 // ---- cluster events ----
 
-func (m *Model) apply(ev node.ClientEvent) {
+func (m *Model) apply(ev client.ClientEvent) {
 	t := ev.Time
 	if t.IsZero() {
 		t = m.now()
@@ -333,27 +333,27 @@ func (m *Model) apply(ev node.ClientEvent) {
 		}
 	}()
 	switch ev.Kind {
-	case node.KindRoom:
+	case client.KindRoom:
 		if ev.Room != nil {
 			m.setRoom(ev.Room, ev.Events, t)
 		}
-	case node.KindAck:
+	case client.KindAck:
 		if ev.Ack != nil {
 			m.onAck(*ev.Ack)
 		}
-	case node.KindView:
+	case client.KindView:
 		if ev.View != nil {
 			m.setView(ev.View, t)
 		}
-	case node.KindReply:
+	case client.KindReply:
 		if ev.Reply != nil {
 			m.onReply(ev.Reply)
 		}
-	case node.KindNotice:
+	case client.KindNotice:
 		if ev.Notice != nil {
 			m.onNotice(*ev.Notice, t)
 		}
-	case node.KindFatal:
+	case client.KindFatal:
 		m.fatal = ev.Err
 		if m.fatal == nil {
 			m.fatal = errors.New("the cluster refused this player")
@@ -465,7 +465,7 @@ func rolledBack(e game.Event) string {
 }
 
 // setStatus follows the connection, for the status line and the log.
-func (m *Model) setStatus(s node.Status, t time.Time) {
+func (m *Model) setStatus(s client.Status, t time.Time) {
 	old := m.status
 	m.status = s
 	if s.State == old.State && s.Node == old.Node && s.Epoch == old.Epoch && s.Lost == old.Lost {
@@ -476,16 +476,16 @@ func (m *Model) setStatus(s node.Status, t time.Time) {
 		since = t
 	}
 	switch s.State {
-	case node.Failover:
-		if old.State != node.Failover {
+	case client.Failover:
+		if old.State != client.Failover {
 			m.failSince = since
 			m.recovered = time.Time{}
 		}
 		if s.Lost != 0 {
 			m.logDown(s.Lost, t, fmt.Sprintf("n%d lost", s.Lost))
 		}
-	case node.Connected:
-		if old.State == node.Failover && !m.failSince.IsZero() {
+	case client.Connected:
+		if old.State == client.Failover && !m.failSince.IsZero() {
 			m.failTook = since.Sub(m.failSince)
 			m.recovered = since
 			m.failSince = time.Time{}
@@ -493,8 +493,8 @@ func (m *Model) setStatus(s node.Status, t time.Time) {
 		if s.Node != 0 {
 			m.logPrimary(s.Node, s.Epoch.Term(), t)
 		}
-	case node.Closed:
-		if old.State != node.Closed {
+	case client.Closed:
+		if old.State != client.Closed {
 			m.logAdd(t, logBad, "disconnected")
 		}
 	}
@@ -532,26 +532,26 @@ func (m *Model) setView(v *wire.ClusterView, t time.Time) {
 	}
 }
 
-func (m *Model) onNotice(n node.Notice, t time.Time) {
+func (m *Model) onNotice(n wire.Notice, t time.Time) {
 	if n.Time != 0 {
 		t = time.Unix(0, n.Time)
 	}
 	switch n.Kind {
-	case node.NoticeDetail:
+	case wire.NoticeDetail:
 		return // for the log file
-	case node.NoticeSuspected:
+	case wire.NoticeSuspected:
 		m.logDown(n.Node, t, fmt.Sprintf("n%d suspected", n.Node))
-	case node.NoticeLeft:
+	case wire.NoticeLeft:
 		m.logDown(n.Node, t, fmt.Sprintf("n%d is leaving", n.Node))
-	case node.NoticeViewDrop:
+	case wire.NoticeViewDrop:
 		m.logDown(n.Node, t, n.Text)
-	case node.NoticeJoined, node.NoticeViewJoin:
+	case wire.NoticeJoined, wire.NoticeViewJoin:
 		m.logUp(n.Node, t, n.Text)
-	case node.NoticeElected, node.NoticeFollowing:
+	case wire.NoticeElected, wire.NoticeFollowing:
 		m.logPrimary(n.Node, n.Epoch.Term(), t)
-	case node.NoticeElection:
+	case wire.NoticeElection:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
-	case node.NoticeRollback, node.NoticeNoQuorum, node.NoticeStepDown:
+	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
 	default:
 		m.logOnce("notice:"+n.Text, t, logDim, n.Text)
@@ -614,7 +614,7 @@ func (m *Model) logPrimary(id wire.NodeID, term uint64, t time.Time) {
 
 // ---- acks and replies ----
 
-func (m *Model) onAck(a node.Ack) {
+func (m *Model) onAck(a client.Ack) {
 	s, ok := m.pending[a.Seq]
 	delete(m.pending, a.Seq)
 	cmd := a.Cmd

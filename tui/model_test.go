@@ -13,8 +13,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -28,7 +28,7 @@ func playing(t *testing.T, w, h int) (*harness, *world) {
 	}
 	st := connected(3, 4, t0)
 	hs.deliver(
-		node.ClientEvent{Kind: node.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)},
+		client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)},
 		roomEvent(wd.room("main"), st, t0),
 	)
 	return hs, wd
@@ -126,8 +126,8 @@ func TestPlaceSendsThePlaceOfTheCursor(t *testing.T) {
 		t.Fatalf("the move waits as %d, want 7", d)
 	}
 	// the answer clears the waiting move
-	h.deliver(node.ClientEvent{Kind: node.KindAck, Time: t0, Status: h.m.status,
-		Ack: &node.Ack{Seq: got.seq, Cmd: want, Result: game.Result{Points: 10}}})
+	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status,
+		Ack: &client.Ack{Seq: got.seq, Cmd: want, Result: game.Result{Points: 10}}})
 	if _, ok := h.m.placing[r*9+c]; ok {
 		t.Fatal("the move still waits after its answer")
 	}
@@ -194,7 +194,7 @@ func TestClaimAndReleaseToggle(t *testing.T) {
 		t.Fatalf("sent %#v, want a release of the held claim", got)
 	}
 	w.do("alice", game.Release{})
-	h.deliver(node.ClientEvent{Kind: node.KindAck, Time: t0, Status: h.m.status, Ack: &node.Ack{Seq: h.f.lastSent(t).seq, Cmd: game.Release{}}},
+	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status, Ack: &client.Ack{Seq: h.f.lastSent(t).seq, Cmd: game.Release{}}},
 		roomEvent(w.room("main"), h.m.status, t0, w.last...))
 	h.key(" ")
 	if got := h.f.lastSent(t).cmd; got != (game.Claim{Row: uint8(r), Col: uint8(c)}) {
@@ -386,7 +386,7 @@ func TestWhoReplyIsListed(t *testing.T) {
 	h.typeText("/who")
 	h.key("enter")
 	q := h.f.lastQuery(t)
-	h.deliver(node.ClientEvent{Kind: node.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq,
+	h.deliver(client.ClientEvent{Kind: client.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq,
 		Members: []game.MemberView{{Name: "alice", Online: true}, {Name: "bob", Online: false}}}})
 	h.wantScreen("› in #main: alice, bob (away)")
 }
@@ -395,7 +395,7 @@ func TestCompletion(t *testing.T) {
 	h, _ := playing(t, 120, 40)
 	h.key("tab") // opens the chat and asks for the rooms
 	q := h.f.lastQuery(t)
-	h.deliver(node.ClientEvent{Kind: node.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq,
+	h.deliver(client.ClientEvent{Kind: client.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq,
 		Rooms: []game.RoomSummary{{Name: "main", Size: 9}, {Name: "fast", Size: 4}, {Name: "fancy", Size: 6}, {Name: "zen", Size: 9}}}})
 	if h.m.overlay != ovNone {
 		t.Fatal("the silent rooms query opened the room list")
@@ -453,7 +453,7 @@ func TestRoomsListOpensAndJoins(t *testing.T) {
 	if q.kind != wire.QueryRooms {
 		t.Fatalf("query %v", q.kind)
 	}
-	h.deliver(node.ClientEvent{Kind: node.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
+	h.deliver(client.ClientEvent{Kind: client.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
 	if h.m.overlay != ovRooms {
 		t.Fatal("the room list is not shown")
 	}
@@ -484,7 +484,7 @@ func TestRejectedMoveFlashesAndExpires(t *testing.T) {
 	h.moveTo(r, c)
 	h.key("5")
 	s := h.f.lastSent(t)
-	h.deliver(node.ClientEvent{Kind: node.KindAck, Time: t0, Status: h.m.status, Ack: &node.Ack{Seq: s.seq, Cmd: s.cmd,
+	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
 		Result: game.Result{Err: &game.Error{Code: game.ErrClaimed, Who: "bob"}}}})
 	h.wantScreen("✗ " + cellName(r, c) + " claimed by bob")
 	h.clk.add(time.Second)
@@ -497,14 +497,14 @@ func TestRejectedMoveFlashesAndExpires(t *testing.T) {
 	// a wrong digit costs 3
 	h.key("6")
 	s = h.f.lastSent(t)
-	h.deliver(node.ClientEvent{Kind: node.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &node.Ack{Seq: s.seq, Cmd: s.cmd,
+	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
 		Result: game.Result{Err: &game.Error{Code: game.ErrWrong}, Points: -3}}})
 	h.wantScreen("wrong: −3")
 	// the Ack is matched by Seq even without its command
 	h.clk.add(2 * time.Second)
 	h.key("7")
 	s = h.f.lastSent(t)
-	h.deliver(node.ClientEvent{Kind: node.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &node.Ack{Seq: s.seq,
+	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &client.Ack{Seq: s.seq,
 		Result: game.Result{Err: &game.Error{Code: game.ErrFilled}}}})
 	h.wantScreen("cell is already filled")
 }
@@ -518,7 +518,7 @@ func TestTickIsScheduledWhileSomethingChanges(t *testing.T) {
 	h.moveTo(r, c)
 	h.key("5")
 	s := h.f.lastSent(t)
-	h.f.push(node.ClientEvent{Kind: node.KindAck, Time: t0, Status: h.m.status, Ack: &node.Ack{Seq: s.seq, Cmd: s.cmd,
+	h.f.push(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
 		Result: game.Result{Err: &game.Error{Code: game.ErrWrong}, Points: -3}}})
 	h.send(clusterMsg{})
 	if h.m.tickAt.IsZero() {
@@ -538,11 +538,11 @@ func TestTickIsScheduledWhileSomethingChanges(t *testing.T) {
 func TestFailoverStatusAndLog(t *testing.T) {
 	h, _ := playing(t, 120, 40)
 	h.wantScreen("n3 is primary, epoch 4")
-	lost := node.Status{State: node.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: t0.Add(time.Second), Name: "alice", Pending: 2}
+	lost := client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: t0.Add(time.Second), Name: "alice", Pending: 2}
 	h.clk.t = t0.Add(time.Second + 300*time.Millisecond)
 	h.deliver(
-		node.ClientEvent{Kind: node.KindNotice, Time: t0.Add(time.Second), Status: lost, Notice: &node.Notice{Time: t0.Add(time.Second).UnixNano(), Kind: node.NoticeSuspected, Node: 3, Text: "n3 suspected (link closed)"}},
-		node.ClientEvent{Kind: node.KindStatus, Time: t0.Add(time.Second), Status: lost},
+		client.ClientEvent{Kind: client.KindNotice, Time: t0.Add(time.Second), Status: lost, Notice: &wire.Notice{Time: t0.Add(time.Second).UnixNano(), Kind: wire.NoticeSuspected, Node: 3, Text: "n3 suspected (link closed)"}},
+		client.ClientEvent{Kind: client.KindStatus, Time: t0.Add(time.Second), Status: lost},
 	)
 	h.wantScreen("primary n3 lost — electing… 0.3s · 2 moves waiting")
 	h.wantScreen("n3 suspected")
@@ -552,13 +552,13 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	if h.f.sentCount() != 1 {
 		t.Fatal("a move during the failover was not sent")
 	}
-	back := node.Status{State: node.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: t0.Add(time.Second + 212*time.Millisecond), Name: "alice", Resumed: true}
+	back := client.Status{State: client.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: t0.Add(time.Second + 212*time.Millisecond), Name: "alice", Resumed: true}
 	v := cluster(3, 2, 5)
 	v.Nodes[0].Alive = false
 	h.deliver(
-		node.ClientEvent{Kind: node.KindNotice, Time: back.Since, Status: lost, Notice: &node.Notice{Time: back.Since.UnixNano(), Kind: node.NoticeElected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Text: "n2 is primary (epoch 5) with 1 backups"}},
-		node.ClientEvent{Kind: node.KindStatus, Time: back.Since, Status: back},
-		node.ClientEvent{Kind: node.KindView, Time: back.Since, Status: back, View: v},
+		client.ClientEvent{Kind: client.KindNotice, Time: back.Since, Status: lost, Notice: &wire.Notice{Time: back.Since.UnixNano(), Kind: wire.NoticeElected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Text: "n2 is primary (epoch 5) with 1 backups"}},
+		client.ClientEvent{Kind: client.KindStatus, Time: back.Since, Status: back},
+		client.ClientEvent{Kind: client.KindView, Time: back.Since, Status: back, View: v},
 		roomEvent(h.m.room, back, back.Since, game.Event{Kind: game.EvViewChange, Epoch: 5, Node: 2, PrevNode: 3}),
 	)
 	h.wantScreen("n2 is primary, epoch 5 — resumed · failover took 212ms")
@@ -587,13 +587,13 @@ func TestFailoverStatusAndLog(t *testing.T) {
 func TestFailoverInConnectMode(t *testing.T) {
 	// no notices (gridlock connect): the status alone tells the story
 	h, _ := playing(t, 80, 24)
-	lost := node.Status{State: node.Failover, Lost: 3, Since: t0.Add(time.Second), Name: "alice"}
-	h.deliver(node.ClientEvent{Kind: node.KindStatus, Time: t0.Add(time.Second), Status: lost})
+	lost := client.Status{State: client.Failover, Lost: 3, Since: t0.Add(time.Second), Name: "alice"}
+	h.deliver(client.ClientEvent{Kind: client.KindStatus, Time: t0.Add(time.Second), Status: lost})
 	h.wantScreen("n3 lost")
 	h.wantScreen("n3 lost")
 	h.wantScreen("primary n3 lost — electing…")
-	back := node.Status{State: node.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: t0.Add(2 * time.Second), Name: "alice", Resumed: true}
-	h.deliver(node.ClientEvent{Kind: node.KindStatus, Time: back.Since, Status: back})
+	back := client.Status{State: client.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: t0.Add(2 * time.Second), Name: "alice", Resumed: true}
+	h.deliver(client.ClientEvent{Kind: client.KindStatus, Time: back.Since, Status: back})
 	h.wantScreen("n2 elected (e5)")
 	h.wantScreen("n2 is primary, epoch 5 — resumed")
 }
@@ -730,7 +730,7 @@ func TestTooSmall(t *testing.T) {
 
 func TestFatalShowsTheReasonAndQuitsOnAnyKey(t *testing.T) {
 	h := newHarness(t, 80, 24)
-	h.deliver(node.ClientEvent{Kind: node.KindFatal, Time: t0, Status: node.Status{State: node.Closed},
+	h.deliver(client.ClientEvent{Kind: client.KindFatal, Time: t0, Status: client.Status{State: client.Closed},
 		Err: &game.Error{Code: game.ErrNameTaken, Who: "alice"}})
 	h.wantScreen(`the name "alice" is taken`)
 	h.wantScreen("press any key to quit")
@@ -741,7 +741,7 @@ func TestFatalShowsTheReasonAndQuitsOnAnyKey(t *testing.T) {
 
 func TestFatalWithoutError(t *testing.T) {
 	h := newHarness(t, 80, 24)
-	h.deliver(node.ClientEvent{Kind: node.KindFatal, Time: t0})
+	h.deliver(client.ClientEvent{Kind: client.KindFatal, Time: t0})
 	if h.m.fatal == nil || h.m.fatal.Error() != "the cluster refused this player" {
 		t.Fatalf("the reason kept is %v, want the cluster's refusal", h.m.fatal)
 	}
@@ -760,7 +760,7 @@ func TestNoColor(t *testing.T) {
 	w.fill("alice", "main", 0, 3)
 	w.fill("bob", "main", 30, 3)
 	st := connected(3, 4, t0)
-	h.deliver(node.ClientEvent{Kind: node.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)}, roomEvent(w.room("main"), st, t0))
+	h.deliver(client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)}, roomEvent(w.room("main"), st, t0))
 	s := h.m.View()
 	if c := colourCode(s); c != "" {
 		t.Fatalf("a colour escape %q with NO_COLOR", c)
@@ -806,7 +806,7 @@ func TestEveryLineFitsTheTerminal(t *testing.T) {
 	four := w.room("four")
 	nine := w.room("main")
 	rooms := []*game.RoomView{nine, six, four}
-	h.deliver(node.ClientEvent{Kind: node.KindView, Time: t0, Status: h.m.status, View: cluster(7, 7, 12)})
+	h.deliver(client.ClientEvent{Kind: client.KindView, Time: t0, Status: h.m.status, View: cluster(7, 7, 12)})
 	for _, r := range rooms {
 		h.deliver(roomEvent(r, h.m.status, t0))
 		for _, W := range []int{40, 63, 64, 65, 80, 81, 97, 120, 121, 170} {

@@ -14,15 +14,15 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
 // Cluster is all the app needs from the cluster: events to draw, and a way to send.
 type Cluster interface {
 	Notify() <-chan struct{}                       // receives (coalesced) when events are waiting
-	Drain() []node.ClientEvent                     // takes the waiting events, oldest first
+	Drain() []client.ClientEvent                   // takes the waiting events, oldest first
 	Send(cmd game.Command) uint64                  // queues a command; returns its sequence number; never blocks
 	Query(kind wire.QueryKind, room string) uint64 // answer arrives as a KindReply event
 }

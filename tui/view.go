@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
-	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -158,7 +158,7 @@ func (m *Model) leftPane() ([]string, []bool) {
 		}
 	default:
 		text := "looking for the cluster…"
-		if m.status.State == node.Connected {
+		if m.status.State == client.Connected {
 			text = "joining…"
 		}
 		lines[L.boardY+L.geom.h/2] = m.centerIn(w, []seg{{m.th.dim, text}})
@@ -561,7 +561,7 @@ func (m *Model) clusterLines(w int) []string {
 	nodes := slices.Clone(v.Nodes)
 	slices.SortFunc(nodes, func(a, b wire.NodeInfo) int { return int(b.ID) - int(a.ID) })
 	var lost wire.NodeID
-	if m.status.State == node.Failover {
+	if m.status.State == client.Failover {
 		lost = m.status.Lost
 	}
 	idW, roleW := 2, 7
@@ -814,15 +814,15 @@ func (m *Model) statusSegs(room int) []seg {
 	th := m.th
 	s := m.status
 	now := m.now()
-	if m.closed && s.State != node.Closed {
+	if m.closed && s.State != client.Closed {
 		return []seg{{th.err, "○ disconnected"}}
 	}
 	switch s.State {
 	case 0:
 		return []seg{{th.warn, "◌ "}, {th.text, "starting…"}}
-	case node.Connecting:
+	case client.Connecting:
 		return []seg{{th.warn, "◌ "}, {th.text, s.Line()}}
-	case node.Failover:
+	case client.Failover:
 		ss := []seg{{th.warn, "◌ " + s.Line()}}
 		since := s.Since
 		if since.IsZero() {
@@ -835,7 +835,7 @@ func (m *Model) statusSegs(room int) []seg {
 			ss = append(ss, seg{th.dim, " · "}, seg{th.text, plural(s.Pending, "move", "moves") + " waiting"})
 		}
 		return ss
-	case node.Closed:
+	case client.Closed:
 		return []seg{{th.err, "○ " + s.Line()}}
 	}
 	quiet := s
@@ -852,7 +852,7 @@ func (m *Model) statusSegs(room int) []seg {
 
 // rtt is how Status.Line shows the round trip.
 func rtt(d time.Duration) string {
-	line := node.Status{State: node.Connected, RTT: d}.Line()
+	line := client.Status{State: client.Connected, RTT: d}.Line()
 	if i := strings.LastIndex(line, " · "); i >= 0 {
 		return line[i+len(" · "):]
 	}

@@ -1,4 +1,4 @@
-package node
+package bot
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 )
 
@@ -18,8 +19,8 @@ import (
 // on purpose now and then), across failovers, and checks at the end that
 // the cluster kept every move it acknowledged.
 
-// BotOptions configure RunBots.
-type BotOptions struct {
+// Options configure Run.
+type Options struct {
 	Players   int
 	Rate      float64       // commands a second per player; 0: as fast as they are answered
 	Duration  time.Duration // how long they play
@@ -30,7 +31,7 @@ type BotOptions struct {
 	ChatRate  float64       // share of commands that are chat lines
 	Prefix    string        // player names: prefix1, prefix2, …
 	Addrs     []string      // nodes to start from
-	Local     *Node         // or an embedded node
+	Local     client.Local  // or an embedded node
 	Logger    *slog.Logger
 	Settle    time.Duration // how long to wait for the last answers (default 10 s)
 	// Steady makes a rated bot send at every tick: a chat line when it has
@@ -38,8 +39,22 @@ type BotOptions struct {
 	Steady bool
 }
 
-// BotReport is what the bots saw.
-type BotReport struct {
+// conn is what a bot uses of its client (tests fake it).
+type conn interface {
+	Drain() []client.ClientEvent
+	WithRoom(f func(room *game.RoomView, ok bool))
+	Room() (game.RoomView, uint64, bool)
+	Send(cmd game.Command) uint64
+	Do(ctx context.Context, cmd game.Command) (client.Ack, error)
+	Notify() <-chan struct{}
+	Status() client.Status
+	WaitConnected(ctx context.Context) error
+	Resync(ctx context.Context) error
+	Close()
+}
+
+// Report is what the bots saw.
+type Report struct {
 	Players    int      `json:"players"`
 	Seconds    float64  `json:"seconds"`
 	Sent       int      `json:"sent"`
@@ -63,7 +78,7 @@ type BotReport struct {
 	Latencies []time.Duration `json:"-"`
 }
 
-func (r BotReport) String() string {
+func (r Report) String() string {
 	s := fmt.Sprintf("players=%d seconds=%.1f sent=%d acknowledged=%d rejected-by-rule=%d errors=%d per-second=%.0f\n"+
 		"latency p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms reconnects=%d rolled-back=%d chat-sent=%d chat-lost=%d chat-duplicated=%d lost=%d",
 		r.Players, r.Seconds, r.Sent, r.Acked, r.Rejected, r.Errors, r.PerSecond,
@@ -75,9 +90,9 @@ func (r BotReport) String() string {
 }
 
 type botPlayer struct {
-	o      *BotOptions
+	o      *Options
 	name   string
-	c      *Client
+	c      conn
 	rng    *rand.Rand
 	solved map[string][]uint8
 
@@ -96,7 +111,7 @@ type botPlayer struct {
 	chatSent    map[string]bool   // acknowledged lines
 	chatSeen    map[string]uint64 // per room, the newest system line catchUp read
 	reconnects  int
-	lastState   ConnState
+	lastState   client.ConnState
 	chatN       int // chat lines made (play goroutine only)
 }
 
@@ -119,8 +134,8 @@ type cellKey struct {
 	digit uint8
 }
 
-// RunBots plays and returns what the bots saw.
-func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
+// Run plays and returns what the bots saw.
+func Run(ctx context.Context, o Options) (Report, error) {
 	if o.Players <= 0 {
 		o.Players = 1
 	}
@@ -141,7 +156,7 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 		name := fmt.Sprintf("%s%d", o.Prefix, i+1)
 		players[i] = &botPlayer{
 			o: &o, name: name,
-			c:           Dial(ctx, ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true}),
+			c:           client.Dial(ctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true}),
 			rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))),
 			solved:      map[string][]uint8{},
 			inflight:    map[uint64]sentCmd{},
@@ -160,7 +175,7 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 	for _, p := range players {
 		if err := p.c.WaitConnected(connectCtx); err != nil {
 			cancel()
-			return BotReport{}, fmt.Errorf("%s could not join the cluster: %w", p.name, err)
+			return Report{}, fmt.Errorf("%s could not join the cluster: %w", p.name, err)
 		}
 	}
 	cancel()
@@ -171,14 +186,14 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 		}
 		a, err := players[0].c.Do(ctx, game.CreateRoom{Name: o.Room, Size: size, Difficulty: game.Easy})
 		if err != nil {
-			return BotReport{}, err
+			return Report{}, err
 		}
 		for i, p := range players {
 			if i == 0 && a.Result.Err == nil {
 				continue
 			}
 			if a, err := p.c.Do(ctx, game.JoinRoom{Name: o.Room}); err != nil || (a.Result.Err != nil && a.Result.Err.Code != game.ErrInRoom) {
-				return BotReport{}, fmt.Errorf("%s could not join room %s: %v %v", p.name, o.Room, err, a.Result.Err)
+				return Report{}, fmt.Errorf("%s could not join room %s: %v %v", p.name, o.Room, err, a.Result.Err)
 			}
 		}
 	}
@@ -199,7 +214,7 @@ func RunBots(ctx context.Context, o BotOptions) (BotReport, error) {
 
 	// Let every command be answered, then check the room against what was
 	// acknowledged.
-	rep := BotReport{Players: o.Players, Seconds: elapsed.Seconds()}
+	rep := Report{Players: o.Players, Seconds: elapsed.Seconds()}
 	settle, cancel2 := context.WithTimeout(ctx, o.Settle)
 	defer cancel2()
 	var lat []time.Duration
@@ -418,9 +433,9 @@ func (p *botPlayer) drain() {
 	for _, ev := range p.c.Drain() {
 		p.mu.Lock()
 		switch ev.Kind {
-		case KindAck:
+		case client.KindAck:
 			p.onAck(ev.Ack)
-		case KindRoom:
+		case client.KindRoom:
 			for _, e := range ev.Events {
 				if e.Kind == game.EvRollback && strings.EqualFold(e.Name, p.name) {
 					p.onRollback(e)
@@ -434,8 +449,8 @@ func (p *botPlayer) drain() {
 					}
 				})
 			}
-		case KindStatus:
-			if ev.Status.State == Failover && p.lastState != Failover {
+		case client.KindStatus:
+			if ev.Status.State == client.Failover && p.lastState != client.Failover {
 				p.reconnects++
 			}
 			p.lastState = ev.Status.State
@@ -444,7 +459,7 @@ func (p *botPlayer) drain() {
 	}
 }
 
-func (p *botPlayer) onAck(a *Ack) {
+func (p *botPlayer) onAck(a *client.Ack) {
 	sc, ok := p.inflight[a.Seq]
 	if !ok {
 		return

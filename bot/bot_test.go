@@ -1,8 +1,9 @@
-package node
+package bot
 
 import (
 	"testing"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 )
 
@@ -11,7 +12,7 @@ import (
 // before, players' lines and other players' rollbacks change nothing, and a
 // rollback heard both ways counts once.
 func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
-	c := &Client{notify: make(chan struct{}, 1)}
+	c := &fakeConn{}
 	p := &botPlayer{
 		name:     "b1",
 		c:        c,
@@ -28,7 +29,6 @@ func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
 		return game.ChatLine{N: n, Text: game.RollbackLine(it)}
 	}
 	placed7 := game.RolledBack{Name: "b1", Kind: game.CmdPlace, Row: 2, Col: 3, Digit: 7}
-	c.mu.Lock()
 	c.room = game.RoomView{Name: "main", Chat: []game.ChatLine{
 		line(3, game.RolledBack{Name: "b1", Kind: game.CmdChat, Text: "b1 line 1"}), // read before
 		line(4, game.RolledBack{Name: "b1", Kind: game.CmdChat, Text: "b1 line 2"}),
@@ -36,12 +36,12 @@ func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
 		line(6, game.RolledBack{Name: "b2", Kind: game.CmdPlace, Row: 0, Col: 0, Digit: 1}),
 		line(7, placed7),
 	}}
-	c.hasRoom = true
 	// The event that the rollback of the 7 made, then the room replaced
 	// (a welcome), as a client that takes no room copies says it.
-	c.emit(ClientEvent{Kind: KindRoom, Events: []game.Event{{Kind: game.EvRollback, Name: "B1", Cmd: game.CmdPlace, Row: 2, Col: 3, Digit: 7}}})
-	c.emit(ClientEvent{Kind: KindRoom})
-	c.mu.Unlock()
+	c.events = []client.ClientEvent{
+		{Kind: client.KindRoom, Events: []game.Event{{Kind: game.EvRollback, Name: "B1", Cmd: game.CmdPlace, Row: 2, Col: 3, Digit: 7}}},
+		{Kind: client.KindRoom},
+	}
 
 	p.drain()
 	if !p.chatSent["b1 line 1"] || p.chatSent["b1 line 2"] {
@@ -57,3 +57,18 @@ func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
 		t.Errorf("rolled back %d commands (%d right placements), want 2 (1)", len(p.rolled), p.rolledRight)
 	}
 }
+
+// fakeConn is a client that holds a room and a queue of events.
+type fakeConn struct {
+	conn
+	room   game.RoomView
+	events []client.ClientEvent
+}
+
+func (f *fakeConn) Drain() []client.ClientEvent {
+	evs := f.events
+	f.events = nil
+	return evs
+}
+
+func (f *fakeConn) WithRoom(fn func(room *game.RoomView, ok bool)) { fn(&f.room, true) }

@@ -1,4 +1,4 @@
-package node
+package client
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type ClientOptions struct {
 	Name      string
 	Token     string   // "" chooses a random one
 	Addrs     []string // client addresses of nodes to try
-	Local     *Node    // the embedded node (play mode): its view and notices
+	Local     Local    // the embedded node (play mode): its view and notices
 	Logger    *slog.Logger
 	Window    int           // commands in flight at once (default 32)
 	PingEvery time.Duration // default 1s

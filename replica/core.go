@@ -1,4 +1,4 @@
-package node
+package replica
 
 import (
 	"errors"
@@ -122,7 +122,7 @@ type Ready struct {
 	// installed); anything derived from it must be rebuilt.
 	Reset bool
 	// Notices for the event log: suspicions, elections, view changes.
-	Notices []Notice
+	Notices []wire.Notice
 	// RoleChanged is set when role, epoch or primary changed.
 	RoleChanged bool
 }
@@ -140,35 +140,6 @@ type Applied struct {
 	Entry  game.Entry
 	Result game.Result
 	Events []game.Event
-}
-
-// NoticeKind classifies a notice.
-type NoticeKind uint8
-
-const (
-	NoticeJoined NoticeKind = iota + 1
-	NoticeSuspected
-	NoticeElection
-	NoticeElected
-	NoticeFollowing
-	NoticeStepDown
-	NoticeViewDrop
-	NoticeViewJoin
-	NoticeRollback
-	NoticeNoQuorum
-	NoticeLeft
-	NoticeSnapshot
-	// NoticeDetail is for the log file, not for players' screens.
-	NoticeDetail
-)
-
-// Notice is something worth a line in the event log.
-type Notice struct {
-	Time  int64
-	Kind  NoticeKind
-	Node  wire.NodeID
-	Epoch wire.Epoch
-	Text  string
 }
 
 // ErrNotPrimary is returned by Propose on a node that does not serve. Leader
@@ -229,8 +200,8 @@ func (c *Core) send(to wire.NodeID, m wire.PeerMessage) {
 	c.out.Messages = append(c.out.Messages, Envelope{To: to, Msg: m})
 }
 
-func (c *Core) notice(k NoticeKind, n wire.NodeID, format string, args ...any) {
-	c.out.Notices = append(c.out.Notices, Notice{Time: c.now, Kind: k, Node: n, Epoch: c.epoch, Text: fmt.Sprintf(format, args...)})
+func (c *Core) notice(k wire.NoticeKind, n wire.NodeID, format string, args ...any) {
+	c.out.Notices = append(c.out.Notices, wire.Notice{Time: c.now, Kind: k, Node: n, Epoch: c.epoch, Text: fmt.Sprintf(format, args...)})
 }
 
 func (c *Core) setRole(r wire.Role) {
@@ -263,7 +234,7 @@ func (c *Core) heard(id wire.NodeID, beacon bool) *peer {
 		return p
 	}
 	if !p.known || p.suspected {
-		c.notice(NoticeJoined, id, "n%d is up", id)
+		c.notice(wire.NoticeJoined, id, "n%d is up", id)
 		c.out.RoleChanged = true
 	}
 	p.known = true
@@ -313,13 +284,13 @@ func (c *Core) LinkDown(id wire.NodeID) {
 
 func (c *Core) onSuspect(p *peer, why string) {
 	p.suspected = true
-	c.notice(NoticeSuspected, p.id, "n%d suspected (%s)", p.id, why)
+	c.notice(wire.NoticeSuspected, p.id, "n%d suspected (%s)", p.id, why)
 	c.out.RoleChanged = true
 	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
 		if m := c.members[p.id]; m != nil {
 			delete(c.members, p.id)
 			if m.inView {
-				c.notice(NoticeViewDrop, p.id, "n%d left the view", p.id)
+				c.notice(wire.NoticeViewDrop, p.id, "n%d left the view", p.id)
 				c.shrunk = true
 			}
 		}
@@ -478,7 +449,7 @@ func (c *Core) Step(m wire.PeerMessage) {
 		c.onSnapshot(m)
 	case *wire.Leave:
 		p.downAt = c.now
-		c.notice(NoticeLeft, from, "n%d is leaving", from)
+		c.notice(wire.NoticeLeft, from, "n%d is leaving", from)
 		c.onSuspect(p, "left")
 	case *wire.RolledBack:
 		c.onRolledBack(m)
@@ -511,14 +482,14 @@ func (c *Core) learnEpoch(e wire.Epoch) bool {
 	}
 	c.out.RoleChanged = true
 	if c.leader != 0 {
-		c.notice(NoticeFollowing, e.Node(), "following n%d (epoch %d)", e.Node(), e.Term())
+		c.notice(wire.NoticeFollowing, e.Node(), "following n%d (epoch %d)", e.Node(), e.Term())
 	}
 	return true
 }
 
 // stepDown leaves the primary's duties (the caller sets the new role).
 func (c *Core) stepDown(why string) {
-	c.notice(NoticeStepDown, c.id, "stepped down: %s", why)
+	c.notice(wire.NoticeStepDown, c.id, "stepped down: %s", why)
 	c.sync = nil
 	c.members = nil
 	c.pending = nil

@@ -1,4 +1,4 @@
-package node
+package replica
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ func (c *Core) startElection(format string, args ...any) {
 	}
 	if c.cfg.Quorum > 0 && c.reachable() < c.cfg.Quorum {
 		if c.role != wire.RoleNoQuorum {
-			c.notice(NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
+			c.notice(wire.NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
 		}
 		c.noQuorum()
 		return
@@ -32,7 +32,7 @@ func (c *Core) startElection(format string, args ...any) {
 			higher = append(higher, id)
 		}
 	}
-	c.notice(NoticeElection, c.id, "election: "+format, args...)
+	c.notice(wire.NoticeElection, c.id, "election: "+format, args...)
 	if len(higher) == 0 {
 		c.beginViewChange()
 		return

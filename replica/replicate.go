@@ -1,4 +1,4 @@
-package node
+package replica
 
 import (
 	"slices"
@@ -83,7 +83,7 @@ func (c *Core) primaryTick() {
 			c.lastFromLeader = c.now
 		} else if c.now-c.lastFromLeader > int64(c.cfg.Suspicion) || c.reachable() < c.cfg.Quorum {
 			c.stepDown("quorum lost")
-			c.notice(NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
+			c.notice(wire.NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
 			c.noQuorum()
 			return
 		}
@@ -93,7 +93,7 @@ func (c *Core) primaryTick() {
 		if m.inView && m.waitSince != 0 && c.now-m.waitSince > int64(c.cfg.AckTimeout) {
 			m.inView = false
 			c.shrunk = true
-			c.notice(NoticeViewDrop, id, "n%d left the view (no acknowledgement in %v)", id, c.cfg.AckTimeout)
+			c.notice(wire.NoticeViewDrop, id, "n%d left the view (no acknowledgement in %v)", id, c.cfg.AckTimeout)
 			c.out.RoleChanged = true
 		}
 		// Go back and resend what may have been lost.
@@ -283,7 +283,7 @@ func (c *Core) onAppendAck(m *wire.AppendAck) {
 	if !mem.inView && mem.match >= c.log.last() {
 		mem.inView = true
 		mem.waitSince = 0
-		c.notice(NoticeViewJoin, m.From, "n%d joined the view", m.From)
+		c.notice(wire.NoticeViewJoin, m.From, "n%d joined the view", m.From)
 		c.out.RoleChanged = true
 	}
 	c.advanceCommit()
@@ -309,7 +309,7 @@ func (c *Core) onJoin(r *wire.StateReply) {
 	if mem == nil {
 		mem = &member{id: r.From}
 		c.members[r.From] = mem
-		c.notice(NoticeViewJoin, r.From, "n%d is catching up", r.From)
+		c.notice(wire.NoticeViewJoin, r.From, "n%d is catching up", r.From)
 	}
 	mem.match, mem.next = d, d+1
 	// Where the histories cannot tell where the logs part, only a snapshot

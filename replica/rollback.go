@@ -1,4 +1,4 @@
-package node
+package replica
 
 import (
 	"strings"
@@ -121,7 +121,7 @@ func (c *Core) report(items []dropped) {
 	if len(items) == 0 {
 		return
 	}
-	c.notice(NoticeRollback, c.id, "dropped %d commands of a losing branch", len(items))
+	c.notice(wire.NoticeRollback, c.id, "dropped %d commands of a losing branch", len(items))
 	for _, d := range items {
 		if !c.state.RolledBack(d.item.Name, d.item.Seq) {
 			c.unreported = append(c.unreported, d)

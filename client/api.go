@@ -1,4 +1,4 @@
-package node
+package client
 
 import (
 	"fmt"
@@ -44,7 +44,7 @@ type ClientEvent struct {
 	Ack    *Ack           // KindAck
 	View   *wire.ClusterView
 	Reply  *wire.QueryReply
-	Notice *Notice
+	Notice *wire.Notice
 	Err    error
 }
 
@@ -138,4 +138,14 @@ func fmtRTT(d time.Duration) string {
 		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
 	}
 	return d.Round(time.Millisecond).String()
+}
+
+// Local is the node embedded in the app (play mode): the client reads its
+// view and notices, and tries it first.
+type Local interface {
+	View() wire.ClusterView
+	ClientAddr() string
+	Watch() <-chan struct{}
+	NoticesSince(k int) ([]wire.Notice, int)
+	Done() <-chan struct{}
 }

@@ -1,4 +1,4 @@
-package node
+package replica
 
 import (
 	"fmt"
@@ -57,9 +57,9 @@ func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
 		waitFor:  wait,
 	}
 	if wait != nil {
-		c.notice(NoticeDetail, c.id, "n%d renews its office in epoch %d with %d backups", c.id, c.epoch.Term(), len(wait))
+		c.notice(wire.NoticeDetail, c.id, "n%d renews its office in epoch %d with %d backups", c.id, c.epoch.Term(), len(wait))
 	} else {
-		c.notice(NoticeDetail, c.id, "n%d takes office in epoch %d: gathering state", c.id, c.epoch.Term())
+		c.notice(wire.NoticeDetail, c.id, "n%d takes office in epoch %d: gathering state", c.id, c.epoch.Term())
 	}
 	for _, id := range c.aliveIDs() {
 		c.sync.ask(c, id)
@@ -130,7 +130,7 @@ func (v *viewChange) abort(c *Core, why string) {
 	if c.sync != v {
 		return
 	}
-	c.notice(NoticeElection, c.id, "view change abandoned: %s", why)
+	c.notice(wire.NoticeElection, c.id, "view change abandoned: %s", why)
 	c.sync = nil
 	c.setRole(wire.RoleBackup)
 	c.leader = 0
@@ -188,7 +188,7 @@ func (v *viewChange) finish(c *Core) {
 	members := v.members(c)
 	if votes := v.votes(c, members); c.cfg.Quorum > 0 && votes < c.cfg.Quorum {
 		c.sync = nil
-		c.notice(NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", votes, c.cfg.Quorum)
+		c.notice(wire.NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", votes, c.cfg.Quorum)
 		c.noQuorum()
 		return
 	}
@@ -198,7 +198,7 @@ func (v *viewChange) finish(c *Core) {
 		cands = append(cands, candidate{id: id, shape: logShape{history: r.History, last: r.Last}, commit: r.Commit, snap: r.SnapIndex})
 	}
 	best := pickBest(cands)
-	c.notice(NoticeDetail, best.id, "view change: state from %s; keeping n%d's log (last %d, commit %d)", describeCands(cands), best.id, best.shape.last, best.commit)
+	c.notice(wire.NoticeDetail, best.id, "view change: state from %s; keeping n%d's log (last %d, commit %d)", describeCands(cands), best.id, best.shape.last, best.commit)
 	if best.id == c.id {
 		c.takeOffice(members)
 		return
@@ -320,7 +320,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 	var gone []dropped
 	if d < c.log.snapIndex && c.commit > d {
 		// Folded into the state already: they can no longer be listed.
-		c.notice(NoticeRollback, c.id, "%d committed entries of a losing branch are too old to list", c.log.snapIndex-d)
+		c.notice(wire.NoticeRollback, c.id, "%d committed entries of a losing branch are too old to list", c.log.snapIndex-d)
 	}
 	for i := max(d, c.log.snapIndex) + 1; i <= c.log.last(); i++ {
 		e, _ := c.log.epochAt(i)
@@ -331,7 +331,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 	if m.Data != nil {
 		st, err := game.Restore(m.Data)
 		if err != nil {
-			c.notice(NoticeSnapshot, m.From, "snapshot from n%d refused: %v", m.From, err)
+			c.notice(wire.NoticeSnapshot, m.From, "snapshot from n%d refused: %v", m.From, err)
 			return false
 		}
 		c.state = st
@@ -339,7 +339,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 		c.applied = m.Index
 		c.commit = m.Index
 		c.out.Reset = true
-		c.notice(NoticeSnapshot, m.From, "installed a snapshot from n%d at %d", m.From, m.Index)
+		c.notice(wire.NoticeSnapshot, m.From, "installed a snapshot from n%d at %d", m.From, m.Index)
 	} else {
 		c.log.truncate(m.Index)
 		c.log.append(m.Tail...)
@@ -435,7 +435,7 @@ func (c *Core) takeOffice(members []wire.NodeID) {
 	c.queueRollback(c.unreportedItems())
 	c.flushRollback()
 	c.lastHB = 0
-	c.notice(NoticeElected, c.id, "n%d is primary (epoch %d) with %d backups", c.id, c.epoch.Term(), len(members))
+	c.notice(wire.NoticeElected, c.id, "n%d is primary (epoch %d) with %d backups", c.id, c.epoch.Term(), len(members))
 	c.out.RoleChanged = true
 	c.advanceCommit()
 }

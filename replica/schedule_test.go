@@ -1,4 +1,4 @@
-package node
+package replica
 
 import (
 	"fmt"
@@ -130,7 +130,7 @@ func runMany(t *testing.T, first uint64, n int, opts func(uint64) simOpts) *runS
 					failed = append(failed[:8:8], fmt.Sprintf("... and %d more", len(s.check.failed)-8))
 				}
 				if fails <= 3 {
-					t.Errorf("schedule seed %d failed (replay: GRIDLOCK_SIM_SEED=%d go test -run TestRandomSchedules ./node/):\n%s\n%s",
+					t.Errorf("schedule seed %d failed (replay: GRIDLOCK_SIM_SEED=%d go test -run TestRandomSchedules ./replica/):\n%s\n%s",
 						seed, seed, strings.Join(failed, "\n"), s.describe())
 				} else {
 					t.Errorf("schedule seed %d failed [partitioned %v, quorum %v, diverged %v, rollbacks %d]: %s", seed, s.check.partitioned, o.quorum, s.check.diverged, len(s.check.rollback), failed[0])

@@ -1,6 +1,6 @@
 //go:build race
 
-package node
+package replica
 
 // The race detector slows the single-goroutine simulation tenfold and
 // finds nothing in it; under -race the default number of schedules is

@@ -1,0 +1,33 @@
+package wire
+
+// Notices are what a node tells its own app and log of the cluster: not sent
+// on the wire, but shared by the replica, the runtime and the client.
+
+// NoticeKind classifies a notice.
+type NoticeKind uint8
+
+const (
+	NoticeJoined NoticeKind = iota + 1
+	NoticeSuspected
+	NoticeElection
+	NoticeElected
+	NoticeFollowing
+	NoticeStepDown
+	NoticeViewDrop
+	NoticeViewJoin
+	NoticeRollback
+	NoticeNoQuorum
+	NoticeLeft
+	NoticeSnapshot
+	// NoticeDetail is for the log file, not for players' screens.
+	NoticeDetail
+)
+
+// Notice is something worth a line in the event log.
+type Notice struct {
+	Time  int64
+	Kind  NoticeKind
+	Node  NodeID
+	Epoch Epoch
+	Text  string
+}
