@@ -1,9 +1,3 @@
-// Package game holds gridlock's rules as a pure, deterministic state machine.
-//
-// A State is changed only by Apply, one committed log entry at a time. The
-// same entries in the same order give the same State on every replica: the
-// package does no I/O, starts no goroutines, never reads the clock (time comes
-// in the entries, stamped by the primary) and takes randomness only as seeds.
 package game
 
 import "fmt"
