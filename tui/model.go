@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -54,18 +53,10 @@ type query struct {
 
 // Model is the app: a tea.Model.
 type Model struct {
+	common
 	c    Cluster
 	o    Options
-	now  func() time.Time
 	done <-chan struct{}
-
-	th     *theme
-	keys   keyMap
-	help   help.Model
-	lay    layout
-	layKey layoutKey
-
-	width, height int
 
 	room   *game.RoomView
 	view   *wire.ClusterView
@@ -108,11 +99,8 @@ type Model struct {
 }
 
 func newModel(c Cluster, o Options, dark bool) *Model {
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-	th := newTheme(o.NoColor, dark)
+	cm := newCommon(o, dark)
+	th := cm.th
 	ti := textinput.New()
 	ti.Prompt = ""
 	ti.CharLimit = game.MaxChatRunes
@@ -122,12 +110,9 @@ func newModel(c Cluster, o Options, dark bool) *Model {
 	ti.TextStyle = th.textStyle
 	ti.Cursor.TextStyle = th.textStyle
 	m := &Model{
+		common:  cm,
 		c:       c,
 		o:       o,
-		now:     now,
-		th:      th,
-		keys:    newKeyMap(),
-		help:    newHelp(th),
 		input:   ti,
 		pending: map[uint64]sent{},
 		placing: map[int]uint8{},
