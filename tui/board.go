@@ -11,6 +11,15 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
+// boardModel is the board's own state: the cursor, the moves and the claim
+// under way, and the outcome of the last move.
+type boardModel struct {
+	row, col int
+	placing  map[int]uint8 // board index -> digit of an unanswered Place
+	claim    claimGuess
+	flash    flash
+}
+
 // How long the board shows a move's outcome.
 const (
 	flashFor  = 1500 * time.Millisecond // a rejected move

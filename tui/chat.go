@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gridlock-game/gridlock/game"
@@ -12,6 +13,18 @@ const (
 	maxLocal   = 100 // local chat lines kept
 	maxHistory = 50  // chat input history
 )
+
+// chatModel is the chat pane's own state: the line being typed and those
+// sent before, the completion hint, the lines only this app shows, and how
+// far the pane is scrolled back.
+type chatModel struct {
+	input   textinput.Model
+	history []string
+	histPos int
+	hint    string
+	locals  []localLine
+	scroll  int
+}
 
 type lineKind uint8
 
@@ -78,17 +91,17 @@ func (m *Model) chatKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 // recall steps through the lines sent before.
-func (m *Model) recall(d int) {
-	if len(m.history) == 0 {
+func (c *chatModel) recall(d int) {
+	if len(c.history) == 0 {
 		return
 	}
-	m.histPos = max(min(m.histPos+d, len(m.history)), 0)
-	if m.histPos == len(m.history) {
-		m.input.SetValue("")
+	c.histPos = max(min(c.histPos+d, len(c.history)), 0)
+	if c.histPos == len(c.history) {
+		c.input.SetValue("")
 	} else {
-		m.input.SetValue(m.history[m.histPos])
+		c.input.SetValue(c.history[c.histPos])
 	}
-	m.input.CursorEnd()
+	c.input.CursorEnd()
 }
 
 func (m *Model) submit() {

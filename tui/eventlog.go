@@ -27,56 +27,65 @@ type logEntry struct {
 	text string
 }
 
-func (m *Model) logAdd(t time.Time, k logKind, text string) {
+// eventLog is what the sidebar's event log shows, and what it has logged
+// once and must not log again.
+type eventLog struct {
+	log     []logEntry
+	logSeen map[string]bool
+	primary string // log key of the last primary logged
+}
+
+// logAdd logs text, keeping the last maxLog entries.
+func (l *eventLog) logAdd(t time.Time, k logKind, text string) {
 	if text == "" {
 		return
 	}
-	m.log = append(m.log, logEntry{t, k, text})
-	if len(m.log) > maxLog {
-		m.log = append(m.log[:0], m.log[len(m.log)-maxLog:]...)
+	l.log = append(l.log, logEntry{t, k, text})
+	if len(l.log) > maxLog {
+		l.log = append(l.log[:0], l.log[len(l.log)-maxLog:]...)
 	}
 }
 
 // logOnce logs text unless key was logged already (until forgotten).
-func (m *Model) logOnce(key string, t time.Time, k logKind, text string) {
-	if m.logSeen[key] {
+func (l *eventLog) logOnce(key string, t time.Time, k logKind, text string) {
+	if l.logSeen[key] {
 		return
 	}
-	if len(m.logSeen) > 4*maxLog {
-		clear(m.logSeen)
+	if len(l.logSeen) > 4*maxLog {
+		clear(l.logSeen)
 	}
-	m.logSeen[key] = true
-	m.logAdd(t, k, text)
+	l.logSeen[key] = true
+	l.logAdd(t, k, text)
 }
 
 // logDown and logUp log a node's going and coming once per change.
-func (m *Model) logDown(id wire.NodeID, t time.Time, text string) {
-	delete(m.logSeen, fmt.Sprintf("up:%d", id))
-	m.logOnce(fmt.Sprintf("down:%d", id), t, logBad, text)
+func (l *eventLog) logDown(id wire.NodeID, t time.Time, text string) {
+	delete(l.logSeen, fmt.Sprintf("up:%d", id))
+	l.logOnce(fmt.Sprintf("down:%d", id), t, logBad, text)
 }
 
-func (m *Model) logUp(id wire.NodeID, t time.Time, text string) {
-	delete(m.logSeen, fmt.Sprintf("down:%d", id))
-	m.logOnce(fmt.Sprintf("up:%d", id), t, logGood, text)
+func (l *eventLog) logUp(id wire.NodeID, t time.Time, text string) {
+	delete(l.logSeen, fmt.Sprintf("down:%d", id))
+	l.logOnce(fmt.Sprintf("up:%d", id), t, logGood, text)
 }
 
 // logPrimary logs a primary once per epoch: how the app first found it, or
 // that it was elected.
-func (m *Model) logPrimary(id wire.NodeID, term uint64, t time.Time) {
+func (l *eventLog) logPrimary(id wire.NodeID, term uint64, t time.Time) {
 	if id == 0 {
 		return
 	}
 	k := fmt.Sprintf("primary:%d:%d", id, term)
-	if m.logSeen[k] {
+	if l.logSeen[k] {
 		return
 	}
 	text := fmt.Sprintf("n%d elected (epoch %d)", id, term)
-	if m.primary == "" {
+	if l.primary == "" {
 		text = fmt.Sprintf("n%d is primary (epoch %d)", id, term)
 	}
-	m.primary = k
-	delete(m.logSeen, fmt.Sprintf("down:%d", id))
-	m.logOnce(k, t, logLead, text)
+	l.primary = k
+	delete(l.logSeen, fmt.Sprintf("down:%d", id))
+	l.logOnce(k, t, logLead, text)
 }
 
 func (m *Model) eventLines(w, n int) []string {

@@ -51,7 +51,9 @@ type query struct {
 	room string // QueryWho: the room asked about
 }
 
-// Model is the app: a tea.Model.
+// Model is the app: a tea.Model. What the cluster said is the model's own,
+// and only apply.go changes it; each part of the screen keeps its state in
+// a struct of its own, embedded here.
 type Model struct {
 	common
 	c    Cluster
@@ -64,35 +66,20 @@ type Model struct {
 	fatal  error
 	closed bool
 
-	focus   focus
-	overlay overlay
-	row     int
-	col     int
-
-	pending map[uint64]sent
-	placing map[int]uint8 // board index -> digit of an unanswered Place
-	claim   claimGuess
-	flash   flash
-
-	input   textinput.Model
-	history []string
-	histPos int
-	hint    string
-	locals  []localLine
-	scroll  int
-
-	rooms    []game.RoomSummary
-	roomsSel int
-	roomsAt  time.Time
-	queries  map[uint64]query
-
-	log     []logEntry
-	logSeen map[string]bool
-	primary string // log key of the last primary logged
-
 	failSince time.Time
 	recovered time.Time
 	failTook  time.Duration
+
+	focus   focus
+	overlay overlay
+
+	pending map[uint64]sent
+	queries map[uint64]query
+
+	boardModel
+	chatModel
+	roomsModel
+	eventLog
 
 	tickAt time.Time // when the tick under way is due (zero: none)
 	cache  viewCache
@@ -110,14 +97,14 @@ func newModel(c Cluster, o Options, dark bool) *Model {
 	ti.TextStyle = th.textStyle
 	ti.Cursor.TextStyle = th.textStyle
 	m := &Model{
-		common:  cm,
-		c:       c,
-		o:       o,
-		input:   ti,
-		pending: map[uint64]sent{},
-		placing: map[int]uint8{},
-		queries: map[uint64]query{},
-		logSeen: map[string]bool{},
+		common:     cm,
+		c:          c,
+		o:          o,
+		pending:    map[uint64]sent{},
+		queries:    map[uint64]query{},
+		boardModel: boardModel{placing: map[int]uint8{}},
+		chatModel:  chatModel{input: ti},
+		eventLog:   eventLog{logSeen: map[string]bool{}},
 	}
 	return m
 }

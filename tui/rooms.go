@@ -15,6 +15,14 @@ import (
 // list that completes /join).
 const roomsEvery = 2 * time.Second
 
+// roomsModel is the room list: the last one the cluster sent, the room
+// selected in it, and when it was asked for.
+type roomsModel struct {
+	rooms    []game.RoomSummary
+	roomsSel int
+	roomsAt  time.Time
+}
+
 func closeRooms(o overlay) overlay {
 	if o == ovRooms {
 		return ovNone
