@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -24,6 +25,18 @@ type chatModel struct {
 	hint    string
 	locals  []localLine
 	scroll  int
+}
+
+func newChatModel(th *theme) chatModel {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.CharLimit = game.MaxChatRunes
+	ti.Placeholder = "say something, or /help"
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.PlaceholderStyle = th.hintStyle
+	ti.TextStyle = th.textStyle
+	ti.Cursor.TextStyle = th.textStyle
+	return chatModel{input: ti}
 }
 
 type lineKind uint8

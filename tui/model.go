@@ -3,9 +3,7 @@ package tui
 import (
 	"time"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gridlock-game/gridlock/client"
@@ -51,9 +49,9 @@ type query struct {
 	room string // QueryWho: the room asked about
 }
 
-// Model is the app: a tea.Model. What the cluster said is the model's own,
-// and only apply.go changes it; each part of the screen keeps its state in
-// a struct of its own, embedded here.
+// Model is the app: a tea.Model. What the cluster said (room, view, status)
+// is the model's own and changes only in apply.go; each part of the screen
+// keeps its state in a struct of its own, embedded here.
 type Model struct {
 	common
 	c    Cluster
@@ -66,6 +64,7 @@ type Model struct {
 	fatal  error
 	closed bool
 
+	// the failover under way, or the last one, for the status line
 	failSince time.Time
 	recovered time.Time
 	failTook  time.Duration
@@ -87,15 +86,6 @@ type Model struct {
 
 func newModel(c Cluster, o Options, dark bool) *Model {
 	cm := newCommon(o, dark)
-	th := cm.th
-	ti := textinput.New()
-	ti.Prompt = ""
-	ti.CharLimit = game.MaxChatRunes
-	ti.Placeholder = "say something, or /help"
-	ti.Cursor.SetMode(cursor.CursorStatic)
-	ti.PlaceholderStyle = th.hintStyle
-	ti.TextStyle = th.textStyle
-	ti.Cursor.TextStyle = th.textStyle
 	m := &Model{
 		common:     cm,
 		c:          c,
@@ -103,7 +93,7 @@ func newModel(c Cluster, o Options, dark bool) *Model {
 		pending:    map[uint64]sent{},
 		queries:    map[uint64]query{},
 		boardModel: boardModel{placing: map[int]uint8{}},
-		chatModel:  chatModel{input: ti},
+		chatModel:  newChatModel(cm.th),
 		eventLog:   eventLog{logSeen: map[string]bool{}},
 	}
 	return m
