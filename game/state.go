@@ -2,7 +2,6 @@ package game
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -341,68 +340,6 @@ func (rm *room) chatLines() []ChatLine {
 	out := make([]ChatLine, 0, len(rm.chat))
 	out = append(out, rm.chat[rm.chatHead:]...)
 	return append(out, rm.chat[:rm.chatHead]...)
-}
-
-// ---- deadlines ----
-
-// after returns t+d, saturating.
-func after(t int64, d time.Duration) int64 {
-	if d > 0 && t > math.MaxInt64-int64(d) {
-		return math.MaxInt64
-	}
-	return t + int64(d)
-}
-
-func (s *State) noteDeadline(t int64) {
-	if s.nextDue == 0 || t < s.nextDue {
-		s.nextDue = t
-	}
-}
-
-func (s *State) addGrace(t int64) {
-	switch {
-	case s.graceCount == 0 || t < s.graceMin:
-		s.graceMin, s.graceCount = t, 1
-	case t == s.graceMin:
-		s.graceCount++
-	}
-	s.noteDeadline(t)
-}
-
-func (s *State) dropGrace(t int64) {
-	if t != s.graceMin || s.graceCount == 0 {
-		return
-	}
-	s.graceCount--
-	if s.graceCount > 0 {
-		return
-	}
-	s.graceMin = 0
-	for _, ss := range s.sessions {
-		if ss.online {
-			continue
-		}
-		switch {
-		case s.graceCount == 0 || ss.graceUntil < s.graceMin:
-			s.graceMin, s.graceCount = ss.graceUntil, 1
-		case ss.graceUntil == s.graceMin:
-			s.graceCount++
-		}
-	}
-	s.dueDirty = true
-}
-
-func (s *State) recomputeDue() {
-	s.dueDirty = false
-	s.nextDue = s.graceMin
-	for _, rm := range s.rooms {
-		if rm.claimMin != 0 && (s.nextDue == 0 || rm.claimMin < s.nextDue) {
-			s.nextDue = rm.claimMin
-		}
-		if rm.over && (s.nextDue == 0 || rm.nextAt < s.nextDue) {
-			s.nextDue = rm.nextAt
-		}
-	}
 }
 
 // ---- reading ----

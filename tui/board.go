@@ -1,284 +1,184 @@
 package tui
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
 )
 
-var digitText = [10]string{" · ", " 1 ", " 2 ", " 3 ", " 4 ", " 5 ", " 6 ", " 7 ", " 8 ", " 9 "}
-
-// runs joins adjacent pieces of the same paint into one escape sequence.
-type runs struct {
-	b    strings.Builder
-	cur  paint
-	open bool
+// boardModel is the board's own state: the cursor, the moves and the claim
+// under way, and the outcome of the last move.
+type boardModel struct {
+	row, col int
+	placing  map[int]uint8 // board index -> digit of an unanswered Place
+	claim    claimGuess
+	flash    flash
 }
 
-func (r *runs) add(p paint, s string) {
-	if !r.open || p != r.cur {
-		r.close()
-		r.b.WriteString(p.pre)
-		r.cur, r.open = p, true
+// How long the board shows a move's outcome.
+const (
+	flashFor  = 1500 * time.Millisecond // a rejected move
+	scoredFor = 1000 * time.Millisecond // a move that scored
+)
+
+// flash is a move's outcome shown on its cell and beside the board.
+type flash struct {
+	row, col int
+	digit    uint8
+	text     string
+	ok       bool
+	until    time.Time
+}
+
+// claimGuess is the claim this app expects to hold while a Claim or Release
+// is unanswered.
+type claimGuess struct {
+	seq      uint64
+	has      bool
+	row, col int
+}
+
+// boardOK reports whether the room has a board to draw.
+func boardOK(r *game.RoomView) bool {
+	if r == nil {
+		return false
 	}
-	r.b.WriteString(s)
-}
-
-func (r *runs) close() {
-	if r.open {
-		r.b.WriteString(r.cur.suf)
-		r.open = false
-	}
-}
-
-// String returns the line so far and starts a new one.
-func (r *runs) String() string {
-	r.close()
-	s := r.b.String()
-	r.b = strings.Builder{}
-	return s
-}
-
-// boardState is what drawing a board needs, gathered once per View.
-type boardState struct {
-	room    *game.RoomView
-	n       int
-	claimBy []int16 // board index -> index in room.Claims, or -1
-	me      string  // NameKey of this player
-	myColor int
-	cursor  cursorKind
-	row     int
-	col     int
-	flash   *flash
-	placing map[int]uint8
-}
-
-func (m *Model) boardState() boardState {
-	r := m.room
 	n := int(r.Puzzle.Size)
-	bs := boardState{room: r, n: n, me: game.NameKey(m.me()), row: m.row, col: m.col, placing: m.placing}
-	bs.myColor = colorIndex(m.me(), len(m.th.palette))
-	bs.claimBy = make([]int16, n*n)
-	for i := range bs.claimBy {
-		bs.claimBy[i] = -1
+	return n >= 1 && n <= 9 && len(r.Board) == n*n && r.Puzzle.BoxRows > 0 && r.Puzzle.BoxCols > 0
+}
+
+func (m *Model) size() int {
+	if !boardOK(m.room) {
+		return 0
 	}
-	for i, c := range r.Claims {
-		if int(c.Row) < n && int(c.Col) < n && i < 1<<15 {
-			bs.claimBy[int(c.Row)*n+int(c.Col)] = int16(i)
+	return int(m.room.Puzzle.Size)
+}
+
+func cellName(row, col int) string { return fmt.Sprintf("r%dc%d", row+1, col+1) }
+
+func (m *Model) setFlash(row, col int, digit uint8, text string, ok bool) {
+	d := flashFor
+	if ok {
+		d = scoredFor
+	}
+	m.flash = flash{row: row, col: col, digit: digit, text: text, ok: ok, until: m.now().Add(d)}
+}
+
+func (m *Model) flashOn() bool {
+	return !m.flash.until.IsZero() && m.now().Before(m.flash.until)
+}
+
+// myClaim is the cell this player holds, as far as the app knows.
+func (m *Model) myClaim() (row, col int, ok bool) {
+	if m.claim.seq != 0 {
+		return m.claim.row, m.claim.col, m.claim.has
+	}
+	if m.room == nil {
+		return 0, 0, false
+	}
+	for _, c := range m.room.Claims {
+		if m.isMe(c.Owner) {
+			return int(c.Row), int(c.Col), true
 		}
 	}
+	return 0, 0, false
+}
+
+// myClaimUntil is when the player's claim expires, if the player has one.
+func (m *Model) myClaimUntil() (time.Time, bool) {
+	if m.room == nil {
+		return time.Time{}, false
+	}
+	for _, c := range m.room.Claims {
+		if m.isMe(c.Owner) && c.Until != 0 {
+			return time.Unix(0, c.Until), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// checkCell says why a move on the cursor's cell cannot succeed, or "".
+func (m *Model) checkCell() string {
+	r := m.room
+	if r.State == game.RoundOver {
+		return "the round is over"
+	}
+	c := r.Board[m.row*int(r.Puzzle.Size)+m.col]
 	switch {
-	case m.overlay != ovNone:
-		bs.cursor = curNone
-	case m.focus == focusBoard:
-		bs.cursor = curFocused
-	default:
-		bs.cursor = curBlurred
+	case c.Given:
+		return "cell is a given"
+	case c.Digit != 0:
+		return "cell is already filled"
 	}
-	if m.flashOn() {
-		bs.flash = &m.flash
-	}
-	return bs
+	return ""
 }
 
-// initial is a claim's mark: the first letter of its holder, upper case.
-func initial(name string) string {
-	r, _ := utf8.DecodeRuneInString(name)
-	s := string(unicode.ToUpper(r))
-	if r == utf8.RuneError || !unicode.IsPrint(r) || width(s) != 1 {
-		return "?"
+func (m *Model) place(d int) {
+	n := m.size()
+	if n == 0 || d < 1 || d > n {
+		return
 	}
-	return s
+	if why := m.checkCell(); why != "" {
+		m.setFlash(m.row, m.col, uint8(d), why, false)
+		return
+	}
+	m.send(game.Place{Row: uint8(m.row), Col: uint8(m.col), Digit: uint8(d)}, m.row, m.col)
+	m.placing[m.row*n+m.col] = uint8(d)
 }
 
-// cell is the text (three columns) and paint of one cell.
-func (m *Model) cell(bs *boardState, r, c int) (string, paint) {
-	th := m.th
-	i := r*bs.n + c
-	cur := curNone
-	if r == bs.row && c == bs.col {
-		cur = bs.cursor
+func (m *Model) toggleClaim() {
+	if m.size() == 0 {
+		return
 	}
-	if f := bs.flash; f != nil && f.row == r && f.col == c {
-		k := ckFlash
-		if f.ok {
-			k = ckFlashOK
-		}
-		d := int(f.digit)
-		if cv := bs.room.Board[i]; cv.Digit != 0 {
-			d = int(cv.Digit)
-		}
-		return digitText[min(d, 9)], th.cell(k, 0, cur)
+	if r, c, ok := m.myClaim(); ok && r == m.row && c == m.col {
+		seq := m.send(game.Release{}, m.row, m.col)
+		m.claim = claimGuess{seq: seq}
+		return
 	}
-	cv := bs.room.Board[i]
+	if why := m.checkCell(); why != "" {
+		m.setFlash(m.row, m.col, 0, why, false)
+		return
+	}
+	seq := m.send(game.Claim{Row: uint8(m.row), Col: uint8(m.col)}, m.row, m.col)
+	m.claim = claimGuess{seq: seq, has: true, row: m.row, col: m.col}
+}
+
+func (m *Model) boardKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	n := m.size()
+	k := m.keys
 	switch {
-	case cv.Digit != 0 && cv.Given:
-		return digitText[min(int(cv.Digit), 9)], th.cell(ckGiven, 0, cur)
-	case cv.Digit != 0:
-		k := ckPlaced
-		if game.NameKey(cv.Owner) == bs.me {
-			k = ckMine
-		}
-		return digitText[min(int(cv.Digit), 9)], th.cell(k, colorIndex(cv.Owner, len(th.palette)), cur)
+	case key.Matches(msg, k.Quit):
+		return nil, true
+	case key.Matches(msg, k.Up):
+		m.row = max(m.row-1, 0)
+	case key.Matches(msg, k.Down):
+		m.row = max(min(m.row+1, n-1), 0)
+	case key.Matches(msg, k.Left):
+		m.col = max(m.col-1, 0)
+	case key.Matches(msg, k.Right):
+		m.col = max(min(m.col+1, n-1), 0)
+	case msg.Type == tea.KeyRunes && len(msg.Runes) == 1 && msg.Runes[0] >= '0' && msg.Runes[0] <= '9':
+		m.place(int(msg.Runes[0] - '0'))
+	case key.Matches(msg, k.Claim):
+		m.toggleClaim()
+	case key.Matches(msg, k.Chat):
+		return m.setFocus(focusChat), false
+	case key.Matches(msg, k.Slash):
+		cmd := m.setFocus(focusChat)
+		m.input.SetValue("/")
+		m.input.CursorEnd()
+		return cmd, false
+	case key.Matches(msg, k.Rooms):
+		m.query(wire.QueryRooms, "", true)
+	case key.Matches(msg, k.Help):
+		m.overlay = ovHelp
+	case key.Matches(msg, k.Back):
+		m.flash = flash{}
 	}
-	if d, ok := bs.placing[i]; ok {
-		return digitText[min(int(d), 9)], th.cell(ckPending, bs.myColor, cur)
-	}
-	if ci := bs.claimBy[i]; ci >= 0 {
-		owner := bs.room.Claims[ci].Owner
-		if game.NameKey(owner) == bs.me {
-			return "‹ ›", th.cell(ckMyClaim, bs.myColor, cur)
-		}
-		return "‹" + initial(owner) + "›", th.cell(ckClaim, colorIndex(owner, len(th.palette)), cur)
-	}
-	return digitText[0], th.cell(ckEmpty, 0, cur)
-}
-
-// boardLines draws the board, each line g.w columns wide.
-func (m *Model) boardLines(g boardGeom) []string {
-	bs := m.boardState()
-	if g.mode != modeCompact {
-		return m.gridLines(g, &bs)
-	}
-	return m.compactLines(g, &bs)
-}
-
-func gridJunction(k, j, n int, hHeavy, vHeavy bool) string {
-	top, bot, left, right := k == 0, k == n, j == 0, j == n
-	switch {
-	case top && left:
-		return "┏"
-	case top && right:
-		return "┓"
-	case bot && left:
-		return "┗"
-	case bot && right:
-		return "┛"
-	case top:
-		if vHeavy {
-			return "┳"
-		}
-		return "┯"
-	case bot:
-		if vHeavy {
-			return "┻"
-		}
-		return "┷"
-	case left:
-		if hHeavy {
-			return "┣"
-		}
-		return "┠"
-	case right:
-		if hHeavy {
-			return "┫"
-		}
-		return "┨"
-	case hHeavy && vHeavy:
-		return "╋"
-	case hHeavy:
-		return "┿"
-	case vHeavy:
-		return "╂"
-	}
-	return "┼"
-}
-
-// gridLines: a thin line between every two cells, heavy lines around boxes.
-func (m *Model) gridLines(g boardGeom, bs *boardState) []string {
-	th := m.th
-	n := g.n
-	out := make([]string, 0, g.h)
-	thinH, heavyH := repeat("─", g.cw), repeat("━", g.cw)
-	pad := spaces(g.cw)
-	padL, padR := spaces((g.cw-3)/2), spaces(g.cw-3-(g.cw-3)/2)
-	var r runs
-	for k := 0; k <= n; k++ {
-		hHeavy := k == 0 || k == n || k%g.br == 0
-		hp, hs := th.thin, thinH
-		if hHeavy {
-			hp, hs = th.heavy, heavyH
-		}
-		for j := 0; j <= n; j++ {
-			vHeavy := j == 0 || j == n || j%g.bc == 0
-			jp := th.thin
-			if hHeavy || vHeavy {
-				jp = th.heavy
-			}
-			r.add(jp, gridJunction(k, j, n, hHeavy, vHeavy))
-			if j < n {
-				r.add(hp, hs)
-			}
-		}
-		out = append(out, r.String())
-		if k == n {
-			break
-		}
-		for li := 0; li < g.ch; li++ {
-			for j := 0; j <= n; j++ {
-				if j == 0 || j == n || j%g.bc == 0 {
-					r.add(th.heavy, "┃")
-				} else {
-					r.add(th.thin, "│")
-				}
-				if j == n {
-					break
-				}
-				s, p := m.cell(bs, k, j)
-				switch {
-				case li != g.ch/2:
-					r.add(p, pad)
-				case g.cw > 3:
-					r.add(p, padL+s+padR)
-				default:
-					r.add(p, s)
-				}
-			}
-			out = append(out, r.String())
-		}
-	}
-	return out
-}
-
-// compactLines: lines around boxes only.
-func (m *Model) compactLines(g boardGeom, bs *boardState) []string {
-	th := m.th
-	n := g.n
-	fp := th.heavy
-	boxes := n / g.bc
-	seg := repeat("─", 3*g.bc)
-	rule := func(l, mid, r string) string {
-		var b strings.Builder
-		b.WriteString(l)
-		for i := 0; i < boxes; i++ {
-			b.WriteString(seg)
-			if i < boxes-1 {
-				b.WriteString(mid)
-			}
-		}
-		b.WriteString(r)
-		return fp.r(b.String())
-	}
-	out := make([]string, 0, g.h)
-	out = append(out, rule("╭", "┬", "╮"))
-	var rr runs
-	for row := 0; row < n; row++ {
-		if row > 0 && row%g.br == 0 {
-			out = append(out, rule("├", "┼", "┤"))
-		}
-		rr.add(fp, "│")
-		for c := 0; c < n; c++ {
-			if c > 0 && c%g.bc == 0 {
-				rr.add(fp, "│")
-			}
-			s, p := m.cell(bs, row, c)
-			rr.add(p, s)
-		}
-		rr.add(fp, "│")
-		out = append(out, rr.String())
-	}
-	out = append(out, rule("╰", "┴", "╯"))
-	return out
+	return nil, false
 }

@@ -130,19 +130,16 @@ func (l layout) inInput(x, y int) bool {
 	return !l.tooSmall && y == 1+l.inputY && x >= 1 && x <= l.leftW
 }
 
+// relayout follows the terminal's size and the board's shape.
 func (m *Model) relayout() {
 	n, br, bc := 0, 0, 0
 	if boardOK(m.room) {
 		n, br, bc = int(m.room.Puzzle.Size), int(m.room.Puzzle.BoxRows), int(m.room.Puzzle.BoxCols)
 	}
-	k := layoutKey{m.width, m.height, n, br, bc}
-	if k == m.layKey && m.lay.w != 0 {
+	if !m.setLayout(n, br, bc) {
 		return
 	}
-	m.layKey = k
-	m.lay = computeLayout(m.width, m.height, n, br, bc)
 	m.input.Width = max(m.lay.leftW-6, 1)
-	m.help.Width = max(m.width-4, 0)
 	m.cache = viewCache{}
 }
 

@@ -158,3 +158,23 @@ func wrap(s string, first, rest int) []string {
 	}
 	return out
 }
+
+// seg is a piece of text in a paint.
+type seg struct {
+	p paint
+	s string
+}
+
+func segsWidth(ss []seg) int {
+	w := 0
+	for _, s := range ss {
+		w += width(s.s)
+	}
+	return w
+}
+
+func (l *line) segs(ss []seg, max int) {
+	for _, s := range ss {
+		l.addMax(s.p, s.s, max)
+	}
+}

@@ -1,6 +1,3 @@
-// Package tui is gridlock's terminal app: the board, the chat, the cluster
-// sidebar and the key map, as a Bubble Tea model. It talks to the cluster
-// only through the Cluster interface, so that tests can drive it with a fake.
 package tui
 
 import (

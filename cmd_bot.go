@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gridlock-game/gridlock/bot"
+)
+
+func cmdBot(args []string) error {
+	fs := newFlags("bot", "gridlock bot --players N --rate R --duration D [flags]", "gridlock bot --players 5 --rate 10 --duration 30s --connect localhost:8000")
+	players := fs.Int("players", 3, "number of players")
+	rate := fs.Float64("rate", 5, "commands a second per player (0: as fast as they are answered)")
+	duration := fs.Duration("duration", 10*time.Second, "how long to play")
+	connect := fs.String("connect", "", "nodes to start from, host:port,… (default: discover on the multicast group)")
+	room := fs.String("room", "main", "room to play in (created if needed)")
+	size := fs.Int("size", 9, "puzzle size of a room the bots create")
+	errRate := fs.Float64("error-rate", 0.1, "share of placements made wrong on purpose")
+	claims := fs.Float64("claims", 0.1, "share of commands that are claims")
+	chat := fs.Float64("chat", 0.05, "share of commands that are chat lines")
+	prefix := fs.String("prefix", "bot", "player name prefix")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var gf groupFlags
+	gf.register(fs)
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var addrs []string
+	if *connect != "" {
+		addrs = strings.Split(*connect, ",")
+	} else {
+		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		v, err := gf.discover(dctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("no cluster found: %v (give --connect HOST:PORT)", err)
+		}
+		for _, n := range v.Nodes {
+			addrs = append(addrs, clientAddr(n))
+		}
+	}
+	rep, err := bot.Run(ctx, bot.Options{
+		Players: *players, Rate: *rate, Duration: *duration, Room: *room, Size: uint8(*size),
+		ErrorRate: *errRate, ClaimRate: *claims, ChatRate: *chat, Prefix: *prefix, Addrs: addrs,
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		fmt.Println(rep)
+	}
+	if rep.Lost > 0 {
+		return fmt.Errorf("lost=%d: acknowledged moves are missing", rep.Lost)
+	}
+	return nil
+}

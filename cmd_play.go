@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gridlock-game/gridlock/client"
+	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/tui"
+)
+
+// appFlags are the app's own flags (play and connect).
+type appFlags struct {
+	name, logFile string
+}
+
+func (f *appFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.name, "name", defaultName(), "your name in the game")
+	fs.StringVar(&f.logFile, "log-file", defaultLogFile(), "where the app logs (never to the screen)")
+}
+
+func defaultName() string {
+	if u := os.Getenv("USER"); u != "" {
+		return fmt.Sprintf("%s-%d", u, 1+rand.IntN(99))
+	}
+	return fmt.Sprintf("player-%d", 1+rand.IntN(999))
+}
+
+// sessionToken is the token this machine's app uses for name: kept in a
+// file, so that an app started again with the same name (after a crash,
+// kill -9, or a closed terminal) resumes its session (score, room) instead
+// of finding its own name taken. The file stays locked while the app runs:
+// a second app with the same name gets a fresh token (and, if the first one
+// is in the game, is told the name is taken).
+func sessionToken(name string, log *slog.Logger) (token string, release func()) {
+	release = func() {}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", release
+	}
+	dir = filepath.Join(dir, "gridlock")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", release
+	}
+	safe := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == '.' {
+			return '_'
+		}
+		return r
+	}, strings.ToLower(name))
+	path := filepath.Join(dir, "session-"+safe)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		log.Warn("session file", "path", path, "error", err)
+		return "", release
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		log.Info("another app here plays as this name: a new session", "name", name)
+		return "", release
+	}
+	release = func() { f.Close() }
+	b, _ := io.ReadAll(io.LimitReader(f, 256))
+	token = strings.TrimSpace(string(b))
+	if len(token) < 16 {
+		token = client.NewToken()
+		if err := f.Truncate(0); err == nil {
+			_, _ = f.WriteAt([]byte(token+"\n"), 0)
+		}
+	}
+	return token, release
+}
+
+func defaultLogFile() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "gridlock", fmt.Sprintf("gridlock-%d.log", os.Getpid()))
+}
+
+func openLog(path string) (*slog.Logger, io.Closer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), f, nil
+}
+
+func cmdPlay(args []string) error {
+	fs := newFlags("play", "gridlock [play] [flags]", "gridlock --name alice    (and in another terminal: gridlock --name bob)")
+	var nf nodeFlags
+	nf.register(fs)
+	var af appFlags
+	af.register(fs)
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	log, closer, err := openLog(af.logFile)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	o, err := nf.options(log)
+	if err != nil {
+		return err
+	}
+	n, err := node.Start(context.Background(), o)
+	if err != nil {
+		return err
+	}
+	token, release := sessionToken(af.name, log)
+	defer release()
+	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Local: n, Logger: log})
+	err = runApp(c, tui.Options{Name: af.name, SelfFunc: n.ID, PID: os.Getpid(), NoColor: os.Getenv("NO_COLOR") != ""}, log)
+	c.Leave(context.Background())
+	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = n.Leave(lctx)
+	return err
+}
+
+func cmdConnect(args []string) error {
+	fs := newFlags("connect", "gridlock connect HOST:PORT [flags]", "gridlock connect localhost:8000 --name alice")
+	var af appFlags
+	af.register(fs)
+	// The address may come before, between or after the flags.
+	rest, err := parse(fs, args, -1)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		fs.Usage()
+		return usagef("give the address of a node, e.g. gridlock connect localhost:8000")
+	}
+	addr := rest[0]
+	if _, err := parse(fs, rest[1:], 0); err != nil {
+		return err
+	}
+	log, closer, err := openLog(af.logFile)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	token, release := sessionToken(af.name, log)
+	defer release()
+	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
+	err = runApp(c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != ""}, log)
+	c.Leave(context.Background())
+	return err
+}
+
+// runApp shows the app until the player quits or a signal comes: SIGTERM,
+// SIGINT, or SIGHUP when the terminal is closed. A signal is a quit like
+// `q`: the caller then leaves the cluster. The node and the client must
+// not run on the signal's context, or they would stop before leaving.
+func runApp(c tui.Cluster, o tui.Options, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	err := tui.Run(ctx, c, o)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		log.Info("signal received: leaving the cluster")
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/replica"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// usageError is a mistake on the command line (exit status 2). An empty msg
+// means it has been reported already, with the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string {
+	if e.msg == "" {
+		return "usage"
+	}
+	return e.msg
+}
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// parse parses args, which may hold at most maxArgs arguments besides the
+// flags (any number if maxArgs < 0), and returns them.
+func parse(fs *flag.FlagSet, args []string, maxArgs int) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{} // the flag package printed it and the usage
+	}
+	if maxArgs >= 0 && fs.NArg() > maxArgs {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(maxArgs))
+		fs.Usage()
+		return nil, usageError{}
+	}
+	return fs.Args(), nil
+}
+
+func newFlags(name, usageLine, example string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\nExample:\n  %s\n\nFlags:\n", usageLine, example)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// groupFlags say where a cluster is found and how it is recognised.
+type groupFlags struct {
+	cluster, group, iface, secret string
+}
+
+func (f *groupFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cluster, "cluster", "gridlock", "cluster name: games with other names on the same group ignore this one")
+	fs.StringVar(&f.group, "group", "224.1.1.1:5007", "multicast group for discovery and heartbeats (off: none)")
+	fs.StringVar(&f.iface, "iface", "lo", "network interface for multicast")
+	fs.StringVar(&f.secret, "secret", "", "cluster secret: beacons and peer links are authenticated (or GRIDLOCK_SECRET)")
+}
+
+// secretBytes is --secret, or else GRIDLOCK_SECRET.
+func (f *groupFlags) secretBytes() []byte {
+	if f.secret != "" {
+		return []byte(f.secret)
+	}
+	return []byte(os.Getenv("GRIDLOCK_SECRET"))
+}
+
+// discoverListen is how long discover listens to beacons: a few of every
+// node's. A shorter listen (ctx ending) may miss nodes.
+const discoverListen = 350 * time.Millisecond
+
+// discover builds the cluster's view from the beacons heard on the group.
+func (f *groupFlags) discover(ctx context.Context) (*wire.ClusterView, error) {
+	return node.Discover(ctx, node.DiscoverOptions{Cluster: f.cluster, Group: f.group, Iface: f.iface, Secret: f.secretBytes(),
+		Listen: discoverListen})
+}
+
+// nodeFlags are the flags of a replica (play and serve).
+type nodeFlags struct {
+	groupFlags
+	id, tcpPort, replPort, hbPort, quorum          int
+	peers, advertise, listen                       string
+	heartbeat, suspicion, election, ack, countdown time.Duration
+}
+
+func (f *nodeFlags) register(fs *flag.FlagSet) {
+	d := replica.DefaultConfig(1)
+	f.groupFlags.register(fs)
+	fs.IntVar(&f.id, "id", 0, "node id, 0..65535 (0: the next free one; Bully makes the highest id primary)")
+	fs.IntVar(&f.tcpPort, "tcp-port", 0, "client port (0: any free port, found through discovery)")
+	fs.IntVar(&f.replPort, "replication-port", 0, "peer port (0: any free port)")
+	fs.StringVar(&f.peers, "peers", "", "static peers' heartbeat addresses, host:port,… (where multicast is not available)")
+	fs.IntVar(&f.hbPort, "heartbeat-port", 0, "UDP port for unicast heartbeats from --peers")
+	fs.StringVar(&f.advertise, "advertise", "", "client address to tell clients (host:port), e.g. as seen from a Docker host")
+	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, else all)")
+	fs.IntVar(&f.quorum, "quorum", 0, "commit only when N nodes hold an entry, and no primary without N reachable (0: off)")
+	fs.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "beacon and heartbeat interval")
+	fs.DurationVar(&f.suspicion, "suspicion", d.Suspicion, "silence after which a peer is suspected")
+	fs.DurationVar(&f.election, "election-timeout", d.ElectionAnswer, "wait for an answer from a higher id")
+	fs.DurationVar(&f.ack, "ack-timeout", d.AckTimeout, "wait for a backup's acknowledgement before it leaves the view")
+	fs.DurationVar(&f.countdown, "countdown", game.DefaultRules().RoundCountdown, "pause between rounds (a new cluster's rule)")
+}
+
+func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
+	if f.id < 0 || f.id > 65535 {
+		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
+	}
+	cfg := replica.DefaultConfig(wire.NodeID(f.id))
+	cfg.Heartbeat, cfg.Suspicion, cfg.ElectionAnswer, cfg.AckTimeout = f.heartbeat, f.suspicion, f.election, f.ack
+	cfg.StartupWait, cfg.CoordinatorWait, cfg.SyncWait = 0, 0, 0
+	cfg.Quorum = f.quorum
+	cfg.Rules.RoundCountdown = f.countdown
+	cfg.Incarnation = uint16(rand.Uint32())
+	o := node.Options{
+		ID:              wire.NodeID(f.id),
+		Cluster:         f.cluster,
+		Group:           f.group,
+		Iface:           f.iface,
+		HeartbeatPort:   f.hbPort,
+		Listen:          f.listen,
+		TCPPort:         f.tcpPort,
+		ReplicationPort: f.replPort,
+		Advertise:       f.advertise,
+		Secret:          f.secretBytes(),
+		Config:          cfg,
+		Logger:          log,
+	}
+	if f.peers != "" {
+		o.Peers = strings.Split(f.peers, ",")
+	}
+	check := cfg
+	if check.ID == 0 {
+		check.ID = 1 // chosen when the node starts
+	}
+	if err := check.Validate(); err != nil {
+		return o, usagef("%v", err)
+	}
+	return o, nil
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
+	ho := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return nil, usagef("--log-format %q: text or json", format)
+}
