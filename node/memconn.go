@@ -158,11 +158,15 @@ func (s *memStream) heal() {
 	}
 }
 
-// crash closes the ends on host h and resets the others.
-func (s *memStream) crash(h *MemHost) {
+// crash closes the ends on host h, as the death of their process would,
+// and resets the others (across a cut: when it heals).
+func (s *memStream) crash(h *MemHost) { s.die(func(c *memConn) bool { return c.host == h }) }
+
+// die closes the ends dead says and resets the others.
+func (s *memStream) die(dead func(*memConn) bool) {
 	s.mu.Lock()
 	for _, c := range s.ends {
-		if c.host == h && !c.closed {
+		if dead(c) && !c.closed {
 			c.closed = true
 			if c.stall != nil {
 				c.stall.Stop()
@@ -171,7 +175,7 @@ func (s *memStream) crash(h *MemHost) {
 		}
 	}
 	for _, c := range s.ends {
-		if c.host != h {
+		if !dead(c) {
 			if s.up() {
 				s.reset(c, syscall.ECONNRESET)
 			} else {
@@ -455,7 +459,7 @@ func (l *memListener) Close() error {
 	}
 	m.mu.Unlock()
 	for _, c := range q {
-		c.s.crash(l.h)
+		c.s.die(func(e *memConn) bool { return e == c })
 	}
 	return nil
 }
@@ -514,7 +518,7 @@ func (h *MemHost) Dial(ctx context.Context, addr string) (net.Conn, error) {
 		}
 		m.mu.Unlock()
 		if err := l.enqueue(ctx, s.ends[1]); err != nil {
-			s.crash(to)
+			s.die(func(*memConn) bool { return true })
 			return nil, fail(err)
 		}
 		return s.ends[0], nil

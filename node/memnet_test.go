@@ -248,6 +248,19 @@ func TestMemDialErrors(t *testing.T) {
 	if _, err := ln2.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("accept on a closed listener: %v", err)
 	}
+	// On one host too.
+	ln3, err := b.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err = b.Dial(ctx, ln3.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln3.Close()
+	if err := readFails(t, waiting, 5*time.Second); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("read on a connection its listener on the same host dropped: %v, want ECONNRESET", err)
+	}
 }
 
 // A cut holds bytes on their way (and delivers them in order when it
