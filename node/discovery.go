@@ -7,11 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
-
-	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/gridlock-game/gridlock/wire"
 )
@@ -20,106 +16,46 @@ import (
 // processes on one machine share its port), and as unicast heartbeats to
 // static peers where multicast is not available.
 type discovery struct {
-	n      *Node
-	group  *net.UDPAddr
-	listen *ipv4.PacketConn // joined to the group
-	sender *ipv4.PacketConn // sends to the group on the interface only
-	hb     *net.UDPConn     // unicast heartbeats (with --peers)
+	n     *Node
+	group *net.UDPAddr
+	mc    net.PacketConn // joined to the group (Network.JoinGroup)
+	hb    net.PacketConn // unicast heartbeats (with --peers)
 
 	mu        sync.Mutex
 	peerAddrs map[string]*net.UDPAddr
 	warned    map[string]time.Time
-	closed    bool
 }
 
-// groupSocket lets many processes bind the group port, and has the socket
-// hear the group only on the interfaces it joined: by default Linux also
-// hands it the group's packets from any interface another socket joined,
-// and a beacon from there could have the node dial off that network.
-func groupSocket(network, address string, c syscall.RawConn) error {
-	var err error
-	cerr := c.Control(func(fd uintptr) {
-		err = errors.Join(
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1),
-			unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0))
-	})
-	return errors.Join(cerr, err)
-}
-
-// joinGroup listens to a multicast group ("addr:port") on one interface.
-func joinGroup(ctx context.Context, group, iface string) (*ipv4.PacketConn, *net.UDPAddr, *net.Interface, error) {
-	g, err := net.ResolveUDPAddr("udp4", group)
-	if err != nil || !g.IP.IsMulticast() {
-		return nil, nil, nil, fmt.Errorf("--group %q is not an IPv4 multicast address:port", group)
-	}
-	ifi, err := net.InterfaceByName(iface)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--iface %q: %w", iface, err)
-	}
-	lc := net.ListenConfig{Control: groupSocket}
-	c, err := lc.ListenPacket(ctx, "udp4", g.String())
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("multicast group %s: %w", g, err)
-	}
-	pc := ipv4.NewPacketConn(c)
-	if err := pc.JoinGroup(ifi, &net.UDPAddr{IP: g.IP}); err != nil {
-		c.Close()
-		return nil, nil, nil, fmt.Errorf("join %s on %s: %w", g.IP, iface, err)
-	}
-	return pc, g, ifi, nil
-}
-
-func newDiscovery(n *Node) (*discovery, error) {
+func newDiscovery(ctx context.Context, n *Node) (*discovery, error) {
 	d := &discovery{n: n, peerAddrs: map[string]*net.UDPAddr{}, warned: map[string]time.Time{}}
 	o := n.opts
 	if o.Group != "" && o.Group != "off" {
-		pc, g, ifi, err := joinGroup(context.Background(), o.Group, o.Iface)
+		g, err := parseGroup(o.Group)
 		if err != nil {
 			return nil, err
 		}
-		d.listen = pc
-		bind := "0.0.0.0:0"
-		if ifi.Flags&net.FlagLoopback != 0 {
-			bind = "127.0.0.1:0"
-		}
-		s, err := net.ListenPacket("udp4", bind)
-		if err != nil {
-			pc.Close()
+		if d.mc, err = o.PeerNetwork.JoinGroup(ctx, o.Group, o.Iface); err != nil {
 			return nil, err
-		}
-		d.sender = ipv4.NewPacketConn(s)
-		err = errors.Join(d.sender.SetMulticastInterface(ifi), d.sender.SetMulticastTTL(1), d.sender.SetMulticastLoopback(true))
-		if err != nil {
-			pc.Close()
-			s.Close()
-			return nil, fmt.Errorf("multicast on %s: %w", o.Iface, err)
 		}
 		d.group = g
 	}
 	if len(o.Peers) > 0 || o.HeartbeatPort != 0 {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(o.Listen), Port: o.HeartbeatPort})
+		c, err := o.PeerNetwork.ListenPacket(ctx, net.JoinHostPort(o.Listen, strconv.Itoa(o.HeartbeatPort)))
 		if err != nil {
 			d.close()
 			return nil, fmt.Errorf("heartbeat port: %w", err)
 		}
 		d.hb = c
 	}
-	if d.listen == nil && d.hb == nil {
+	if d.mc == nil && d.hb == nil {
 		return nil, errors.New("no discovery: give a multicast --group or static --peers")
 	}
 	return d, nil
 }
 
 func (d *discovery) close() {
-	d.mu.Lock()
-	d.closed = true
-	d.mu.Unlock()
-	if d.listen != nil {
-		d.listen.Close()
-	}
-	if d.sender != nil {
-		d.sender.Close()
+	if d.mc != nil {
+		d.mc.Close()
 	}
 	if d.hb != nil {
 		d.hb.Close()
@@ -130,37 +66,35 @@ func (d *discovery) close() {
 func (d *discovery) run() {
 	defer d.n.wg.Done()
 	var wg sync.WaitGroup
-	if d.listen != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d.read(func(b []byte) (int, *net.UDPAddr, error) {
-				k, _, src, err := d.listen.ReadFrom(b)
-				ua, _ := src.(*net.UDPAddr)
-				return k, ua, err
-			})
-		}()
-	}
-	if d.hb != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d.read(func(b []byte) (int, *net.UDPAddr, error) { return d.hb.ReadFromUDP(b) })
-		}()
+	for _, pc := range d.sockets() {
+		wg.Go(func() { d.read(pc) })
 	}
 	wg.Wait()
 }
 
-func (d *discovery) read(recv func([]byte) (int, *net.UDPAddr, error)) {
+// sockets are the sockets beacons come in on.
+func (d *discovery) sockets() []net.PacketConn {
+	var out []net.PacketConn
+	if d.mc != nil {
+		out = append(out, d.mc)
+	}
+	if d.hb != nil {
+		out = append(out, d.hb)
+	}
+	return out
+}
+
+func (d *discovery) read(pc net.PacketConn) {
 	buf := make([]byte, 2048)
 	for {
-		k, src, err := recv(buf)
+		k, from, err := pc.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
+		src := udpAddrOf(from)
 		b, ok := d.accept(buf[:k], src)
 		if !ok {
 			continue
@@ -241,14 +175,14 @@ func (d *discovery) send(core *wire.Beacon) {
 		n.log.Error("beacon not sent", "error", err)
 		return
 	}
-	if d.sender != nil {
-		if _, err := d.sender.WriteTo(buf, nil, d.group); err != nil {
+	if d.mc != nil {
+		if _, err := d.mc.WriteTo(buf, d.group); err != nil {
 			d.warn(d.group, "multicast send failed", "error", err)
 		}
 	}
 	if d.hb != nil {
 		for _, a := range d.staticPeers() {
-			_, _ = d.hb.WriteToUDP(buf, a)
+			_, _ = d.hb.WriteTo(buf, a)
 		}
 	}
 }
@@ -305,150 +239,4 @@ func (d *discovery) resolvePeers() {
 		case <-time.After(wait):
 		}
 	}
-}
-
-// chooseID listens to the cluster for a few heartbeats and takes the next
-// id above every id it hears. Two nodes that pick the same id at once are
-// told apart later by Instance (see onBeacon).
-func (n *Node) chooseID(ctx context.Context) (wire.NodeID, error) {
-	wait := 2*n.opts.Config.Heartbeat + n.opts.Config.Heartbeat/2
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	seen := map[wire.NodeID]uint64{}
-	ch := make(chan *wire.Beacon, 64)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	listen := func(recv func([]byte) (int, *net.UDPAddr, error)) {
-		defer wg.Done()
-		buf := make([]byte, 2048)
-		for {
-			k, src, err := recv(buf)
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					continue
-				}
-				return
-			}
-			if b, ok := n.disc.accept(buf[:k], src); ok {
-				select {
-				case ch <- b:
-				default:
-				}
-			}
-		}
-	}
-	d := n.disc
-	if d.listen != nil {
-		wg.Add(1)
-		go listen(func(b []byte) (int, *net.UDPAddr, error) {
-			_ = d.listen.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-			k, _, src, err := d.listen.ReadFrom(b)
-			ua, _ := src.(*net.UDPAddr)
-			return k, ua, err
-		})
-	}
-	if d.hb != nil {
-		wg.Add(1)
-		go listen(func(b []byte) (int, *net.UDPAddr, error) {
-			_ = d.hb.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-			return d.hb.ReadFromUDP(b)
-		})
-	}
-	finish := func() {
-		close(stop)
-		wg.Wait()
-		if d.listen != nil {
-			_ = d.listen.SetReadDeadline(time.Time{})
-		}
-		if d.hb != nil {
-			_ = d.hb.SetReadDeadline(time.Time{})
-		}
-	}
-	for {
-		select {
-		case b := <-ch:
-			seen[b.From] = b.Instance
-		case <-deadline.C:
-			finish()
-			var top wire.NodeID
-			for id := range seen {
-				top = max(top, id)
-			}
-			if top == 0xffff {
-				return 0, errors.New("no free node id: the cluster uses 65535")
-			}
-			return top + 1, nil
-		case <-ctx.Done():
-			finish()
-			return 0, ctx.Err()
-		}
-	}
-}
-
-// DiscoverOptions say where to listen for a cluster's beacons.
-type DiscoverOptions struct {
-	Cluster string
-	Group   string
-	Iface   string
-	Secret  []byte
-	Listen  time.Duration // how long to listen (default 350 ms)
-}
-
-// Discover listens to a cluster's beacons on its multicast group and
-// returns the cluster as they describe it: every node heard, its role,
-// epoch and addresses, and the primary.
-func Discover(ctx context.Context, o DiscoverOptions) (*wire.ClusterView, error) {
-	if o.Listen == 0 {
-		o.Listen = 350 * time.Millisecond
-	}
-	if o.Cluster == "" {
-		o.Cluster = "gridlock"
-	}
-	if o.Iface == "" {
-		o.Iface = "lo"
-	}
-	pc, _, _, err := joinGroup(ctx, o.Group, o.Iface)
-	if err != nil {
-		return nil, err
-	}
-	defer pc.Close()
-	deadline := time.Now().Add(o.Listen)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	_ = pc.SetReadDeadline(deadline)
-	seen := map[wire.NodeID]*wire.Beacon{}
-	buf := make([]byte, 2048)
-	for {
-		k, _, src, err := pc.ReadFrom(buf)
-		if err != nil {
-			break
-		}
-		b, err := wire.DecodeBeacon(buf[:k])
-		if err != nil || wire.CheckVersion(b.Version) != nil || b.Cluster != o.Cluster || !wire.VerifyBeacon(o.Secret, b) || b.From == 0 {
-			continue
-		}
-		ua, _ := src.(*net.UDPAddr)
-		b.ClientAddr = fillHost(b.ClientAddr, ua)
-		b.PeerAddr = fillHost(b.PeerAddr, ua)
-		seen[b.From] = b
-	}
-	if len(seen) == 0 {
-		return nil, fmt.Errorf("no node of cluster %q heard on %s (%s)", o.Cluster, o.Group, o.Iface)
-	}
-	v := &wire.ClusterView{}
-	for _, b := range seen {
-		v.Nodes = append(v.Nodes, wire.NodeInfo{ID: b.From, Role: b.Role, Epoch: b.Epoch, Commit: b.Commit, Last: b.Last,
-			Alive: true, ClientAddr: b.ClientAddr, PeerAddr: b.PeerAddr, Advertise: b.Advertise})
-		if b.Role == wire.RolePrimary && b.Epoch >= v.Epoch {
-			v.Primary, v.Epoch, v.Commit = b.From, b.Epoch, b.Commit
-		}
-	}
-	return v, nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -9,8 +10,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/gridlock-game/gridlock/wire"
 )
@@ -131,7 +130,9 @@ func (ls *linkSet) run(l *outLink) {
 		}
 		// A link that broke, or a port that refuses, means the peer's
 		// process is gone; a dial that times out says nothing.
-		conn, err := net.DialTimeout("tcp", l.addr, time.Second)
+		ctx, cancel := context.WithTimeout(n.quitCtx, time.Second)
+		conn, err := n.opts.PeerNetwork.Dial(ctx, l.addr)
+		cancel()
 		if err == nil {
 			n.userTimeout(conn)
 		}
@@ -427,21 +428,8 @@ func headerOf(pm wire.PeerMessage, ok bool) (wire.NodeID, wire.Epoch) {
 	return pm.Header()
 }
 
-// userTimeout makes the kernel give up on a peer connection whose sent data
-// stays unacknowledged for two suspicion timeouts (a partition), instead of
+// userTimeout makes a peer connection give up on sent data that stays
+// unacknowledged for two suspicion timeouts (a partition), instead of
 // retransmitting for many minutes: the link then breaks, and a fresh one is
 // dialled when the network heals.
-func (n *Node) userTimeout(conn net.Conn) {
-	tc, ok := conn.(*net.TCPConn)
-	if !ok {
-		return
-	}
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return
-	}
-	ms := int((2 * n.opts.Config.Suspicion).Milliseconds())
-	_ = raw.Control(func(fd uintptr) {
-		_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, ms)
-	})
-}
+func (n *Node) userTimeout(conn net.Conn) { setUserTimeout(conn, 2*n.opts.Config.Suspicion) }

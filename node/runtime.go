@@ -16,68 +16,6 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-// Options configure a replica on the network.
-type Options struct {
-	ID      wire.NodeID // 0: chosen automatically, unique in the cluster
-	Cluster string      // nodes of other clusters on the group are ignored
-
-	Group string // multicast group host:port ("" or "off": none)
-	Iface string // interface for multicast (default lo)
-
-	Peers         []string // static peers' heartbeat addresses (host:port)
-	HeartbeatPort int      // UDP port for unicast heartbeats (with Peers)
-
-	Listen          string // host the TCP listeners bind (default: 127.0.0.1 on lo, else all)
-	TCPPort         int    // client port (0: ephemeral)
-	ReplicationPort int    // peer port (0: ephemeral)
-	Advertise       string // client address to tell clients (host:port)
-
-	Secret []byte
-
-	Config replica.Config // timings, quorum, rules (ID is set from ID)
-
-	// Client service.
-	RateLimit  float64 // commands per second per client
-	Burst      int
-	MaxClients int
-	SendQueue  int // frames queued per client before it is dropped
-
-	Logger *slog.Logger
-}
-
-func (o *Options) fill() {
-	if o.Cluster == "" {
-		o.Cluster = "gridlock"
-	}
-	if o.Iface == "" {
-		o.Iface = "lo"
-	}
-	if o.Listen == "" {
-		o.Listen = "0.0.0.0"
-		if o.Iface == "lo" && len(o.Peers) == 0 {
-			o.Listen = "127.0.0.1"
-		}
-	}
-	if o.Config.Heartbeat == 0 {
-		o.Config = replica.DefaultConfig(o.ID)
-	}
-	if o.RateLimit == 0 {
-		o.RateLimit = 2000
-	}
-	if o.Burst == 0 {
-		o.Burst = 4000
-	}
-	if o.MaxClients == 0 {
-		o.MaxClients = 4096
-	}
-	if o.SendQueue == 0 {
-		o.SendQueue = 4096
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-}
-
 // Node is a replica on the network: the core, driven by one goroutine, with
 // discovery, peer links and the client service around it.
 type Node struct {
@@ -89,6 +27,8 @@ type Node struct {
 
 	inbox    chan input
 	quit     chan struct{}
+	quitCtx  context.Context // ends with quit: for dials
+	cancel   context.CancelFunc
 	stopOnce sync.Once
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -115,87 +55,6 @@ type Node struct {
 	pushedAt time.Time
 
 	limited logLimiter
-}
-
-// nodeHandler names the node in every record once it has an id. The id
-// can change (another node took it) while other goroutines log.
-type nodeHandler struct {
-	slog.Handler
-	n *Node
-}
-
-func (h nodeHandler) Handle(ctx context.Context, r slog.Record) error {
-	id := h.n.ID()
-	if id == 0 {
-		return h.Handler.Handle(ctx, r)
-	}
-	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	out.AddAttrs(slog.String("node", fmt.Sprintf("n%d", id)))
-	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(a)
-		return true
-	})
-	return h.Handler.Handle(ctx, out)
-}
-
-func (h nodeHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return nodeHandler{h.Handler.WithAttrs(as), h.n}
-}
-
-func (h nodeHandler) WithGroup(name string) slog.Handler {
-	return nodeHandler{h.Handler.WithGroup(name), h.n}
-}
-
-// logLimiter keeps floods of bad input from flooding the log: per kind, at
-// most logBurst lines every logWindow, then a count of those left out.
-type logLimiter struct {
-	mu    sync.Mutex
-	kinds map[string]*logKind
-}
-
-type logKind struct {
-	start   time.Time
-	n       int
-	dropped int
-}
-
-const (
-	logBurst  = 10
-	logWindow = 10 * time.Second
-)
-
-func (l *logLimiter) warn(log *slog.Logger, kind, msg string, args ...any) {
-	l.log(log, slog.LevelWarn, kind, msg, args...)
-}
-
-func (l *logLimiter) log(log *slog.Logger, level slog.Level, kind, msg string, args ...any) {
-	l.mu.Lock()
-	if l.kinds == nil {
-		l.kinds = map[string]*logKind{}
-	}
-	k := l.kinds[kind]
-	if k == nil {
-		k = &logKind{}
-		l.kinds[kind] = k
-	}
-	now := time.Now()
-	if now.Sub(k.start) > logWindow {
-		if k.dropped > 0 {
-			args = append(args, "not_logged_before", k.dropped)
-		}
-		k.start, k.n, k.dropped = now, 0, 0
-	}
-	k.n++
-	if k.n > logBurst {
-		k.dropped++
-		l.mu.Unlock()
-		return
-	}
-	if k.n == logBurst {
-		args = append(args, "note", fmt.Sprintf("more of these are only counted for %v", logWindow))
-	}
-	l.mu.Unlock()
-	log.Log(context.Background(), level, msg, args...)
 }
 
 // peerState is what the runtime knows of a peer's whereabouts.
@@ -248,15 +107,16 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		peers:      map[wire.NodeID]*peerState{},
 	}
 	n.log = slog.New(nodeHandler{o.Logger.Handler(), n})
+	n.quitCtx, n.cancel = context.WithCancel(context.Background())
 	var err error
-	if n.peerLn, err = net.Listen("tcp", net.JoinHostPort(o.Listen, strconv.Itoa(o.ReplicationPort))); err != nil {
+	if n.peerLn, err = o.PeerNetwork.Listen(ctx, net.JoinHostPort(o.Listen, strconv.Itoa(o.ReplicationPort))); err != nil {
 		return nil, fmt.Errorf("replication port: %w", err)
 	}
-	if n.clientL, err = net.Listen("tcp", net.JoinHostPort(o.Listen, strconv.Itoa(o.TCPPort))); err != nil {
+	if n.clientL, err = o.Network.Listen(ctx, net.JoinHostPort(o.Listen, strconv.Itoa(o.TCPPort))); err != nil {
 		n.peerLn.Close()
 		return nil, fmt.Errorf("client port: %w", err)
 	}
-	if n.disc, err = newDiscovery(n); err != nil {
+	if n.disc, err = newDiscovery(ctx, n); err != nil {
 		n.peerLn.Close()
 		n.clientL.Close()
 		return nil, err
@@ -334,44 +194,18 @@ func (n *Node) ClientAddr() string { return n.clientL.Addr().String() }
 // PeerAddr is the address the peer listener is bound to.
 func (n *Node) PeerAddr() string { return n.peerLn.Addr().String() }
 
+// Dial connects to addr as a client on the node's machine would: through
+// the node's Network (an app's embedded client dials its node with it).
+func (n *Node) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	return n.opts.Network.Dial(ctx, addr)
+}
+
 // advertise is the client address to give to clients elsewhere.
 func (n *Node) advertise() string {
 	if n.opts.Advertise != "" {
 		return n.opts.Advertise
 	}
 	return n.ClientAddr()
-}
-
-// View returns the cluster as this node last saw it, with addresses.
-func (n *Node) View() wire.ClusterView {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	v := n.view
-	v.Nodes = append([]wire.NodeInfo(nil), v.Nodes...)
-	return v
-}
-
-// NoticesSince returns the notices published after the first k (as many
-// as are still kept), and how many were ever published.
-func (n *Node) NoticesSince(k int) ([]wire.Notice, int) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	kept := n.nNotices - len(n.notices)
-	from := max(0, k-kept)
-	if from > len(n.notices) {
-		from = len(n.notices)
-	}
-	return append([]wire.Notice(nil), n.notices[from:]...), n.nNotices
-}
-
-// Watch returns a channel that receives (without blocking the node) after
-// each change of the view or new notices.
-func (n *Node) Watch() <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	n.mu.Lock()
-	n.watchers = append(n.watchers, ch)
-	n.mu.Unlock()
-	return ch
 }
 
 // Done is closed when the node has stopped.
@@ -408,7 +242,12 @@ func (n *Node) Close() {
 	<-n.done
 }
 
-func (n *Node) stop() { n.stopOnce.Do(func() { close(n.quit) }) }
+func (n *Node) stop() {
+	n.stopOnce.Do(func() {
+		close(n.quit)
+		n.cancel()
+	})
+}
 
 func (n *Node) closeSockets() {
 	n.peerLn.Close()
@@ -640,118 +479,4 @@ func (n *Node) sendMessages(msgs []replica.Envelope) {
 			n.links.sendFrames(b.to, b.buf)
 		}
 	}
-}
-
-func (n *Node) lastViewAt() time.Time {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.viewAt
-}
-
-// publish updates the view that other goroutines read and wakes watchers.
-func (n *Node) publish(notices []wire.Notice) {
-	v := n.core.View()
-	for i := range v.Nodes {
-		ni := &v.Nodes[i]
-		if ni.ID == n.ID() {
-			ni.ClientAddr, ni.PeerAddr, ni.Advertise = n.ClientAddr(), n.PeerAddr(), n.opts.Advertise
-			continue
-		}
-		if ps := n.peers[ni.ID]; ps != nil {
-			ni.ClientAddr, ni.PeerAddr, ni.Advertise = ps.clientAddr, ps.peerAddr, ps.advertise
-		}
-	}
-	n.mu.Lock()
-	changed := !viewsEqual(n.view, v, false) || len(notices) > 0
-	n.view = v
-	n.viewAt = time.Now()
-	n.notices = append(n.notices, notices...)
-	n.nNotices += len(notices)
-	if len(n.notices) > 200 {
-		n.notices = append([]wire.Notice(nil), n.notices[len(n.notices)-100:]...)
-	}
-	ws := n.watchers
-	n.mu.Unlock()
-	if changed {
-		for _, w := range ws {
-			select {
-			case w <- struct{}{}:
-			default:
-			}
-		}
-	}
-	// Clients get a change of who is where at once, news of progress
-	// (lags) at most once a second.
-	now := time.Now()
-	if !viewsEqual(n.pushed, v, true) || len(notices) > 0 || (!viewsEqual(n.pushed, v, false) && now.Sub(n.pushedAt) >= time.Second) {
-		n.pushed, n.pushedAt = v, now
-		n.svc.viewChanged(v)
-	}
-}
-
-// viewsEqual compares views but for commit indexes (and lags, with
-// ignoreLag).
-func viewsEqual(a, b wire.ClusterView, ignoreLag bool) bool {
-	if a.Self != b.Self || a.Primary != b.Primary || a.Epoch != b.Epoch || a.HasQuorum != b.HasQuorum || len(a.Nodes) != len(b.Nodes) {
-		return false
-	}
-	for i := range a.Nodes {
-		x, y := a.Nodes[i], b.Nodes[i]
-		x.Commit, y.Commit, x.Last, y.Last = 0, 0, 0, 0
-		if ignoreLag {
-			x.Lag, y.Lag = 0, 0
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// addrOf is the client address of a node, as clients should use it.
-func (n *Node) addrOf(id wire.NodeID) string {
-	if id == n.ID() {
-		return n.advertise()
-	}
-	ps := n.peers[id]
-	if ps == nil {
-		return ""
-	}
-	if ps.advertise != "" {
-		return ps.advertise
-	}
-	return ps.clientAddr
-}
-
-// yieldsID decides, when two nodes chose the same id, which one chooses
-// again: the one with nothing in its log, else the smaller instance.
-func (n *Node) yieldsID(b *wire.Beacon) bool {
-	mine, theirs := n.core.LastIndex() > 0, b.Last > 0
-	if mine != theirs {
-		return theirs
-	}
-	return n.instance < b.Instance
-}
-
-// reID takes the next free id after an id collision, with a fresh core.
-// Peers and clients connected under the old id are let go; they come back.
-func (n *Node) reID(b *wire.Beacon) {
-	top := max(n.ID(), b.From)
-	for id := range n.peers {
-		top = max(top, id)
-	}
-	if top == 0xffff {
-		n.log.Error("no free node id left")
-		return
-	}
-	old := n.ID()
-	n.links.closeAll()
-	n.svc.closeAll()
-	n.id.Store(uint32(top + 1))
-	if err := n.newCore(); err != nil {
-		n.log.Error("cannot restart the node under a new id", "error", err)
-		return
-	}
-	n.log.Warn("another node took the same id: this one chose again", "was", fmt.Sprintf("n%d", old))
-	n.publish(nil)
 }

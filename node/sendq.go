@@ -12,10 +12,12 @@ import (
 // without blocking, when nothing waits and no write is under way (the
 // common case, and the fastest: no goroutine to wake); what cannot go out
 // at once waits for the connection's writer goroutine, which sends all that
-// waits with one writev.
+// waits with one writev. A connection that cannot be written without
+// blocking gets everything through the writer.
 type sendQueue struct {
 	mu        sync.Mutex
-	raw       syscall.RawConn // nil while not connected: frames wait
+	conn      net.Conn                  // nil while not connected: frames wait
+	direct    func([]byte) (int, error) // writes what conn takes now; nil: none
 	q         [][]byte
 	bytes     int
 	busy      bool // a write is under way
@@ -42,12 +44,17 @@ func (s *sendQueue) signal() {
 
 // attach starts writing to conn (directly, and through writer).
 func (s *sendQueue) attach(conn net.Conn) {
-	var raw syscall.RawConn
-	if sc, ok := conn.(syscall.Conn); ok {
-		raw, _ = sc.SyscallConn()
+	var direct func([]byte) (int, error)
+	switch c := conn.(type) {
+	case syscall.Conn: // a socket: a non-blocking write(2)
+		if raw, err := c.SyscallConn(); err == nil {
+			direct = func(b []byte) (int, error) { return writeNow(raw, b) }
+		}
+	case interface{ TryWrite([]byte) (int, error) }: // a MemNetwork stream
+		direct = c.TryWrite
 	}
 	s.mu.Lock()
-	s.raw, s.err = raw, nil
+	s.conn, s.direct, s.err = conn, direct, nil
 	s.mu.Unlock()
 	s.signal()
 }
@@ -56,7 +63,7 @@ func (s *sendQueue) attach(conn net.Conn) {
 // connection, which must not start with the rest of a frame.
 func (s *sendQueue) detach() {
 	s.mu.Lock()
-	s.raw = nil
+	s.conn, s.direct = nil, nil
 	if s.partial {
 		s.bytes -= len(s.q[0])
 		s.q = s.q[1:]
@@ -77,15 +84,15 @@ func (s *sendQueue) push(b []byte) error {
 		}
 		return err
 	}
-	if s.raw != nil && !s.busy && len(s.q) == 0 {
+	if s.direct != nil && !s.busy && len(s.q) == 0 {
 		s.busy = true
-		raw := s.raw
+		conn, direct := s.conn, s.direct
 		s.mu.Unlock()
-		k, err := writeNow(raw, b)
+		k, err := direct(b)
 		s.mu.Lock()
 		s.busy = false
 		if err != nil {
-			if s.raw == raw { // not an old connection's
+			if s.conn == conn { // not an old connection's
 				s.err = err
 			}
 			s.mu.Unlock()

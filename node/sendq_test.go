@@ -126,3 +126,61 @@ func TestSendQueueDropsTheRestOfAFrameWithItsConnection(t *testing.T) {
 		t.Fatalf("the new connection starts with %q, want %q", got[:8], next)
 	}
 }
+
+// On a MemNetwork stream the direct write is TryWrite, with the same
+// partial frames: the next connection starts with a whole frame too.
+func TestSendQueueDropsTheRestOfAFrameOnAMemStream(t *testing.T) {
+	m := NewMemNetwork()
+	a, b := m.NewHost(), m.NewHost()
+	first, _ := memPair(t, a, b) // nobody reads: the window fills
+	s := newSendQueue(16, 64<<20)
+	s.attach(first)
+	if err := s.push(bytes.Repeat([]byte{0x55}, 2*memWindow)); err != nil {
+		t.Fatal(err)
+	}
+	if s.idle() {
+		t.Fatal("a frame twice the window went out at once: the test cannot tell")
+	}
+	s.detach()
+	next := []byte("next frame")
+	if err := s.push(next); err != nil {
+		t.Fatal(err)
+	}
+	second, peer := memPair(t, a, b)
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.writer(second, stop, time.Second)
+	s.attach(second)
+	readWithin(t, peer, 5*time.Second, next)
+}
+
+// onlyConn hides all but net.Conn's methods: no direct writes.
+type onlyConn struct{ net.Conn }
+
+// A connection that cannot be written without blocking gets every frame
+// through the writer, in order.
+func TestSendQueueWithoutDirectWrites(t *testing.T) {
+	m := NewMemNetwork()
+	c, peer := memPair(t, m.NewHost(), m.NewHost())
+	s := newSendQueue(64, 1<<20)
+	s.attach(onlyConn{c})
+	if err := s.push([]byte("one,")); err != nil {
+		t.Fatal(err)
+	}
+	if s.idle() {
+		t.Fatal("a frame went out with no writer and no direct write")
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- s.writer(onlyConn{c}, stop, time.Second) }()
+	for _, f := range []string{"two,", "three"} {
+		if err := s.push([]byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readWithin(t, peer, 5*time.Second, []byte("one,two,three"))
+	close(stop)
+	if err := <-done; err != net.ErrClosed {
+		t.Fatalf("writer: %v", err)
+	}
+}

@@ -1,0 +1,116 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// yieldsID decides, when two nodes chose the same id, which one chooses
+// again: the one with nothing in its log, else the smaller instance.
+func (n *Node) yieldsID(b *wire.Beacon) bool {
+	mine, theirs := n.core.LastIndex() > 0, b.Last > 0
+	if mine != theirs {
+		return theirs
+	}
+	return n.instance < b.Instance
+}
+
+// reID takes the next free id after an id collision, with a fresh core.
+// Peers and clients connected under the old id are let go; they come back.
+func (n *Node) reID(b *wire.Beacon) {
+	top := max(n.ID(), b.From)
+	for id := range n.peers {
+		top = max(top, id)
+	}
+	if top == 0xffff {
+		n.log.Error("no free node id left")
+		return
+	}
+	old := n.ID()
+	n.links.closeAll()
+	n.svc.closeAll()
+	n.id.Store(uint32(top + 1))
+	if err := n.newCore(); err != nil {
+		n.log.Error("cannot restart the node under a new id", "error", err)
+		return
+	}
+	n.log.Warn("another node took the same id: this one chose again", "was", fmt.Sprintf("n%d", old))
+	n.publish(nil)
+}
+
+// chooseID listens to the cluster for a few heartbeats and takes the next
+// id above every id it hears. Two nodes that pick the same id at once are
+// told apart later by Instance (see onBeacon).
+func (n *Node) chooseID(ctx context.Context) (wire.NodeID, error) {
+	wait := 2*n.opts.Config.Heartbeat + n.opts.Config.Heartbeat/2
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	seen := map[wire.NodeID]uint64{}
+	ch := make(chan *wire.Beacon, 64)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	d := n.disc
+	for _, pc := range d.sockets() {
+		wg.Go(func() {
+			buf := make([]byte, 2048)
+			for {
+				k, from, err := pc.ReadFrom(buf)
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						continue
+					}
+					return
+				}
+				if b, ok := d.accept(buf[:k], udpAddrOf(from)); ok {
+					select {
+					case ch <- b:
+					default:
+					}
+				}
+			}
+		})
+	}
+	// A deadline in the past wakes the readers; the sockets then go on
+	// without one.
+	finish := func() {
+		close(stop)
+		for _, pc := range d.sockets() {
+			_ = pc.SetReadDeadline(time.Now())
+		}
+		wg.Wait()
+		for _, pc := range d.sockets() {
+			_ = pc.SetReadDeadline(time.Time{})
+		}
+	}
+	for {
+		select {
+		case b := <-ch:
+			seen[b.From] = b.Instance
+		case <-deadline.C:
+			finish()
+			var top wire.NodeID
+			for id := range seen {
+				top = max(top, id)
+			}
+			if top == 0xffff {
+				return 0, errors.New("no free node id: the cluster uses 65535")
+			}
+			return top + 1, nil
+		case <-ctx.Done():
+			finish()
+			return 0, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package node
+
+import (
+	"log/slog"
+
+	"github.com/gridlock-game/gridlock/replica"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// Options configure a replica on the network.
+type Options struct {
+	ID      wire.NodeID // 0: chosen automatically, unique in the cluster
+	Cluster string      // nodes of other clusters on the group are ignored
+
+	Group string // multicast group host:port ("" or "off": none)
+	Iface string // interface for multicast (default lo)
+
+	Peers         []string // static peers' heartbeat addresses (host:port)
+	HeartbeatPort int      // UDP port for unicast heartbeats (with Peers)
+
+	Listen          string // host the TCP listeners bind (default: 127.0.0.1 on lo, else all)
+	TCPPort         int    // client port (0: ephemeral)
+	ReplicationPort int    // peer port (0: ephemeral)
+	Advertise       string // client address to tell clients (host:port)
+
+	Secret []byte
+
+	Config replica.Config // timings, quorum, rules (ID is set from ID)
+
+	// Client service.
+	RateLimit  float64 // commands per second per client
+	Burst      int
+	MaxClients int
+	SendQueue  int // frames queued per client before it is dropped
+
+	Logger *slog.Logger
+
+	// Network carries the node's traffic (nil: RealNetwork). PeerNetwork,
+	// if set, carries its peer traffic instead (peer links and beacons):
+	// a fault there cuts the node off its peers and leaves its clients be.
+	Network     Network
+	PeerNetwork Network
+}
+
+func (o *Options) fill() {
+	if o.Cluster == "" {
+		o.Cluster = "gridlock"
+	}
+	if o.Iface == "" {
+		o.Iface = "lo"
+	}
+	if o.Listen == "" {
+		o.Listen = "0.0.0.0"
+		if o.Iface == "lo" && len(o.Peers) == 0 {
+			o.Listen = "127.0.0.1"
+		}
+	}
+	if o.Config.Heartbeat == 0 {
+		o.Config = replica.DefaultConfig(o.ID)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = 2000
+	}
+	if o.Burst == 0 {
+		o.Burst = 4000
+	}
+	if o.MaxClients == 0 {
+		o.MaxClients = 4096
+	}
+	if o.SendQueue == 0 {
+		o.SendQueue = 4096
+	}
+	if o.Network == nil {
+		o.Network = RealNetwork()
+	}
+	if o.PeerNetwork == nil {
+		o.PeerNetwork = o.Network
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}

@@ -1,0 +1,307 @@
+package node
+
+import (
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/replica"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// What commits become for the clients: answers to their commands, the
+// sessions they opened, and the events of their rooms, batched and sent
+// without stalling the node's loop.
+
+func (s *service) touch(c *clientConn) {
+	if !c.inBatch {
+		c.inBatch = true
+		s.touched = append(s.touched, c)
+	}
+}
+
+func (s *service) joinRoom(c *clientConn, room string) {
+	s.leaveRoom(c)
+	c.room = room
+	m := s.byRoom[room]
+	if m == nil {
+		m = map[*clientConn]struct{}{}
+		s.byRoom[room] = m
+	}
+	m[c] = struct{}{}
+}
+
+func (s *service) leaveRoom(c *clientConn) {
+	if m := s.byRoom[c.room]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(s.byRoom, c.room)
+		}
+	}
+}
+
+// committed answers and pushes what the core committed.
+func (s *service) committed(rd replica.Ready) {
+	n := s.n
+	serving := n.core.Role() == wire.RolePrimary
+	if s.serving && !serving {
+		// No longer primary: every player goes to the new one.
+		for _, c := range s.clients {
+			if c.helloSent {
+				s.redirect(c)
+			}
+		}
+		clear(s.opening)
+		clear(s.waiting)
+		for _, q := range [][]*clientConn{s.later, s.now, s.pushes} {
+			for _, c := range q {
+				c.isLater, c.isNow, c.events, c.acks = false, false, nil, nil
+			}
+		}
+		s.later, s.now, s.pushes = s.later[:0], s.now[:0], s.pushes[:0]
+	}
+	s.serving = serving
+	if !serving {
+		return
+	}
+	st := n.core.State()
+	for i := range rd.Committed {
+		a := &rd.Committed[i]
+		if o, ok := a.Entry.Cmd.(game.OpenSession); ok {
+			for _, c := range s.opening[o.Token] {
+				s.opened(c, a.Result)
+			}
+			delete(s.opening, o.Token)
+		} else if a.Entry.Session != 0 {
+			k := dedupeKey{a.Entry.Session, a.Entry.Seq}
+			if c := s.waiting[k]; c != nil {
+				delete(s.waiting, k)
+				c.acks = append(c.acks, ackOf(a.Entry.Seq, a.Index, a.Result))
+				s.touch(c)
+			}
+		}
+		for _, ev := range a.Events {
+			s.route(ev, st)
+		}
+	}
+	s.flush()
+}
+
+func (s *service) opened(c *clientConn, r game.Result) {
+	if r.Err != nil {
+		s.fail(c, wire.ErrSession, "%s", r.Err.Error())
+		return
+	}
+	sv, ok := s.n.core.State().Session(r.Session)
+	if !ok {
+		s.fail(c, wire.ErrSession, "session vanished")
+		return
+	}
+	if old := s.bySession[r.Session]; old != nil && old != c {
+		old.send(&wire.Error{Code: wire.ErrSession, Text: "session resumed on another connection"})
+		old.closeAfter()
+		old.session = 0
+		s.leaveRoom(old)
+	}
+	c.hello = true
+	c.session = r.Session
+	c.name = sv.Name
+	s.bySession[r.Session] = c
+	s.joinRoom(c, sv.Room)
+	c.welcome = true
+	c.events = c.events[:0]
+	s.touch(c)
+}
+
+// route gives an event to the clients it concerns.
+func (s *service) route(ev game.Event, st *game.State) {
+	if ev.Kind == game.EvViewChange {
+		for _, c := range s.clients {
+			if c.hello {
+				s.give(c, ev)
+			}
+		}
+		return
+	}
+	if ev.Session != 0 {
+		if c := s.bySession[ev.Session]; c != nil {
+			if ev.Kind == game.EvJoined && ev.Room != c.room {
+				// The player moved: the new room goes out whole at the
+				// end of the batch; first what it saw of the old one.
+				s.joinRoom(c, ev.Room)
+				c.roomState = true
+				s.touch(c)
+			}
+			if ev.Room != c.room {
+				s.give(c, ev)
+			}
+		}
+	}
+	for c := range s.byRoom[ev.Room] {
+		s.give(c, ev)
+	}
+}
+
+func (s *service) give(c *clientConn, ev game.Event) {
+	if c.welcome || c.roomState {
+		if ev.Room == c.room {
+			return // the whole room goes out at the end of the batch
+		}
+	}
+	c.events = append(c.events, ev)
+	s.touch(c)
+}
+
+// Sending. Answers, welcomes and rooms go out at once; other players'
+// events are batched: a client with no answer waiting gets them at most
+// pushDelay late, with whatever else came meanwhile, in one write (or with
+// its next answer). The node's loop sends for at most sendBudget at a time,
+// answers first, so that a burst of fan-out to many clients never stalls
+// it.
+const (
+	pushDelay     = 50 * time.Millisecond
+	pushMaxEvents = 256 // sooner, when this many wait
+	sendBudget    = 5 * time.Millisecond
+)
+
+// flush queues each touched client: to send now (it has an answer, a
+// welcome or a room waiting, or many events), or with the next push.
+func (s *service) flush() {
+	for _, c := range s.touched {
+		c.inBatch = false
+		if c.welcome || c.roomState || len(c.acks) > 0 || len(c.events) >= pushMaxEvents {
+			if !c.isNow {
+				c.isNow = true
+				s.now = append(s.now, c)
+			}
+			continue
+		}
+		if !c.isLater {
+			c.isLater = true
+			if len(s.later) == 0 {
+				s.laterAt = time.Now()
+			}
+			s.later = append(s.later, c)
+		}
+	}
+	s.touched = s.touched[:0]
+}
+
+// pushLater moves the clients whose events waited pushDelay to the queue
+// of pushes.
+func (s *service) pushLater(now time.Time) {
+	if len(s.later) == 0 || now.Sub(s.laterAt) < pushDelay {
+		return
+	}
+	s.pushes = append(s.pushes, s.later...)
+	clear(s.later)
+	s.later = s.later[:0]
+}
+
+// sending reports whether sends wait.
+func (s *service) sending() bool { return len(s.now) > 0 || len(s.pushes) > 0 }
+
+// send sends what waits, answers first, for about sendBudget.
+func (s *service) send() {
+	if !s.sending() {
+		return
+	}
+	start := time.Now()
+	rooms := map[string]*game.RoomView{}
+	k := 0
+	for ; k < len(s.now); k++ {
+		if k%16 == 15 && time.Since(start) > sendBudget {
+			break
+		}
+		s.sendBatch(s.now[k], rooms)
+	}
+	s.now = shift(s.now, k)
+	if len(s.now) > 0 {
+		return
+	}
+	k = 0
+	for ; k < len(s.pushes); k++ {
+		if k%16 == 15 && time.Since(start) > sendBudget {
+			break
+		}
+		if c := s.pushes[k]; c.isLater {
+			s.sendBatch(c, rooms)
+		}
+	}
+	s.pushes = shift(s.pushes, k)
+}
+
+// shift drops the first k clients of q.
+func shift(q []*clientConn, k int) []*clientConn {
+	if k == len(q) {
+		clear(q)
+		return q[:0]
+	}
+	n := copy(q, q[k:])
+	clear(q[n:])
+	return q[:n]
+}
+
+// sendBatch sends a client what waits for it in one write. rooms caches
+// room views for the call's duration.
+func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
+	n := s.n
+	c.isLater, c.isNow = false, false
+	st := n.core.State()
+	applied := n.core.Applied()
+	room := func() game.RoomView {
+		rv := rooms[c.room]
+		if rv == nil {
+			v, _ := st.RoomView(c.room)
+			rv = &v
+			rooms[c.room] = rv
+		}
+		return *rv
+	}
+	var buf []byte
+	add := func(m wire.Message) {
+		if b, err := wire.AppendFrame(buf, m); err == nil {
+			buf = b
+		} else {
+			n.log.Error("frame not sent", "type", m.Type(), "error", err)
+		}
+	}
+	if c.welcome {
+		c.welcome, c.roomState = false, false
+		v := n.View()
+		add(&wire.Welcome{Node: n.ID(), Epoch: n.core.Epoch(), Session: c.session, Name: c.name, Token: c.token, Index: applied, Room: room(), View: v})
+		c.events = c.events[:0]
+	}
+	if len(c.events) > 0 {
+		add(&wire.Events{Index: applied, Events: c.events})
+		clear(c.events)
+		c.events = c.events[:0]
+		if cap(c.events) > 64 {
+			c.events = nil
+		}
+	}
+	if c.roomState {
+		c.roomState = false
+		add(&wire.RoomState{Index: applied, Room: room()})
+	}
+	for _, a := range c.acks {
+		add(a)
+	}
+	clear(c.acks)
+	c.acks = c.acks[:0]
+	if len(buf) > 0 {
+		c.enqueue(buf)
+	}
+}
+
+// viewChanged pushes a new cluster view to every player and status watcher.
+func (s *service) viewChanged(v wire.ClusterView) {
+	b, err := wire.AppendFrame(nil, &v)
+	if err != nil {
+		return
+	}
+	for _, c := range s.clients {
+		if c.hello || c.watchViews {
+			c.enqueue(b)
+		}
+	}
+}
