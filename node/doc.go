@@ -11,6 +11,11 @@
 // events and cluster views pushed, REDIRECT from a node that does not
 // serve).
 //
+// All its traffic goes through a Network (Options.Network; RealNetwork by
+// default): MemNetwork runs whole clusters in one process, with cuts,
+// isolation and crashes, so the runtime's tests need no sockets, and
+// FaultSwitch cuts a node off its peers while its players still reach it.
+//
 // The node decides nothing about the protocol: who leads, what is
 // committed and what is rolled back are the core's. It must never block its
 // loop on a peer or a player: writes go through bounded queues, and a
