@@ -19,3 +19,19 @@ func TestNodeIDString(t *testing.T) {
 		t.Errorf("%%d of NodeID(3) = %q", got)
 	}
 }
+
+func TestNodeInfoDialAddr(t *testing.T) {
+	for _, tc := range []struct {
+		client, advertise, want string
+	}{
+		{"127.0.0.1:8001", "", "127.0.0.1:8001"},
+		{"127.0.0.1:8001", "server1:8000", "server1:8000"},
+		{"", "server1:8000", "server1:8000"},
+		{"", "", ""},
+	} {
+		n := NodeInfo{ID: 1, ClientAddr: tc.client, PeerAddr: "127.0.0.1:9001", Advertise: tc.advertise}
+		if got := n.DialAddr(); got != tc.want {
+			t.Errorf("client %q, advertise %q: DialAddr %q, want %q", tc.client, tc.advertise, got, tc.want)
+		}
+	}
+}

@@ -208,6 +208,15 @@ type NodeInfo struct {
 	Advertise  string
 }
 
+// DialAddr is where a client reaches n: the address n advertises (with
+// --advertise, as seen from outside its network), else its client address.
+func (n NodeInfo) DialAddr() string {
+	if n.Advertise != "" {
+		return n.Advertise
+	}
+	return n.ClientAddr
+}
+
 // ClusterView is the cluster as one node sees it.
 type ClusterView struct {
 	Self      NodeID // the node that made this view
