@@ -35,3 +35,10 @@ func TestNodeInfoDialAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestNoQuorumText(t *testing.T) {
+	const want = "only 1 of the 2 nodes needed are reachable: not acting as primary"
+	if got := NoQuorumText(1, 2); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
