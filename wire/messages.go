@@ -12,6 +12,7 @@ package wire
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/gridlock-game/gridlock/game"
 )
@@ -22,6 +23,10 @@ const Version uint16 = 1
 
 // NodeID identifies a replica. 0 means "none".
 type NodeID uint16
+
+// String is the id as players and logs see it: "n3". Print it with %d for
+// the bare number.
+func (id NodeID) String() string { return "n" + strconv.FormatUint(uint64(id), 10) }
 
 // Epoch orders primaries. It packs a term (high 32 bits), the incarnation
 // of the primary's process (16 bits: a node that restarted with no memory
@@ -201,6 +206,15 @@ type NodeInfo struct {
 	ClientAddr string
 	PeerAddr   string
 	Advertise  string
+}
+
+// DialAddr is where a client reaches n: the address n advertises (with
+// --advertise, as seen from outside its network), else its client address.
+func (n NodeInfo) DialAddr() string {
+	if n.Advertise != "" {
+		return n.Advertise
+	}
+	return n.ClientAddr
 }
 
 // ClusterView is the cluster as one node sees it.

@@ -1,5 +1,7 @@
 package wire
 
+import "fmt"
+
 // Notices are what a node tells its own app and log of the cluster: not sent
 // on the wire, but shared by the replica, the runtime and the client.
 
@@ -30,4 +32,10 @@ type Notice struct {
 	Node  NodeID
 	Epoch Epoch
 	Text  string
+}
+
+// NoQuorumText is the text of the NoticeNoQuorum a node gives when it will
+// not act as primary: reachable nodes (itself included) of the quorum needed.
+func NoQuorumText(reachable, quorum int) string {
+	return fmt.Sprintf("only %d of the %d nodes needed are reachable: not acting as primary", reachable, quorum)
 }

@@ -1,0 +1,115 @@
+package wire
+
+import (
+	"fmt"
+
+	"github.com/gridlock-game/gridlock/game"
+)
+
+// Decoders of the client <-> node messages, mirroring encode_client.go.
+
+func (d *decoder) hello() *Hello {
+	return &Hello{
+		Version:  d.version(),
+		Name:     d.name("name", d.lim.MaxName),
+		Token:    d.str("token", d.lim.MaxToken),
+		LastLine: d.uvarint("last line"),
+	}
+}
+
+func (d *decoder) welcome() *Welcome {
+	m := &Welcome{
+		Node:    d.nodeID("node"),
+		Epoch:   d.epoch("epoch"),
+		Session: game.SessionID(d.uvarint("session")),
+		Name:    d.name("name", d.lim.MaxName),
+		Token:   d.str("token", d.lim.MaxToken),
+		Index:   d.uvarint("index"),
+	}
+	d.roomView(&m.Room)
+	d.clusterView(&m.View)
+	return m
+}
+
+func (d *decoder) ack() *Ack {
+	return &Ack{
+		Seq:    d.uvarint("seq"),
+		Index:  d.uvarint("index"),
+		Code:   game.Code(d.u8("code")),
+		Who:    d.name("who", d.lim.MaxName),
+		Room:   d.name("room", d.lim.MaxRoomName),
+		Points: d.i32("points"),
+	}
+}
+
+func (d *decoder) events() *Events {
+	m := &Events{Index: d.uvarint("index")}
+	if n := d.count("events", d.lim.MaxEvents, minEvent); n > 0 {
+		m.Events = make([]game.Event, n)
+		for i := range m.Events {
+			d.event(&m.Events[i])
+		}
+	}
+	return m
+}
+
+func (d *decoder) query() *Query {
+	m := &Query{Seq: d.uvarint("seq"), Kind: QueryKind(d.u8("kind"))}
+	if d.err == nil && m.Kind != QueryRooms && m.Kind != QueryWho {
+		d.fail(ErrMalformed, "kind", fmt.Sprintf("unknown query kind %d", m.Kind))
+	}
+	m.Room = d.name("room", d.lim.MaxRoomName)
+	return m
+}
+
+func (d *decoder) queryReply() *QueryReply {
+	m := &QueryReply{Seq: d.uvarint("seq")}
+	if n := d.count("rooms", d.lim.MaxRooms, minSummary); n > 0 {
+		m.Rooms = make([]game.RoomSummary, n)
+		for i := range m.Rooms {
+			s := &m.Rooms[i]
+			s.Name = d.name("rooms.name", d.lim.MaxRoomName)
+			s.Size = d.u8("rooms.size")
+			s.Difficulty = game.Difficulty(d.u8("rooms.difficulty"))
+			s.Round = d.u32v("rooms.round")
+			s.Filled = d.int("rooms.filled")
+			s.Cells = d.int("rooms.cells")
+			if k := d.count("rooms.players", d.lim.MaxMembers, 1); k > 0 {
+				s.Players = make([]string, k)
+				for j := range s.Players {
+					s.Players[j] = d.name("rooms.players", d.lim.MaxName)
+				}
+			}
+		}
+	}
+	m.Members = d.members("members")
+	return m
+}
+
+func (d *decoder) clusterView(v *ClusterView) {
+	v.Self = d.nodeID("view.self")
+	v.Primary = d.nodeID("view.primary")
+	v.Epoch = d.epoch("view.epoch")
+	v.Commit = d.uvarint("view.commit")
+	v.Quorum = d.u8("view.quorum")
+	v.HasQuorum = d.bool("view.has quorum")
+	n := d.count("view.nodes", d.lim.MaxNodes, minNodeInfo)
+	if n == 0 {
+		return
+	}
+	v.Nodes = make([]NodeInfo, n)
+	for i := range v.Nodes {
+		ni := &v.Nodes[i]
+		ni.ID = d.nodeID("view.nodes.id")
+		ni.Role = d.role("view.nodes.role")
+		ni.Epoch = d.epoch("view.nodes.epoch")
+		ni.Commit = d.uvarint("view.nodes.commit")
+		ni.Last = d.uvarint("view.nodes.last")
+		ni.Lag = d.uvarint("view.nodes.lag")
+		ni.Alive = d.bool("view.nodes.alive")
+		ni.InView = d.bool("view.nodes.in view")
+		ni.ClientAddr = d.str("view.nodes.client addr", d.lim.MaxAddr)
+		ni.PeerAddr = d.str("view.nodes.peer addr", d.lim.MaxAddr)
+		ni.Advertise = d.str("view.nodes.advertise", d.lim.MaxAddr)
+	}
+}

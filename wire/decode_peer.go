@@ -1,0 +1,51 @@
+package wire
+
+// Decoders of the node <-> node messages, mirroring encode_peer.go.
+
+func (d *decoder) beacon() *Beacon {
+	m := &Beacon{
+		Version:    d.version(),
+		Cluster:    d.str("cluster", d.lim.MaxCluster),
+		From:       d.nodeID("from"),
+		Instance:   d.u64("instance"),
+		Epoch:      d.epoch("epoch"),
+		Role:       d.role("role"),
+		Leader:     d.nodeID("leader"),
+		Commit:     d.uvarint("commit"),
+		Last:       d.uvarint("last"),
+		ClientAddr: d.str("client addr", d.lim.MaxAddr),
+		PeerAddr:   d.str("peer addr", d.lim.MaxAddr),
+		Advertise:  d.str("advertise", d.lim.MaxAddr),
+	}
+	d.fixed32("mac", &m.MAC)
+	return m
+}
+
+func (d *decoder) epochStarts(field string, max int) []EpochStart {
+	n := d.count(field, max, minEpochStart)
+	if n == 0 {
+		return nil
+	}
+	h := make([]EpochStart, n)
+	for i := range h {
+		h[i] = EpochStart{Epoch: d.epoch(field), Index: d.uvarint(field), Support: d.u8(field), Committed: d.uvarint(field)}
+	}
+	return h
+}
+
+func (d *decoder) logEntries(field string) []LogEntry {
+	n := d.count(field, d.lim.MaxEntries, minLogEntry)
+	if n == 0 {
+		return nil
+	}
+	es := make([]LogEntry, n)
+	for i := range es {
+		es[i].Epoch = d.epoch("entry.epoch")
+		d.entry(&es[i].Entry)
+	}
+	return es
+}
+
+func (d *decoder) rolledBack() *RolledBack {
+	return &RolledBack{From: d.nodeID("from"), Epoch: d.epoch("epoch"), Items: d.rolledBackItems("items")}
+}

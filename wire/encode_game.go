@@ -1,0 +1,203 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gridlock-game/gridlock/game"
+)
+
+// Encoders of the values of game that messages carry, mirroring
+// decode_game.go.
+
+func appendEvent(b []byte, e *game.Event) []byte {
+	b = append(b, byte(e.Kind))
+	b = appendString(b, e.Room)
+	b = binary.AppendUvarint(b, uint64(e.Session))
+	b = appendString(b, e.Name)
+	b = append(b, e.Row, e.Col, e.Digit, byte(e.Reason))
+	b = binary.AppendVarint(b, int64(e.Points))
+	b = binary.AppendUvarint(b, uint64(e.Round))
+	b = binary.AppendVarint(b, e.Until)
+	b = binary.AppendUvarint(b, e.Epoch)
+	b = binary.AppendUvarint(b, uint64(e.Node))
+	b = binary.AppendUvarint(b, uint64(e.PrevNode))
+	b = append(b, byte(e.Cmd))
+	b = appendString(b, e.Text)
+	if e.Line != nil {
+		b = appendChatLine(append(b, 1), e.Line)
+	} else {
+		b = append(b, 0)
+	}
+	if e.Puzzle != nil {
+		b = appendPuzzle(append(b, 1), e.Puzzle)
+	} else {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func appendChatLine(b []byte, l *game.ChatLine) []byte {
+	b = binary.AppendUvarint(b, l.N)
+	b = binary.AppendVarint(b, l.Time)
+	b = appendString(b, l.From)
+	return appendString(b, l.Text)
+}
+
+func appendPuzzle(b []byte, p *game.PuzzleView) []byte {
+	b = append(b, p.Size, p.BoxRows, p.BoxCols, byte(p.Difficulty))
+	b = binary.AppendUvarint(b, p.Seed)
+	b = binary.AppendUvarint(b, uint64(len(p.Givens)))
+	return append(b, p.Givens...)
+}
+
+// checkPuzzle refuses what decoder.puzzle refuses under any Limits.
+func checkPuzzle(t Type, p *game.PuzzleView) error {
+	if n := int(p.Size) * int(p.Size); len(p.Givens) != 0 && len(p.Givens) != n {
+		return fmt.Errorf("wire: %s: %d givens for %d cells", t, len(p.Givens), n)
+	}
+	return nil
+}
+
+func appendRoomView(b []byte, r *game.RoomView) []byte {
+	b = appendString(b, r.Name)
+	b = binary.AppendUvarint(b, uint64(r.Round))
+	b = append(b, byte(r.State))
+	b = appendString(b, r.Winner)
+	b = binary.AppendVarint(b, r.NextRoundAt)
+	b = appendPuzzle(b, &r.Puzzle)
+	b = binary.AppendUvarint(b, uint64(len(r.Board)))
+	for i := range r.Board {
+		c := &r.Board[i]
+		b = appendBool(append(b, c.Digit), c.Given)
+		b = appendString(b, c.Owner)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Claims)))
+	for i := range r.Claims {
+		c := &r.Claims[i]
+		b = appendString(append(b, c.Row, c.Col), c.Owner)
+		b = binary.AppendVarint(b, c.Until)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Scores)))
+	for i := range r.Scores {
+		s := &r.Scores[i]
+		b = appendString(b, s.Name)
+		b = binary.AppendVarint(b, int64(s.Round))
+		b = binary.AppendVarint(b, int64(s.Total))
+		b = binary.AppendUvarint(b, uint64(s.Right))
+		b = binary.AppendUvarint(b, uint64(s.Wrong))
+		b = binary.AppendUvarint(b, uint64(s.Wins))
+	}
+	b = appendMembers(b, r.Members)
+	b = binary.AppendUvarint(b, uint64(len(r.Chat)))
+	for i := range r.Chat {
+		b = appendChatLine(b, &r.Chat[i])
+	}
+	return binary.AppendVarint(b, int64(r.ChatHistory))
+}
+
+// checkRoom refuses what decoder.roomView refuses under any Limits.
+func checkRoom(t Type, r *game.RoomView) error {
+	if err := checkPuzzle(t, &r.Puzzle); err != nil {
+		return err
+	}
+	if n := int(r.Puzzle.Size) * int(r.Puzzle.Size); len(r.Board) != 0 && len(r.Board) != n {
+		return fmt.Errorf("wire: %s: %d cells for a board of %d", t, len(r.Board), n)
+	}
+	return nil
+}
+
+func appendMembers(b []byte, ms []game.MemberView) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ms)))
+	for i := range ms {
+		b = appendMember(b, &ms[i])
+	}
+	return b
+}
+
+func appendMember(b []byte, m *game.MemberView) []byte {
+	return appendBool(appendString(b, m.Name), m.Online)
+}
+
+func appendRoomSummary(b []byte, s *game.RoomSummary) []byte {
+	b = appendString(b, s.Name)
+	b = append(b, s.Size, byte(s.Difficulty))
+	b = binary.AppendUvarint(b, uint64(s.Round))
+	b = binary.AppendVarint(b, int64(s.Filled))
+	b = binary.AppendVarint(b, int64(s.Cells))
+	b = binary.AppendUvarint(b, uint64(len(s.Players)))
+	for _, p := range s.Players {
+		b = appendString(b, p)
+	}
+	return b
+}
+
+func appendRolledBackItems(b []byte, items []game.RolledBack) []byte {
+	b = binary.AppendUvarint(b, uint64(len(items)))
+	for i := range items {
+		it := &items[i]
+		b = appendString(b, it.Room)
+		b = appendString(b, it.Name)
+		b = binary.AppendUvarint(b, it.Seq)
+		b = append(b, byte(it.Kind), it.Row, it.Col, it.Digit)
+		b = appendString(b, it.Text)
+	}
+	return b
+}
+
+func appendEntry(b []byte, e *game.Entry) ([]byte, error) {
+	b = binary.AppendVarint(b, e.Time)
+	b = binary.AppendUvarint(b, uint64(e.Session))
+	b = binary.AppendUvarint(b, e.Seq)
+	return appendCommand(b, e.Cmd)
+}
+
+func appendCommand(b []byte, c game.Command) ([]byte, error) {
+	switch c := c.(type) {
+	case game.Genesis:
+		b = binary.AppendUvarint(append(b, byte(game.CmdGenesis)), c.Seed)
+		r := &c.Rules
+		b = binary.AppendVarint(b, int64(r.ClaimLease))
+		b = binary.AppendVarint(b, int64(r.SessionGrace))
+		b = binary.AppendVarint(b, int64(r.RoundCountdown))
+		b = binary.AppendVarint(b, int64(r.ChatHistory))
+		b = binary.AppendVarint(b, int64(r.MaxRooms))
+		b = binary.AppendVarint(b, int64(r.MaxSessions))
+		b = binary.AppendVarint(b, int64(r.DedupeWindow))
+		return append(b, r.MainSize, byte(r.MainDifficulty)), nil
+	case game.OpenSession:
+		b = appendString(append(b, byte(game.CmdOpenSession)), c.Name)
+		return appendString(b, c.Token), nil
+	case game.CloseSession:
+		return append(b, byte(game.CmdCloseSession)), nil
+	case game.Disconnect:
+		return binary.AppendUvarint(append(b, byte(game.CmdDisconnect)), uint64(c.Session)), nil
+	case game.Place:
+		return append(b, byte(game.CmdPlace), c.Row, c.Col, c.Digit), nil
+	case game.Claim:
+		return append(b, byte(game.CmdClaim), c.Row, c.Col), nil
+	case game.Release:
+		return append(b, byte(game.CmdRelease)), nil
+	case game.Chat:
+		return appendString(append(b, byte(game.CmdChat)), c.Text), nil
+	case game.CreateRoom:
+		b = appendString(append(b, byte(game.CmdCreateRoom)), c.Name)
+		return append(b, c.Size, byte(c.Difficulty)), nil
+	case game.JoinRoom:
+		return appendString(append(b, byte(game.CmdJoinRoom)), c.Name), nil
+	case game.LeaveRoom:
+		return append(b, byte(game.CmdLeaveRoom)), nil
+	case game.Tick:
+		return append(b, byte(game.CmdTick)), nil
+	case game.ViewChange:
+		b = binary.AppendUvarint(append(b, byte(game.CmdViewChange)), c.Epoch)
+		b = binary.AppendUvarint(b, uint64(c.Primary))
+		return binary.AppendUvarint(b, uint64(c.PrevPrimary)), nil
+	case game.Rollback:
+		return appendRolledBackItems(append(b, byte(game.CmdRollback)), c.Items), nil
+	case nil:
+		return nil, errors.New("wire: nil command")
+	}
+	return nil, fmt.Errorf("wire: cannot encode command type %T (commands are game's value types)", c)
+}
