@@ -79,11 +79,7 @@ func open(dir, path string, want Meta, o Options) (*Store, *Loaded, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, st: state{meta: ld.Meta}}
-	if ld.Snapshot != nil {
-		s.st.snap = ld.Snapshot.Index
-	}
-	s.st.last = s.st.snap + uint64(len(ld.Entries))
+	s := &Store{db: db, path: path, st: ld.state()}
 	if o.Logger != nil {
 		o.Logger.Info("store opened", "file", path, "snapshot", s.st.snap, "entries", len(ld.Entries),
 			"took", time.Since(start).Round(time.Microsecond))
@@ -167,6 +163,10 @@ func writeFresh(dir, path string, ld *Loaded) error {
 				return err
 			}
 		}
+		st := ld.state()
+		if err := sb.Put(keyContents, encodeContents(&st)); err != nil {
+			return err
+		}
 		lb, err := tx.CreateBucket(bucketLog)
 		if err != nil {
 			return err
@@ -195,6 +195,16 @@ func writeFresh(dir, path string, ld *Loaded) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// state is what ld holds, as Save tracks it.
+func (ld *Loaded) state() state {
+	st := state{meta: ld.Meta, hard: ld.HardState != nil, hasSnap: ld.Snapshot != nil}
+	if ld.Snapshot != nil {
+		st.snap = ld.Snapshot.Index
+	}
+	st.last = st.snap + uint64(len(ld.Entries))
+	return st
 }
 
 func syncDir(dir string) error {

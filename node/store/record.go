@@ -19,11 +19,18 @@ const formatVersion = 1
 //	meta   "meta"          -> format u32, cluster id u64, node u16, cluster name
 //	state  "hard"          -> the hard state (opaque)
 //	       "snap"          -> snapshot index u64, snapshot data (opaque)
+//	       "~contents"     -> flags (1: hard state, 2: snapshot), last log index u64
 //	log    index u64 (BE)  -> one wire.LogEntry (wire.AppendLogEntry)
 //
 // Every value ends in a CRC-32C of the key's and the payload's lengths and
 // bytes: bbolt checksums only its meta pages, and the lengths bind the
 // key/value split, which a damaged leaf element can move.
+//
+// A checksum cannot see a record that is missing: a damaged page header
+// whose element count shrank hides the page's last records, and at the end
+// of the log that leaves no gap. The contents record says what the state
+// bucket and the log hold; its key sorts after the other state keys, so a
+// shrunken count hides it first.
 var (
 	bucketMeta  = []byte("meta")
 	bucketState = []byte("state")
@@ -31,6 +38,7 @@ var (
 	keyMeta     = []byte("meta")
 	keyHard     = []byte("hard")
 	keySnap     = []byte("snap")
+	keyContents = []byte("~contents")
 )
 
 const crcLen = 4
@@ -108,3 +116,26 @@ func decodeSnap(p []byte) (*Snapshot, error) {
 }
 
 func appendEntry(e wire.LogEntry) ([]byte, error) { return wire.AppendLogEntry(nil, &e) }
+
+const (
+	hasHard = 1 << iota
+	hasSnap
+)
+
+func encodeContents(st *state) []byte {
+	var flags byte
+	if st.hard {
+		flags |= hasHard
+	}
+	if st.hasSnap {
+		flags |= hasSnap
+	}
+	return seal(keyContents, binary.BigEndian.AppendUint64([]byte{flags}, st.last))
+}
+
+func decodeContents(p []byte) (flags byte, last uint64, err error) {
+	if len(p) != 9 || p[0] > hasHard|hasSnap {
+		return 0, 0, fmt.Errorf("contents record of %d bytes", len(p))
+	}
+	return p[0], binary.BigEndian.Uint64(p[1:]), nil
+}

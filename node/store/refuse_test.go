@@ -74,6 +74,14 @@ func TestRefusals(t *testing.T) {
 					return tx.Bucket(bucketState).Put(keySnap, encodeSnap(&Snapshot{Index: 1}))
 				})
 			}},
+		"last entries missing": {err: ErrCorrupt, message: []string{"log: the last entry is 4, the contents record says 5"},
+			damage: func(t *testing.T, dir string) {
+				tamper(t, dir, func(tx *bolt.Tx) error { return tx.Bucket(bucketLog).Delete(logKey(5)) })
+			}},
+		"hard state missing": {err: ErrCorrupt, message: []string{"the hard state is missing"},
+			damage: func(t *testing.T, dir string) {
+				tamper(t, dir, func(tx *bolt.Tx) error { return tx.Bucket(bucketState).Delete(keyHard) })
+			}},
 		"hard state": {err: ErrCorrupt, message: []string{"hard state: checksum mismatch"},
 			damage: func(t *testing.T, dir string) {
 				tamper(t, dir, func(tx *bolt.Tx) error { return tx.Bucket(bucketState).Put(keyHard, []byte("h and no sum")) })

@@ -87,9 +87,11 @@ type Store struct {
 
 // state is what Save needs to check an Update without reading the file.
 type state struct {
-	meta Meta
-	snap uint64 // the snapshot's index (0: none)
-	last uint64 // the log holds (snap, last]
+	meta    Meta
+	hard    bool   // a hard state is stored
+	hasSnap bool   // a snapshot is stored
+	snap    uint64 // the snapshot's index (0 without one)
+	last    uint64 // the log holds (snap, last]
 }
 
 // Path is the store's file, for messages.
@@ -145,6 +147,7 @@ func (s *Store) Save(u Update) error {
 // plan checks u against the stored state and encodes its records.
 type plan struct {
 	meta, snap, hard []byte
+	contents         []byte
 	dels             [][2]uint64 // log index ranges to delete, inclusive
 	first            uint64
 	entries          [][]byte
@@ -171,7 +174,7 @@ func (s *Store) plan(u Update) (*plan, error) {
 			p.dels = append(p.dels, [2]uint64{n.snap + 1, min(sn.Index, n.last)})
 		}
 		p.snap = encodeSnap(sn)
-		n.snap, n.last = sn.Index, max(n.last, sn.Index)
+		n.hasSnap, n.snap, n.last = true, sn.Index, max(n.last, sn.Index)
 	}
 	if u.Compact > n.snap {
 		return nil, fmt.Errorf("compaction to index %d passes the snapshot at %d: a restart would lose the entries between", u.Compact, n.snap)
@@ -202,6 +205,10 @@ func (s *Store) plan(u Update) (*plan, error) {
 	}
 	if u.HardState != nil {
 		p.hard = seal(keyHard, append([]byte{}, u.HardState...))
+		n.hard = true
+	}
+	if p.snap != nil || p.hard != nil || len(p.dels) > 0 || p.entries != nil {
+		p.contents = encodeContents(n)
 	}
 	return p, nil
 }
@@ -253,6 +260,11 @@ func (s *Store) apply(p *plan) (err error) {
 	}
 	if p.hard != nil {
 		if err := st.Put(keyHard, p.hard); err != nil {
+			return err
+		}
+	}
+	if p.contents != nil {
+		if err := st.Put(keyContents, p.contents); err != nil {
 			return err
 		}
 	}

@@ -33,30 +33,22 @@ func load(dir, path string, want Meta) (*Loaded, error) {
 		return nil, corrupt(path, "%v", err)
 	}
 	cur, oth := bf.current(), bf.other()
+	var notes []string
+	dropped := false
+	if oth.err != nil {
+		// bbolt opens the other meta page and says nothing; the next
+		// Save would overwrite the damaged one.
+		note, d := metaDamage(cur, oth)
+		notes, dropped = append(notes, note), d
+	}
 	if err == nil {
 		if err := checkMeta(path, ld.Meta, want); err != nil {
 			return nil, err
 		}
-		if oth.err == nil {
+		if len(notes) == 0 {
 			return ld, nil
 		}
-		// bbolt opens the other meta page and says nothing; the next
-		// Save would overwrite the damaged one.
-		var note string
-		dropped := true
-		switch {
-		case oth.txid == cur.txid+1:
-			note = fmt.Sprintf("meta page %d, which records the newest transaction (%d), is damaged (%v), as a crash while it was written leaves it: cut back to the transaction before it, %d",
-				oth.slot, oth.txid, oth.err, cur.txid)
-		case oth.txid+1 == cur.txid:
-			note = fmt.Sprintf("meta page %d, which records the transaction before the newest, is damaged (%v); the newest (%d) is whole, nothing is lost",
-				oth.slot, oth.err, cur.txid)
-			dropped = false
-		default:
-			note = fmt.Sprintf("meta page %d is damaged (%v) beyond telling whether it recorded a transaction newer than %d: opened from %d, and a newer one, if any, is lost",
-				oth.slot, oth.err, cur.txid, cur.txid)
-		}
-		return repair(dir, path, ld, note, dropped)
+		return repair(dir, path, ld, notes, dropped)
 	}
 	var short errShort
 	if !errors.As(err, &short) {
@@ -71,7 +63,7 @@ func load(dir, path string, want Meta) (*Loaded, error) {
 		if err := checkMeta(path, ld.Meta, want); err != nil {
 			return nil, err
 		}
-		return repair(dir, path, ld, tail+"; what was cut off held none of that transaction's data, nothing is lost", false)
+		return repair(dir, path, ld, append(notes, tail+"; what was cut off held none of that transaction's data"), dropped)
 	}
 	if oth.err != nil || oth.txid >= cur.txid {
 		return nil, corrupt(path, "%s, and no earlier transaction is recorded to cut back to (%v)", tail, oth.err)
@@ -91,7 +83,22 @@ func load(dir, path string, want Meta) (*Loaded, error) {
 	} else if known {
 		note += fmt.Sprintf(" (the torn one had it end at %d)", newestLast)
 	}
-	return repair(dir, path, ld, note, true)
+	return repair(dir, path, ld, append(notes, note), true)
+}
+
+// metaDamage says what a damaged meta page (oth) may have cost, cur being
+// the one bbolt opens.
+func metaDamage(cur, oth *boltMeta) (note string, dropped bool) {
+	switch {
+	case oth.txid == cur.txid+1:
+		return fmt.Sprintf("meta page %d, which records the newest transaction (%d), is damaged (%v), as a crash while it was written leaves it: cut back to the transaction before it, %d",
+			oth.slot, oth.txid, oth.err, cur.txid), true
+	case oth.txid+1 == cur.txid:
+		return fmt.Sprintf("meta page %d, which records the transaction before the newest, is damaged (%v); the newest (%d) is whole: nothing is lost by that",
+			oth.slot, oth.err, cur.txid), false
+	}
+	return fmt.Sprintf("meta page %d is damaged (%v) beyond telling whether it recorded a transaction newer than %d: opened from %d, and a newer one, if any, is lost",
+		oth.slot, oth.err, cur.txid, cur.txid), true
 }
 
 type newerFormat uint32
@@ -194,6 +201,7 @@ func readTx(tx *bolt.Tx) (*Loaded, error) {
 	if sb == nil {
 		return nil, errors.New("no state bucket")
 	}
+	var contents []byte
 	if err := sb.ForEach(func(k, v []byte) error {
 		if v == nil {
 			return fmt.Errorf("unexpected bucket %q in the state bucket", k)
@@ -213,6 +221,11 @@ func readTx(tx *bolt.Tx) (*Loaded, error) {
 				return err
 			}
 			ld.FirstIndex = ld.Snapshot.Index + 1
+		case bytes.Equal(k, keyContents):
+			if err != nil {
+				return fmt.Errorf("contents record: %w", err)
+			}
+			contents = p
 		default:
 			return fmt.Errorf("unexpected key %q in the state bucket", k)
 		}
@@ -248,7 +261,28 @@ func readTx(tx *bolt.Tx) (*Loaded, error) {
 		ld.Entries = append(ld.Entries, e)
 		next++
 	}
+	if contents == nil {
+		return nil, errors.New("no contents record")
+	}
+	flags, last, err := decodeContents(contents)
+	switch {
+	case err != nil:
+		return nil, err
+	case (flags&hasHard != 0) != (ld.HardState != nil):
+		return nil, fmt.Errorf("the hard state is %s, the contents record says otherwise", presence(ld.HardState != nil))
+	case (flags&hasSnap != 0) != (ld.Snapshot != nil):
+		return nil, fmt.Errorf("the snapshot is %s, the contents record says otherwise", presence(ld.Snapshot != nil))
+	case last != next-1:
+		return nil, fmt.Errorf("log: the last entry is %d, the contents record says %d", next-1, last)
+	}
 	return ld, nil
+}
+
+func presence(there bool) string {
+	if there {
+		return "there"
+	}
+	return "missing"
 }
 
 // inspectView verifies the file as it would be at meta m: on a copy, grown
@@ -286,7 +320,11 @@ func inspectView(dir, path string, bf *boltFile, m *boltMeta) (*Loaded, error) {
 
 // repair keeps the damaged file aside and puts a whole store with ld's
 // contents in its place.
-func repair(dir, path string, ld *Loaded, note string, dropped bool) (*Loaded, error) {
+func repair(dir, path string, ld *Loaded, notes []string, dropped bool) (*Loaded, error) {
+	note := strings.Join(notes, "; ")
+	if !dropped && !strings.HasSuffix(note, "nothing is lost by that") {
+		note += ": nothing is lost"
+	}
 	aside := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405.000000000Z"))
 	if err := copyFile(path, aside); err != nil {
 		return nil, fmt.Errorf("%s: %s; but the file could not be copied aside to repair it: %w", path, note, err)
