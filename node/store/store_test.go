@@ -188,3 +188,43 @@ func TestRandomHistories(t *testing.T) {
 		}
 	}
 }
+
+func TestFsyncOption(t *testing.T) {
+	for _, fsync := range []bool{true, false} {
+		s, _, err := Open(t.TempDir(), testMeta, Options{Fsync: fsync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.db.NoSync == fsync {
+			t.Errorf("Fsync %v: bbolt's NoSync is %v", fsync, s.db.NoSync)
+		}
+		s.Close()
+	}
+}
+
+// TestFailedWriteStopsTheStore: after a write fails, no later Save is
+// taken (it could report success for data that is not there), and a
+// restart finds what was saved before.
+func TestFailedWriteStopsTheStore(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := mustOpen(t, dir, testMeta)
+	m := newModel(testMeta)
+	u := Update{FirstIndex: 1, Entries: entries(1, 5), HardState: []byte("h")}
+	if err := s.Save(u); err != nil {
+		t.Fatal(err)
+	}
+	m.apply(u)
+	s.db.MaxSize = 64 << 10 // the next Save needs more: bbolt refuses to grow the file
+	big := Update{Snapshot: &Snapshot{Index: 5, Data: bytes.Repeat([]byte("x"), 1<<20)}}
+	err := s.Save(big)
+	if err == nil || !strings.Contains(err.Error(), "restart the node") {
+		t.Fatalf("save past the size limit: %v", err)
+	}
+	if err2 := s.Save(Update{HardState: []byte("later")}); err2 == nil || err2.Error() != err.Error() {
+		t.Fatalf("a Save after the failure: %v", err2)
+	}
+	s.Close()
+	if err := sameState(reopen(t, dir), m.loaded()); err != nil {
+		t.Fatal(err)
+	}
+}
