@@ -112,14 +112,14 @@ func (s *State) dispatch(e Entry, evs []Event) (Result, []Event) {
 	}
 	switch cmd.(type) {
 	case Place, Claim, Release, Chat, CloseSession, CreateRoom, JoinRoom, LeaveRoom,
-		Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback:
+		Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback, Membership:
 	default:
 		if cmd = normalize(cmd); cmd == nil {
 			return fail(ErrUnknownCmd), evs
 		}
 	}
 	switch cmd.(type) {
-	case Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback:
+	case Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback, Membership:
 		if e.Session != 0 {
 			return fail(ErrUnknownCmd), evs
 		}
@@ -197,6 +197,12 @@ func (s *State) system(cmd Command, evs []Event) (Result, []Event) {
 		return Result{}, s.viewChange(c, evs)
 	case Rollback:
 		return Result{}, s.rollback(c, evs)
+	case Membership:
+		if !ValidVoters(c.Voters) {
+			return fail(ErrBadConfig), evs
+		}
+		s.voters = slices.Clone(c.Voters)
+		return Result{}, evs
 	}
 	return Result{}, evs // Tick: time has done its work already
 }
@@ -235,7 +241,11 @@ func (s *State) genesis(c Genesis) Result {
 	if s.applied != 1 {
 		return fail(ErrGenesis)
 	}
+	if c.Voters != nil && !ValidVoters(c.Voters) {
+		return fail(ErrBadConfig)
+	}
 	s.reset(c.Rules.Normalize(), c.Seed)
+	s.clusterID, s.voters = c.ClusterID, slices.Clone(c.Voters)
 	return Result{}
 }
 

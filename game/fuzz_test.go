@@ -428,7 +428,7 @@ func TestRestoreRejectsDamage(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Restore([]byte("GLST\x03")); err == nil || !strings.Contains(err.Error(), "version 3") {
+	if _, err := Restore([]byte("GLST\x04")); err == nil || !strings.Contains(err.Error(), "version 4") {
 		t.Fatalf("version: %v", err)
 	}
 }

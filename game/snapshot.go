@@ -18,7 +18,7 @@ import (
 // give equal bytes, and Restore accepts only that canonical form.
 const (
 	snapMagic   = "GLST"
-	snapVersion = 2
+	snapVersion = 3
 	maxLineLen  = 4 * (MaxChatRunes + 100) // system lines run a little longer
 )
 
@@ -56,6 +56,11 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 	e.u(s.applied)
 	e.u(uint64(s.lastSID))
 	e.u(s.serial)
+	e.b = binary.LittleEndian.AppendUint64(e.b, s.clusterID)
+	e.u(uint64(len(s.voters)))
+	for _, v := range s.voters {
+		e.u(uint64(v))
+	}
 
 	e.u(uint64(len(s.rooms)))
 	index := make(map[*room]uint64, len(s.rooms))
@@ -187,6 +192,16 @@ func Restore(b []byte) (*State, error) {
 	s.applied = d.u()
 	s.lastSID = SessionID(d.u())
 	s.serial = d.u()
+	s.clusterID = d.fixed64()
+	if nv := d.count(1, MaxVoters); nv > 0 {
+		s.voters = make([]uint16, nv)
+		for i := range s.voters {
+			s.voters[i] = uint16(d.num(math.MaxUint16))
+		}
+		if d.err == nil && !ValidVoters(s.voters) {
+			d.fail("bad configuration")
+		}
+	}
 
 	nrooms := d.count(20, r.MaxRooms)
 	if d.err == nil && nrooms == 0 {

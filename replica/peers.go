@@ -32,6 +32,7 @@ func (c *Core) heard(id wire.NodeID, beacon bool) *peer {
 	if !p.known || p.suspected {
 		c.notice(wire.NoticeJoined, id, "n%d is up", id)
 		c.out.RoleChanged = true
+		p.left = false
 	}
 	p.known = true
 	p.suspected = false
@@ -107,11 +108,6 @@ func (c *Core) onSuspect(p *peer, why string) {
 		}
 	}
 	if p.id == c.leader && (c.role == wire.RoleBackup || c.role == wire.RoleStarting) {
-		if c.cfg.Quorum > 0 && why == "link down" {
-			// With a quorum the lease stands until the suspicion
-			// timeout; the election waits for it.
-			return
-		}
 		c.startElection("primary n%d lost (%s)", p.id, why)
 	}
 }

@@ -21,7 +21,11 @@ type pump struct {
 func newPump(t *testing.T, n int) *pump {
 	p := &pump{t: t, now: simBase, cores: map[wire.NodeID]*Core{}}
 	for id := wire.NodeID(1); id <= wire.NodeID(n); id++ {
-		c, err := NewCore(TestConfig(id), p.now)
+		cfg := TestConfig(id)
+		for b := wire.NodeID(1); b <= wire.NodeID(n); b++ {
+			cfg.Bootstrap = append(cfg.Bootstrap, b)
+		}
+		c, err := NewCore(cfg, p.now)
 		if err != nil {
 			t.Fatal(err)
 		}

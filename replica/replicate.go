@@ -22,13 +22,9 @@ type Proposed struct {
 // a (session, seq) already in the log is not logged twice.
 func (c *Core) Propose(session game.SessionID, seq uint64, cmd game.Command) (Proposed, error) {
 	if c.role != wire.RolePrimary {
-		l := c.leader
-		if l == c.id {
-			l = 0
-		}
-		return Proposed{}, &ErrNotPrimary{Leader: l}
+		return Proposed{}, c.notPrimary()
 	}
-	if !c.hasLease() {
+	if !c.quorumReachable() {
 		return Proposed{}, ErrNoQuorum
 	}
 	if session != 0 {
@@ -45,11 +41,12 @@ func (c *Core) Propose(session game.SessionID, seq uint64, cmd game.Command) (Pr
 
 // appendEntry adds an entry of this primary's epoch to its log.
 func (c *Core) appendEntry(e game.Entry) uint64 {
-	e.Time = c.now
+	e.Time = c.gameNow()
 	if le := c.log.entry(c.log.last()); le != nil && le.Entry.Time > e.Time {
 		e.Time = le.Entry.Time // time never goes back, whoever's clock
 	}
 	c.log.append(wire.LogEntry{Epoch: c.epoch, Entry: e})
+	c.logChanged()
 	c.log.setSupport(c.epoch, c.officeSupport)
 	i := c.log.last()
 	if e.Session != 0 {
@@ -58,35 +55,22 @@ func (c *Core) appendEntry(e game.Entry) uint64 {
 	return i
 }
 
-// hasLease reports whether this primary may accept commands. Without a
-// quorum it always may. With one, it may while at least Quorum-1 backups
-// acknowledged a message it sent less than a suspicion timeout ago (minus a
-// heartbeat for clock drift): until then none of them supports another
-// primary.
-func (c *Core) hasLease() bool {
-	if c.cfg.Quorum == 0 {
-		return true
+// gameNow is the time the game's clocks run on: wall time, never going
+// back from the last entry's.
+func (c *Core) gameNow() int64 {
+	if c.wall != 0 {
+		return c.wall
 	}
-	n := 1
-	for _, m := range c.members {
-		if c.now < m.ackSent+int64(c.cfg.Suspicion)-int64(c.cfg.Heartbeat) {
-			n++
-		}
-	}
-	return n >= c.cfg.Quorum
+	return c.now
 }
 
 func (c *Core) primaryTick() {
-	if c.cfg.Quorum > 0 {
-		// lastFromLeader, on a primary, is when it last held its lease.
-		if c.hasLease() {
-			c.lastFromLeader = c.now
-		} else if c.now-c.lastFromLeader > int64(c.cfg.Suspicion) || c.reachable() < c.cfg.Quorum {
-			c.stepDown("quorum lost")
-			c.notice(wire.NoticeNoQuorum, c.id, "only %d of the %d nodes needed are reachable: not acting as primary", c.reachable(), c.cfg.Quorum)
-			c.noQuorum()
-			return
-		}
+	if !c.quorumReachable() {
+		n, need := c.reachableVoters()
+		c.stepDown("quorum lost")
+		c.notice(wire.NoticeNoQuorum, c.id, "%s", wire.NoQuorumText(n, need))
+		c.noQuorum()
+		return
 	}
 	for _, id := range c.memberIDs() {
 		m := c.members[id]
@@ -106,9 +90,18 @@ func (c *Core) primaryTick() {
 		c.renew()
 		return
 	}
+	if c.recoveredMember() && c.now-c.lastRenew >= int64(c.cfg.Suspicion) {
+		// A member that lost its data has caught up: a view change that
+		// does not count it makes sure it holds every commit, after which
+		// it may vote again.
+		c.lastRenew = c.now
+		c.renew()
+		return
+	}
 	c.advanceCommit()
-	if !c.tickPending && c.hasLease() {
-		if d := c.state.NextDeadline(); d != 0 && c.now >= d {
+	c.reconfigure()
+	if !c.tickPending {
+		if d := c.state.NextDeadline(); d != 0 && c.gameNow() >= d {
 			c.tickPending = true
 			c.appendEntry(game.Entry{Cmd: game.Tick{}})
 		}
@@ -142,9 +135,14 @@ func (c *Core) flush() {
 		c.lastNews = c.now
 		c.commitNews = false
 	}
+	if c.readsWaiting() {
+		hb = true // a read waits for a round sent after it
+	}
+	c.round++
 	for _, id := range c.memberIDs() {
 		c.sendTo(c.members[id], hb, news)
 	}
+	c.answerReads()
 }
 
 func (c *Core) sendTo(m *member, hb, news bool) {
@@ -189,7 +187,7 @@ func (c *Core) appendMsg(prev uint64, entries []wire.LogEntry) *wire.Append {
 	return &wire.Append{
 		From: c.id, Epoch: c.epoch,
 		PrevIndex: prev, PrevEpoch: pe,
-		Commit: c.commit, Support: c.officeSupport, Sent: c.now,
+		Commit: c.commit, Support: c.officeSupport, Sent: int64(c.round),
 		Entries: entries,
 	}
 }
@@ -205,18 +203,26 @@ func (c *Core) advanceCommit() {
 	to := last
 	switch {
 	case c.cfg.UnsafeAsync:
-	case c.cfg.Quorum > 0:
-		matches := []uint64{last}
-		for _, m := range c.members {
-			matches = append(matches, m.match)
-		}
-		if len(matches) < c.cfg.Quorum {
-			return
+	case c.cfg.Quorum:
+		// The highest index a majority of the voters holds.
+		v := c.voters()
+		matches := make([]uint64, 0, len(v))
+		for _, id := range v {
+			switch m := c.members[id]; {
+			case id == c.id:
+				matches = append(matches, last)
+			case m != nil:
+				matches = append(matches, m.match)
+			default:
+				matches = append(matches, 0)
+			}
 		}
 		slices.Sort(matches)
-		slices.Reverse(matches)
-		to = matches[c.cfg.Quorum-1]
+		to = matches[len(matches)-majority(len(matches))]
 	default:
+		if c.shrunk {
+			return // the view lost a backup: commit again once the office is renewed
+		}
 		for _, m := range c.members {
 			if m.inView {
 				to = min(to, m.match)
@@ -247,11 +253,11 @@ func (c *Core) onAppendAck(m *wire.AppendAck) {
 	if mem == nil {
 		return
 	}
-	if m.Sent != 0 && m.Sent < mem.ackSent {
+	if m.Sent != 0 && uint64(m.Sent) < mem.ackRound {
 		return // answers an older message than one already answered
 	}
 	mem.lastAck = c.now
-	mem.ackSent = max(mem.ackSent, m.Sent)
+	mem.ackRound = max(mem.ackRound, uint64(m.Sent))
 	if !m.OK {
 		// The log did not match: go back to what it says it has. (A
 		// backup that lost its log altogether, by a restart, asks to
@@ -311,6 +317,7 @@ func (c *Core) onJoin(r *wire.StateReply) {
 		c.members[r.From] = mem
 		c.notice(wire.NoticeViewJoin, r.From, "n%d is catching up", r.From)
 	}
+	c.peer(r.From).recovering = r.Recovering
 	mem.match, mem.next = d, d+1
 	// Where the histories cannot tell where the logs part, only a snapshot
 	// is sure to fit (appends from d+1 could be refused forever).
@@ -386,9 +393,13 @@ func (c *Core) onAppend(m *wire.Append) {
 				return
 			}
 			c.log.truncate(i - 1)
+			c.truncated(i - 1)
 		}
 		c.log.append(e)
+		c.appended(i)
 	}
+	c.logChanged()
+	c.recovered()
 	c.log.setSupport(m.Epoch, m.Support)
 	match := prev + uint64(len(entries))
 	if to := min(m.Commit, match); to > c.commit {

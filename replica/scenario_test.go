@@ -18,11 +18,17 @@ import (
 // Scenario scripts (testdata/scenarios/*.txt) drive the simulation one
 // line at a time:
 //
-//	nodes N [quorum]        start N nodes (with a majority quorum)
+//	nodes N [quorum|quorumK] start N nodes (in quorum mode: a majority of the
+//	                        voters; quorumK is the old --quorum K, which now
+//	                        means quorum mode whatever K)
+//	mixed nX                nX runs with the other quorum setting: its peers
+//	                        refuse it, as the handshake does
 //	clients N               start N players
 //	route cK nX             player K talks to node X only (until told otherwise)
 //	run D                   let D of simulated time pass (e.g. 300ms)
-//	play N                  run until N more commands are answered
+//	play N                  run until N more commands are answered (at most
+//	                        5 s: a cluster that cannot serve, as both halves
+//	                        of an even split in quorum mode, answers fewer)
 //	crash nX [silent]       kill a node (silent: no broken-link signal)
 //	restart nX [memory]     bring a node back, empty or with its memory
 //	pause nX / resume nX    stop and continue a node
@@ -36,6 +42,7 @@ import (
 //	expect view nX n1,n2    the primary's view: exactly these backups
 //	expect settled          one primary, all nodes at its last index
 //	expect lost 0           every acknowledged move on the final board
+//	expect answered N       at least N commands answered since the start
 //	expect rolledback N|>0  rollback events reported (count of moves)
 //	expect no violations
 //
@@ -138,8 +145,21 @@ func (sc *scenario) exec(f []string) {
 	switch f[0] {
 	case "nodes":
 		n := sc.number(f[1])
-		o := simOpts{nodes: n, quorum: len(f) > 2 && f[2] == "quorum"}
+		o := simOpts{nodes: n}
+		if len(f) > 2 {
+			k, err := strconv.Atoi(strings.TrimPrefix(f[2], "quorum"))
+			switch {
+			case f[2] == "quorum":
+				o.quorum = true
+			case strings.HasPrefix(f[2], "quorum") && err == nil && k > 0:
+				o.quorum, o.quorumN = true, k
+			default:
+				sc.fatalf("nodes N [quorum|quorumK]")
+			}
+		}
 		sc.s = newSim(1, o)
+	case "mixed":
+		sc.s.setMixed(sc.node(f[1]))
 	case "clients":
 		n := sc.number(f[1])
 		for i := 0; i < n; i++ {
@@ -163,7 +183,7 @@ func (sc *scenario) exec(f []string) {
 			sc.s.run(sc.s.now + int64(time.Millisecond))
 		}
 		if len(sc.s.check.acked) < want {
-			sc.fatalf("only %d of %d commands answered in 5s", len(sc.s.check.acked)-(want-n), n)
+			sc.t.Logf("%s:%d: only %d of %d commands answered in 5s", sc.file, sc.line, len(sc.s.check.acked)-(want-n), n)
 		}
 	case "crash":
 		sc.s.crash(sc.node(f[1]), !(len(f) > 2 && f[2] == "silent"))
@@ -291,6 +311,10 @@ func (sc *scenario) expect(f []string) {
 		n := sc.number(f[1])
 		if moves != n {
 			sc.fatalf("expected %d rolled-back moves, got %d", n, moves)
+		}
+	case "answered":
+		if n := sc.number(f[1]); len(s.check.acked) < n {
+			sc.fatalf("%d commands answered, expected at least %d", len(s.check.acked), n)
 		}
 	case "no":
 		if len(s.check.failed) > 0 {

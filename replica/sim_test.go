@@ -32,6 +32,7 @@ type simOpts struct {
 	nodes       int
 	noPartition bool // crashes, restarts, pauses, light losses, duplicates, reordering; no cuts
 	quorum      bool
+	quorumN     int // the --quorum K of a scenario (any K: quorum mode)
 	async       bool
 	clients     int
 	duration    time.Duration // fault phase
@@ -88,6 +89,7 @@ type simNode struct {
 	opening     map[string]*simClient
 	lastEpoch   wire.Epoch
 	incarnation uint16
+	mixed       bool // runs with the other quorum setting (scenarios)
 }
 
 type sim struct {
@@ -149,9 +151,16 @@ func (s *sim) config(id wire.NodeID) Config {
 	} else {
 		c = TestConfig(id)
 	}
+	c.Quorum = s.opts.quorum
 	if s.opts.quorum {
-		c.Quorum = s.opts.nodes/2 + 1
+		// The nodes the schedule starts with make the cluster.
+		for i := 1; i <= s.opts.nodes; i++ {
+			c.Bootstrap = append(c.Bootstrap, wire.NodeID(i))
+		}
+	} else {
+		c.BootstrapAny = true
 	}
+	c.ClusterID = s.seed
 	c.UnsafeAsync = s.opts.async
 	c.Seed = s.seed
 	c.Rules.RoundCountdown = time.Hour // a full board ends the schedule's game
@@ -174,6 +183,10 @@ func (s *sim) start(n *simNode, keep *Core) {
 		n.core.Tick(s.now)
 	} else {
 		cfg := s.config(n.id)
+		if n.mixed {
+			cfg.Quorum = !cfg.Quorum
+			cfg.Bootstrap, cfg.BootstrapAny = nil, false
+		}
 		cfg.Incarnation = n.incarnation
 		n.incarnation++
 		c, err := NewCore(cfg, s.now)
@@ -216,7 +229,18 @@ func (s *sim) latency() int64 {
 }
 
 func (s *sim) cut(from, to wire.NodeID) bool {
-	return s.group[from-1] != s.group[to-1] || s.oneWay[[2]wire.NodeID{from, to}]
+	return s.group[from-1] != s.group[to-1] || s.oneWay[[2]wire.NodeID{from, to}] ||
+		s.node(from).mixed != s.node(to).mixed
+}
+
+// setMixed restarts n with the other quorum setting (and no leave to make
+// a cluster): its peers refuse it, as their handshakes and beacon filters
+// do, so it stays out of the cluster; players do not reach it.
+func (s *sim) setMixed(n *simNode) {
+	n.mixed = true
+	s.fault("n%d runs with the other quorum setting", n.id)
+	s.start(n, nil)
+	s.linksBreak(n)
 }
 
 // sendPeer puts a peer message on the network.
@@ -642,7 +666,7 @@ type clientRep struct {
 }
 
 func (s *sim) clientSend(c *simClient, to wire.NodeID, r *clientReq) {
-	if s.drop > 0 && s.rng.Float64() < s.drop/2 {
+	if s.drop > 0 && s.rng.Float64() < s.drop/2 || s.node(to).mixed {
 		return
 	}
 	s.push(&msgEvent{at: s.now + s.latency(), to: to, creq: r})

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gridlock-game/gridlock/game"
@@ -14,9 +15,6 @@ type viewChange struct {
 	epoch    wire.Epoch
 	deadline int64
 	asked    map[wire.NodeID]int64
-	// firstAsk is when each node was first asked: its promise to this
-	// epoch began no earlier (the lease counts from there).
-	firstAsk map[wire.NodeID]int64
 	replies  map[wire.NodeID]*wire.StateReply
 	waitFor  map[wire.NodeID]bool // nil: every live node; else only these (a renewal)
 	fetching wire.NodeID
@@ -42,6 +40,7 @@ func (c *Core) renew() {
 }
 
 func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
+	c.failReads()
 	c.epoch = wire.MakeEpochInc(c.maxTerm()+1, c.cfg.Incarnation, c.id)
 	c.leader = c.id
 	c.electDeadline = 0
@@ -52,7 +51,6 @@ func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
 		epoch:    c.epoch,
 		deadline: c.now + int64(c.cfg.SyncWait),
 		asked:    map[wire.NodeID]int64{},
-		firstAsk: map[wire.NodeID]int64{},
 		replies:  map[wire.NodeID]*wire.StateReply{},
 		waitFor:  wait,
 	}
@@ -72,9 +70,6 @@ func (v *viewChange) ask(c *Core, id wire.NodeID) {
 		return
 	}
 	v.asked[id] = c.now
-	if _, ok := v.firstAsk[id]; !ok {
-		v.firstAsk[id] = c.now
-	}
 	c.send(id, &wire.Coordinator{From: c.id, Epoch: v.epoch})
 }
 
@@ -96,7 +91,7 @@ func (v *viewChange) tick(c *Core) {
 		return
 	}
 	if c.now >= v.deadline {
-		if c.cfg.Quorum > 0 {
+		if c.cfg.Quorum {
 			// Any quorum of answers holds every commit: go on with
 			// those (finish counts them).
 			v.finish(c)
@@ -186,9 +181,25 @@ func (v *viewChange) finish(c *Core) {
 		return
 	}
 	members := v.members(c)
-	if votes := v.votes(c, members); c.cfg.Quorum > 0 && votes < c.cfg.Quorum {
+	if v.empty(c, members) {
+		// Nobody here has data: a new cluster, if this node may make one
+		// with every bootstrap voter's answer in hand.
+		for _, id := range c.cfg.Bootstrap {
+			if id != c.id && !slices.Contains(members, id) {
+				v.abort(c, fmt.Sprintf("no node here has data, and bootstrap voter n%d did not answer", id))
+				return
+			}
+		}
+		if !c.mayBootstrap() {
+			v.abort(c, "no node here has data: waiting for a cluster to join (or for every bootstrap voter)")
+			return
+		}
+		c.takeOffice(members)
+		return
+	}
+	if got, need, ok := v.quorate(c, members); c.cfg.Quorum && !ok {
 		c.sync = nil
-		c.notice(wire.NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", votes, c.cfg.Quorum)
+		c.notice(wire.NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", got, need)
 		c.noQuorum()
 		return
 	}
@@ -216,31 +227,63 @@ func (v *viewChange) sendFetch(c *Core, f *wire.Fetch) {
 	c.send(v.fetching, f)
 }
 
-// votes counts the nodes whose answer counts toward a quorum. A node with
-// an empty log (it restarted and lost its memory, or is new) holds no
-// promise and none of the committed entries: it votes only when nobody
-// alive has a log (a new cluster).
-func (v *viewChange) votes(c *Core, members []wire.NodeID) int {
-	bootstrap := c.log.last() == 0
-	for _, id := range members {
-		bootstrap = bootstrap && v.replies[id].Last == 0
-	}
-	for _, id := range c.aliveIDs() {
-		bootstrap = bootstrap && c.peers[id].last == 0
-	}
-	if bootstrap {
-		return 1 + len(members)
-	}
-	n := 0
+// empty reports whether neither this node nor any that answered holds a
+// log: the cluster does not exist yet (or nobody here has its data).
+func (v *viewChange) empty(c *Core, members []wire.NodeID) bool {
 	if c.log.last() > 0 {
-		n++
+		return false
 	}
 	for _, id := range members {
 		if v.replies[id].Last > 0 {
-			n++
+			return false
 		}
 	}
-	return n
+	for _, id := range c.aliveIDs() {
+		if c.peers[id].last > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// quorate checks the votes in quorum mode: the answers of voters that
+// hold their data must make a majority of this node's configuration and of
+// every configuration an answer reports (any two configurations in play
+// differ by one voter at most, but a lagging node's may be older than the
+// newest). A recovering node's answer never counts: it may have forgotten
+// what it acknowledged.
+func (v *viewChange) quorate(c *Core, members []wire.NodeID) (got, need int, ok bool) {
+	genesis := c.genesisEpoch(v.replies)
+	counts := func(id wire.NodeID) bool {
+		if id == c.id {
+			return !c.recovering && c.log.last() > 0
+		}
+		r := v.replies[id]
+		return r != nil && (!r.Recovering && r.Last > 0 || founder(r, genesis))
+	}
+	check := func(conf []wire.NodeID) bool {
+		n := 0
+		for _, id := range conf {
+			if counts(id) && (id == c.id || slices.Contains(members, id)) {
+				n++
+			}
+		}
+		if n < majority(len(conf)) || len(conf) == 0 {
+			got, need = n, majority(len(conf))
+			return false
+		}
+		return true
+	}
+	if !check(c.voters()) {
+		return got, need, false
+	}
+	for _, id := range members {
+		if conf := v.replies[id].Voters; len(conf) > 0 && !check(conf) {
+			return got, need, false
+		}
+	}
+	n, _ := c.reachableVoters()
+	return n, majority(len(c.voters())), true
 }
 
 // members are the nodes that answered and are still alive, sorted.
@@ -324,7 +367,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 	}
 	for i := max(d, c.log.snapIndex) + 1; i <= c.log.last(); i++ {
 		e, _ := c.log.epochAt(i)
-		if i <= c.commit || (c.cfg.Quorum == 0 && e.Node() != c.id && !c.Alive(e.Node())) {
+		if i <= c.commit || (!c.cfg.Quorum && e.Node() != c.id && !c.Alive(e.Node())) {
 			gone = append(gone, c.describe(i, i)...)
 		}
 	}
@@ -339,11 +382,14 @@ func (c *Core) install(m *wire.Snapshot) bool {
 		c.applied = m.Index
 		c.commit = m.Index
 		c.out.Reset = true
+		c.snapToSave = true
+		c.appended(m.Index + 1)
 		c.notice(wire.NoticeSnapshot, m.From, "installed a snapshot from n%d at %d", m.From, m.Index)
 	} else {
 		c.log.truncate(m.Index)
 		c.log.append(m.Tail...)
 		c.log.mergeHistory(m.History)
+		c.truncated(m.Index)
 		if c.commit > c.log.last() {
 			c.commit = c.log.last()
 		}
@@ -351,8 +397,10 @@ func (c *Core) install(m *wire.Snapshot) bool {
 	if m.Commit > c.commit {
 		c.commit = min(m.Commit, c.log.last())
 	}
+	c.logChanged()
 	c.applyCommitted()
 	c.report(c.notApplied(gone))
+	c.recovered()
 	return true
 }
 
@@ -419,16 +467,22 @@ func (c *Core) takeOffice(members []wire.NodeID) {
 			m.needSnap = true
 		}
 		m.lastAck = c.now
-		m.ackSent = v.firstAsk[id]
 		c.members[id] = m
+		// A node that answered as recovering recovers with this office
+		// (it was not counted): no renewal is due for it.
+		c.peer(id).recovering = false
 	}
 	prev := c.log.lastEpoch().Node()
 	c.officeSupport = uint8(min(1+len(members), 255))
 	c.shrunk = false
+	c.round = 0
 	if c.log.last() == 0 {
-		c.appendEntry(game.Entry{Cmd: game.Genesis{Seed: c.cfg.Seed, Rules: c.cfg.Rules}})
+		voters := c.bootstrapVoters(members)
+		c.appendEntry(game.Entry{Cmd: game.Genesis{Seed: c.cfg.Seed, Rules: c.cfg.Rules, ClusterID: c.cfg.ClusterID, Voters: voters}})
+		c.recovering = false // it made the cluster: there was nothing to forget
+		c.notice(wire.NoticeElected, c.id, "n%d creates a new cluster (voters %v)", c.id, voters)
 	}
-	c.appendEntry(game.Entry{Cmd: game.ViewChange{Epoch: c.epoch.Term(), Primary: uint16(c.id), PrevPrimary: uint16(prev)}})
+	c.officeIndex = c.appendEntry(game.Entry{Cmd: game.ViewChange{Epoch: c.epoch.Term(), Primary: uint16(c.id), PrevPrimary: uint16(prev)}})
 	// What an earlier office queued may not have survived: queue afresh
 	// (the game reports each command once, however often it is logged).
 	c.reported = nil

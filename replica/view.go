@@ -10,21 +10,25 @@ func (c *Core) View() wire.ClusterView {
 		Self:      c.id,
 		Epoch:     c.epoch,
 		Commit:    c.commit,
-		Quorum:    uint8(c.cfg.Quorum),
-		HasQuorum: c.cfg.Quorum == 0 || c.reachable() >= c.cfg.Quorum,
+		HasQuorum: c.quorumReachable(),
+	}
+	if c.cfg.Quorum {
+		v.Quorum = uint8(min(majority(len(c.voters())), 255))
 	}
 	if c.leader != 0 && (c.leader == c.id || c.Alive(c.leader)) {
 		v.Primary = c.leader
 	}
 	primary := c.role == wire.RolePrimary
-	self := wire.NodeInfo{ID: c.id, Role: c.role, Epoch: c.epoch, Commit: c.commit, Last: c.log.last(), Alive: true, InView: primary}
+	self := wire.NodeInfo{ID: c.id, Role: c.role, Epoch: c.epoch, Commit: c.commit, Last: c.log.last(), Alive: true, InView: primary,
+		Voter: c.isVoter(c.id), Recovering: c.recovering}
 	v.Nodes = append(v.Nodes, self)
 	for _, id := range c.ids {
 		p := c.peers[id]
 		if !p.known {
 			continue
 		}
-		n := wire.NodeInfo{ID: id, Role: p.role, Epoch: p.epoch, Commit: p.commit, Last: p.last, Alive: c.alive(p)}
+		n := wire.NodeInfo{ID: id, Role: p.role, Epoch: p.epoch, Commit: p.commit, Last: p.last, Alive: c.alive(p),
+			Voter: c.isVoter(id), Recovering: p.recovering}
 		if primary {
 			if m := c.members[id]; m != nil {
 				n.InView = m.inView

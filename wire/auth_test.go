@@ -50,6 +50,8 @@ func TestBeaconMAC(t *testing.T) {
 		switch f.Kind() {
 		case reflect.String:
 			f.SetString(f.String() + "x")
+		case reflect.Bool:
+			f.SetBool(!f.Bool())
 		default:
 			f.SetUint(f.Uint() ^ 1)
 		}

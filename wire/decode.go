@@ -69,14 +69,17 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 	case TElectionOK:
 		m = &ElectionOK{From: d.nodeID("from"), Epoch: d.epoch("epoch")}
 	case TCoordinator:
-		m = &Coordinator{From: d.nodeID("from"), Epoch: d.epoch("epoch")}
+		m = &Coordinator{From: d.nodeID("from"), Epoch: d.epoch("epoch"), Reminder: d.bool("reminder")}
 	case TLeave:
 		m = &Leave{From: d.nodeID("from"), Epoch: d.epoch("epoch")}
 	case TStateReply:
 		m = &StateReply{From: d.nodeID("from"), Epoch: d.epoch("epoch"),
 			Last: d.uvarint("last"), Commit: d.uvarint("commit"),
-			SnapIndex: d.uvarint("snap index"),
-			History:   d.epochStarts("history", d.lim.MaxHistory)}
+			SnapIndex:  d.uvarint("snap index"),
+			History:    d.epochStarts("history", d.lim.MaxHistory),
+			Recovering: d.bool("recovering"),
+			Voters:     d.nodeIDs("voters", d.lim.MaxNodes),
+			Since:      d.epoch("since")}
 	case TFetch:
 		m = &Fetch{From: d.nodeID("from"), Epoch: d.epoch("epoch"),
 			After: d.uvarint("after"), Snapshot: d.bool("snapshot")}
@@ -102,7 +105,7 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 		m = d.rolledBack()
 	case TPeerHello:
 		p := &PeerHello{Version: d.version(), Cluster: d.str("cluster", d.lim.MaxCluster),
-			From: d.nodeID("from"), Instance: d.u64("instance")}
+			From: d.nodeID("from"), Instance: d.u64("instance"), Quorum: d.bool("quorum")}
 		d.fixed32("nonce", &p.Nonce)
 		m = p
 	case TPeerAuth:
@@ -134,5 +137,5 @@ const (
 	minMember     = 2
 	minChatLine   = 4
 	minSummary    = 7
-	minNodeInfo   = 11
+	minNodeInfo   = 13
 )

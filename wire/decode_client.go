@@ -108,6 +108,8 @@ func (d *decoder) clusterView(v *ClusterView) {
 		ni.Lag = d.uvarint("view.nodes.lag")
 		ni.Alive = d.bool("view.nodes.alive")
 		ni.InView = d.bool("view.nodes.in view")
+		ni.Voter = d.bool("view.nodes.voter")
+		ni.Recovering = d.bool("view.nodes.recovering")
 		ni.ClientAddr = d.str("view.nodes.client addr", d.lim.MaxAddr)
 		ni.PeerAddr = d.str("view.nodes.peer addr", d.lim.MaxAddr)
 		ni.Advertise = d.str("view.nodes.advertise", d.lim.MaxAddr)

@@ -176,7 +176,15 @@ func (d *decoder) command(field string) game.Command {
 		r.DedupeWindow = d.int("cmd.dedupe window")
 		r.MainSize = d.u8("cmd.main size")
 		r.MainDifficulty = game.Difficulty(d.u8("cmd.main difficulty"))
+		g.ClusterID = d.u64("cmd.cluster id")
+		g.Voters = d.voters("cmd.voters")
 		return g
+	case game.CmdMembership:
+		v := d.voters("cmd.voters")
+		if d.err == nil && v == nil {
+			d.fail(ErrMalformed, field, "an empty configuration")
+		}
+		return game.Membership{Voters: v}
 	case game.CmdOpenSession:
 		return game.OpenSession{Name: d.name("cmd.name", d.lim.MaxName),
 			Token: d.str("cmd.token", d.lim.MaxToken)}
@@ -215,4 +223,20 @@ func (d *decoder) command(field string) game.Command {
 	}
 	d.fail(ErrUnknownType, field, fmt.Sprintf("unknown command kind %d", k))
 	return nil
+}
+
+// voters reads a configuration (nil: none).
+func (d *decoder) voters(field string) []uint16 {
+	n := d.count(field, game.MaxVoters, 1)
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	v := make([]uint16, n)
+	for i := range v {
+		v[i] = d.u16v(field)
+	}
+	if d.err == nil && !game.ValidVoters(v) {
+		d.fail(ErrMalformed, field, "not a configuration (sorted node ids, each once)")
+	}
+	return v
 }

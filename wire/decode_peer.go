@@ -13,6 +13,8 @@ func (d *decoder) beacon() *Beacon {
 		Leader:     d.nodeID("leader"),
 		Commit:     d.uvarint("commit"),
 		Last:       d.uvarint("last"),
+		Quorum:     d.bool("quorum"),
+		Recovering: d.bool("recovering"),
 		ClientAddr: d.str("client addr", d.lim.MaxAddr),
 		PeerAddr:   d.str("peer addr", d.lim.MaxAddr),
 		Advertise:  d.str("advertise", d.lim.MaxAddr),
@@ -48,4 +50,17 @@ func (d *decoder) logEntries(field string) []LogEntry {
 
 func (d *decoder) rolledBack() *RolledBack {
 	return &RolledBack{From: d.nodeID("from"), Epoch: d.epoch("epoch"), Items: d.rolledBackItems("items")}
+}
+
+// nodeIDs reads a list of node ids.
+func (d *decoder) nodeIDs(field string, max int) []NodeID {
+	n := d.count(field, max, 1)
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	ids := make([]NodeID, n)
+	for i := range ids {
+		ids[i] = d.nodeID(field)
+	}
+	return ids
 }

@@ -177,6 +177,7 @@ func appendClusterView(b []byte, v *ClusterView) []byte {
 		b = binary.AppendUvarint(b, n.Last)
 		b = binary.AppendUvarint(b, n.Lag)
 		b = appendBool(appendBool(b, n.Alive), n.InView)
+		b = appendBool(appendBool(b, n.Voter), n.Recovering)
 		b = appendString(b, n.ClientAddr)
 		b = appendString(b, n.PeerAddr)
 		b = appendString(b, n.Advertise)

@@ -165,7 +165,11 @@ func appendCommand(b []byte, c game.Command) ([]byte, error) {
 		b = binary.AppendVarint(b, int64(r.MaxRooms))
 		b = binary.AppendVarint(b, int64(r.MaxSessions))
 		b = binary.AppendVarint(b, int64(r.DedupeWindow))
-		return append(b, r.MainSize, byte(r.MainDifficulty)), nil
+		b = append(b, r.MainSize, byte(r.MainDifficulty))
+		b = binary.BigEndian.AppendUint64(b, c.ClusterID)
+		return appendVoters(b, c.Voters)
+	case game.Membership:
+		return appendVoters(append(b, byte(game.CmdMembership)), c.Voters)
 	case game.OpenSession:
 		b = appendString(append(b, byte(game.CmdOpenSession)), c.Name)
 		return appendString(b, c.Token), nil
@@ -200,4 +204,17 @@ func appendCommand(b []byte, c game.Command) ([]byte, error) {
 		return nil, errors.New("wire: nil command")
 	}
 	return nil, fmt.Errorf("wire: cannot encode command type %T (commands are game's value types)", c)
+}
+
+// appendVoters encodes a configuration (nil: none; any other list the game
+// would refuse is refused here too).
+func appendVoters(b []byte, v []uint16) ([]byte, error) {
+	if v != nil && !game.ValidVoters(v) {
+		return nil, errors.New("wire: not a configuration")
+	}
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	for _, id := range v {
+		b = binary.AppendUvarint(b, uint64(id))
+	}
+	return b, nil
 }

@@ -20,6 +20,7 @@ func (m *Beacon) appendTo(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(m.Leader))
 	b = binary.AppendUvarint(b, m.Commit)
 	b = binary.AppendUvarint(b, m.Last)
+	b = appendBool(appendBool(b, m.Quorum), m.Recovering)
 	b = appendString(b, m.ClientAddr)
 	b = appendString(b, m.PeerAddr)
 	b = appendString(b, m.Advertise)
@@ -44,7 +45,7 @@ func (m *Coordinator) appendTo(b []byte) ([]byte, error) {
 	if m == nil {
 		return nil, errNilMessage
 	}
-	return appendHeader(b, TCoordinator, m.From, m.Epoch), nil
+	return appendBool(appendHeader(b, TCoordinator, m.From, m.Epoch), m.Reminder), nil
 }
 
 func (m *Leave) appendTo(b []byte) ([]byte, error) {
@@ -62,7 +63,12 @@ func (m *StateReply) appendTo(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, m.Last)
 	b = binary.AppendUvarint(b, m.Commit)
 	b = binary.AppendUvarint(b, m.SnapIndex)
-	return appendHistory(b, m.History), nil
+	b = appendBool(appendHistory(b, m.History), m.Recovering)
+	b = binary.AppendUvarint(b, uint64(len(m.Voters)))
+	for _, id := range m.Voters {
+		b = binary.AppendUvarint(b, uint64(id))
+	}
+	return binary.AppendUvarint(b, uint64(m.Since)), nil
 }
 
 func (m *Fetch) appendTo(b []byte) ([]byte, error) {
@@ -135,6 +141,7 @@ func (m *PeerHello) appendTo(b []byte) ([]byte, error) {
 	b = appendString(b, m.Cluster)
 	b = binary.AppendUvarint(b, uint64(m.From))
 	b = binary.BigEndian.AppendUint64(b, m.Instance)
+	b = appendBool(b, m.Quorum)
 	return append(b, m.Nonce[:]...), nil
 }
 

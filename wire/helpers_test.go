@@ -37,7 +37,7 @@ func TestNodeInfoDialAddr(t *testing.T) {
 }
 
 func TestNoQuorumText(t *testing.T) {
-	const want = "only 1 of the 2 nodes needed are reachable: not acting as primary"
+	const want = "only 1 of the 2 voters needed are reachable: not acting as primary"
 	if got := NoQuorumText(1, 2); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

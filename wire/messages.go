@@ -203,6 +203,8 @@ type NodeInfo struct {
 	Lag        uint64 // entries behind the primary (primary's view)
 	Alive      bool
 	InView     bool // a backup that the primary waits for
+	Voter      bool // in the configuration (as this view's node has it)
+	Recovering bool // lost its data, catching up: it neither votes nor leads
 	ClientAddr string
 	PeerAddr   string
 	Advertise  string
@@ -327,6 +329,8 @@ type Beacon struct {
 	Leader     NodeID
 	Commit     uint64
 	Last       uint64
+	Quorum     bool // quorum mode (a setting the cluster must agree on)
+	Recovering bool // lost its data, catching up: it neither votes nor leads
 	ClientAddr string
 	PeerAddr   string
 	Advertise  string
@@ -350,6 +354,9 @@ type ElectionOK struct {
 type Coordinator struct {
 	From  NodeID
 	Epoch Epoch
+	// Reminder: the primary is in office already (it answers an ELECTION);
+	// the view change is over.
+	Reminder bool
 }
 
 // StateReply tells a primary (or primary-elect) what a node's log holds: it
@@ -361,6 +368,15 @@ type StateReply struct {
 	Commit    uint64
 	SnapIndex uint64 // entries up to here exist only in the state machine
 	History   []EpochStart
+	// Recovering: the node lost its data and has not caught up since; its
+	// answer does not count as a vote.
+	Recovering bool
+	// Voters is the configuration as the node's log has it.
+	Voters []NodeID
+	// Since is the first view change a recovering node answered in this
+	// life. If that was the one that made the cluster and the node is
+	// still empty, it never held an entry: it has nothing to forget.
+	Since Epoch
 }
 
 // Fetch asks a node for its log after index After (entries, or a snapshot
@@ -441,6 +457,7 @@ type PeerHello struct {
 	Cluster  string
 	From     NodeID
 	Instance uint64
+	Quorum   bool // quorum mode: peers must agree on it
 	Nonce    [32]byte
 }
 

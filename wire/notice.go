@@ -35,7 +35,8 @@ type Notice struct {
 }
 
 // NoQuorumText is the text of the NoticeNoQuorum a node gives when it will
-// not act as primary: reachable nodes (itself included) of the quorum needed.
+// not act as primary: reachable voters (itself included) of the majority
+// needed.
 func NoQuorumText(reachable, quorum int) string {
-	return fmt.Sprintf("only %d of the %d nodes needed are reachable: not acting as primary", reachable, quorum)
+	return fmt.Sprintf("only %d of the %d voters needed are reachable: not acting as primary", reachable, quorum)
 }

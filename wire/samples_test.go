@@ -15,7 +15,8 @@ const sampleToken = "3f9a0c1e5b7d24680f1e2d3c4b5a6978"
 
 func sampleCommands() []game.Command {
 	return []game.Command{
-		game.Genesis{Seed: 0xfeedface, Rules: game.DefaultRules()},
+		game.Genesis{Seed: 0xfeedface, Rules: game.DefaultRules(), ClusterID: 0x5eed, Voters: []uint16{1, 2, 3}},
+		game.Membership{Voters: []uint16{1, 2, 3, 4}},
 		game.OpenSession{Name: "Zoë", Token: sampleToken},
 		game.CloseSession{},
 		game.Disconnect{Session: 12},
@@ -108,7 +109,7 @@ func sampleView() ClusterView {
 	for i := 1; i <= 3; i++ {
 		v.Nodes = append(v.Nodes, NodeInfo{
 			ID: NodeID(i), Role: RoleBackup, Epoch: MakeEpoch(4, 3), Commit: 1234, Last: 1235, Lag: uint64(3 - i),
-			Alive: true, InView: i != 1,
+			Alive: true, InView: i != 1, Voter: i != 1, Recovering: i == 1,
 			ClientAddr: fmt.Sprintf("127.0.0.1:%d", 8000+i), PeerAddr: fmt.Sprintf("127.0.0.1:%d", 9000+i),
 			Advertise: fmt.Sprintf("server%d:8000", i),
 		})
@@ -161,12 +162,13 @@ func sampleMessages() []Message {
 		&RoomState{Index: 5003, Room: sampleRoom(3)},
 		&Status{},
 		&Beacon{Version: Version, Cluster: "demo", From: 3, Instance: 0x0123456789abcdef, Epoch: MakeEpoch(4, 3),
-			Role: RolePrimary, Leader: 3, Commit: 1234, Last: 1235,
+			Role: RolePrimary, Leader: 3, Commit: 1234, Last: 1235, Quorum: true, Recovering: true,
 			ClientAddr: "127.0.0.1:8002", PeerAddr: "127.0.0.1:9002", Advertise: "server3:8000", MAC: sampleMAC(1)},
 		&Election{From: 2, Epoch: MakeEpoch(4, 3)},
 		&ElectionOK{From: 3, Epoch: MakeEpoch(4, 3)},
-		&Coordinator{From: 3, Epoch: MakeEpoch(5, 3)},
-		&StateReply{From: 2, Epoch: MakeEpoch(5, 3), Last: 1235, Commit: 1234, SnapIndex: 1000, History: sampleHistory()},
+		&Coordinator{From: 3, Epoch: MakeEpoch(5, 3), Reminder: true},
+		&StateReply{From: 2, Epoch: MakeEpoch(5, 3), Last: 1235, Commit: 1234, SnapIndex: 1000, History: sampleHistory(),
+			Recovering: true, Voters: []NodeID{1, 2, 3}, Since: MakeEpoch(1, 3)},
 		&Fetch{From: 3, Epoch: MakeEpoch(5, 3), After: 1200, Snapshot: true},
 		&Append{From: 3, Epoch: MakeEpoch(5, 3), PrevIndex: 1235, PrevEpoch: MakeEpoch(4, 3), Commit: 1234, Support: 3,
 			Sent: 1_700_000_000_000_000_000, Entries: sampleLogEntries()},
@@ -175,7 +177,7 @@ func sampleMessages() []Message {
 			History: sampleHistory(), Data: []byte("\x00opaque game state\xff"), Before: 1, Tail: sampleLogEntries()},
 		&Leave{From: 2, Epoch: MakeEpoch(5, 3)},
 		&RolledBack{From: 2, Epoch: MakeEpoch(5, 3), Items: sampleRolledBack()},
-		&PeerHello{Version: Version, Cluster: "demo", From: 2, Instance: 0xfedcba9876543210, Nonce: sampleMAC(2)},
+		&PeerHello{Version: Version, Cluster: "demo", From: 2, Instance: 0xfedcba9876543210, Quorum: true, Nonce: sampleMAC(2)},
 		&PeerAuth{From: 2, MAC: sampleMAC(3)},
 	}
 }

@@ -1,0 +1,166 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// Durability. What a node promised (the epoch it accepted), what its log
+// holds and how far it knows the log committed must survive a crash: a
+// node that acknowledged an entry and forgot it could let a majority that
+// no longer holds it elect a primary without it. So each Ready lists what
+// must be on disk before anything else in it is acted on (sent, answered,
+// applied to what players see), and a restarted node starts from it.
+
+// HardState is what a node keeps on disk besides its log: its promise, how
+// far it knows the log committed, its log's epoch history, and whether it
+// is still recovering from a loss of its data.
+type HardState struct {
+	Epoch         wire.Epoch
+	Commit        uint64
+	History       []wire.EpochStart
+	Recovering    bool
+	RecoverEpochs []wire.Epoch
+}
+
+// SnapshotRecord is the state machine as of Index, for the disk: the log
+// after it is kept as entries.
+type SnapshotRecord struct {
+	Index   uint64
+	Epoch   wire.Epoch // of the entry at Index
+	History []wire.EpochStart
+	Data    []byte // game.State.Snapshot()
+}
+
+// Persist is what a Ready asks the runtime to make durable first.
+type Persist struct {
+	// HardState, when not nil, replaces the one on disk.
+	HardState *HardState
+	// Snapshot, when not nil, replaces the one on disk; the entries it
+	// covers are dropped.
+	Snapshot *SnapshotRecord
+	// Entries replace the log on disk from FirstIndex on (what was there
+	// from FirstIndex is dropped first). FirstIndex is 0 when the log's
+	// entries did not change.
+	FirstIndex uint64
+	Entries    []wire.LogEntry
+}
+
+// Empty reports whether nothing must be written.
+func (p *Persist) Empty() bool { return p.HardState == nil && p.Snapshot == nil && p.FirstIndex == 0 }
+
+// Restored is what a node found on disk when it restarts.
+type Restored struct {
+	HardState  HardState
+	Snapshot   *SnapshotRecord // nil: none (the log starts at index 1)
+	FirstIndex uint64          // index of Entries[0]
+	Entries    []wire.LogEntry
+}
+
+// appended records that the log changed from index i on.
+func (c *Core) appended(i uint64) {
+	if c.dirtyFrom == 0 || i < c.dirtyFrom {
+		c.dirtyFrom = i
+	}
+}
+
+// truncated records that the log was cut after index i.
+func (c *Core) truncated(i uint64) { c.appended(i + 1) }
+
+// hardState is the hard state as it is now.
+func (c *Core) hardState() HardState {
+	return HardState{
+		Epoch:         c.epoch,
+		Commit:        c.commit,
+		History:       c.log.history,
+		Recovering:    c.recovering,
+		RecoverEpochs: c.recoverEpochs,
+	}
+}
+
+// collectPersist fills the Ready's Persist with what changed since the
+// last Ready.
+func (c *Core) collectPersist() {
+	p := &c.out.Persist
+	if c.snapToSave {
+		c.snapToSave = false
+		e, _ := c.log.epochAt(c.applied)
+		p.Snapshot = &SnapshotRecord{Index: c.applied, Epoch: e, History: c.log.historyCopy(), Data: c.state.Snapshot()}
+		c.savedSnap = c.applied
+		if c.dirtyFrom != 0 && c.dirtyFrom <= c.applied {
+			c.dirtyFrom = c.applied + 1
+		}
+		if c.dirtyFrom == 0 {
+			c.dirtyFrom = c.applied + 1
+		}
+	}
+	if c.dirtyFrom != 0 {
+		from := max(c.dirtyFrom, c.log.snapIndex+1, c.savedSnap+1)
+		p.FirstIndex = from
+		p.Entries = c.log.slice(from-1, c.log.last())
+		c.dirtyFrom = 0
+	}
+	h := c.hardState()
+	if c.hardChanged || !sameHard(h, c.savedHard) {
+		c.hardChanged = false
+		h.History = slices.Clone(h.History)
+		h.RecoverEpochs = slices.Clone(h.RecoverEpochs)
+		c.savedHard = h
+		p.HardState = &h
+	}
+}
+
+func sameHard(a, b HardState) bool {
+	return a.Epoch == b.Epoch && a.Commit == b.Commit && a.Recovering == b.Recovering &&
+		slices.Equal(a.History, b.History) && slices.Equal(a.RecoverEpochs, b.RecoverEpochs)
+}
+
+// RestartCore returns a core that starts at time now from what a node kept
+// on disk. It holds its promise (the epoch), its log and what it knew
+// committed; it listens before it acts, as a new node does.
+func RestartCore(cfg Config, now int64, r Restored) (*Core, error) {
+	c, err := NewCore(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	if r.Snapshot == nil && len(r.Entries) == 0 {
+		return c, nil // nothing kept: as a node with no data
+	}
+	h := r.HardState
+	if r.Snapshot != nil {
+		st, err := game.Restore(r.Snapshot.Data)
+		if err != nil {
+			return nil, fmt.Errorf("the snapshot on disk: %w", err)
+		}
+		c.state = st
+		c.log.reset(r.Snapshot.Index, r.Snapshot.Epoch, r.Snapshot.History, nil)
+		c.applied, c.commit = r.Snapshot.Index, r.Snapshot.Index
+		c.savedSnap = r.Snapshot.Index
+	}
+	if len(r.Entries) > 0 && r.FirstIndex != c.log.last()+1 {
+		return nil, fmt.Errorf("the log on disk starts at %d, after a snapshot at %d", r.FirstIndex, c.log.last())
+	}
+	c.log.append(r.Entries...)
+	c.log.mergeHistory(h.History)
+	if h.Epoch < c.log.lastEpoch() {
+		return nil, errors.New("the hard state on disk is older than the log")
+	}
+	c.epoch = h.Epoch
+	c.commit = min(max(c.commit, h.Commit), c.log.last())
+	c.recovering = h.Recovering
+	c.recoverEpochs = slices.Clone(h.RecoverEpochs)
+	c.savedHard = c.hardState()
+	c.savedHard.History = slices.Clone(c.savedHard.History)
+	c.logChanged()
+	c.applyCommitted()
+	c.out.Committed = nil // applied before: nobody waits for them
+	if c.epoch.Node() != c.id {
+		c.leader = c.epoch.Node()
+	}
+	c.notice(wire.NoticeDetail, c.id, "restarted from disk: log %d..%d, commit %d, epoch %d", c.log.snapIndex, c.log.last(), c.commit, c.epoch.Term())
+	return c, nil
+}
