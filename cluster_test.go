@@ -248,6 +248,9 @@ func (c *cluster) start(id int, flags ...string) *proc {
 	if c.secret != "" {
 		args = append(args, "--secret", c.secret)
 	}
+	// Availability mode and a cluster made by whoever is highest, unless
+	// the test says otherwise (later flags win).
+	args = append(args, "--quorum=off", "--bootstrap=any")
 	args = append(args, c.extra...)
 	args = append(args, p.extra...)
 	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -103,7 +103,7 @@ func openLog(path string) (*slog.Logger, io.Closer, error) {
 
 func cmdPlay(args []string) error {
 	fs := newFlags("play", "gridlock [play] [flags]", "gridlock --name alice    (and in another terminal: gridlock --name bob)")
-	var nf nodeFlags
+	nf := nodeFlags{bootstrap: "any"}
 	nf.register(fs)
 	var af appFlags
 	af.register(fs)

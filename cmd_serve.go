@@ -14,7 +14,7 @@ import (
 
 func cmdServe(args []string) error {
 	fs := newFlags("serve", "gridlock serve [flags]", "gridlock serve --id 3 --tcp-port 8002 --replication-port 8102")
-	var nf nodeFlags
+	nf := nodeFlags{quorum: true}
 	nf.register(fs)
 	format := fs.String("log-format", "text", "log format on stderr: text or json")
 	debug := fs.Bool("debug", false, "log at debug level")

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +92,9 @@ func (f *groupFlags) discover(ctx context.Context) (*wire.ClusterView, error) {
 // nodeFlags are the flags of a replica (play and serve).
 type nodeFlags struct {
 	groupFlags
-	id, tcpPort, replPort, hbPort, quorum          int
+	id, tcpPort, replPort, hbPort                  int
+	quorum                                         quorumFlag
+	bootstrap                                      string
 	peers, advertise, listen                       string
 	heartbeat, suspicion, election, ack, countdown time.Duration
 }
@@ -105,7 +109,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.hbPort, "heartbeat-port", 0, "UDP port for unicast heartbeats from --peers")
 	fs.StringVar(&f.advertise, "advertise", "", "client address to tell clients (host:port), e.g. as seen from a Docker host")
 	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, else all)")
-	fs.IntVar(&f.quorum, "quorum", 0, "commit only when N nodes hold an entry, and no primary without N reachable (0: off)")
+	fs.Var(&f.quorum, "quorum", "on: an entry commits on a majority of the voters, and no side of a partition without one acts (no rollbacks); off: availability mode, a lone node plays on and a losing side's moves are rolled back and announced")
+	fs.StringVar(&f.bootstrap, "bootstrap", f.bootstrap, "the voters of a new cluster, e.g. 1,2,3: a node with no data makes the cluster only when all of them are up and empty (any: the highest empty node in sight; none: only ever join a cluster)")
 	fs.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "beacon and heartbeat interval")
 	fs.DurationVar(&f.suspicion, "suspicion", d.Suspicion, "silence after which a peer is suspected")
 	fs.DurationVar(&f.election, "election-timeout", d.ElectionAnswer, "wait for an answer from a higher id")
@@ -120,8 +125,24 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	cfg := replica.DefaultConfig(wire.NodeID(f.id))
 	cfg.Heartbeat, cfg.Suspicion, cfg.ElectionAnswer, cfg.AckTimeout = f.heartbeat, f.suspicion, f.election, f.ack
 	cfg.StartupWait, cfg.CoordinatorWait, cfg.SyncWait = 0, 0, 0
-	cfg.Quorum = f.quorum
+	cfg.Quorum = bool(f.quorum)
 	cfg.Rules.RoundCountdown = f.countdown
+	switch b := strings.TrimSpace(f.bootstrap); b {
+	case "", "none":
+	case "any":
+		cfg.BootstrapAny = true
+	default:
+		for _, part := range strings.Split(b, ",") {
+			id, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(part, "n")))
+			if err != nil || id < 1 || id > 65535 {
+				return node.Options{}, usagef("--bootstrap %q: node ids 1..65535, comma separated, or any or none", b)
+			}
+			cfg.Bootstrap = append(cfg.Bootstrap, wire.NodeID(id))
+		}
+		if f.id != 0 && !slices.Contains(cfg.Bootstrap, wire.NodeID(f.id)) {
+			cfg.Bootstrap = append(cfg.Bootstrap, wire.NodeID(f.id))
+		}
+	}
 	cfg.Incarnation = uint16(rand.Uint32())
 	o := node.Options{
 		ID:              wire.NodeID(f.id),
@@ -159,4 +180,31 @@ func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, erro
 		return slog.New(slog.NewJSONHandler(w, ho)), nil
 	}
 	return nil, usagef("--log-format %q: text or json", format)
+}
+
+// quorumFlag is --quorum: on or off (a number from before it was a mode:
+// 0 is off, more is on).
+type quorumFlag bool
+
+func (q *quorumFlag) String() string {
+	if *q {
+		return "on"
+	}
+	return "off"
+}
+
+func (q *quorumFlag) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "on", "true", "yes", "majority":
+		*q = true
+		return nil
+	case "off", "false", "no":
+		*q = false
+		return nil
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		*q = n > 0 // a majority of the voters, whatever n was
+		return nil
+	}
+	return fmt.Errorf("%q: on or off", v)
 }

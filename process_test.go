@@ -435,7 +435,7 @@ func TestClusterStatus(t *testing.T) {
 	}
 	// Nodes but no primary (a quorum that cannot be met): non-zero, and the
 	// nodes are shown.
-	q := newCluster(t, withFlags("--quorum", "3"))
+	q := newCluster(t, withFlags("--quorum=on", "--bootstrap=1,2,3"))
 	q.start(1)
 	q.start(2)
 	waitFor(t, 5*time.Second, "the quorum-less nodes to answer", func() (bool, string) {

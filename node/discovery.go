@@ -137,6 +137,10 @@ func (d *discovery) accept(p []byte, src *net.UDPAddr) (*wire.Beacon, bool) {
 	if b.From == 0 {
 		return nil, false
 	}
+	if b.Quorum != d.n.opts.Config.Quorum {
+		d.n.refuse(b.From, settingsMismatch(b.Quorum, d.n.opts.Config.Quorum))
+		return nil, false
+	}
 	return b, true
 }
 

@@ -81,16 +81,21 @@ func TestFaultSwitchCutsPeersNotClients(t *testing.T) {
 	var sw FaultSwitch
 	hosts := []*MemHost{m.NewHost(), m.NewHost(), m.NewHost()}
 	nodes := startMem(t, hosts, []wire.NodeID{1, 2, 3}, func(o *Options) {
-		o.Config.Quorum = 2
+		o.Config.Quorum, o.Config.Bootstrap = true, []wire.NodeID{1, 2, 3}
 		if o.ID == 3 {
 			o.PeerNetwork = sw.Wrap(o.Network)
 		}
 	})
-	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool {
-		return primaryOf(nodes) == 3 && inView(nodes[2].View()) == 3
-	}, nodes[2].Watch())
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
 
 	sw.Set(true)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range nodes {
+				t.Logf("%+v", n.View())
+			}
+		}
+	})
 	waitFor(t, 15*time.Second, "n2 primary of n1 and n2, n3 without a quorum", func() bool {
 		return primaryOf(nodes[:2]) == 2 && nodes[0].View().Primary == 2 && !nodes[2].View().HasQuorum
 	}, nodes[1].Watch(), nodes[2].Watch())

@@ -231,7 +231,7 @@ func (n *Node) handshake(conn net.Conn, r *wire.Reader, want wire.NodeID) (wire.
 	if err != nil {
 		return 0, err
 	}
-	mine := &wire.PeerHello{Version: wire.Version, Cluster: n.opts.Cluster, From: n.ID(), Instance: n.instance, Nonce: nonce}
+	mine := &wire.PeerHello{Version: wire.Version, Cluster: n.opts.Cluster, From: n.ID(), Instance: n.instance, Quorum: n.opts.Config.Quorum, Nonce: nonce}
 	if err := wire.WriteFrame(conn, mine); err != nil {
 		return 0, err
 	}
@@ -251,6 +251,11 @@ func (n *Node) handshake(conn net.Conn, r *wire.Reader, want wire.NodeID) (wire.
 	}
 	if hello.From == 0 || hello.From == n.ID() || (want != 0 && hello.From != want) {
 		return 0, refuse(conn, wire.ErrAuth, fmt.Sprintf("unexpected peer id n%d", hello.From))
+	}
+	if hello.Quorum != n.opts.Config.Quorum {
+		why := settingsMismatch(hello.Quorum, n.opts.Config.Quorum)
+		n.refuse(hello.From, why)
+		return 0, refuse(conn, wire.ErrSettings, fmt.Sprintf("n%d refuses n%d: %s", n.ID(), hello.From, why))
 	}
 	answer := func() error {
 		auth := &wire.PeerAuth{From: n.ID(), MAC: wire.PeerMAC(n.opts.Secret, hello.Nonce, n.opts.Cluster, n.ID())}
@@ -433,3 +438,29 @@ func headerOf(pm wire.PeerMessage, ok bool) (wire.NodeID, wire.Epoch) {
 // retransmitting for many minutes: the link then breaks, and a fresh one is
 // dialled when the network heals.
 func (n *Node) userTimeout(conn net.Conn) { setUserTimeout(conn, 2*n.opts.Config.Suspicion) }
+
+// settingsMismatch says why a peer with quorum mode theirs cannot join a
+// node with mine.
+func settingsMismatch(theirs, mine bool) string {
+	mode := func(q bool) string {
+		if q {
+			return "quorum mode (--quorum=on)"
+		}
+		return "availability mode (--quorum=off)"
+	}
+	return fmt.Sprintf("it runs in %s, this cluster in %s: every node of a cluster needs the same setting", mode(theirs), mode(mine))
+}
+
+// refuse records a peer refused for its settings, with one log line per
+// peer and reason (and at most one a minute after that); status shows it.
+func (n *Node) refuse(id wire.NodeID, why string) {
+	n.refMu.Lock()
+	defer n.refMu.Unlock()
+	r := n.refused[id]
+	if r.why != why || time.Since(r.logged) > time.Minute {
+		n.log.Warn("refused a node whose settings differ", "peer", fmt.Sprintf("n%d", id), "why", why)
+		r.logged = time.Now()
+	}
+	r.why, r.at = why, time.Now()
+	n.refused[id] = r
+}

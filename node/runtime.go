@@ -24,6 +24,10 @@ type Node struct {
 	core     *replica.Core
 	instance uint64
 	id       atomic.Uint32 // 0 until chosen
+	started  time.Time     // the monotonic clock's origin
+
+	refMu   sync.Mutex
+	refused map[wire.NodeID]refusedPeer // peers refused for their settings
 
 	inbox    chan input
 	quit     chan struct{}
@@ -100,6 +104,8 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		opts:       o,
 		log:        o.Logger,
 		instance:   binary.LittleEndian.Uint64(b[:]),
+		started:    time.Now(),
+		refused:    map[wire.NodeID]refusedPeer{},
 		inbox:      make(chan input, 4096),
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -177,7 +183,12 @@ func (n *Node) newCore() error {
 		_, _ = rand.Read(b[:])
 		cfg.Seed = binary.LittleEndian.Uint64(b[:])
 	}
-	c, err := replica.NewCore(cfg, time.Now().UnixNano())
+	if cfg.ClusterID == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		cfg.ClusterID = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+	c, err := replica.NewCore(cfg, n.mono())
 	if err != nil {
 		return err
 	}
@@ -187,6 +198,18 @@ func (n *Node) newCore() error {
 
 // ID is the node's id.
 func (n *Node) ID() wire.NodeID { return wire.NodeID(n.id.Load()) }
+
+// refusedPeer is a peer refused for its settings.
+type refusedPeer struct {
+	why        string
+	at, logged time.Time
+}
+
+// mono is the core's clock: monotonic time since the node started (a
+// stepped wall clock must not stop or rush its timers).
+func (n *Node) mono() int64 { return n.monoAt(time.Now()) }
+
+func (n *Node) monoAt(t time.Time) int64 { return int64(t.Sub(n.started)) + int64(time.Second) }
 
 // ClientAddr is the address the client listener is bound to.
 func (n *Node) ClientAddr() string { return n.clientL.Addr().String() }
@@ -302,7 +325,8 @@ func (n *Node) loop(ctx context.Context) {
 		case <-idle:
 		}
 		now := time.Now()
-		n.core.Tick(now.UnixNano())
+		n.core.SetWall(now.UnixNano())
+		n.core.Tick(n.monoAt(now))
 		if first != nil {
 			n.handle(*first)
 			// Take what else is waiting, so that one Ready carries it all.
@@ -429,6 +453,7 @@ func (n *Node) process(rd replica.Ready) {
 		n.sendMessages(rd.Messages)
 	}
 	n.svc.committed(rd)
+	n.svc.answerReads(rd.Reads)
 	for _, nt := range rd.Notices {
 		n.log.Info(nt.Text, "epoch", nt.Epoch.Term())
 		if nt.Kind == wire.NoticeSuspected && nt.Node != n.ID() {

@@ -26,6 +26,7 @@ const memGroup = "224.1.1.1:5007"
 
 func testOptions(id wire.NodeID) Options {
 	o := Options{ID: id, Cluster: "test", Config: replica.DefaultConfig(id)}
+	o.Config.BootstrapAny = true
 	if os.Getenv("GRIDLOCK_TEST_LOG") != "" {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -182,9 +183,7 @@ func chatOf(cl *client.Client) []string {
 func TestRuntimeElectsAndServes(t *testing.T) {
 	m := NewMemNetwork()
 	nodes, _ := memCluster(t, m, []wire.NodeID{1, 2, 3}, nil)
-	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool {
-		return primaryOf(nodes) == 3 && inView(nodes[2].View()) == 3
-	}, nodes[2].Watch())
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
 
 	// Players start at a backup and are sent to the primary; each line is
 	// acknowledged, and every player sees every line.
@@ -225,9 +224,7 @@ func containsAll(have, want []string) bool {
 func TestRuntimeFailsOverWhenThePrimaryCrashes(t *testing.T) {
 	m := NewMemNetwork()
 	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, nil)
-	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool {
-		return primaryOf(nodes) == 3 && inView(nodes[2].View()) == 3
-	}, nodes[2].Watch())
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
 	players := m.NewHost()
 	cl := memClient(t, players, "ann", nodes[0].ClientAddr())
 	say(t, cl, "before")
@@ -248,10 +245,8 @@ func TestRuntimeFailsOverWhenThePrimaryCrashes(t *testing.T) {
 // when the cut heals it rejoins and, the highest id, takes over again.
 func TestRuntimePartitionHeals(t *testing.T) {
 	m := NewMemNetwork()
-	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, func(o *Options) { o.Config.Quorum = 2 })
-	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool {
-		return primaryOf(nodes) == 3 && inView(nodes[2].View()) == 3
-	}, nodes[2].Watch())
+	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, func(o *Options) { o.Config.Quorum, o.Config.Bootstrap = true, []wire.NodeID{1, 2, 3} })
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
 	epoch := nodes[2].View().Epoch
 
 	hosts[2].Isolate()
@@ -467,4 +462,10 @@ func TestPeerHandshakesAreBounded(t *testing.T) {
 		defer conn.Close()
 		return hello(conn) == nil
 	})
+}
+
+// ready3 reports whether n3 leads n1 and n2, and both hold the cluster's
+// first entries (before that, cutting n3 off leaves nobody with the game).
+func ready3(nodes []*Node) bool {
+	return primaryOf(nodes) == 3 && inView(nodes[2].View()) == 3 && nodes[0].View().Commit >= 2 && nodes[1].View().Commit >= 2
 }

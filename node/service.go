@@ -42,6 +42,8 @@ type service struct {
 	now       []*clientConn // clients to send to now
 	pushes    []*clientConn // clients whose push is due
 	serving   bool
+	reads     map[uint64]pendingRead // queries waiting for a checked read
+	nextRead  uint64
 }
 
 type clientConn struct {
@@ -79,6 +81,7 @@ func newService(n *Node) *service {
 		waiting:   map[dedupeKey]*clientConn{},
 		bySession: map[game.SessionID]*clientConn{},
 		byRoom:    map[string]map[*clientConn]struct{}{},
+		reads:     map[uint64]pendingRead{},
 	}
 }
 
@@ -311,23 +314,57 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			s.fail(c, wire.ErrUnexpected, "send hello first")
 			return
 		}
-		rep := &wire.QueryReply{Seq: m.Seq}
-		st := n.core.State()
-		switch m.Kind {
+		// A checked read: answered once this node has confirmed that it
+		// still leads (answerReads).
+		id := s.nextRead
+		s.nextRead++
+		switch err := n.core.Read(id); {
+		case errors.Is(err, replica.ErrNoQuorum):
+			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
+		case err != nil:
+			s.redirect(c)
+		default:
+			s.reads[id] = pendingRead{c: c, q: *m}
+		}
+	default:
+		s.fail(c, wire.ErrUnexpected, "a client does not send %s", m.Type())
+	}
+}
+
+// pendingRead is a query waiting for its read to be checked.
+type pendingRead struct {
+	c *clientConn
+	q wire.Query
+}
+
+// answerReads answers the queries whose reads the core has checked (or
+// sends their clients to the primary, if this node no longer leads).
+func (s *service) answerReads(rs []replica.ReadResult) {
+	st := s.n.core.State()
+	for _, r := range rs {
+		p, ok := s.reads[r.ID]
+		delete(s.reads, r.ID)
+		if !ok || s.clients[p.c.id] != p.c {
+			continue // the client is gone
+		}
+		if !r.OK {
+			s.redirect(p.c)
+			continue
+		}
+		rep := &wire.QueryReply{Seq: p.q.Seq}
+		switch p.q.Kind {
 		case wire.QueryRooms:
 			rep.Rooms = st.Rooms()
 		case wire.QueryWho:
-			room := m.Room
+			room := p.q.Room
 			if room == "" {
-				room = c.room
+				room = p.c.room
 			}
 			if v, ok := st.RoomView(room); ok {
 				rep.Members = v.Members
 			}
 		}
-		c.send(rep)
-	default:
-		s.fail(c, wire.ErrUnexpected, "a client does not send %s", m.Type())
+		p.c.send(rep)
 	}
 }
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gridlock-game/gridlock/wire"
@@ -57,6 +58,7 @@ func (n *Node) publish(notices []wire.Notice) {
 			ni.ClientAddr, ni.PeerAddr, ni.Advertise = ps.clientAddr, ps.peerAddr, ps.advertise
 		}
 	}
+	v.Nodes = append(v.Nodes, n.refusedNodes(v.Nodes)...)
 	n.mu.Lock()
 	changed := !viewsEqual(n.view, v, false) || len(notices) > 0
 	n.view = v
@@ -118,3 +120,26 @@ func (n *Node) addrOf(id wire.NodeID) string {
 	}
 	return ps.clientAddr
 }
+
+// refusedNodes lists the peers refused for their settings lately, for the
+// view (status shows them), but for those the view has.
+func (n *Node) refusedNodes(have []wire.NodeInfo) []wire.NodeInfo {
+	n.refMu.Lock()
+	defer n.refMu.Unlock()
+	var out []wire.NodeInfo
+	for id, r := range n.refused {
+		if time.Since(r.at) > refusedFor {
+			delete(n.refused, id)
+			continue
+		}
+		if !slices.ContainsFunc(have, func(ni wire.NodeInfo) bool { return ni.ID == id }) {
+			out = append(out, wire.NodeInfo{ID: id, Role: wire.RoleRefused})
+		}
+	}
+	slices.SortFunc(out, func(a, b wire.NodeInfo) int { return int(a.ID) - int(b.ID) })
+	return out
+}
+
+// refusedFor is how long a refused peer stays in the view after the last
+// time it was heard.
+const refusedFor = 10 * time.Second

@@ -253,7 +253,7 @@ func (c *Core) send(to wire.NodeID, m wire.PeerMessage) {
 }
 
 func (c *Core) notice(k wire.NoticeKind, n wire.NodeID, format string, args ...any) {
-	c.out.Notices = append(c.out.Notices, wire.Notice{Time: c.now, Kind: k, Node: n, Epoch: c.epoch, Text: fmt.Sprintf(format, args...)})
+	c.out.Notices = append(c.out.Notices, wire.Notice{Time: c.gameNow(), Kind: k, Node: n, Epoch: c.epoch, Text: fmt.Sprintf(format, args...)})
 }
 
 func (c *Core) setRole(r wire.Role) {

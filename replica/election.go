@@ -26,7 +26,7 @@ func (c *Core) startElection(format string, args ...any) {
 		if c.role != wire.RoleBackup && c.role != wire.RoleStarting {
 			c.setRole(wire.RoleBackup)
 		}
-		c.retryElectionAt = c.now + int64(c.cfg.Suspicion)
+		c.retryElectionAt = c.now + int64(c.cfg.Heartbeat)
 		return
 	}
 	if c.log.last() > 0 && !c.quorumReachable() {

@@ -90,7 +90,7 @@ func (c *Core) primaryTick() {
 		c.renew()
 		return
 	}
-	if c.recoveredMember() && c.now-c.lastRenew >= int64(c.cfg.Suspicion) {
+	if c.recoveredMember() && (c.lastRenew == 0 || c.now-c.lastRenew >= int64(c.cfg.Suspicion)) {
 		// A member that lost its data has caught up: a view change that
 		// does not count it makes sure it holds every commit, after which
 		// it may vote again.

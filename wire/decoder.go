@@ -267,7 +267,7 @@ func (d *decoder) checkRunes(field string, v []byte, max int, names bool) bool {
 
 func (d *decoder) role(field string) Role {
 	r := Role(d.u8(field))
-	if r > RoleDown {
+	if r > RoleRefused {
 		d.fail(ErrMalformed, field, fmt.Sprintf("unknown role %d", r))
 		return 0
 	}

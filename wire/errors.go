@@ -126,6 +126,8 @@ func (c ErrCode) String() string {
 		return "session refused"
 	case ErrShutdown:
 		return "shutting down"
+	case ErrSettings:
+		return "settings differ"
 	}
 	return fmt.Sprintf("code(%d)", uint8(c))
 }

@@ -66,6 +66,7 @@ const (
 	RoleNoQuorum Role = 5 // with --quorum: fewer than N nodes reachable
 	RoleLeaving  Role = 6
 	RoleDown     Role = 7 // in a view: a node not heard from (suspected)
+	RoleRefused  Role = 8 // in a view: a node refused for settings that do not match this cluster's
 )
 
 func (r Role) String() string {
@@ -86,6 +87,8 @@ func (r Role) String() string {
 		return "leaving"
 	case RoleDown:
 		return "down"
+	case RoleRefused:
+		return "refused"
 	}
 	return fmt.Sprintf("role(%d)", uint8(r))
 }
@@ -263,6 +266,7 @@ const (
 	ErrOverloaded  ErrCode = 8 // too many connections, or a queue full
 	ErrSession     ErrCode = 9 // Hello refused: the game's reason is in Text
 	ErrShutdown    ErrCode = 10
+	ErrSettings    ErrCode = 11 // a peer whose cluster settings differ
 )
 
 // Error is sent before a node closes a connection because of bad input, and
