@@ -373,9 +373,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"uint32", []byte{byte(TRoomState), 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10}, ErrMalformed, "room.round", "value 4294967296 out of range"},
 		{"role", func() []byte {
 			b := encode(t, &ClusterView{Nodes: []NodeInfo{{ID: 1}}})
-			b[9] = 8
+			b[9] = 9
 			return b
-		}(), ErrMalformed, "view.nodes.role", "unknown role 8"},
+		}(), ErrMalformed, "view.nodes.role", "unknown role 9"},
 		{"query kind", []byte{byte(TQuery), 1, 3, 0}, ErrMalformed, "kind", "unknown query kind 3"},
 		{"command kind", []byte{byte(TCommand), 1, 0}, ErrUnknownType, "cmd", "unknown command kind 0"},
 		{"command kind in entry", []byte{byte(TAppend), 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 99}, ErrUnknownType, "entry.cmd", "unknown command kind 99"},
@@ -547,12 +547,12 @@ func TestPeerHeaders(t *testing.T) {
 			t.Errorf("%s: Header() = %d, %d", m.Type(), from, epoch)
 		}
 	}
-	for r := RoleStarting; r <= RoleDown; r++ {
+	for r := RoleStarting; r <= RoleRefused; r++ {
 		if strings.HasPrefix(r.String(), "role(") {
 			t.Errorf("role %d has no name", r)
 		}
 	}
-	if got := (RoleDown + 1).String(); got != "role(8)" {
-		t.Errorf("role past RoleDown is %q", got)
+	if got := (RoleRefused + 1).String(); got != "role(9)" {
+		t.Errorf("role past RoleRefused is %q", got)
 	}
 }
