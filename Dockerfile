@@ -22,4 +22,4 @@ HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
 	CMD ["/gridlock", "serve", "--health", "127.0.0.1:8000"]
 
 ENTRYPOINT ["/gridlock"]
-CMD ["serve", "--id=1", "--tcp-port=8000", "--replication-port=8010", "--heartbeat-port=8020", "--group=off", "--listen=0.0.0.0", "--advertise=localhost:8000"]
+CMD ["serve", "--id=1", "--bootstrap=1", "--tcp-port=8000", "--replication-port=8010", "--heartbeat-port=8020", "--group=off", "--listen=0.0.0.0", "--advertise=localhost:8000"]

@@ -12,6 +12,7 @@ import (
 // status 2, and nothing runs; no argument is silently ignored.
 func TestUsageErrors(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	for _, tc := range []struct {
 		args []string
 		want string // in stderr, once
@@ -41,6 +42,7 @@ func TestUsageErrors(t *testing.T) {
 func TestConnectFlagsAfterTheAddress(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", dir)
+	t.Setenv("XDG_STATE_HOME", dir)
 	logFile := filepath.Join(dir, "app.log")
 	_, stderr, code := runGridlock(t, 10*time.Second, "connect", "--name", "alice", "127.0.0.1:1", "--log-file", logFile)
 	if code != 1 || !strings.Contains(stderr, "needs a terminal") {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/node/store"
 	"github.com/gridlock-game/gridlock/tui"
 )
 
@@ -53,13 +54,7 @@ func sessionToken(name string, log *slog.Logger) (token string, release func()) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", release
 	}
-	safe := strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 || r == '.' {
-			return '_'
-		}
-		return r
-	}, strings.ToLower(name))
-	path := filepath.Join(dir, "session-"+safe)
+	path := filepath.Join(dir, "session-"+safeName(name))
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		log.Warn("session file", "path", path, "error", err)
@@ -80,6 +75,31 @@ func sessionToken(name string, log *slog.Logger) (token string, release func()) 
 		}
 	}
 	return token, release
+}
+
+// defaultDataDir is where play keeps a game: one directory per cluster and
+// player name, under the user's state directory, so that friends who quit
+// at night find their game the next day.
+func defaultDataDir(cluster, name string) string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "gridlock", safeName(cluster), safeName(name))
+}
+
+// safeName makes a name usable as one path element.
+func safeName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == '.' {
+			return '_'
+		}
+		return r
+	}, strings.ToLower(name))
 }
 
 func defaultLogFile() string {
@@ -103,12 +123,16 @@ func openLog(path string) (*slog.Logger, io.Closer, error) {
 
 func cmdPlay(args []string) error {
 	fs := newFlags("play", "gridlock [play] [flags]", "gridlock --name alice    (and in another terminal: gridlock --name bob)")
-	nf := nodeFlags{bootstrap: "any"}
+	nf := nodeFlags{bootstrap: "any", dataDir: "auto"}
 	nf.register(fs)
 	var af appFlags
 	af.register(fs)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	defaultDir := nf.dataDir == "auto"
+	if defaultDir {
+		nf.dataDir = defaultDataDir(nf.cluster, af.name)
 	}
 	log, closer, err := openLog(af.logFile)
 	if err != nil {
@@ -120,6 +144,13 @@ func cmdPlay(args []string) error {
 		return err
 	}
 	n, err := node.Start(context.Background(), o)
+	if errors.Is(err, store.ErrLocked) && defaultDir {
+		// Another app here plays as this name and holds its data: this
+		// one keeps nothing (its node is a replica all the same).
+		log.Info("another app here holds this name's data: keeping nothing", "dir", o.DataDir)
+		o.DataDir = ""
+		n, err = node.Start(context.Background(), o)
+	}
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ type dkCluster struct {
 	env     []string
 	ports   [3]int
 	netPfx  string // the network's /24 prefix, e.g. 172.30.80
-	quorum  int
+	quorum  string
 	cids    map[string]string
 }
 
@@ -86,8 +86,8 @@ func (s *statusJSON) whole() bool {
 var dkSeq atomic.Int64
 
 // dkStart builds the binary and the image and starts the cluster, with
-// --quorum q (0: off). Cleanup tears it all down, also on failure.
-func dkStart(t *testing.T, quorum int) *dkCluster {
+// --quorum q (on or off). Cleanup tears it all down, also on failure.
+func dkStart(t *testing.T, quorum string) *dkCluster {
 	t.Helper()
 	if os.Getenv("GRIDLOCK_DOCKER") != "1" {
 		t.Skip("Docker tests are off: set GRIDLOCK_DOCKER=1 (needs a Docker engine and docker-compose)")
@@ -135,7 +135,7 @@ func dkStart(t *testing.T, quorum int) *dkCluster {
 	c.env = append(os.Environ(),
 		"GRIDLOCK_IMAGE="+c.project,
 		"GRIDLOCK_NET="+c.netPfx,
-		"GRIDLOCK_QUORUM="+strconv.Itoa(quorum),
+		"GRIDLOCK_QUORUM="+quorum,
 		"GRIDLOCK_BIND=", // the default
 		fmt.Sprintf("GRIDLOCK_SECRET=docker-test-%x", rand.Uint64()),
 	)
@@ -150,7 +150,7 @@ func dkStart(t *testing.T, quorum int) *dkCluster {
 		}
 		t.Fatalf("docker-compose up --build: %v\n%s%s", err, out, hint)
 	}
-	t.Logf("project %s up in %v (binary, image, containers); host ports %v, network %s.0/24, quorum %d",
+	t.Logf("project %s up in %v (binary, image, containers); host ports %v, network %s.0/24, quorum %s",
 		c.project, time.Since(start).Round(time.Millisecond), c.ports, c.netPfx, quorum)
 	return c
 }
@@ -587,7 +587,7 @@ func dkCheckKeepRoom(t *testing.T, name string, addrs []string, room, owner stri
 // TestDockerUp: the image is what the Dockerfile says, and the cluster
 // comes up with server3 primary of all three, healthy, seen from the host.
 func TestDockerUp(t *testing.T) {
-	c := dkStart(t, 0)
+	c := dkStart(t, "on")
 
 	img := c.mustDocker("image", "inspect", "-f", "{{.Config.User}} {{json .Config.Healthcheck.Test}} {{.Size}}", c.project)
 	f := strings.Fields(img)
@@ -651,7 +651,7 @@ func TestDockerUp(t *testing.T) {
 // server2 and the bots carry on; `docker-compose start server3` brings it
 // back with the state, and it leads again. Nothing is lost.
 func TestDockerStopStart(t *testing.T) {
-	c := dkStart(t, 0)
+	c := dkStart(t, "on")
 	c.waitLeader(1, 3, 30*time.Second)
 
 	keeper := dkClient(t, "keeper", c.hostAddrs(1, 2, 3))
@@ -689,7 +689,7 @@ func TestDockerStopStart(t *testing.T) {
 // timeout server2 takes over; on SIGCONT the old primary steps down, then
 // leads again (Bully), and nothing is lost.
 func TestDockerHungPrimary(t *testing.T) {
-	c := dkStart(t, 0)
+	c := dkStart(t, "on")
 	c.waitLeader(1, 3, 30*time.Second)
 	bots := c.startBots("bot", c.hostAddrs(1, 2, 3), 4, 28*time.Second)
 	time.Sleep(3 * time.Second)
@@ -738,7 +738,7 @@ func (c *dkCluster) heal(p dkPartition) {
 // On healing, server3 takes the majority's state, drops its branch, and
 // leads again; nothing acknowledged on the majority side is lost.
 func TestDockerPartition(t *testing.T) {
-	c := dkStart(t, 0)
+	c := dkStart(t, "off")
 	c.waitLeader(1, 3, 30*time.Second)
 	keeper := dkClient(t, "keeper", c.hostAddrs(1, 2, 3))
 	moves := dkKeepRoom(t, keeper, "keep", 8)
@@ -791,7 +791,7 @@ func TestDockerPartition(t *testing.T) {
 // acting as primary and says so (log and status), acknowledges nothing,
 // and on healing nothing is rolled back.
 func TestDockerPartitionQuorum(t *testing.T) {
-	c := dkStart(t, 2)
+	c := dkStart(t, "on")
 	s := c.waitLeader(1, 3, 30*time.Second)
 	if s.Quorum != 2 || !s.HasQuorum {
 		t.Fatalf("status: quorum %d reachable=%v, want 2 and true", s.Quorum, s.HasQuorum)

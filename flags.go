@@ -95,6 +95,7 @@ type nodeFlags struct {
 	id, tcpPort, replPort, hbPort                  int
 	quorum                                         quorumFlag
 	bootstrap                                      string
+	dataDir, fsync                                 string
 	peers, advertise, listen                       string
 	heartbeat, suspicion, election, ack, countdown time.Duration
 }
@@ -111,6 +112,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, else all)")
 	fs.Var(&f.quorum, "quorum", "on: an entry commits on a majority of the voters, and no side of a partition without one acts (no rollbacks); off: availability mode, a lone node plays on and a losing side's moves are rolled back and announced")
 	fs.StringVar(&f.bootstrap, "bootstrap", f.bootstrap, "the voters of a new cluster, e.g. 1,2,3: a node with no data makes the cluster only when all of them are up and empty (any: the highest empty node in sight; none: only ever join a cluster)")
+	fs.StringVar(&f.dataDir, "data-dir", f.dataDir, "keep the node's log and snapshots here, so that the game survives a restart ('': keep nothing; auto: under your state directory, one per cluster and player name)")
+	fs.StringVar(&f.fsync, "fsync", "always", "always: nothing is acknowledged before it is synced to disk (one sync per turn of the node's loop); off: faster, but a power failure can lose the last moves")
 	fs.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "beacon and heartbeat interval")
 	fs.DurationVar(&f.suspicion, "suspicion", d.Suspicion, "silence after which a peer is suspected")
 	fs.DurationVar(&f.election, "election-timeout", d.ElectionAnswer, "wait for an answer from a higher id")
@@ -144,7 +147,14 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 		}
 	}
 	cfg.Incarnation = uint16(rand.Uint32())
+	switch f.fsync {
+	case "always", "off":
+	default:
+		return node.Options{}, usagef("--fsync %q: always or off", f.fsync)
+	}
 	o := node.Options{
+		DataDir:         f.dataDir,
+		Fsync:           f.fsync == "always",
 		ID:              wire.NodeID(f.id),
 		Cluster:         f.cluster,
 		Group:           f.group,

@@ -10,6 +10,7 @@ import (
 // so resumes its session); while one app holds it, a second gets none.
 func TestSessionTokenIsKeptAndLocked(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	first, release := sessionToken("Alice", log)
 	if len(first) < 16 {

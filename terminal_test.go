@@ -105,7 +105,7 @@ func TestTerminalEndToEnd(t *testing.T) {
 	// Three apps, ids 1..3, in 120×40 terminals. (Their session files go
 	// to the test's directory.)
 	app := func(session string, i int) {
-		cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name p%d --group %s --cluster %s --log-file %s",
+		cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s XDG_STATE_HOME=%[1]s %s --id %d --name p%d --group %s --cluster %s --log-file %s",
 			filepath.Join(dir, "cache"), binPath, i, i, group, name, filepath.Join(dir, session+".log"))
 		tm.must("new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd)
 		tm.must("set-option", "-t", session, "remain-on-exit", "on")
@@ -282,7 +282,7 @@ func TestAppLeavesOnSignal(t *testing.T) {
 			// once, and then has no status to show.
 			statusFile := filepath.Join(dir, "status")
 			tm.must("new-session", "-d", "-s", "app", "-x", "120", "-y", "40",
-				fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id 3 --name p3 --group %s --cluster %s --suspicion %s --log-file %s; echo $? > %s; sleep 60",
+				fmt.Sprintf("env XDG_CACHE_HOME=%s XDG_STATE_HOME=%[1]s %s --id 3 --name p3 --group %s --cluster %s --suspicion %s --log-file %s; echo $? > %s; sleep 60",
 					filepath.Join(dir, "cache"), binPath, c.group, c.name, suspicion, logFile, statusFile))
 			waitScreen(t, tm, "app", 10*time.Second, "the app in session, n3 primary", func(sc string) bool {
 				return strings.Contains(sc, "n3 is primary") && len(boardOf(sc, 9)) == 9
@@ -341,7 +341,7 @@ func connectAs(c *cluster, name string) error {
 // startApps starts an app in a 120×40 tmux session and returns when it did.
 // Its session file goes to dir, not to the user's cache.
 func startApps(b testing.TB, tm *tmuxServer, group, cluster, dir string, name string, id int) time.Time {
-	cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s %s --id %d --name %s --group %s --cluster %s --log-file %s",
+	cmd := fmt.Sprintf("env XDG_CACHE_HOME=%s XDG_STATE_HOME=%[1]s %s --id %d --name %s --group %s --cluster %s --log-file %s",
 		filepath.Join(dir, "cache"), binPath, id, name, group, cluster, filepath.Join(dir, name+".log"))
 	t0 := time.Now()
 	if out, err := tm.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -33,6 +34,16 @@ func (n *Node) reID(b *wire.Beacon) {
 		return
 	}
 	old := n.ID()
+	if n.store != nil {
+		if n.core.LastIndex() > 0 {
+			n.log.Error("another node took this node's id, and this one holds data under it: keeping the id (give each node its own --id or --data-dir)")
+			return
+		}
+		path := n.store.Path()
+		n.store.Close()
+		n.store = nil
+		_ = os.Remove(path) // it held nothing but the old id
+	}
 	n.links.closeAll()
 	n.svc.closeAll()
 	n.id.Store(uint32(top + 1))

@@ -35,6 +35,12 @@ type Options struct {
 
 	Logger *slog.Logger
 
+	// DataDir keeps the node's log, hard state and snapshots ("": nothing
+	// is kept; a restart is a node with no data). Fsync syncs each turn's
+	// writes before the turn acknowledges anything.
+	DataDir string
+	Fsync   bool
+
 	// Network carries the node's traffic (nil: RealNetwork). PeerNetwork,
 	// if set, carries its peer traffic instead (peer links and beacons):
 	// a fault there cuts the node off its peers and leaves its clients be.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gridlock-game/gridlock/node/store"
 	"github.com/gridlock-game/gridlock/replica"
 	"github.com/gridlock-game/gridlock/wire"
 )
@@ -25,6 +26,9 @@ type Node struct {
 	instance uint64
 	id       atomic.Uint32 // 0 until chosen
 	started  time.Time     // the monotonic clock's origin
+
+	store  *store.Store
+	loaded *store.Loaded // what the store held at start, until the core has it
 
 	refMu   sync.Mutex
 	refused map[wire.NodeID]refusedPeer // peers refused for their settings
@@ -130,7 +134,11 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	n.id.Store(uint32(o.ID))
 	n.links = newLinkSet(n)
 	n.svc = newService(n)
-	if o.ID != 0 {
+	if err := n.openStore(); err != nil {
+		n.closeSockets()
+		return nil, err
+	}
+	if n.ID() != 0 {
 		if err := n.boot(ctx); err != nil {
 			n.closeSockets()
 			return nil, err
@@ -188,7 +196,19 @@ func (n *Node) newCore() error {
 		_, _ = rand.Read(b[:])
 		cfg.ClusterID = binary.LittleEndian.Uint64(b[:]) | 1
 	}
-	c, err := replica.NewCore(cfg, n.mono())
+	if n.opts.DataDir != "" && n.store == nil {
+		s, _, err := store.Open(n.opts.DataDir, store.Meta{Cluster: n.opts.Cluster, Node: uint16(cfg.ID)}, store.Options{Fsync: n.opts.Fsync, Logger: n.log})
+		if err != nil {
+			return err
+		}
+		n.store = s
+	}
+	r, err := n.restored()
+	if err != nil {
+		return err
+	}
+	n.loaded = nil
+	c, err := replica.RestartCore(cfg, n.mono(), r)
 	if err != nil {
 		return err
 	}
@@ -242,7 +262,10 @@ func (n *Node) Leave(ctx context.Context) error {
 	case n.inbox <- input{kind: inCall, call: func() {
 		n.log.Info("leaving")
 		n.core.Leave()
-		n.process(n.core.Ready())
+		rd := n.core.Ready()
+		if n.persist(&rd.Persist) {
+			n.process(rd)
+		}
 		n.links.flushAll(200 * time.Millisecond)
 		n.stop()
 	}}:
@@ -277,6 +300,12 @@ func (n *Node) closeSockets() {
 	n.clientL.Close()
 	if n.disc != nil {
 		n.disc.close()
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil {
+			n.log.Error("closing the data directory", "error", err)
+		}
+		n.store = nil
 	}
 }
 
@@ -346,7 +375,11 @@ func (n *Node) loop(ctx context.Context) {
 		default:
 		}
 		t1 := time.Now()
-		n.process(n.core.Ready())
+		rd := n.core.Ready()
+		if !n.persist(&rd.Persist) {
+			return
+		}
+		n.process(rd)
 		t2 := time.Now()
 		n.svc.pushLater(now)
 		n.svc.send()

@@ -11,6 +11,7 @@ import (
 var (
 	ErrOtherCluster = errors.New("data of another cluster")
 	ErrOtherNode    = errors.New("data of another node")
+	ErrEmpty        = errors.New("no data yet")
 	ErrNewerFormat  = errors.New("written by a newer format")
 	ErrCorrupt      = errors.New("damaged data")
 	ErrLocked       = errors.New("in use by another process")

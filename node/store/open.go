@@ -20,7 +20,9 @@ const FileName = "gridlock.db"
 var lockWait = 2 * time.Second
 
 // Open opens the store in dir (creating both on first use, with want as
-// its Meta), verifies the whole file and returns what it holds.
+// its Meta), verifies the whole file and returns what it holds. With
+// want.Node 0 it takes whichever node's data the directory holds (an app
+// keeps its id), and creates nothing: a new directory is ErrEmpty.
 //
 // A directory of another cluster or node, a newer format, or a damaged
 // file is refused with an *Error that names the file and what to do; the
@@ -56,6 +58,9 @@ func Open(dir string, want Meta, o Options) (*Store, *Loaded, error) {
 func open(dir, path string, want Meta, o Options) (*Store, *Loaded, error) {
 	start := time.Now()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if want.Node == 0 {
+			return nil, nil, &Error{Path: path, Err: ErrEmpty, What: "holds no data yet", Do: "start the node with an id"}
+		}
 		if err := writeFresh(dir, path, &Loaded{Meta: want}); err != nil {
 			return nil, nil, fmt.Errorf("%s: cannot create the store: %w", path, err)
 		}
@@ -121,7 +126,7 @@ func checkMeta(path string, got, want Meta) error {
 		return &Error{Path: path, Err: ErrOtherCluster,
 			What: fmt.Sprintf("belongs to cluster %q with id %x, not id %x: another cluster of the same name", got.Cluster, got.ClusterID, want.ClusterID), Do: doElsewhere}
 	}
-	if got.Node != want.Node {
+	if want.Node != 0 && got.Node != want.Node {
 		return &Error{Path: path, Err: ErrOtherNode,
 			What: fmt.Sprintf("holds the data of node %d, not node %d", got.Node, want.Node),
 			Do:   fmt.Sprintf("start this node with --id %d, or %s", got.Node, doElsewhere)}

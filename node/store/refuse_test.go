@@ -191,3 +191,22 @@ func TestRecordsClusterID(t *testing.T) {
 		t.Fatalf("cluster id from the first Open not kept: %v", err)
 	}
 }
+
+// An app that does not know its id yet opens its directory with node 0: it
+// takes the id the data belongs to, and a new directory is left untouched.
+func TestOpenAnyNode(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := Open(dir, Meta{Cluster: "gridlock-test"}, Options{}); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("a new directory opened with node 0: %v, want ErrEmpty", err)
+	}
+	if _, err := os.Stat(dbPath(dir)); !os.IsNotExist(err) {
+		t.Fatalf("opening with node 0 created the file: %v", err)
+	}
+	s, _ := mustOpen(t, dir, Meta{Cluster: "gridlock-test", Node: 7})
+	s.Close()
+	s, ld, err := Open(dir, Meta{Cluster: "gridlock-test"}, Options{})
+	if err != nil || ld.Meta.Node != 7 {
+		t.Fatalf("reopened with node 0: %v, node %d, want 7", err, ld.Meta.Node)
+	}
+	s.Close()
+}

@@ -1,0 +1,171 @@
+package replica
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// The encodings of what a node keeps on disk besides its log entries (the
+// store keeps those, in wire's encoding). A version byte leads each, so a
+// newer build can tell an older record.
+
+const persistVersion = 1
+
+// MarshalHardState encodes a hard state for the disk.
+func MarshalHardState(h HardState) []byte {
+	b := []byte{persistVersion}
+	b = binary.AppendUvarint(b, uint64(h.Epoch))
+	b = binary.AppendUvarint(b, h.Commit)
+	b = appendBool(b, h.Recovering)
+	b = appendEpochStarts(b, h.History)
+	b = binary.AppendUvarint(b, uint64(len(h.RecoverEpochs)))
+	for _, e := range h.RecoverEpochs {
+		b = binary.AppendUvarint(b, uint64(e))
+	}
+	return b
+}
+
+// UnmarshalHardState decodes what MarshalHardState encoded.
+func UnmarshalHardState(b []byte) (HardState, error) {
+	d := pdec{b: b}
+	d.version()
+	h := HardState{Epoch: wire.Epoch(d.u()), Commit: d.u(), Recovering: d.bool(), History: d.epochStarts()}
+	if n := d.count(); n > 0 {
+		h.RecoverEpochs = make([]wire.Epoch, n)
+		for i := range h.RecoverEpochs {
+			h.RecoverEpochs[i] = wire.Epoch(d.u())
+		}
+	}
+	return h, d.end("hard state")
+}
+
+// MarshalSnapshot encodes a snapshot record for the disk.
+func MarshalSnapshot(s *SnapshotRecord) []byte {
+	b := []byte{persistVersion}
+	b = binary.AppendUvarint(b, s.Index)
+	b = binary.AppendUvarint(b, uint64(s.Epoch))
+	b = appendEpochStarts(b, s.History)
+	b = binary.AppendUvarint(b, uint64(len(s.Data)))
+	return append(b, s.Data...)
+}
+
+// UnmarshalSnapshot decodes what MarshalSnapshot encoded.
+func UnmarshalSnapshot(b []byte) (*SnapshotRecord, error) {
+	d := pdec{b: b}
+	d.version()
+	s := &SnapshotRecord{Index: d.u(), Epoch: wire.Epoch(d.u()), History: d.epochStarts()}
+	if n := d.count(); d.err == nil {
+		if n > len(d.b) {
+			d.err = errors.New("truncated")
+		} else {
+			s.Data, d.b = append([]byte(nil), d.b[:n]...), d.b[n:]
+		}
+	}
+	return s, d.end("snapshot")
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+func appendEpochStarts(b []byte, h []wire.EpochStart) []byte {
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	for _, r := range h {
+		b = binary.AppendUvarint(b, uint64(r.Epoch))
+		b = binary.AppendUvarint(b, r.Index)
+		b = append(b, r.Support)
+		b = binary.AppendUvarint(b, r.Committed)
+	}
+	return b
+}
+
+// pdec reads the disk encodings; the first error sticks.
+type pdec struct {
+	b   []byte
+	err error
+}
+
+func (d *pdec) version() {
+	if d.err == nil && (len(d.b) == 0 || d.b[0] != persistVersion) {
+		if len(d.b) == 0 {
+			d.err = errors.New("empty")
+		} else {
+			d.err = fmt.Errorf("format %d (this build reads %d)", d.b[0], persistVersion)
+		}
+		return
+	}
+	d.b = d.b[1:]
+}
+
+func (d *pdec) u() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errors.New("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *pdec) bool() bool {
+	if d.err != nil || len(d.b) == 0 || d.b[0] > 1 {
+		if d.err == nil {
+			d.err = errors.New("bad bool")
+		}
+		return false
+	}
+	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
+
+// count reads a length that the rest of the record could hold.
+func (d *pdec) count() int {
+	n := d.u()
+	if d.err == nil && n > uint64(len(d.b)) {
+		d.err = errors.New("count past the end")
+		return 0
+	}
+	return int(n)
+}
+
+func (d *pdec) epochStarts() []wire.EpochStart {
+	n := d.count()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	h := make([]wire.EpochStart, n)
+	for i := range h {
+		h[i].Epoch = wire.Epoch(d.u())
+		h[i].Index = d.u()
+		if d.err == nil && len(d.b) == 0 {
+			d.err = errors.New("truncated")
+		}
+		if d.err != nil {
+			return nil
+		}
+		h[i].Support = d.b[0]
+		d.b = d.b[1:]
+		h[i].Committed = d.u()
+	}
+	return h
+}
+
+func (d *pdec) end(what string) error {
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("%d bytes past the end", len(d.b))
+	}
+	if d.err != nil {
+		return fmt.Errorf("%s on disk: %w", what, d.err)
+	}
+	return nil
+}
