@@ -9,7 +9,12 @@ FROM scratch
 
 COPY gridlock /gridlock
 
-# No root: any numeric uid works, the node writes no files.
+# The node keeps its data in /data (--data-dir=/data in the compose file):
+# a named volume mounted there starts as a copy of this directory, owned by
+# the user the node runs as.
+COPY --chown=10001:10001 docker/data /data
+
+# No root: any numeric uid works.
 USER 10001:10001
 
 # Client (TCP), replication (TCP) and unicast heartbeat (UDP) ports of
@@ -22,4 +27,4 @@ HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
 	CMD ["/gridlock", "serve", "--health", "127.0.0.1:8000"]
 
 ENTRYPOINT ["/gridlock"]
-CMD ["serve", "--id=1", "--bootstrap=1", "--tcp-port=8000", "--replication-port=8010", "--heartbeat-port=8020", "--group=off", "--listen=0.0.0.0", "--advertise=localhost:8000"]
+CMD ["serve", "--id=1", "--bootstrap=1", "--data-dir=/data", "--tcp-port=8000", "--replication-port=8010", "--heartbeat-port=8020", "--group=off", "--listen=0.0.0.0", "--advertise=localhost:8000"]

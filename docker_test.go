@@ -105,7 +105,10 @@ func dkStart(t *testing.T, quorum string) *dkCluster {
 		}
 		t.Logf("build context kept in %s", dir)
 	}
-	for _, f := range []string{"Dockerfile", ".dockerignore", "docker-compose.yml"} {
+	if err := os.MkdirAll(filepath.Join(dir, "docker", "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"Dockerfile", ".dockerignore", "docker-compose.yml", "docker/data/README"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

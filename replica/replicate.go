@@ -47,6 +47,7 @@ func (c *Core) appendEntry(e game.Entry) uint64 {
 	}
 	c.log.append(wire.LogEntry{Epoch: c.epoch, Entry: e})
 	c.logChanged()
+	c.appended(c.log.last())
 	c.log.setSupport(c.epoch, c.officeSupport)
 	i := c.log.last()
 	if e.Session != 0 {
