@@ -658,23 +658,31 @@ func runGridlock(t testing.TB, d time.Duration, args ...string) (stdout, stderr 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
+	stdout, stderr, code, err := runGridlockCtx(ctx, args...)
+	if err != nil {
+		t.Fatalf("gridlock %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("gridlock %s: still running after %v", strings.Join(args, " "), d)
+	}
+	return stdout, stderr, code
+}
+
+// runGridlockCtx runs the binary until it exits or ctx ends (then its
+// process group is killed), and returns its output and exit code.
+func runGridlockCtx(ctx context.Context, args ...string) (stdout, stderr string, code int, err error) {
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Env = append(os.Environ(), "GRIDLOCK_SECRET=")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code = 0
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
-			t.Fatalf("gridlock %s: %v", strings.Join(args, " "), err)
+			return o.String(), e.String(), -1, err
 		}
 		code = ee.ExitCode()
 	}
-	if ctx.Err() != nil {
-		t.Fatalf("gridlock %s: still running after %v", strings.Join(args, " "), d)
-	}
-	return o.String(), e.String(), code
+	return o.String(), e.String(), code, nil
 }

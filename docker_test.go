@@ -852,3 +852,59 @@ func TestDockerPartitionQuorum(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerDownUp: `docker-compose down` (without -v) and `up` bring the
+// game back from the servers' volumes: rooms, scores, chat and sessions.
+// `down -v` (at the end, as in every test) removes them.
+func TestDockerDownUp(t *testing.T) {
+	c := dkStart(t, "on")
+	c.waitLeader(1, 3, 30*time.Second)
+	keeper := dkClient(t, "keeper", c.hostAddrs(1, 2, 3))
+	moves := dkKeepRoom(t, keeper, "keep", 8)
+	if res := dkDo(t, keeper, game.Chat{Text: "see you after the restart"}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	session, token := keeper.Status().Session, keeper.Token()
+	bots := c.startBots("bot", c.hostAddrs(1, 2, 3), 3, 6*time.Second)
+	rep := bots.finish(t)
+	before := c.waitLeader(1, 3, 10*time.Second)
+	keeper.Close()
+
+	t0 := time.Now()
+	c.mustCompose("down", "--timeout", "5")
+	c.mustCompose("up", "-d")
+	after := c.waitLeader(1, 3, 60*time.Second)
+	t.Logf("down and up in %v: %s (before: %s; bots acknowledged %d)", time.Since(t0).Round(time.Millisecond), after, before, rep.Acked)
+	if after.Commit < before.Commit {
+		t.Errorf("after down and up the cluster is at commit %d, below the %d before", after.Commit, before.Commit)
+	}
+	// The board, the chat and the keeper's session and score are back.
+	dkCheckKeepRoom(t, "checker", c.hostAddrs(1, 2, 3), "keep", "keeper", moves, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	back := client.Dial(ctx, client.ClientOptions{Name: "keeper", Token: token, Addrs: c.hostAddrs(1, 2, 3)})
+	defer back.Close()
+	if err := back.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := back.Status(); st.Session != session {
+		t.Errorf("the keeper's session after down and up is %d, want %d (resumed)", st.Session, session)
+	}
+	r := dkRoom(t, back, "keep")
+	found := false
+	for _, l := range r.Chat {
+		found = found || l.Text == "see you after the restart"
+	}
+	if !found {
+		t.Errorf("the chat line is gone after down and up: %v", r.Chat)
+	}
+	score := int32(0)
+	for _, s := range r.Scores {
+		if strings.EqualFold(s.Name, "keeper") {
+			score = s.Total
+		}
+	}
+	if score < int32(10*len(moves)) {
+		t.Errorf("the keeper's score in keep is %d after down and up, want at least %d", score, 10*len(moves))
+	}
+}
