@@ -1,5 +1,11 @@
 // Command gridlock is a multiplayer number puzzle for the terminal in which
 // every player's app is also a replica of the game cluster.
+//
+// The package is wiring only: main.go holds the command table (play,
+// connect, serve, status, bot, generate), each cmd_*.go parses one
+// command's flags and puts the parts together (a node from package node,
+// a client from package client, the app from package tui, bots from
+// package bot), and flags.go the flags that several commands share.
 package main
 
 import (
