@@ -1,0 +1,127 @@
+package client
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// In session. Commands go out up to the window; a new connection gets every
+// unanswered one again with its sequence number (the cluster answers a
+// repeat with its first result). The room copy follows the pushed events.
+
+// Receive: a message arrived on a connection.
+func (c *Core) Receive(now time.Time, id ConnID, msg wire.Message) {
+	if c.stopped {
+		return
+	}
+	c.now = now
+	if w := c.watchConn(id); w != nil {
+		c.watchHeard(w, msg)
+		return
+	}
+	cc := c.conn
+	if cc == nil || cc.id != id {
+		return // a connection the core has left
+	}
+	switch cc.state {
+	case inHello:
+		c.helloAnswer(cc, msg)
+	case inSession:
+		cc.lastRead = now
+		c.sessionMessage(cc, msg)
+	}
+}
+
+func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
+	switch m := msg.(type) {
+	case *wire.Ack:
+		c.acked(m)
+	case *wire.Events:
+		for _, ev := range m.Events {
+			if ev.Room == c.room.Name || ev.Room == "" {
+				c.room.ApplyEvent(ev)
+			}
+		}
+		c.index = m.Index
+		c.emitRoom(m.Events)
+	case *wire.RoomState:
+		c.room, c.index = m.Room, m.Index
+		c.emitRoom(nil)
+	case *wire.ClusterView:
+		c.view = *m
+		if !c.cfg.Local {
+			c.emit(ClientEvent{Kind: KindView, View: cloneView(*m)})
+		}
+	case *wire.Pong:
+		rtt := time.Duration(c.now.UnixNano() - m.Time)
+		c.setStatus(func(s *Status) { s.RTT = rtt })
+	case *wire.QueryReply:
+		c.emit(ClientEvent{Kind: KindReply, Reply: m})
+	case *wire.Redirect:
+		if m.Addr != "" {
+			c.prefer = m.Addr
+		}
+		c.lost(errRedirected)
+	case *wire.Error:
+		if m.Code == wire.ErrRateLimited {
+			// Unanswered commands go out again after a pause.
+			if c.resendAt.IsZero() {
+				c.resendAt = c.now.Add(ratePause)
+			}
+			return
+		}
+		c.lost(fmt.Errorf("%s: %s", m.Code, m.Text))
+	}
+}
+
+// acked resolves an answered command.
+func (c *Core) acked(m *wire.Ack) {
+	i := slices.IndexFunc(c.pending, func(p *pendingCmd) bool { return p.seq == m.Seq })
+	if i < 0 {
+		return // answered before (a resend)
+	}
+	p := c.pending[i]
+	c.pending = slices.Delete(c.pending, i, i+1)
+	res := game.Result{Points: m.Points}
+	if m.Code != game.OK {
+		res.Err = &game.Error{Code: m.Code, Who: m.Who, Room: m.Room}
+	}
+	c.emit(ClientEvent{Kind: KindAck, Ack: &Ack{Seq: m.Seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}})
+	c.flush()
+}
+
+// flush sends the commands not yet sent on the session's connection, up to
+// the window.
+func (c *Core) flush() {
+	id := c.Session()
+	if id == 0 {
+		return
+	}
+	for i, p := range c.pending {
+		if i >= c.cfg.Window {
+			break
+		}
+		if !p.sent {
+			p.sent, p.at = true, c.now
+			c.send(id, &wire.Command{Seq: p.seq, Cmd: p.cmd})
+		}
+	}
+}
+
+// emitRoom tells the app the room changed, with the events that changed it
+// (nil: it was replaced).
+func (c *Core) emitRoom(evs []game.Event) {
+	var room *game.RoomView
+	if !c.cfg.NoRoomCopies {
+		r := cloneRoom(c.room)
+		room = &r
+	}
+	c.emit(ClientEvent{Kind: KindRoom, Room: room, Events: evs})
+	if n := len(c.room.Chat); n > 0 {
+		c.lastLine[c.room.Name] = c.room.Chat[n-1].N
+	}
+}
