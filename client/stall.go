@@ -63,18 +63,19 @@ func (c *Core) Tick(now time.Time) {
 }
 
 // stalledSince is when the oldest request still unanswered on the session's
-// connection was sent, if nothing at all was read since; zero when none.
+// connection was sent, if nothing at all was read since; zero when none. (A
+// frame read at the very time of a send does not answer it.)
 func (c *Core) stalledSince() time.Time {
 	last := c.conn.lastRead
 	var oldest time.Time
-	if c.pingAt.After(last) {
+	if !c.pingAt.IsZero() && !c.pingAt.Before(last) {
 		oldest = c.pingAt
 	}
 	for i, p := range c.pending {
 		if i >= c.cfg.Window {
 			break // never sent on this connection
 		}
-		if p.sent && p.at.After(last) && (oldest.IsZero() || p.at.Before(oldest)) {
+		if p.sent && !p.at.Before(last) && (oldest.IsZero() || p.at.Before(oldest)) {
 			oldest = p.at
 		}
 	}

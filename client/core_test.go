@@ -1,0 +1,416 @@
+package client
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// rig drives a Core by hand: the test plays the runtime and the nodes.
+type rig struct {
+	t   *testing.T
+	c   *Core
+	now time.Time
+}
+
+var t0 = time.Unix(1_800_000_000, 0)
+
+func newRig(t *testing.T, cfg Config) *rig {
+	if cfg.Token == "" {
+		cfg.Token = "0123456789abcdef0123"
+	}
+	if cfg.Name == "" {
+		cfg.Name = "alice"
+	}
+	r := &rig{t: t, c: NewCore(cfg, t0), now: t0}
+	return r
+}
+
+// at moves the clock to d after the start and ticks.
+func (r *rig) at(d time.Duration) Ready {
+	r.now = t0.Add(d)
+	r.c.Tick(r.now)
+	return r.c.Ready()
+}
+
+func (r *rig) connected(id ConnID) Ready {
+	r.c.Connected(r.now, id)
+	return r.c.Ready()
+}
+
+func (r *rig) receive(id ConnID, m wire.Message) Ready {
+	r.c.Receive(r.now, id, m)
+	return r.c.Ready()
+}
+
+func (r *rig) closed(id ConnID) Ready {
+	r.c.Closed(r.now, id, errClosed)
+	return r.c.Ready()
+}
+
+// dial expects rd to dial exactly one connection to addr and returns it.
+func (r *rig) dial(rd Ready, addr string) ConnID {
+	r.t.Helper()
+	if len(rd.Dials) != 1 || rd.Dials[0].Addr != addr || rd.Dials[0].Watch {
+		r.t.Fatalf("expected one dial to %s, got %+v", addr, rd.Dials)
+	}
+	return rd.Dials[0].Conn
+}
+
+func view(primary wire.NodeID, epoch wire.Epoch, alive ...wire.NodeID) wire.ClusterView {
+	v := wire.ClusterView{Primary: primary, Epoch: epoch}
+	for _, id := range alive {
+		v.Nodes = append(v.Nodes, wire.NodeInfo{ID: id, Alive: true, ClientAddr: addrOf(id)})
+	}
+	return v
+}
+
+func addrOf(id wire.NodeID) string { return string(rune('a'+id-1)) + ":1" }
+
+func welcome(node wire.NodeID, epoch wire.Epoch, session game.SessionID, v wire.ClusterView) *wire.Welcome {
+	return &wire.Welcome{Node: node, Epoch: epoch, Session: session, Name: "alice", Index: 5,
+		Room: game.RoomView{Name: "main", Chat: []game.ChatLine{{N: 1}, {N: 2}}}, View: v}
+}
+
+// session opens a session on node (at address addrOf(node)) through the
+// first candidate, which must be that address.
+func (r *rig) session(rd Ready, node wire.NodeID, epoch wire.Epoch, v wire.ClusterView) ConnID {
+	r.t.Helper()
+	id := r.dial(rd, addrOf(node))
+	rd = r.connected(id)
+	if len(rd.Sends) != 1 {
+		r.t.Fatalf("expected a hello, got %+v", rd.Sends)
+	}
+	if _, ok := rd.Sends[0].Msg.(*wire.Hello); !ok {
+		r.t.Fatalf("expected a hello, got %T", rd.Sends[0].Msg)
+	}
+	r.receive(id, welcome(node, epoch, 7, v))
+	if st := r.c.Status(); st.State != Connected || st.Node != node {
+		r.t.Fatalf("not in session with n%d: %+v", node, st)
+	}
+	return id
+}
+
+func commands(rd Ready, id ConnID) []uint64 {
+	var seqs []uint64
+	for _, s := range rd.Sends {
+		if m, ok := s.Msg.(*wire.Command); ok && s.Conn == id {
+			seqs = append(seqs, m.Seq)
+		}
+	}
+	return seqs
+}
+
+func kinds(rd Ready) []ClientEventKind {
+	var ks []ClientEventKind
+	for _, e := range rd.Events {
+		ks = append(ks, e.Kind)
+	}
+	return ks
+}
+
+func TestCoreTriesEachAddressThenBacksOff(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1"}})
+	if d := r.c.Deadline(); !d.Equal(t0) {
+		t.Fatalf("the first round is due at once, deadline %v", d)
+	}
+	a := r.dial(r.at(0), "a:1")
+	b := r.dial(r.closed(a), "b:1")
+	rd := r.closed(b)
+	if len(rd.Dials) != 0 {
+		t.Fatalf("a round that found nothing must wait, dialled %+v", rd.Dials)
+	}
+	if d := r.c.Deadline().Sub(t0); d != minBackoff {
+		t.Fatalf("next round after %v, want %v", d, minBackoff)
+	}
+	rd = r.closed(r.dial(r.at(minBackoff), "a:1"))
+	r.closed(r.dial(rd, "b:1"))
+	if d := r.c.Deadline().Sub(t0); d != 3*minBackoff {
+		t.Fatalf("the pause doubles: next round at %v, want %v", d, 3*minBackoff)
+	}
+	if st := r.c.Status(); st.State != Connecting || st.Attempts != 4 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestCoreFollowsARedirectFirst(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1"}})
+	a := r.dial(r.at(0), "a:1")
+	r.connected(a)
+	rd := r.receive(a, &wire.Redirect{Leader: 3, Addr: "c:1"})
+	if !slices.Contains(rd.Closes, a) || len(rd.Dials) != 0 {
+		t.Fatalf("a redirect ends the round: %+v", rd)
+	}
+	r.session(r.at(minBackoff), 3, wire.MakeEpoch(1, 3), view(3, wire.MakeEpoch(1, 3), 1, 2, 3))
+}
+
+func TestCoreCandidatesOrder(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"x:1", "b:1"}, Local: true})
+	r.c.prefer = "r:1"
+	r.c.view = view(2, 1, 1, 2)
+	r.c.local = localNode{known: true, addr: "l:1", view: view(3, 2, 3, 4)}
+	got := r.c.candidates()
+	want := []string{"r:1", "c:1", "b:1", "l:1", "x:1", "d:1", "a:1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("candidates %v, want %v (redirect, primary as last seen, embedded node, given, every node)", got, want)
+	}
+}
+
+func TestCoreResendsOnANewConnectionWithTheSameSeq(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e1, e2 := wire.MakeEpoch(1, 1), wire.MakeEpoch(2, 2)
+	a := r.session(r.at(0), 1, e1, view(1, e1, 1, 2))
+	r.now = t0.Add(time.Millisecond)
+	seq := r.c.Send(r.now, game.Place{Row: 1, Col: 2, Digit: 3})
+	if got := commands(r.c.Ready(), a); !slices.Equal(got, []uint64{seq}) {
+		t.Fatalf("sent %v, want [%d]", got, seq)
+	}
+	rd := r.closed(a)
+	if st := r.c.Status(); st.State != Failover || st.Lost != 1 || st.Pending != 1 {
+		t.Fatalf("status after the primary broke: %+v", st)
+	}
+	// The next round: the primary as last seen first (n1), then the
+	// address given (also n1's), then the nodes known.
+	b := r.dial(rd, "a:1")
+	rd = r.closed(b)
+	b = r.dial(rd, "b:1")
+	rd = r.connected(b)
+	if h := rd.Sends[0].Msg.(*wire.Hello); h.Token != r.c.cfg.Token || h.LastLine != 2 {
+		t.Fatalf("hello %+v: the token, and the last chat line seen (2)", h)
+	}
+	rd = r.receive(b, welcome(2, e2, 7, view(2, e2, 2)))
+	if got := commands(rd, b); !slices.Equal(got, []uint64{seq}) {
+		t.Fatalf("resent %v, want [%d] with the same seq", got, seq)
+	}
+	if st := r.c.Status(); !st.Resumed || st.Node != 2 {
+		t.Fatalf("status %+v: resumed on n2", st)
+	}
+	r.now = t0.Add(5 * time.Millisecond)
+	rd = r.receive(b, &wire.Ack{Seq: seq, Index: 9, Points: 10})
+	if len(rd.Events) != 1 || rd.Events[0].Kind != KindAck {
+		t.Fatalf("events %v", kinds(rd))
+	}
+	ack := rd.Events[0].Ack
+	if ack.Seq != seq || ack.Result.Points != 10 || ack.RTT != 4*time.Millisecond {
+		t.Fatalf("ack %+v: RTT runs from the first send, across the failover", ack)
+	}
+	if rd := r.receive(b, &wire.Ack{Seq: seq}); len(rd.Events) != 0 {
+		t.Fatalf("a second answer to the same command must be dropped: %v", kinds(rd))
+	}
+}
+
+func TestCoreWindow(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}, Window: 2})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1))
+	for range 3 {
+		r.c.Send(r.now, game.Release{})
+	}
+	if got := commands(r.c.Ready(), a); !slices.Equal(got, []uint64{1, 2}) {
+		t.Fatalf("sent %v, want the window's two", got)
+	}
+	if got := commands(r.receive(a, &wire.Ack{Seq: 1}), a); !slices.Equal(got, []uint64{3}) {
+		t.Fatalf("after an answer: sent %v, want [3]", got)
+	}
+}
+
+func TestCoreStallWatchesOthersAndMoves(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1", "c:1"}})
+	e1, e2 := wire.MakeEpoch(1, 1), wire.MakeEpoch(2, 3)
+	a := r.session(r.at(0), 1, e1, view(1, e1, 1, 2, 3))
+	r.c.Send(r.now, game.Release{})
+	r.c.Ready()
+	if d := r.c.Deadline().Sub(t0); d != r.c.cfg.StallAfter {
+		t.Fatalf("deadline %v, want the stall check at %v", d, r.c.cfg.StallAfter)
+	}
+	rd := r.at(r.c.cfg.StallAfter - time.Millisecond)
+	if len(rd.Dials) != 0 {
+		t.Fatalf("watching too early: %+v", rd.Dials)
+	}
+	rd = r.at(r.c.cfg.StallAfter)
+	var watched []string
+	for _, d := range rd.Dials {
+		if !d.Watch {
+			t.Fatalf("a dial that is not a watch: %+v", d)
+		}
+		watched = append(watched, d.Addr)
+	}
+	if !slices.Equal(watched, []string{"b:1", "c:1"}) {
+		t.Fatalf("watched %v, want the other nodes", watched)
+	}
+	w := rd.Dials[1].Conn
+	if rd := r.connected(w); len(rd.Sends) != 1 || rd.Sends[0].Msg.Type() != wire.TStatus {
+		t.Fatalf("a watch asks for the view: %+v", rd.Sends)
+	}
+	// A view with the same primary changes nothing.
+	if rd := r.receive(w, ptr(view(1, e1, 1, 2, 3))); len(rd.Closes) != 0 {
+		t.Fatalf("moved on an old view: %+v", rd)
+	}
+	// A newer primary: move there; n1 still alive, so a handover.
+	rd = r.receive(w, ptr(view(3, e2, 1, 2, 3)))
+	if !slices.Contains(rd.Closes, a) || len(r.c.watch) != 0 {
+		t.Fatalf("the session and the watch must close: %+v", rd.Closes)
+	}
+	if st := r.c.Status(); st.State != Failover || st.Handover != 1 || st.Lost != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	r.dial(rd, "c:1")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCoreGivesUpASilentConnection(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1))
+	r.c.Send(r.now, game.Release{})
+	r.c.Ready()
+	r.at(r.c.cfg.StallAfter)
+	rd := r.at(r.c.cfg.DeadAfter - time.Millisecond)
+	if slices.Contains(rd.Closes, a) {
+		t.Fatal("gave up too early")
+	}
+	// Pings do not reset the silence.
+	rd = r.at(r.c.cfg.DeadAfter)
+	if !slices.Contains(rd.Closes, a) {
+		t.Fatalf("a connection silent for DeadAfter must close: %+v", rd)
+	}
+	if st := r.c.Status(); st.State != Failover || st.Lost != 1 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestCoreAnsweredStallStopsTheWatch(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1, 2))
+	seq := r.c.Send(r.now, game.Release{})
+	r.c.Ready()
+	rd := r.at(r.c.cfg.StallAfter)
+	if len(rd.Dials) != 1 {
+		t.Fatalf("dials %+v", rd.Dials)
+	}
+	w := rd.Dials[0].Conn
+	r.receive(a, &wire.Ack{Seq: seq})
+	rd = r.at(r.c.cfg.StallAfter + time.Millisecond)
+	if !slices.Contains(rd.Closes, w) {
+		t.Fatalf("the watch must end once the primary answers: %+v", rd)
+	}
+}
+
+func TestCoreFatalRefusal(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	a := r.dial(r.at(0), "a:1")
+	r.connected(a)
+	rd := r.receive(a, &wire.Error{Code: wire.ErrSession, Text: "name taken"})
+	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindFatal, KindStatus}) {
+		t.Fatalf("events %v", got)
+	}
+	if !r.c.Stopped() || r.c.Fatal() == nil || r.c.Status().State != Closed || !r.c.Deadline().IsZero() {
+		t.Fatalf("a refused client stops: %+v", r.c.Status())
+	}
+}
+
+func TestCoreRateLimitedResends(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1))
+	seq := r.c.Send(r.now, game.Release{})
+	r.c.Ready()
+	r.receive(a, &wire.Error{Code: wire.ErrRateLimited})
+	if got := commands(r.at(ratePause-time.Millisecond), a); len(got) != 0 {
+		t.Fatalf("resent before the pause: %v", got)
+	}
+	if got := commands(r.at(ratePause), a); !slices.Equal(got, []uint64{seq}) {
+		t.Fatalf("resent %v after the pause, want [%d]", got, seq)
+	}
+}
+
+func TestCoreRedirectInSessionIsAHandover(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1, 2))
+	rd := r.receive(a, &wire.Redirect{Leader: 2, Addr: "b:1"})
+	if st := r.c.Status(); st.State != Failover || st.Handover != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	r.dial(rd, "b:1")
+}
+
+func TestCoreHelloTimeout(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1"}})
+	a := r.dial(r.at(0), "a:1")
+	r.connected(a)
+	rd := r.at(r.c.cfg.HelloTimeout)
+	if !slices.Contains(rd.Closes, a) {
+		t.Fatalf("an unanswered hello must close: %+v", rd)
+	}
+	r.dial(rd, "b:1")
+}
+
+func TestCoreLocalViewMoves(t *testing.T) {
+	r := newRig(t, Config{Local: true})
+	e1, e2 := wire.MakeEpoch(1, 1), wire.MakeEpoch(2, 2)
+	r.c.LocalChanged(r.now, "b:1", view(1, e1, 1, 2), nil)
+	rd := r.c.Ready()
+	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindView}) {
+		t.Fatalf("events %v", got)
+	}
+	a := r.session(r.at(0), 1, e1, view(1, e1, 1, 2))
+	r.now = t0.Add(time.Millisecond)
+	r.c.LocalChanged(r.now, "b:1", view(2, e2, 2), []wire.Notice{{Text: "n1 suspected"}})
+	rd = r.c.Ready()
+	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindView, KindNotice, KindStatus}) {
+		t.Fatalf("events %v", got)
+	}
+	if !slices.Contains(rd.Closes, a) {
+		t.Fatalf("the embedded node's newer primary must move the session: %+v", rd)
+	}
+	if st := r.c.Status(); st.Lost != 1 {
+		t.Fatalf("status %+v: n1 is gone from the view, so lost", st)
+	}
+	r.dial(rd, "b:1")
+}
+
+func TestCorePingMeasuresRTT(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1))
+	if d := r.c.Deadline().Sub(t0); d != r.c.cfg.PingEvery {
+		t.Fatalf("deadline %v, want the first ping", d)
+	}
+	rd := r.at(r.c.cfg.PingEvery)
+	p, ok := rd.Sends[0].Msg.(*wire.Ping)
+	if !ok {
+		t.Fatalf("sends %+v", rd.Sends)
+	}
+	r.now = r.now.Add(3 * time.Millisecond)
+	r.receive(a, &wire.Pong{Nonce: p.Nonce, Time: p.Time})
+	if rtt := r.c.Status().RTT; rtt != 3*time.Millisecond {
+		t.Fatalf("rtt %v", rtt)
+	}
+}
+
+func TestCoreStopClosesEverything(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1, 2))
+	r.c.Send(r.now, game.Release{})
+	r.c.Ready()
+	w := r.at(r.c.cfg.StallAfter).Dials[0].Conn
+	r.c.Stop(r.now)
+	rd := r.c.Ready()
+	if !slices.Contains(rd.Closes, a) || !slices.Contains(rd.Closes, w) {
+		t.Fatalf("closes %v", rd.Closes)
+	}
+	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindStatus}) || rd.Events[0].Status.State != Closed {
+		t.Fatalf("events %v", got)
+	}
+	r.c.Tick(r.now.Add(time.Hour))
+	if rd := r.c.Ready(); len(rd.Dials)+len(rd.Sends)+len(rd.Events) != 0 {
+		t.Fatalf("a stopped core acted: %+v", rd)
+	}
+}
