@@ -49,10 +49,9 @@ type committedEntry struct {
 
 type ackedOp struct {
 	at     int64 // when the answer arrived
-	client *simClient
+	client *simPlayer
 	op     *simOp
-	rep    *clientRep
-	events eventList
+	ans    *simAnswer
 }
 
 type pendingOp struct {
@@ -238,7 +237,7 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 			}
 		}
 		for _, a := range k.acked {
-			if sole(a.rep.index, a.rep.entryEpoch) {
+			if sole(a.ans.index, a.ans.entryEpoch) {
 				return false
 			}
 		}
@@ -266,7 +265,7 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 	// No primary: judge by the logs.
 	var top uint64
 	for _, a := range k.acked {
-		top = max(top, a.rep.index)
+		top = max(top, a.ans.index)
 	}
 	if top == 0 || top >= uint64(len(k.committed)) {
 		return false
@@ -282,20 +281,10 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 
 // ---- operations ----
 
-func (k *checker) roomAt(target wire.NodeID, room string) (*game.RoomView, []uint8) {
-	s := k.s
-	n := s.node(target)
-	if !n.up {
-		for _, x := range s.nodes {
-			if x.up {
-				n = x
-				break
-			}
-		}
-	}
-	v, ok := n.core.State().RoomView(room)
-	if !ok {
-		return nil, nil
+// solution is the solution of a room's puzzle (nil: the room has none).
+func (k *checker) solution(v *game.RoomView) []uint8 {
+	if v.Puzzle.Size == 0 {
+		return nil
 	}
 	key := fmt.Sprint(v.Puzzle.Size, v.Puzzle.Givens)
 	sol, ok := k.solved[key]
@@ -303,15 +292,24 @@ func (k *checker) roomAt(target wire.NodeID, room string) (*game.RoomView, []uin
 		var solvedOK bool
 		sol, solvedOK = game.Solve(v.Puzzle.Size, v.Puzzle.Givens)
 		if !solvedOK {
-			k.fail("room %s: puzzle has no solution", room)
-			return nil, nil
+			k.fail("room %s: puzzle has no solution", v.Name)
+			return nil
 		}
 		k.solved[key] = sol
 	}
-	return &v, sol
+	return sol
 }
 
-func (k *checker) invoke(c *simClient, op *simOp) {
+// roomAt is a room as node id has it, with its solution.
+func (k *checker) roomAt(id wire.NodeID, room string) (*game.RoomView, []uint8) {
+	v, ok := k.s.node(id).core.State().RoomView(room)
+	if !ok {
+		return nil, nil
+	}
+	return &v, k.solution(&v)
+}
+
+func (k *checker) invoke(c *simPlayer, op *simOp) {
 	p := &pendingOp{client: c.idx, call: k.s.now}
 	if pl, ok := op.cmd.(game.Place); ok {
 		// The puzzle as the most advanced live node has it.
@@ -337,8 +335,8 @@ func (k *checker) invoke(c *simClient, op *simOp) {
 	k.ops[op] = p
 }
 
-func (k *checker) complete(c *simClient, op *simOp, r *clientRep) {
-	a := &ackedOp{at: k.s.now, client: c, op: op, rep: r, events: r.events}
+func (k *checker) complete(c *simPlayer, op *simOp, r *simAnswer) {
+	a := &ackedOp{at: k.s.now, client: c, op: op, ans: r}
 	k.acked = append(k.acked, a)
 	if p := k.ops[op]; p != nil {
 		delete(k.ops, op)
@@ -355,9 +353,9 @@ func (k *checker) complete(c *simClient, op *simOp, r *clientRep) {
 	}
 }
 
-func (k *checker) resumeMismatch(c *simClient, r *clientRep) {
+func (k *checker) resumeMismatch(c *simPlayer, session game.SessionID) {
 	if !k.diverged {
-		k.fail("client %s resumed into session %d, had %d", c.name, r.result.Session, c.session)
+		k.fail("client %s resumed into session %d, had %d", c.name, session, c.session)
 	}
 }
 
@@ -453,10 +451,13 @@ func (k *checker) final() {
 		if !ok {
 			continue
 		}
-		room := a.events.room(a.op.room)
+		room := a.op.room
+		if a.ans.placedIn != "" {
+			room = a.ans.placedIn
+		}
 		reported := rolled[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})]
-		want[a.client.name] += a.rep.result.Points
-		if a.rep.result.Err != nil {
+		want[a.client.name] += a.ans.result.Points
+		if a.ans.result.Err != nil {
 			continue
 		}
 		v, ok := st.RoomView(room)
@@ -480,7 +481,7 @@ func (k *checker) final() {
 		switch {
 		case !kept && !reported:
 			k.fail("acknowledged move lost: %s's %d at r%dc%d of %s (seq %d, index %d, answered by n%d); the cell holds %d of %q",
-				a.client.name, pl.Digit, pl.Row+1, pl.Col+1, room, a.op.seq, a.rep.index, a.rep.node, cell.Digit, cell.Owner)
+				a.client.name, pl.Digit, pl.Row+1, pl.Col+1, room, a.op.seq, a.ans.index, a.ans.node, cell.Digit, cell.Owner)
 		}
 	}
 	if !k.diverged {
@@ -489,7 +490,7 @@ func (k *checker) final() {
 		// may be), and every score is the sum of its acknowledged moves.
 		for _, a := range k.acked {
 			at, reported := k.rbAt[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})]
-			if reported && at > a.at && a.rep.result.Err == nil {
+			if reported && at > a.at && a.ans.result.Err == nil {
 				k.fail("%s's acknowledged command seq %d reported rolled back in a run without divergence", a.client.name, a.op.seq)
 			}
 		}
@@ -520,21 +521,6 @@ func (k *checker) final() {
 			k.fail("the acknowledged placements are not linearizable (%d operations)%s", len(h), k.illegalCell(h))
 		}
 	}
-}
-
-type eventList []game.Event
-
-// room is the room the command's events name (the client's belief when the
-// events are not known).
-func (l eventList) room(fallback string) string {
-	// The placement's own event (expiries that came due first may name
-	// other rooms).
-	for _, e := range l {
-		if (e.Kind == game.EvPlaced || e.Kind == game.EvMissed) && e.Room != "" {
-			return e.Room
-		}
-	}
-	return fallback
 }
 
 // illegalCell describes the first cell whose history is not linearizable.

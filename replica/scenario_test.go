@@ -24,7 +24,7 @@ import (
 //	mixed nX                nX runs with the other quorum setting: its peers
 //	                        refuse it, as the handshake does
 //	clients N               start N players
-//	route cK nX             player K talks to node X only (until told otherwise)
+//	route cK nX             player K reaches node X only: dials elsewhere are refused
 //	run D                   let D of simulated time pass (e.g. 300ms)
 //	play N                  run until N more commands are answered (at most
 //	                        5 s: a cluster that cannot serve, as both halves
@@ -163,16 +163,14 @@ func (sc *scenario) exec(f []string) {
 	case "clients":
 		n := sc.number(f[1])
 		for i := 0; i < n; i++ {
-			sc.s.clients = append(sc.s.clients, newSimClient(sc.s, len(sc.s.clients)))
+			sc.s.clients = append(sc.s.clients, newSimPlayer(sc.s, len(sc.s.clients)))
 		}
 	case "route":
 		k := sc.number(strings.TrimPrefix(f[1], "c"))
 		if k >= len(sc.s.clients) {
 			sc.fatalf("no client %s", f[1])
 		}
-		c := sc.s.clients[k]
-		c.pinned = sc.node(f[2]).id
-		c.target = c.pinned
+		sc.s.clients[k].pin = sc.node(f[2]).id
 	case "run":
 		sc.s.run(sc.s.now + sc.duration(f[1]))
 	case "play":
@@ -214,13 +212,13 @@ func (sc *scenario) exec(f []string) {
 		sc.s.check.partitioned = true
 	case "heal":
 		sc.s.heal()
-		for _, c := range sc.s.clients {
-			c.pinned = 0
+		for _, p := range sc.s.clients {
+			p.pin = 0
 		}
 	case "stop":
-		for _, c := range sc.s.clients {
-			c.stop = true
-			c.pinned = 0
+		for _, p := range sc.s.clients {
+			p.stop = true
+			p.pin = 0
 		}
 		deadline := sc.s.now + int64(3*time.Second)
 		for sc.s.now < deadline {

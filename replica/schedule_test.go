@@ -80,11 +80,29 @@ func TestRandomSchedules(t *testing.T) {
 
 type runStats struct {
 	acked, partitioned, rolledBack, quorum, lines atomic.Int64
+	lost, watched, moved, silent                  atomic.Int64 // what the players' clients did
 }
 
 func (r *runStats) String() string {
-	return fmt.Sprintf("%d acknowledged commands, %d chat lines shown to clients; %d schedules partitioned, %d with a reported rollback, %d with a quorum",
-		r.acked.Load(), r.lines.Load(), r.partitioned.Load(), r.rolledBack.Load(), r.quorum.Load())
+	return fmt.Sprintf("%d acknowledged commands, %d chat lines shown to clients; %d schedules partitioned, %d with a reported rollback, %d with a quorum; "+
+		"clients lost a primary %d times, watched the other nodes %d times, moved to a newer primary seen in a view %d times, gave up a silent primary %d times",
+		r.acked.Load(), r.lines.Load(), r.partitioned.Load(), r.rolledBack.Load(), r.quorum.Load(),
+		r.lost.Load(), r.watched.Load(), r.moved.Load(), r.silent.Load())
+}
+
+func (r *runStats) add(s *sim) {
+	r.acked.Add(int64(len(s.check.acked)))
+	r.lines.Add(int64(s.check.linesSeen))
+	if s.check.partitioned {
+		r.partitioned.Add(1)
+	}
+	if len(s.check.rollback) > 0 {
+		r.rolledBack.Add(1)
+	}
+	r.lost.Add(int64(s.clientLogs["lost the primary"]))
+	r.watched.Add(int64(s.clientLogs["the primary is silent: watching the other nodes"]))
+	r.moved.Add(int64(s.clientLogs["a newer primary is known: moving"]))
+	r.silent.Add(int64(s.clientLogs["the primary answers nothing: reconnecting"]))
 }
 
 // runMany runs schedules first..first+n-1 on every core and fails the test
@@ -109,14 +127,7 @@ func runMany(t *testing.T, first uint64, n int, opts func(uint64) simOpts) *runS
 				}
 				o := opts(seed)
 				s := runSchedule(seed, o)
-				stats.acked.Add(int64(len(s.check.acked)))
-				stats.lines.Add(int64(s.check.linesSeen))
-				if s.check.partitioned {
-					stats.partitioned.Add(1)
-				}
-				if len(s.check.rollback) > 0 {
-					stats.rolledBack.Add(1)
-				}
+				stats.add(s)
 				if o.quorum {
 					stats.quorum.Add(1)
 				}

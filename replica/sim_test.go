@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
 // The simulated network runs 3 to 7 cores in one goroutine on a simulated
-// clock. Faults: crash (with or without the broken-link signal), restart
+// clock, each with a client service (simservice_test.go), and players that
+// run the real client's Core over it (simclient_test.go, simconn_test.go).
+// Faults: crash (with or without the broken-link signal), restart
 // with or without memory, pause (no ticks, messages held), partitions of any
 // shape, one-way cuts, message drop, duplication, reordering and delay.
 //
@@ -49,10 +50,8 @@ type msgEvent struct {
 	from wire.NodeID
 	to   wire.NodeID
 	msg  wire.PeerMessage
-	// client traffic (from == 0 or to == 0 for the client side)
-	creq *clientReq
-	crep *clientRep
 	down wire.NodeID // a LinkDown(down) for node to
+	cl   *connEvent  // client traffic (to is 0 for the client's side)
 }
 
 type eventQueue []*msgEvent
@@ -74,19 +73,18 @@ func (q *eventQueue) Pop() any {
 }
 
 type simNode struct {
-	id       wire.NodeID
-	core     *Core
-	up       bool
-	paused   bool
-	held     []*msgEvent // delivered while paused
-	upSince  int64
-	resumed  int64
-	nextTick int64
-	phase    int64
-	// clients waiting for a commit on this node
-	waiting     map[dedupeKey]*simClient
-	subs        map[int]*chatSub // clients in session here, by index
-	opening     map[string]*simClient
+	id          wire.NodeID
+	core        *Core
+	up          bool
+	paused      bool
+	held        []*msgEvent // delivered while paused
+	upSince     int64
+	resumed     int64
+	nextTick    int64
+	phase       int64
+	svc         *service // its client service
+	boot        int      // counts its starts: a connection is to one of them
+	silent      bool     // down without a trace: dials to it time out
 	lastEpoch   wire.Epoch
 	incarnation uint16
 	mixed       bool // runs with the other quorum setting (scenarios)
@@ -113,11 +111,14 @@ type sim struct {
 	linkBack map[[2]wire.NodeID]int64
 	heard    map[[2]wire.NodeID]int64 // last delivery from a to b
 
-	clients   []*simClient
-	check     *checker
-	onApplied func(n *simNode, a Applied)
-	trace     []string
-	faultLog  []string
+	clients []*simPlayer
+	// clientLogs counts the players' clients' log lines, by message: how
+	// often they lost a primary, watched, moved, gave up on silence.
+	clientLogs map[string]int
+	check      *checker
+	onApplied  func(n *simNode, a Applied)
+	trace      []string
+	faultLog   []string
 }
 
 func newSim(seed uint64, o simOpts) *sim {
@@ -130,6 +131,8 @@ func newSim(seed uint64, o simOpts) *sim {
 		lastLink: map[[2]wire.NodeID]int64{},
 		linkBack: map[[2]wire.NodeID]int64{},
 		heard:    map[[2]wire.NodeID]int64{},
+
+		clientLogs: map[string]int{},
 	}
 	s.check = newChecker(s)
 	s.group = make([]int, o.nodes)
@@ -139,7 +142,7 @@ func newSim(seed uint64, o simOpts) *sim {
 		s.start(n, nil)
 	}
 	for i := 0; i < o.clients; i++ {
-		s.clients = append(s.clients, newSimClient(s, i))
+		s.clients = append(s.clients, newSimPlayer(s, i))
 	}
 	return s
 }
@@ -175,9 +178,9 @@ func (s *sim) config(id wire.NodeID) Config {
 func (s *sim) start(n *simNode, keep *Core) {
 	n.up, n.paused, n.held = true, false, nil
 	n.upSince = s.now
-	n.waiting = map[dedupeKey]*simClient{}
-	n.subs = map[int]*chatSub{}
-	n.opening = map[string]*simClient{}
+	n.boot++
+	n.silent = false
+	n.svc = newService(s, n)
 	if keep != nil {
 		n.core = keep
 		n.core.Tick(s.now)
@@ -284,23 +287,21 @@ func (s *sim) drain(n *simNode) {
 	for _, nt := range rd.Notices {
 		s.logf("n%d: %s", n.id, nt.Text)
 	}
-	if n.core.Role() != wire.RolePrimary {
-		clear(n.subs) // its connections are closed
-	}
 	for _, a := range rd.Committed {
 		s.check.applied(n, a)
-		s.answer(n, a)
 		if s.onApplied != nil {
 			s.onApplied(n, a)
 		}
 	}
+	n.svc.committed(rd)
+	n.svc.publish(rd)
 	s.check.afterStep(n)
 }
 
 // deliver hands one event to its destination.
 func (s *sim) deliver(e *msgEvent) {
-	if e.crep != nil {
-		s.clients[e.crep.client].onReply(e.crep)
+	if e.to == 0 {
+		s.toPlayer(e.cl)
 		return
 	}
 	n := s.node(e.to)
@@ -317,8 +318,8 @@ func (s *sim) deliver(e *msgEvent) {
 	switch {
 	case e.down != 0:
 		n.core.LinkDown(e.down)
-	case e.creq != nil:
-		s.serveClient(n, e.creq)
+	case e.cl != nil:
+		s.toService(n, e.cl)
 	default:
 		n.core.Step(e.msg)
 	}
@@ -337,10 +338,8 @@ func (s *sim) run(end int64) {
 				next = n.nextTick
 			}
 		}
-		for _, c := range s.clients {
-			if c.wake < next {
-				next = c.wake
-			}
+		for _, p := range s.clients {
+			next = min(next, p.wake())
 		}
 		if next > s.now {
 			s.now = next
@@ -356,9 +355,9 @@ func (s *sim) run(end int64) {
 				s.drain(n)
 			}
 		}
-		for _, c := range s.clients {
-			if c.wake <= s.now {
-				c.step()
+		for _, p := range s.clients {
+			if p.wake() <= s.now {
+				p.step()
 			}
 		}
 		s.check.tick()
@@ -393,10 +392,12 @@ func (s *sim) fault(format string, args ...any) {
 func (s *sim) crash(n *simNode, linkDown bool) {
 	n.up = false
 	n.held = nil
+	n.silent = !linkDown
 	s.fault("crash n%d (link down signal: %v)", n.id, linkDown)
 	if linkDown {
 		s.linksBreak(n)
 	}
+	s.connsDie(n)
 }
 
 func (s *sim) restart(n *simNode, memory bool) {
@@ -604,9 +605,12 @@ func (s *sim) unsettled() string {
 			}
 		}
 	}
-	for _, c := range s.clients {
-		if c.op != nil {
-			return fmt.Sprintf("client %s waits for seq %d", c.name, c.op.seq)
+	for _, p := range s.clients {
+		if p.op != nil {
+			return fmt.Sprintf("client %s waits for seq %d", p.name, p.op.seq)
+		}
+		if st := p.core.Status(); st.Pending > 0 {
+			return fmt.Sprintf("client %s has %d commands unanswered", p.name, st.Pending)
 		}
 	}
 	return ""
@@ -632,114 +636,6 @@ func (s *sim) describe() string {
 	from := max(0, len(s.trace)-120)
 	b.WriteString(strings.Join(s.trace[from:], "\n"))
 	return b.String()
-}
-
-// ---- clients ----
-
-type clientReq struct {
-	client  int
-	epoch   wire.Epoch // the node's epoch when the client's session was opened there
-	session game.SessionID
-	seq     uint64
-	cmd     game.Command
-}
-
-type clientRep struct {
-	client   int
-	seq      uint64
-	redirect bool
-	leader   wire.NodeID
-	result   game.Result
-	index    uint64
-	node     wire.NodeID
-	epoch    wire.Epoch
-	events   []game.Event
-	// entryEpoch is the epoch of the committed entry (0 when the answer
-	// came from the dedupe table).
-	entryEpoch wire.Epoch
-	rehello    bool // the session must be opened again (the node's office changed)
-	// chat: a room's lines (a welcome or a move to another room: snap
-	// set), or one pushed line
-	chatRoom  string
-	chatSnap  bool
-	chatLines []game.ChatLine
-}
-
-func (s *sim) clientSend(c *simClient, to wire.NodeID, r *clientReq) {
-	if s.drop > 0 && s.rng.Float64() < s.drop/2 || s.node(to).mixed {
-		return
-	}
-	s.push(&msgEvent{at: s.now + s.latency(), to: to, creq: r})
-}
-
-// reply sends to a client on its connection to n: in order, never lost
-// (a connection that breaks is a client that hears nothing more from it).
-func (s *sim) reply(n *simNode, r *clientRep) {
-	r.node = n.id
-	r.epoch = n.core.Epoch()
-	link := [2]wire.NodeID{n.id, wire.NodeID(1000 + r.client)}
-	at := max(s.now+s.latency(), s.lastLink[link])
-	s.lastLink[link] = at
-	s.push(&msgEvent{at: at, crep: r})
-}
-
-// serveClient is the node's client service: log the command, answer after
-// commit.
-func (s *sim) serveClient(n *simNode, r *clientReq) {
-	if _, open := r.cmd.(game.OpenSession); !open && r.epoch != n.core.Epoch() {
-		// As the runtime does: a node that took office anew has dropped
-		// every connection; the client says hello again.
-		s.reply(n, &clientRep{client: r.client, seq: r.seq, redirect: true, leader: n.id, rehello: true})
-		return
-	}
-	p, err := n.core.Propose(r.session, r.seq, r.cmd)
-	if err != nil {
-		var leader wire.NodeID
-		if e, ok := err.(*ErrNotPrimary); ok {
-			leader = e.Leader
-		}
-		s.reply(n, &clientRep{client: r.client, seq: r.seq, redirect: true, leader: leader})
-		return
-	}
-	if p.Done {
-		s.reply(n, &clientRep{client: r.client, seq: r.seq, result: p.Result})
-		return
-	}
-	if o, ok := r.cmd.(game.OpenSession); ok {
-		n.opening[o.Token] = s.clients[r.client]
-		return
-	}
-	n.waiting[dedupeKey{r.session, r.seq}] = s.clients[r.client]
-}
-
-// answer replies to the client whose command just committed on n.
-func (s *sim) answer(n *simNode, a Applied) {
-	if n.core.Role() != wire.RolePrimary {
-		return
-	}
-	s.pushChat(n, a)
-	if o, ok := a.Entry.Cmd.(game.OpenSession); ok {
-		if c := n.opening[o.Token]; c != nil {
-			delete(n.opening, o.Token)
-			rep := &clientRep{client: c.idx, seq: 0, result: a.Result, index: a.Index}
-			if sv, ok := n.core.State().Session(a.Result.Session); ok && a.Result.Err == nil {
-				// The welcome carries the room's lines; its new lines
-				// follow on the same connection.
-				n.subs[c.idx] = &chatSub{session: sv.ID, room: sv.Room, epoch: n.core.Epoch()}
-				rep.chatRoom, rep.chatSnap = sv.Room, true
-				if rv, ok := n.core.State().RoomView(sv.Room); ok {
-					rep.chatLines = rv.Chat
-				}
-			}
-			s.reply(n, rep)
-		}
-		return
-	}
-	k := dedupeKey{a.Entry.Session, a.Entry.Seq}
-	if c := n.waiting[k]; c != nil {
-		delete(n.waiting, k)
-		s.reply(n, &clientRep{client: c.idx, seq: a.Entry.Seq, result: a.Result, index: a.Index, events: a.Events, entryEpoch: a.Epoch})
-	}
 }
 
 // sortedKeys is a helper for deterministic iteration in checks.

@@ -2,193 +2,213 @@ package replica
 
 import (
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-// simClient is a player as the client library behaves: one command in
-// flight, resent with the same sequence number to whichever node it
-// believes primary until answered, session resumed by token on every new
-// primary before the command is resent.
-type simClient struct {
-	s            *sim
-	idx          int
-	name         string
-	token        string
-	session      game.SessionID
-	seq          uint64
-	room         string
-	target       wire.NodeID
-	resumed      wire.NodeID // the node it last opened/resumed its session on
-	resumedEpoch wire.Epoch  // that node's epoch then
+// simPlayer is a player: the real client's Core, driven as the client's
+// runtime drives it, over the simulated network (every other player's app
+// embeds a node, whose view its client follows), and on top of it a small
+// app that makes one move at a time from the room as its client shows it
+// and watches what the client tells it (answers, the room's chat, its
+// session). The client finds the primary, resends, resumes and moves on
+// its own, as it does in the app.
+type simPlayer struct {
+	s     *sim
+	idx   int
+	name  string
+	token string
+	core  *client.Core
+	conns map[client.ConnID]*simConn
+	pin   wire.NodeID // scenarios: dials to other nodes are refused
+	// local is the node its app embeds (play mode; nil: it joins from
+	// outside): the client follows that node's view.
+	local     *simNode
+	localView wire.ClusterView
+	due       int64 // the client's deadline, as of the last drive
 
 	op          *simOp // the command waiting for its answer
-	cur         *simOp // what is on the wire: op, or a resume before it
-	wake        int64
-	stop        bool // heal phase: finish what is in flight, start nothing new
+	next        int64  // when the app acts next
+	stop        bool   // heal phase: finish what is in flight, start nothing new
 	ops         int
 	pendingJoin string
-	pinned      wire.NodeID       // scenarios: talk to this node only
+	session     game.SessionID
+	placedIn    string            // the room the answered placement's own event named
 	lastLine    map[string]uint64 // last chat line shown, per room
 	chatRoom    string            // the room whose lines it receives
 }
 
 type simOp struct {
-	seq      uint64
-	cmd      game.Command
-	lastSent int64
-	room     string
-	open     bool // an OpenSession (resume)
+	seq  uint64
+	cmd  game.Command
+	room string // the player's room as its client showed it
 }
 
-func newSimClient(s *sim, i int) *simClient {
-	c := &simClient{
-		s:      s,
-		idx:    i,
-		name:   fmt.Sprintf("p%d", i),
-		token:  fmt.Sprintf("token-%d-%016x", i, s.rng.Uint64()),
-		room:   "main",
-		target: s.randomNode(),
-		wake:   s.now + int64(s.rng.IntN(20))*int64(time.Millisecond),
+// simAnswer is a command's answer as the checks need it.
+type simAnswer struct {
+	result     game.Result
+	index      uint64
+	entryEpoch wire.Epoch // the committed entry's epoch (0: not known)
+	node       wire.NodeID
+	placedIn   string // the room the placement's event named ("": none seen)
+}
+
+const never = math.MaxInt64
+
+func newSimPlayer(s *sim, i int) *simPlayer {
+	hb := s.config(1).Heartbeat
+	addrs := make([]string, len(s.nodes))
+	for k, j := range s.rng.Perm(len(s.nodes)) {
+		addrs[k] = simAddr(wire.NodeID(j + 1))
 	}
-	return c
+	p := &simPlayer{
+		s:        s,
+		idx:      i,
+		name:     fmt.Sprintf("p%d", i),
+		token:    fmt.Sprintf("token-%d-%016x", i, s.rng.Uint64()),
+		conns:    map[client.ConnID]*simConn{},
+		next:     never,
+		lastLine: map[string]uint64{},
+	}
+	if i%2 == 0 {
+		p.local = s.nodes[i%len(s.nodes)]
+	}
+	// The client's timings, scaled as the cluster's are (the defaults are
+	// for a 100 ms heartbeat).
+	p.core = client.NewCore(client.Config{
+		Name: p.name, Token: p.token, Addrs: addrs, Local: p.local != nil, NoRoomCopies: true,
+		PingEvery: 10 * hb, StallAfter: 5 * hb / 2, DeadAfter: 50 * hb, HelloTimeout: 20 * hb,
+	}, time.Unix(0, s.now+int64(s.rng.IntN(20))*int64(time.Millisecond)))
+	p.drive()
+	return p
 }
 
-func (c *simClient) retryAfter() int64 { return 3 * int64(c.s.config(1).Heartbeat) }
+// wake is when the player next needs a step.
+func (p *simPlayer) wake() int64 { return min(p.next, p.due) }
 
-func (c *simClient) step() {
-	s := c.s
-	if c.cur != nil {
-		if s.now-c.cur.lastSent >= c.retryAfter() {
-			// No answer: try another node (resuming there first).
-			c.target = s.randomNode()
-			if c.pinned != 0 {
-				c.target = c.pinned
+func (p *simPlayer) step() {
+	s := p.s
+	if p.due <= s.now {
+		p.core.Tick(time.Unix(0, s.now))
+	}
+	if p.next <= s.now {
+		p.next = never
+		p.act()
+	}
+	p.drive()
+}
+
+// drive carries out what the client asks, as its runtime does, and hands
+// its events to the app.
+func (p *simPlayer) drive() {
+	s := p.s
+	rd := p.core.Ready()
+	for _, l := range rd.Logs {
+		s.clientLogs[l.Msg]++
+		s.logf("%s: %s %v", p.name, l.Msg, l.Args)
+	}
+	for _, d := range rd.Dials {
+		s.dial(p, d)
+	}
+	for _, m := range rd.Sends {
+		s.playerSend(p, m.Conn, m.Msg)
+	}
+	for _, id := range rd.Closes {
+		s.playerClose(p, id)
+	}
+	for _, e := range rd.Events {
+		p.event(e)
+	}
+	p.due = never
+	if d := p.core.Deadline(); !d.IsZero() {
+		p.due = d.UnixNano()
+	}
+}
+
+// act sends the app's next command.
+func (p *simPlayer) act() {
+	s := p.s
+	if p.op != nil || p.stop {
+		return
+	}
+	room, _, ok := p.core.Room()
+	if !ok {
+		return // no room yet: it acts after the welcome
+	}
+	op := p.nextCommand(room)
+	op.room = room.Name
+	p.placedIn = ""
+	op.seq = p.core.Send(time.Unix(0, s.now), op.cmd)
+	p.op = op
+	p.ops++
+	s.check.invoke(p, op)
+}
+
+func (p *simPlayer) event(e client.ClientEvent) {
+	k := p.s.check
+	switch e.Kind {
+	case client.KindStatus:
+		if st := e.Status; st.State == client.Connected {
+			if p.session != 0 && p.session != st.Session {
+				k.resumeMismatch(p, st.Session)
 			}
-			c.cur = nil
-			c.wake = s.now
-			c.step()
-			return
+			p.session = st.Session
 		}
-		c.wake = c.cur.lastSent + c.retryAfter()
-		return
-	}
-	if c.session == 0 || c.resumed != c.target {
-		c.cur = &simOp{cmd: game.OpenSession{Name: c.name, Token: c.token}, open: true}
-		c.send()
-		return
-	}
-	if c.op == nil {
-		if c.stop {
-			c.wake = s.now + int64(time.Hour)
-			return
+	case client.KindRoom:
+		// The room as the event left it: one input brings one room event.
+		room, _, _ := p.core.Room()
+		p.onRoom(room, e.Events)
+		if p.op == nil && p.next == never {
+			p.next = p.s.now
 		}
-		op := c.nextCommand()
-		c.seq++
-		op.seq = c.seq
-		op.room = c.room
-		c.op = op
-		c.ops++
-		s.check.invoke(c, op)
+	case client.KindAck:
+		if p.op != nil && e.Ack.Seq == p.op.seq {
+			p.answered(e.Ack, e.Status)
+		}
+	case client.KindFatal:
+		k.fail("client %s: refused: %v", p.name, e.Err)
 	}
-	c.cur = c.op
-	c.send()
 }
 
-func (c *simClient) send() {
-	op := c.cur
-	op.lastSent = c.s.now
-	c.wake = c.s.now + c.retryAfter()
-	if op.open {
-		c.s.clientSend(c, c.target, &clientReq{client: c.idx, cmd: op.cmd})
-		return
-	}
-	c.s.clientSend(c, c.target, &clientReq{client: c.idx, session: c.session, seq: op.seq, cmd: op.cmd, epoch: c.resumedEpoch})
-}
-
-func (c *simClient) onReply(r *clientRep) {
-	if r.chatRoom != "" && (!r.chatSnap || r.result.Session == 0) {
-		// A line pushed, or a room's lines after a move: not an answer.
-		c.onChat(r)
-		return
-	}
-	cur := c.cur
-	if cur == nil || (!cur.open && r.seq != cur.seq) || (cur.open && r.seq != 0) {
-		return // a late answer to an earlier attempt
-	}
-	c.cur = nil
-	c.wake = c.s.now
-	if r.redirect {
-		if r.rehello {
-			c.resumed = 0
-			return
-		}
-		if c.pinned != 0 {
-			c.wake = c.s.now + c.retryAfter()/3
-			return
-		}
-		if r.leader != 0 && r.leader != c.target {
-			c.target = r.leader
-		} else {
-			c.target = c.s.randomNode()
-			c.wake = c.s.now + c.retryAfter()/3
-		}
-		return
-	}
-	if cur.open {
-		if r.result.Err != nil {
-			c.s.check.fail("client %s: resume refused: %v", c.name, r.result.Err)
-			return
-		}
-		if c.session != 0 && c.session != r.result.Session {
-			c.s.check.resumeMismatch(c, r)
-		}
-		c.session = r.result.Session
-		c.resumed = r.node
-		c.resumedEpoch = r.epoch
-		if r.chatSnap {
-			c.onChat(r)
-		}
-		return
-	}
-	op := c.op
-	c.op = nil
-	c.wake = c.s.now + int64(1+c.s.rng.IntN(6))*int64(time.Millisecond)
-	if r.result.Err == nil {
-		switch cmd := op.cmd.(type) {
-		case game.CreateRoom:
-			c.room = cmd.Name
-		case game.JoinRoom:
-			c.room = cmd.Name
-		case game.LeaveRoom:
-			c.room = "main"
-		}
-	} else if r.result.Err.Code == game.ErrRoomExists {
+// answered completes the command in flight.
+func (p *simPlayer) answered(a *client.Ack, st client.Status) {
+	s := p.s
+	op := p.op
+	p.op = nil
+	p.next = s.now + int64(1+s.rng.IntN(6))*int64(time.Millisecond)
+	if a.Result.Err != nil && a.Result.Err.Code == game.ErrRoomExists {
 		if cmd, ok := op.cmd.(game.CreateRoom); ok {
-			c.pendingJoin = cmd.Name
+			p.pendingJoin = cmd.Name
 		}
 	}
-	c.s.check.complete(c, op, r)
+	ans := &simAnswer{result: a.Result, index: a.Index, node: st.Node, placedIn: p.placedIn}
+	if a.Index > 0 && a.Index < uint64(len(s.check.committed)) {
+		if ce := s.check.committed[a.Index]; ce.session == st.Session && ce.seq == op.seq {
+			ans.entryEpoch = ce.epoch
+		}
+	}
+	s.check.complete(p, op, ans)
 }
 
-// nextCommand picks a player's next move from the room as the node it talks
-// to sees it.
-func (c *simClient) nextCommand() *simOp {
-	s := c.s
-	if c.pendingJoin != "" {
-		name := c.pendingJoin
-		c.pendingJoin = ""
+// nextCommand picks a player's next move from its room.
+func (p *simPlayer) nextCommand(view *game.RoomView) *simOp {
+	s := p.s
+	if p.pendingJoin != "" {
+		name := p.pendingJoin
+		p.pendingJoin = ""
 		return &simOp{cmd: game.JoinRoom{Name: name}}
 	}
-	if c.ops < 3 && c.idx%2 == 1 && c.room == "main" {
+	if p.ops < 3 && p.idx%2 == 1 && view.Name == "main" {
 		return &simOp{cmd: game.CreateRoom{Name: "side", Size: 6, Difficulty: game.Medium}}
 	}
-	view, sol := s.check.roomAt(c.target, c.room)
+	sol := s.check.solution(view)
 	r := s.rng.IntN(100)
 	switch {
-	case r < 50 && view != nil:
+	case r < 50 && sol != nil:
 		var empty []int
 		for i, cell := range view.Board {
 			if cell.Digit == 0 {
@@ -205,12 +225,12 @@ func (c *simClient) nextCommand() *simOp {
 			d = uint8(1 + (int(d)+s.rng.IntN(size-1))%size)
 		}
 		return &simOp{cmd: game.Place{Row: uint8(i / size), Col: uint8(i % size), Digit: d}}
-	case r < 65 && view != nil:
+	case r < 65 && sol != nil:
 		size := int(view.Puzzle.Size)
 		i := s.rng.IntN(size * size)
 		return &simOp{cmd: game.Claim{Row: uint8(i / size), Col: uint8(i % size)}}
 	case r < 68:
 		return &simOp{cmd: game.Release{}}
 	}
-	return &simOp{cmd: game.Chat{Text: fmt.Sprintf("%s line %d", c.name, c.seq+1)}}
+	return &simOp{cmd: game.Chat{Text: fmt.Sprintf("%s line %d", p.name, p.ops+1)}}
 }
