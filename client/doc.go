@@ -12,6 +12,24 @@
 // It owns the player's connection and nothing else: it never imports the
 // replica or the runtime (the embedded node reaches it through the Local
 // interface), and the app reads it only through its events, its status and
-// the room it keeps. Its decisions are a pure part that the replica's
-// fault simulation drives too, so the simulated players run this code.
+// the room it keeps.
+//
+// The package has two parts, after the model of the replica core:
+//
+//   - Core holds every decision and nothing else: which address to try
+//     next (a redirect's, the primary's as last seen, the embedded node,
+//     the addresses given, every node known), what to send on a new
+//     connection, what each message from a node means, when a silent
+//     primary is suspected (StallAfter: watch the other nodes' views) and
+//     given up (DeadAfter), and that a view naming a newer primary means
+//     moving there. It is driven by inputs (Connected, DialFailed, Receive,
+//     Closed, Send, Query, LocalChanged, Reconnect, Stop, and Tick with the
+//     time) and hands back a Ready: connections to dial, messages to send,
+//     connections to close, events for the app. It reads no clock, starts
+//     no goroutine and touches no socket (a test checks), so that the
+//     replica's fault simulation runs it as its players' client.
+//   - Client is the runtime: it dials, reads and writes each connection in
+//     goroutines of its own, wakes the core at its Deadline, relays the
+//     embedded node's view, and queues events for the app. It decides
+//     nothing the core could.
 package client
