@@ -38,12 +38,12 @@ func (p *chatter) watch(ctx context.Context, room string) {
 		}
 		for _, ev := range p.c.Drain() {
 			p.mu.Lock()
-			switch ev.Kind {
-			case client.KindAck:
+			switch ev := ev.(type) {
+			case client.Answered:
 				if ch, ok := ev.Ack.Cmd.(game.Chat); ok && ev.Ack.Result.Err == nil {
 					p.acked[ch.Text] = true
 				}
-			case client.KindRoom:
+			case client.RoomChanged:
 				if ev.Room.Name != room {
 					break
 				}

@@ -518,15 +518,16 @@ func TestClientFollowsHandover(t *testing.T) {
 	cl.Drain()
 	c.start(3)
 	c.waitPrimary(3, 10*time.Second)
-	var events []client.ClientEvent
+	var events []client.Event
 	waitFor(t, 10*time.Second, "the client on n3", func() (bool, string) {
 		events = append(events, cl.Drain()...)
 		s := cl.Status()
 		return s.State == client.Connected && s.Node == 3, fmt.Sprintf("%+v", s)
 	})
 	handedOver := false
-	for _, ev := range events {
-		if ev.Kind != client.KindStatus || ev.Status.State != client.Failover {
+	for _, e := range events {
+		ev, ok := e.(client.StatusChanged)
+		if !ok || ev.Status.State != client.Failover {
 			continue
 		}
 		if ev.Status.Lost != 0 {

@@ -41,7 +41,7 @@ type Options struct {
 
 // conn is what a bot uses of its client (tests fake it).
 type conn interface {
-	Drain() []client.ClientEvent
+	Drain() []client.Event
 	WithRoom(f func(room *game.RoomView, ok bool))
 	Room() (game.RoomView, uint64, bool)
 	Send(cmd game.Command) uint64
@@ -432,16 +432,16 @@ func (p *botPlayer) solution(pz game.PuzzleView) []uint8 {
 func (p *botPlayer) drain() {
 	for _, ev := range p.c.Drain() {
 		p.mu.Lock()
-		switch ev.Kind {
-		case client.KindAck:
-			p.onAck(ev.Ack)
-		case client.KindRoom:
+		switch ev := ev.(type) {
+		case client.Answered:
+			p.onAck(&ev.Ack)
+		case client.RoomChanged:
 			for _, e := range ev.Events {
 				if e.Kind == game.EvRollback && strings.EqualFold(e.Name, p.name) {
 					p.onRollback(e)
 				}
 			}
-			if ev.Events == nil {
+			if ev.Replaced {
 				// The room was replaced (bots take no copies of it).
 				p.c.WithRoom(func(room *game.RoomView, ok bool) {
 					if ok {
@@ -449,7 +449,7 @@ func (p *botPlayer) drain() {
 					}
 				})
 			}
-		case client.KindStatus:
+		case client.StatusChanged:
 			if ev.Status.State == client.Failover && p.lastState != client.Failover {
 				p.reconnects++
 			}

@@ -38,9 +38,9 @@ func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
 	}}
 	// The event that the rollback of the 7 made, then the room replaced
 	// (a welcome), as a client that takes no room copies says it.
-	c.events = []client.ClientEvent{
-		{Kind: client.KindRoom, Events: []game.Event{{Kind: game.EvRollback, Name: "B1", Cmd: game.CmdPlace, Row: 2, Col: 3, Digit: 7}}},
-		{Kind: client.KindRoom},
+	c.events = []client.Event{
+		client.RoomChanged{Events: []game.Event{{Kind: game.EvRollback, Name: "B1", Cmd: game.CmdPlace, Row: 2, Col: 3, Digit: 7}}},
+		client.RoomChanged{Replaced: true},
 	}
 
 	p.drain()
@@ -62,10 +62,10 @@ func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
 type fakeConn struct {
 	conn
 	room   game.RoomView
-	events []client.ClientEvent
+	events []client.Event
 }
 
-func (f *fakeConn) Drain() []client.ClientEvent {
+func (f *fakeConn) Drain() []client.Event {
 	evs := f.events
 	f.events = nil
 	return evs

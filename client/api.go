@@ -8,45 +8,80 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-// ClientEventKind says what a ClientEvent carries.
-type ClientEventKind uint8
+// Event is one thing the client tells the app: a RoomChanged, Answered,
+// ViewChanged, StatusChanged, Replied, Noticed or Refused. Every event
+// carries when it happened and how the connection stood then (Info).
+type Event interface {
+	Info() EventInfo
+	event()
+}
 
-const (
-	// KindRoom: the room changed (or was replaced: a welcome, a move to
-	// another room). Room is the whole room after the change; Events are
-	// the game events that changed it, in order (nil for a replacement).
-	KindRoom ClientEventKind = iota + 1
-	// KindAck: a command was answered. Ack says which and how.
-	KindAck
-	// KindView: the cluster view changed. View is the new one.
-	KindView
-	// KindStatus: the connection changed (connected, primary lost,
-	// resumed on another node). Status says how it stands.
-	KindStatus
-	// KindReply: the answer to a Query.
-	KindReply
-	// KindNotice: something the local node noticed (play mode only):
-	// suspicions, elections, view changes.
-	KindNotice
-	// KindFatal: the cluster refused this client for good (for example the
-	// name is taken). Err says why; the client has stopped.
-	KindFatal
-)
-
-// ClientEvent is one thing the client library tells the app. Every event
-// carries the current Status.
-type ClientEvent struct {
-	Kind   ClientEventKind
+// EventInfo is what every event carries.
+type EventInfo struct {
 	Time   time.Time
 	Status Status
-	Room   *game.RoomView // KindRoom: a copy the receiver owns
-	Events []game.Event   // KindRoom
-	Ack    *Ack           // KindAck
-	View   *wire.ClusterView
-	Reply  *wire.QueryReply
-	Notice *wire.Notice
-	Err    error
 }
+
+// Info returns the time and the status an event carries.
+func (i EventInfo) Info() EventInfo { return i }
+
+// RoomChanged: the player's room changed, or was replaced (a welcome, a
+// move to another room).
+type RoomChanged struct {
+	EventInfo
+	// Room is the whole room after the change, a copy the receiver owns
+	// (nil with NoRoomCopies: read it through Room or WithRoom).
+	Room *game.RoomView
+	// Events are the game events that changed it, in order; nil when it
+	// was replaced.
+	Events []game.Event
+	// Replaced: the room came whole (a welcome, a move to another room).
+	Replaced bool
+}
+
+// Answered: a command was answered.
+type Answered struct {
+	EventInfo
+	Ack Ack
+}
+
+// ViewChanged: the cluster view changed.
+type ViewChanged struct {
+	EventInfo
+	View wire.ClusterView // a copy the receiver owns
+}
+
+// StatusChanged: the connection changed (connected, primary lost, resumed
+// on another node); Status says how it stands.
+type StatusChanged struct{ EventInfo }
+
+// Replied: the answer to a Query.
+type Replied struct {
+	EventInfo
+	Reply *wire.QueryReply
+}
+
+// Noticed: something the embedded node noticed (play mode only):
+// suspicions, elections, view changes.
+type Noticed struct {
+	EventInfo
+	Notice wire.Notice
+}
+
+// Refused: the cluster refused this client for good (for example the name
+// is taken); Err says why. The client has stopped.
+type Refused struct {
+	EventInfo
+	Err error
+}
+
+func (RoomChanged) event()   {}
+func (Answered) event()      {}
+func (ViewChanged) event()   {}
+func (StatusChanged) event() {}
+func (Replied) event()       {}
+func (Noticed) event()       {}
+func (Refused) event()       {}
 
 // Ack is the answer to a command the app sent.
 type Ack struct {

@@ -33,7 +33,7 @@ type ClientOptions struct {
 	PingEvery time.Duration // default 1s
 	// Dial connects to a node (default: TCP with a 1 s timeout).
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
-	// NoRoomCopies leaves Room nil in KindRoom events, for apps that read
+	// NoRoomCopies leaves Room nil in RoomChanged events, for apps that read
 	// the room through Room or WithRoom (bots): it saves a copy of the
 	// room for every batch of events.
 	NoRoomCopies bool
@@ -65,7 +65,7 @@ type Client struct {
 	core     *Core
 	conns    map[ConnID]*cliConn
 	due      time.Time // when the timer fires (zero: stopped)
-	queue    []ClientEvent
+	queue    []Event
 	notify   chan struct{}
 	waiters  map[uint64]chan Ack
 	queries  map[uint64]chan *wire.QueryReply
@@ -242,25 +242,29 @@ func (c *Client) onTimer() {
 
 // deliver queues events for the app; answers someone waits for go to them
 // instead (c.mu held).
-func (c *Client) deliver(evs []ClientEvent) {
+func (c *Client) deliver(evs []Event) {
 	queued := false
 	for _, e := range evs {
-		switch {
-		case e.Kind == KindAck && c.waiters[e.Ack.Seq] != nil:
-			c.waiters[e.Ack.Seq] <- *e.Ack
-			delete(c.waiters, e.Ack.Seq)
-			continue
-		case e.Kind == KindReply && c.queries[e.Reply.Seq] != nil:
-			c.queries[e.Reply.Seq] <- e.Reply
-			delete(c.queries, e.Reply.Seq)
-			continue
+		switch e := e.(type) {
+		case Answered:
+			if ch := c.waiters[e.Ack.Seq]; ch != nil {
+				ch <- e.Ack
+				delete(c.waiters, e.Ack.Seq)
+				continue
+			}
+		case Replied:
+			if ch := c.queries[e.Reply.Seq]; ch != nil {
+				ch <- e.Reply
+				delete(c.queries, e.Reply.Seq)
+				continue
+			}
 		}
 		c.queue = append(c.queue, e)
 		queued = true
 	}
 	if len(c.queue) > maxQueue {
 		// Nobody is draining: keep the newest.
-		c.queue = append([]ClientEvent(nil), c.queue[len(c.queue)-maxQueue/2:]...)
+		c.queue = append([]Event(nil), c.queue[len(c.queue)-maxQueue/2:]...)
 	}
 	if queued {
 		select {
@@ -376,7 +380,7 @@ func (c *Client) Token() string { return c.token }
 func (c *Client) Notify() <-chan struct{} { return c.notify }
 
 // Drain takes the waiting events, oldest first.
-func (c *Client) Drain() []ClientEvent {
+func (c *Client) Drain() []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	q := c.queue
@@ -437,7 +441,7 @@ func (c *Client) Leave(ctx context.Context) {
 }
 
 // Send queues a command and returns its sequence number; its answer comes
-// as a KindAck event. It never blocks.
+// as an Answered event. It never blocks.
 func (c *Client) Send(cmd game.Command) uint64 {
 	var seq uint64
 	c.step(func(now time.Time) { seq = c.core.Send(now, cmd) })
@@ -466,7 +470,7 @@ func (c *Client) Do(ctx context.Context, cmd game.Command) (Ack, error) {
 }
 
 // Query asks the primary for the room list or the members of a room; the
-// answer comes as a KindReply event.
+// answer comes as a Replied event.
 func (c *Client) Query(kind wire.QueryKind, room string) uint64 {
 	var seq uint64
 	c.step(func(now time.Time) { seq = c.core.Query(now, kind, room) })

@@ -165,7 +165,7 @@ func (c *Core) helloAnswer(cc *conn, msg wire.Message) {
 			c.close(cc.id)
 			c.conn = nil
 			c.fatal = errors.New(m.Text)
-			c.emit(ClientEvent{Kind: KindFatal, Err: c.fatal})
+			c.emit(Refused{EventInfo: c.info(), Err: c.fatal})
 			c.Stop(c.now)
 			return
 		}
@@ -181,7 +181,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 	resumed := c.status.State == Failover || c.status.Session == m.Session
 	if !c.cfg.Local {
 		c.view = m.View
-		c.emit(ClientEvent{Kind: KindView, View: cloneView(m.View)})
+		c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(m.View)})
 	}
 	c.room, c.hasRoom, c.index = m.Room, true, m.Index
 	for _, p := range c.pending {

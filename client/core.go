@@ -79,7 +79,7 @@ type Config struct {
 	DeadAfter time.Duration
 	// HelloTimeout bounds the wait for the answer to Hello (default 2s).
 	HelloTimeout time.Duration
-	// NoRoomCopies leaves Room nil in KindRoom events.
+	// NoRoomCopies leaves Room nil in RoomChanged events.
 	NoRoomCopies bool
 }
 
@@ -121,7 +121,7 @@ type Ready struct {
 	// Closes are connections to close; the core has forgotten them.
 	Closes []ConnID
 	// Events are for the app, oldest first.
-	Events []ClientEvent
+	Events []Event
 	// Logs are lines for the runtime's logger.
 	Logs []LogLine
 }
@@ -270,7 +270,7 @@ func (c *Core) Fatal() error { return c.fatal }
 func (c *Core) Stopped() bool { return c.stopped }
 
 // Send queues a command and returns its sequence number; its answer comes
-// as a KindAck event.
+// as an Answered event.
 func (c *Core) Send(now time.Time, cmd game.Command) uint64 {
 	c.now = now
 	c.seq++
@@ -280,7 +280,7 @@ func (c *Core) Send(now time.Time, cmd game.Command) uint64 {
 }
 
 // Query asks the primary for the room list or the members of a room, if
-// in session; the answer comes as a KindReply event.
+// in session; the answer comes as a Replied event.
 func (c *Core) Query(now time.Time, kind wire.QueryKind, room string) uint64 {
 	c.now = now
 	c.qseq++
@@ -325,12 +325,11 @@ func (c *Core) logf(level slog.Level, msg string, args ...any) {
 	c.out.Logs = append(c.out.Logs, LogLine{Level: level, Msg: msg, Args: args})
 }
 
+// info is what an event made now carries.
+func (c *Core) info() EventInfo { return EventInfo{Time: c.now, Status: c.Status()} }
+
 // emit queues an event for the app.
-func (c *Core) emit(e ClientEvent) {
-	e.Time = c.now
-	e.Status = c.Status()
-	c.out.Events = append(c.out.Events, e)
-}
+func (c *Core) emit(e Event) { c.out.Events = append(c.out.Events, e) }
 
 func (c *Core) setStatus(f func(s *Status)) {
 	old := c.status
@@ -339,13 +338,13 @@ func (c *Core) setStatus(f func(s *Status)) {
 		c.status.Since = c.now
 	}
 	if c.status != old {
-		c.emit(ClientEvent{Kind: KindStatus})
+		c.emit(StatusChanged{EventInfo: c.info()})
 	}
 }
 
-func cloneView(v wire.ClusterView) *wire.ClusterView {
+func cloneView(v wire.ClusterView) wire.ClusterView {
 	v.Nodes = slices.Clone(v.Nodes)
-	return &v
+	return v
 }
 
 func cloneRoom(r game.RoomView) game.RoomView {

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,10 +106,11 @@ func commands(rd Ready, id ConnID) []uint64 {
 	return seqs
 }
 
-func kinds(rd Ready) []ClientEventKind {
-	var ks []ClientEventKind
+// kinds names the events' types.
+func kinds(rd Ready) []string {
+	var ks []string
 	for _, e := range rd.Events {
-		ks = append(ks, e.Kind)
+		ks = append(ks, strings.TrimPrefix(fmt.Sprintf("%T", e), "client."))
 	}
 	return ks
 }
@@ -190,10 +193,10 @@ func TestCoreResendsOnANewConnectionWithTheSameSeq(t *testing.T) {
 	}
 	r.now = t0.Add(5 * time.Millisecond)
 	rd = r.receive(b, &wire.Ack{Seq: seq, Index: 9, Points: 10})
-	if len(rd.Events) != 1 || rd.Events[0].Kind != KindAck {
-		t.Fatalf("events %v", kinds(rd))
+	if got := kinds(rd); !slices.Equal(got, []string{"Answered"}) {
+		t.Fatalf("events %v", got)
 	}
-	ack := rd.Events[0].Ack
+	ack := rd.Events[0].(Answered).Ack
 	if ack.Seq != seq || ack.Result.Points != 10 || ack.RTT != 4*time.Millisecond {
 		t.Fatalf("ack %+v: RTT runs from the first send, across the failover", ack)
 	}
@@ -306,7 +309,7 @@ func TestCoreFatalRefusal(t *testing.T) {
 	a := r.dial(r.at(0), "a:1")
 	r.connected(a)
 	rd := r.receive(a, &wire.Error{Code: wire.ErrSession, Text: "name taken"})
-	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindFatal, KindStatus}) {
+	if got := kinds(rd); !slices.Equal(got, []string{"Refused", "StatusChanged"}) {
 		t.Fatalf("events %v", got)
 	}
 	if !r.c.Stopped() || r.c.Fatal() == nil || r.c.Status().State != Closed || !r.c.Deadline().IsZero() {
@@ -356,14 +359,14 @@ func TestCoreLocalViewMoves(t *testing.T) {
 	e1, e2 := wire.MakeEpoch(1, 1), wire.MakeEpoch(2, 2)
 	r.c.LocalChanged(r.now, "b:1", view(1, e1, 1, 2), nil)
 	rd := r.c.Ready()
-	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindView}) {
+	if got := kinds(rd); !slices.Equal(got, []string{"ViewChanged"}) {
 		t.Fatalf("events %v", got)
 	}
 	a := r.session(r.at(0), 1, e1, view(1, e1, 1, 2))
 	r.now = t0.Add(time.Millisecond)
 	r.c.LocalChanged(r.now, "b:1", view(2, e2, 2), []wire.Notice{{Text: "n1 suspected"}})
 	rd = r.c.Ready()
-	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindView, KindNotice, KindStatus}) {
+	if got := kinds(rd); !slices.Equal(got, []string{"ViewChanged", "Noticed", "StatusChanged"}) {
 		t.Fatalf("events %v", got)
 	}
 	if !slices.Contains(rd.Closes, a) {
@@ -406,11 +409,46 @@ func TestCoreStopClosesEverything(t *testing.T) {
 	if !slices.Contains(rd.Closes, a) || !slices.Contains(rd.Closes, w) {
 		t.Fatalf("closes %v", rd.Closes)
 	}
-	if got := kinds(rd); !slices.Equal(got, []ClientEventKind{KindStatus}) || rd.Events[0].Status.State != Closed {
+	if got := kinds(rd); !slices.Equal(got, []string{"StatusChanged"}) || rd.Events[0].Info().Status.State != Closed {
 		t.Fatalf("events %v", got)
 	}
 	r.c.Tick(r.now.Add(time.Hour))
 	if rd := r.c.Ready(); len(rd.Dials)+len(rd.Sends)+len(rd.Events) != 0 {
 		t.Fatalf("a stopped core acted: %+v", rd)
+	}
+}
+
+func TestCoreRoomEvents(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.dial(r.at(0), "a:1")
+	r.connected(a)
+	rd := r.receive(a, welcome(1, e, 7, view(1, e, 1)))
+	if got := kinds(rd); !slices.Equal(got, []string{"ViewChanged", "StatusChanged", "RoomChanged"}) {
+		t.Fatalf("events %v", got)
+	}
+	rc := rd.Events[2].(RoomChanged)
+	if !rc.Replaced || rc.Events != nil || rc.Room == nil || rc.Room.Name != "main" || rc.Info().Status.State != Connected {
+		t.Fatalf("a welcome replaces the room: %+v", rc)
+	}
+	line := game.ChatLine{N: 3, From: "bob", Text: "hi"}
+	rd = r.receive(a, &wire.Events{Index: 6, Events: []game.Event{{Kind: game.EvChat, Room: "main", Line: &line}, {Kind: game.EvChat, Room: "side"}}})
+	rc = rd.Events[0].(RoomChanged)
+	if rc.Replaced || len(rc.Events) != 2 || len(rc.Room.Chat) != 3 {
+		t.Fatalf("events change the room: %+v", rc)
+	}
+	room, index, _ := r.c.Room()
+	if index != 6 || len(room.Chat) != 3 || room == rc.Room {
+		t.Fatalf("the core's room (index %d, %d lines) and the event's copy", index, len(room.Chat))
+	}
+	rd = r.receive(a, &wire.RoomState{Index: 8, Room: game.RoomView{Name: "side"}})
+	if rc = rd.Events[0].(RoomChanged); !rc.Replaced || rc.Room.Name != "side" {
+		t.Fatalf("a move replaces the room: %+v", rc)
+	}
+	// The next hello tells the last line seen of the current room: none
+	// of side's.
+	b := r.dial(r.closed(a), "a:1")
+	if h := r.connected(b).Sends[0].Msg.(*wire.Hello); h.LastLine != 0 || r.c.lastLine["main"] != 3 {
+		t.Fatalf("hello says line %d; main's last line seen is %d, want 0 and 3", h.LastLine, r.c.lastLine["main"])
 	}
 }

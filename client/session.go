@@ -54,13 +54,13 @@ func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
 	case *wire.ClusterView:
 		c.view = *m
 		if !c.cfg.Local {
-			c.emit(ClientEvent{Kind: KindView, View: cloneView(*m)})
+			c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(*m)})
 		}
 	case *wire.Pong:
 		rtt := time.Duration(c.now.UnixNano() - m.Time)
 		c.setStatus(func(s *Status) { s.RTT = rtt })
 	case *wire.QueryReply:
-		c.emit(ClientEvent{Kind: KindReply, Reply: m})
+		c.emit(Replied{EventInfo: c.info(), Reply: m})
 	case *wire.Redirect:
 		if m.Addr != "" {
 			c.prefer = m.Addr
@@ -90,7 +90,7 @@ func (c *Core) acked(m *wire.Ack) {
 	if m.Code != game.OK {
 		res.Err = &game.Error{Code: m.Code, Who: m.Who, Room: m.Room}
 	}
-	c.emit(ClientEvent{Kind: KindAck, Ack: &Ack{Seq: m.Seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}})
+	c.emit(Answered{EventInfo: c.info(), Ack: Ack{Seq: m.Seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}})
 	c.flush()
 }
 
@@ -120,7 +120,7 @@ func (c *Core) emitRoom(evs []game.Event) {
 		r := cloneRoom(c.room)
 		room = &r
 	}
-	c.emit(ClientEvent{Kind: KindRoom, Room: room, Events: evs})
+	c.emit(RoomChanged{EventInfo: c.info(), Room: room, Events: evs, Replaced: evs == nil})
 	if n := len(c.room.Chat); n > 0 {
 		c.lastLine[c.room.Name] = c.room.Chat[n-1].N
 	}

@@ -202,9 +202,9 @@ func (c *Core) LocalChanged(now time.Time, addr string, v wire.ClusterView, noti
 	c.now = now
 	c.local = localNode{known: true, addr: addr, view: v}
 	c.view = v
-	c.emit(ClientEvent{Kind: KindView, View: cloneView(v)})
+	c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(v)})
 	for i := range notices {
-		c.emit(ClientEvent{Kind: KindNotice, Notice: &notices[i]})
+		c.emit(Noticed{EventInfo: c.info(), Notice: notices[i]})
 	}
 	c.move(v)
 }

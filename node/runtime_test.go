@@ -280,15 +280,16 @@ func TestEmbeddedClientSeesHandover(t *testing.T) {
 	cl.Drain()
 	more, _ := memCluster(t, m, []wire.NodeID{3}, nil)
 	nodes = append(nodes, more...)
-	var events []client.ClientEvent
+	var events []client.Event
 	waitFor(t, 10*time.Second, "the client on n3", func() bool {
 		events = append(events, cl.Drain()...)
 		s := cl.Status()
 		return s.State == client.Connected && s.Node == 3
 	}, cl.Notify())
 	handedOver := false
-	for _, ev := range events {
-		if ev.Kind != client.KindStatus || ev.Status.State != client.Failover {
+	for _, e := range events {
+		ev, ok := e.(client.StatusChanged)
+		if !ok || ev.Status.State != client.Failover {
 			continue
 		}
 		if ev.Status.Lost != 0 {

@@ -14,10 +14,10 @@ import (
 // room keeps) and in order, and all players agree on each line (unless a
 // partition's rollback replaced it).
 
-// onRoom looks at a room the client shows: replaced whole (evs nil), or
-// changed by events.
-func (p *simPlayer) onRoom(room *game.RoomView, evs []game.Event) {
-	if evs == nil {
+// onRoom looks at a room the client shows: replaced whole, or changed by
+// events.
+func (p *simPlayer) onRoom(room *game.RoomView, evs []game.Event, replaced bool) {
+	if replaced {
 		p.chatSnapshot(room.Name, room.Chat)
 		return
 	}

@@ -148,28 +148,28 @@ func (p *simPlayer) act() {
 	s.check.invoke(p, op)
 }
 
-func (p *simPlayer) event(e client.ClientEvent) {
+func (p *simPlayer) event(e client.Event) {
 	k := p.s.check
-	switch e.Kind {
-	case client.KindStatus:
+	switch e := e.(type) {
+	case client.StatusChanged:
 		if st := e.Status; st.State == client.Connected {
 			if p.session != 0 && p.session != st.Session {
 				k.resumeMismatch(p, st.Session)
 			}
 			p.session = st.Session
 		}
-	case client.KindRoom:
+	case client.RoomChanged:
 		// The room as the event left it: one input brings one room event.
 		room, _, _ := p.core.Room()
-		p.onRoom(room, e.Events)
+		p.onRoom(room, e.Events, e.Replaced)
 		if p.op == nil && p.next == never {
 			p.next = p.s.now
 		}
-	case client.KindAck:
+	case client.Answered:
 		if p.op != nil && e.Ack.Seq == p.op.seq {
-			p.answered(e.Ack, e.Status)
+			p.answered(&e.Ack, e.Status)
 		}
-	case client.KindFatal:
+	case client.Refused:
 		k.fail("client %s: refused: %v", p.name, e.Err)
 	}
 }

@@ -11,40 +11,35 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-func (m *Model) apply(ev client.ClientEvent) {
-	t := ev.Time
+func (m *Model) apply(e client.Event) {
+	info := e.Info()
+	t := info.Time
 	if t.IsZero() {
 		t = m.now()
 	}
 	// what the event carries first, then the status it comes with: a
 	// notice of a suspicion explains the failover that follows it
 	defer func() {
-		if ev.Status.State != 0 {
-			m.setStatus(ev.Status, t)
+		if info.Status.State != 0 {
+			m.setStatus(info.Status, t)
 		}
 	}()
-	switch ev.Kind {
-	case client.KindRoom:
+	switch ev := e.(type) {
+	case client.RoomChanged:
 		if ev.Room != nil {
 			m.setRoom(ev.Room, ev.Events, t)
 		}
-	case client.KindAck:
-		if ev.Ack != nil {
-			m.onAck(*ev.Ack)
-		}
-	case client.KindView:
-		if ev.View != nil {
-			m.setView(ev.View, t)
-		}
-	case client.KindReply:
+	case client.Answered:
+		m.onAck(ev.Ack)
+	case client.ViewChanged:
+		m.setView(&ev.View, t)
+	case client.Replied:
 		if ev.Reply != nil {
 			m.onReply(ev.Reply)
 		}
-	case client.KindNotice:
-		if ev.Notice != nil {
-			m.onNotice(*ev.Notice, t)
-		}
-	case client.KindFatal:
+	case client.Noticed:
+		m.onNotice(ev.Notice, t)
+	case client.Refused:
 		m.fatal = ev.Err
 		if m.fatal == nil {
 			m.fatal = errors.New("the cluster refused this player")

@@ -36,7 +36,7 @@ func busyModel(b testing.TB, w, h int) *Model {
 		wd.do(p, game.Claim{Row: uint8(r), Col: uint8(c)})
 	}
 	st := connected(5, 9, t0)
-	f.push(client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(5, 5, 9)},
+	f.push(client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(5, 5, 9)},
 		roomEvent(wd.room("main"), st, t0))
 	m.Update(clusterMsg{})
 	for i := 0; i < maxLog; i++ {

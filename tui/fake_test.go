@@ -20,7 +20,7 @@ var _ Cluster = (*client.Client)(nil)
 type fakeCluster struct {
 	mu      sync.Mutex
 	notify  chan struct{}
-	events  []client.ClientEvent
+	events  []client.Event
 	seq     uint64
 	sent    []sentCmd
 	queries []sentQuery
@@ -42,7 +42,7 @@ func newFake() *fakeCluster { return &fakeCluster{notify: make(chan struct{}, 1)
 
 func (f *fakeCluster) Notify() <-chan struct{} { return f.notify }
 
-func (f *fakeCluster) Drain() []client.ClientEvent {
+func (f *fakeCluster) Drain() []client.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	evs := f.events
@@ -73,7 +73,7 @@ func (f *fakeCluster) Close() {
 }
 
 // push queues events and signals Notify.
-func (f *fakeCluster) push(evs ...client.ClientEvent) {
+func (f *fakeCluster) push(evs ...client.Event) {
 	f.mu.Lock()
 	f.events = append(f.events, evs...)
 	f.mu.Unlock()
@@ -221,8 +221,13 @@ func connected(p wire.NodeID, term uint64, since time.Time) client.Status {
 	return client.Status{State: client.Connected, Node: p, Epoch: wire.MakeEpoch(term, p), Since: since, Name: "alice", RTT: 200 * time.Microsecond}
 }
 
-func roomEvent(v *game.RoomView, st client.Status, at time.Time, evs ...game.Event) client.ClientEvent {
-	return client.ClientEvent{Kind: client.KindRoom, Time: at, Status: st, Room: v, Events: evs}
+func roomEvent(v *game.RoomView, st client.Status, at time.Time, evs ...game.Event) client.Event {
+	return client.RoomChanged{EventInfo: evInfo(at, st), Room: v, Events: evs, Replaced: len(evs) == 0}
+}
+
+// evInfo is what an event carries: when, and the status then.
+func evInfo(at time.Time, st client.Status) client.EventInfo {
+	return client.EventInfo{Time: at, Status: st}
 }
 
 // harness is a model under test with its fake cluster and clock.
@@ -251,7 +256,7 @@ func (h *harness) send(msg tea.Msg) tea.Cmd {
 }
 
 // deliver pushes events and lets the model drain them.
-func (h *harness) deliver(evs ...client.ClientEvent) {
+func (h *harness) deliver(evs ...client.Event) {
 	h.t.Helper()
 	h.f.push(evs...)
 	h.send(clusterMsg{})

@@ -56,8 +56,8 @@ func scene(t *testing.T, width, height int, o ...func(*Options)) (*harness, *wor
 	w := busyWorld(t)
 	st := connected(3, 4, t0)
 	h.deliver(
-		client.ClientEvent{Kind: client.KindStatus, Time: t0, Status: st},
-		client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)},
+		client.StatusChanged{EventInfo: evInfo(t0, st)},
+		client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(3, 3, 4)},
 		roomEvent(w.room("main"), st, t0.Add(2*time.Second), game.Event{Kind: game.EvJoined, Room: "main", Name: "dave"}),
 	)
 	h.clk.t = t0.Add(5 * time.Second)
@@ -91,7 +91,7 @@ func TestGolden(t *testing.T) {
 			h.moveTo(int(bob.Row), int(bob.Col))
 			h.key("4")
 			s := h.f.lastSent(t)
-			h.deliver(client.ClientEvent{Kind: client.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
+			h.deliver(client.Answered{EventInfo: evInfo(h.clk.t, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd,
 				Result: game.Result{Err: &game.Error{Code: game.ErrClaimed, Who: "bob"}}}})
 			return h
 		}},
@@ -101,7 +101,7 @@ func TestGolden(t *testing.T) {
 			h.moveTo(r, c)
 			h.key("9")
 			s := h.f.lastSent(t)
-			h.deliver(client.ClientEvent{Kind: client.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
+			h.deliver(client.Answered{EventInfo: evInfo(h.clk.t, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd,
 				Result: game.Result{Err: &game.Error{Code: game.ErrWrong}, Points: -3}}})
 			return h
 		}},
@@ -110,9 +110,9 @@ func TestGolden(t *testing.T) {
 			at := t0.Add(7 * time.Second)
 			lost := client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice", Pending: 1}
 			h.deliver(
-				client.ClientEvent{Kind: client.KindNotice, Time: at, Status: h.m.status, Notice: &wire.Notice{Time: at.UnixNano(), Kind: wire.NoticeSuspected, Node: 3, Text: "n3 suspected (link closed)"}},
-				client.ClientEvent{Kind: client.KindNotice, Time: at, Status: h.m.status, Notice: &wire.Notice{Time: at.UnixNano(), Kind: wire.NoticeElection, Node: 2, Text: "election: primary n3 lost (link closed)"}},
-				client.ClientEvent{Kind: client.KindStatus, Time: at, Status: lost},
+				client.Noticed{EventInfo: evInfo(at, h.m.status), Notice: wire.Notice{Time: at.UnixNano(), Kind: wire.NoticeSuspected, Node: 3, Text: "n3 suspected (link closed)"}},
+				client.Noticed{EventInfo: evInfo(at, h.m.status), Notice: wire.Notice{Time: at.UnixNano(), Kind: wire.NoticeElection, Node: 2, Text: "election: primary n3 lost (link closed)"}},
+				client.StatusChanged{EventInfo: evInfo(at, lost)},
 			)
 			h.clk.t = at.Add(140 * time.Millisecond)
 			r, c := w.emptyCell("main", 30)
@@ -124,15 +124,15 @@ func TestGolden(t *testing.T) {
 			h, w := scene(t, width, height)
 			at := t0.Add(7 * time.Second)
 			lost := client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice"}
-			h.deliver(client.ClientEvent{Kind: client.KindStatus, Time: at, Status: lost})
+			h.deliver(client.StatusChanged{EventInfo: evInfo(at, lost)})
 			back := client.Status{State: client.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: at.Add(183 * time.Millisecond), Name: "alice", Resumed: true, RTT: 310 * time.Microsecond}
 			v := cluster(3, 2, 5)
 			v.Nodes[0].Alive, v.Nodes[0].Role = false, wire.RolePrimary
 			w.now = back.Since.UnixNano()
 			w.sys(game.ViewChange{Epoch: 5, Primary: 2, PrevPrimary: 3})
 			h.deliver(
-				client.ClientEvent{Kind: client.KindStatus, Time: back.Since, Status: back},
-				client.ClientEvent{Kind: client.KindView, Time: back.Since, Status: back, View: v},
+				client.StatusChanged{EventInfo: evInfo(back.Since, back)},
+				client.ViewChanged{EventInfo: evInfo(back.Since, back), View: *v},
 				roomEvent(w.room("main"), back, back.Since, w.last...),
 			)
 			h.clk.t = at.Add(2 * time.Second)
@@ -153,7 +153,7 @@ func TestGolden(t *testing.T) {
 			h, _ := scene(t, width, height)
 			h.key("r")
 			q := h.f.lastQuery(t)
-			h.deliver(client.ClientEvent{Kind: client.KindReply, Time: h.clk.t, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
+			h.deliver(client.Replied{EventInfo: evInfo(h.clk.t, h.m.status), Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
 			h.key("down")
 			return h
 		}},
@@ -224,7 +224,7 @@ func TestGolden(t *testing.T) {
 	})
 	t.Run("fatal_80x24", func(t *testing.T) {
 		h := newHarness(t, 80, 24)
-		h.deliver(client.ClientEvent{Kind: client.KindFatal, Time: t0, Status: client.Status{State: client.Closed},
+		h.deliver(client.Refused{EventInfo: evInfo(t0, client.Status{State: client.Closed}),
 			Err: &game.Error{Code: game.ErrNameTaken, Who: "alice"}})
 		golden.RequireEqualEscape(t, []byte(h.m.View()), true)
 	})
@@ -241,7 +241,7 @@ func TestProgram(t *testing.T) {
 	w := busyWorld(t)
 	st := connected(3, 4, t0)
 	f.push(
-		client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)},
+		client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(3, 3, 4)},
 		roomEvent(w.room("main"), st, t0),
 	)
 	wait := func(s string) {
@@ -259,7 +259,7 @@ func TestProgram(t *testing.T) {
 	}
 	tm.Type("3")
 	lost := client.Status{State: client.Failover, Lost: 3, Since: t0.Add(5 * time.Second), Name: "alice", Pending: 1}
-	f.push(client.ClientEvent{Kind: client.KindStatus, Time: lost.Since, Status: lost})
+	f.push(client.StatusChanged{EventInfo: evInfo(lost.Since, lost)})
 	wait("electing")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))

@@ -28,7 +28,7 @@ func playing(t *testing.T, w, h int) (*harness, *world) {
 	}
 	st := connected(3, 4, t0)
 	hs.deliver(
-		client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)},
+		client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(3, 3, 4)},
 		roomEvent(wd.room("main"), st, t0),
 	)
 	return hs, wd
@@ -126,8 +126,8 @@ func TestPlaceSendsThePlaceOfTheCursor(t *testing.T) {
 		t.Fatalf("the move waits as %d, want 7", d)
 	}
 	// the answer clears the waiting move
-	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status,
-		Ack: &client.Ack{Seq: got.seq, Cmd: want, Result: game.Result{Points: 10}}})
+	h.deliver(client.Answered{EventInfo: evInfo(t0, h.m.status),
+		Ack: client.Ack{Seq: got.seq, Cmd: want, Result: game.Result{Points: 10}}})
 	if _, ok := h.m.placing[r*9+c]; ok {
 		t.Fatal("the move still waits after its answer")
 	}
@@ -194,7 +194,7 @@ func TestClaimAndReleaseToggle(t *testing.T) {
 		t.Fatalf("sent %#v, want a release of the held claim", got)
 	}
 	w.do("alice", game.Release{})
-	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status, Ack: &client.Ack{Seq: h.f.lastSent(t).seq, Cmd: game.Release{}}},
+	h.deliver(client.Answered{EventInfo: evInfo(t0, h.m.status), Ack: client.Ack{Seq: h.f.lastSent(t).seq, Cmd: game.Release{}}},
 		roomEvent(w.room("main"), h.m.status, t0, w.last...))
 	h.key(" ")
 	if got := h.f.lastSent(t).cmd; got != (game.Claim{Row: uint8(r), Col: uint8(c)}) {
@@ -386,7 +386,7 @@ func TestWhoReplyIsListed(t *testing.T) {
 	h.typeText("/who")
 	h.key("enter")
 	q := h.f.lastQuery(t)
-	h.deliver(client.ClientEvent{Kind: client.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq,
+	h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq,
 		Members: []game.MemberView{{Name: "alice", Online: true}, {Name: "bob", Online: false}}}})
 	h.wantScreen("› in #main: alice, bob (away)")
 }
@@ -395,7 +395,7 @@ func TestCompletion(t *testing.T) {
 	h, _ := playing(t, 120, 40)
 	h.key("tab") // opens the chat and asks for the rooms
 	q := h.f.lastQuery(t)
-	h.deliver(client.ClientEvent{Kind: client.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq,
+	h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq,
 		Rooms: []game.RoomSummary{{Name: "main", Size: 9}, {Name: "fast", Size: 4}, {Name: "fancy", Size: 6}, {Name: "zen", Size: 9}}}})
 	if h.m.overlay != ovNone {
 		t.Fatal("the silent rooms query opened the room list")
@@ -453,7 +453,7 @@ func TestRoomsListOpensAndJoins(t *testing.T) {
 	if q.kind != wire.QueryRooms {
 		t.Fatalf("query %v", q.kind)
 	}
-	h.deliver(client.ClientEvent{Kind: client.KindReply, Time: t0, Status: h.m.status, Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
+	h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
 	if h.m.overlay != ovRooms {
 		t.Fatal("the room list is not shown")
 	}
@@ -484,7 +484,7 @@ func TestRejectedMoveFlashesAndExpires(t *testing.T) {
 	h.moveTo(r, c)
 	h.key("5")
 	s := h.f.lastSent(t)
-	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
+	h.deliver(client.Answered{EventInfo: evInfo(t0, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd,
 		Result: game.Result{Err: &game.Error{Code: game.ErrClaimed, Who: "bob"}}}})
 	h.wantScreen("✗ " + cellName(r, c) + " claimed by bob")
 	h.clk.add(time.Second)
@@ -497,14 +497,14 @@ func TestRejectedMoveFlashesAndExpires(t *testing.T) {
 	// a wrong digit costs 3
 	h.key("6")
 	s = h.f.lastSent(t)
-	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
+	h.deliver(client.Answered{EventInfo: evInfo(h.clk.t, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd,
 		Result: game.Result{Err: &game.Error{Code: game.ErrWrong}, Points: -3}}})
 	h.wantScreen("wrong: −3")
 	// the Ack is matched by Seq even without its command
 	h.clk.add(2 * time.Second)
 	h.key("7")
 	s = h.f.lastSent(t)
-	h.deliver(client.ClientEvent{Kind: client.KindAck, Time: h.clk.t, Status: h.m.status, Ack: &client.Ack{Seq: s.seq,
+	h.deliver(client.Answered{EventInfo: evInfo(h.clk.t, h.m.status), Ack: client.Ack{Seq: s.seq,
 		Result: game.Result{Err: &game.Error{Code: game.ErrFilled}}}})
 	h.wantScreen("cell is already filled")
 }
@@ -518,7 +518,7 @@ func TestTickIsScheduledWhileSomethingChanges(t *testing.T) {
 	h.moveTo(r, c)
 	h.key("5")
 	s := h.f.lastSent(t)
-	h.f.push(client.ClientEvent{Kind: client.KindAck, Time: t0, Status: h.m.status, Ack: &client.Ack{Seq: s.seq, Cmd: s.cmd,
+	h.f.push(client.Answered{EventInfo: evInfo(t0, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd,
 		Result: game.Result{Err: &game.Error{Code: game.ErrWrong}, Points: -3}}})
 	h.send(clusterMsg{})
 	if h.m.tickAt.IsZero() {
@@ -541,8 +541,8 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	lost := client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: t0.Add(time.Second), Name: "alice", Pending: 2}
 	h.clk.t = t0.Add(time.Second + 300*time.Millisecond)
 	h.deliver(
-		client.ClientEvent{Kind: client.KindNotice, Time: t0.Add(time.Second), Status: lost, Notice: &wire.Notice{Time: t0.Add(time.Second).UnixNano(), Kind: wire.NoticeSuspected, Node: 3, Text: "n3 suspected (link closed)"}},
-		client.ClientEvent{Kind: client.KindStatus, Time: t0.Add(time.Second), Status: lost},
+		client.Noticed{EventInfo: evInfo(t0.Add(time.Second), lost), Notice: wire.Notice{Time: t0.Add(time.Second).UnixNano(), Kind: wire.NoticeSuspected, Node: 3, Text: "n3 suspected (link closed)"}},
+		client.StatusChanged{EventInfo: evInfo(t0.Add(time.Second), lost)},
 	)
 	h.wantScreen("primary n3 lost — electing… 0.3s · 2 moves waiting")
 	h.wantScreen("n3 suspected")
@@ -556,9 +556,9 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	v := cluster(3, 2, 5)
 	v.Nodes[0].Alive = false
 	h.deliver(
-		client.ClientEvent{Kind: client.KindNotice, Time: back.Since, Status: lost, Notice: &wire.Notice{Time: back.Since.UnixNano(), Kind: wire.NoticeElected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Text: "n2 is primary (epoch 5) with 1 backups"}},
-		client.ClientEvent{Kind: client.KindStatus, Time: back.Since, Status: back},
-		client.ClientEvent{Kind: client.KindView, Time: back.Since, Status: back, View: v},
+		client.Noticed{EventInfo: evInfo(back.Since, lost), Notice: wire.Notice{Time: back.Since.UnixNano(), Kind: wire.NoticeElected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Text: "n2 is primary (epoch 5) with 1 backups"}},
+		client.StatusChanged{EventInfo: evInfo(back.Since, back)},
+		client.ViewChanged{EventInfo: evInfo(back.Since, back), View: *v},
 		roomEvent(h.m.room, back, back.Since, game.Event{Kind: game.EvViewChange, Epoch: 5, Node: 2, PrevNode: 3}),
 	)
 	h.wantScreen("n2 is primary, epoch 5 — resumed · failover took 212ms")
@@ -588,12 +588,12 @@ func TestFailoverInConnectMode(t *testing.T) {
 	// no notices (gridlock connect): the status alone tells the story
 	h, _ := playing(t, 80, 24)
 	lost := client.Status{State: client.Failover, Lost: 3, Since: t0.Add(time.Second), Name: "alice"}
-	h.deliver(client.ClientEvent{Kind: client.KindStatus, Time: t0.Add(time.Second), Status: lost})
+	h.deliver(client.StatusChanged{EventInfo: evInfo(t0.Add(time.Second), lost)})
 	h.wantScreen("n3 lost")
 	h.wantScreen("n3 lost")
 	h.wantScreen("primary n3 lost — electing…")
 	back := client.Status{State: client.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: t0.Add(2 * time.Second), Name: "alice", Resumed: true}
-	h.deliver(client.ClientEvent{Kind: client.KindStatus, Time: back.Since, Status: back})
+	h.deliver(client.StatusChanged{EventInfo: evInfo(back.Since, back)})
 	h.wantScreen("n2 elected (e5)")
 	h.wantScreen("n2 is primary, epoch 5 — resumed")
 }
@@ -730,7 +730,7 @@ func TestTooSmall(t *testing.T) {
 
 func TestFatalShowsTheReasonAndQuitsOnAnyKey(t *testing.T) {
 	h := newHarness(t, 80, 24)
-	h.deliver(client.ClientEvent{Kind: client.KindFatal, Time: t0, Status: client.Status{State: client.Closed},
+	h.deliver(client.Refused{EventInfo: evInfo(t0, client.Status{State: client.Closed}),
 		Err: &game.Error{Code: game.ErrNameTaken, Who: "alice"}})
 	h.wantScreen(`the name "alice" is taken`)
 	h.wantScreen("press any key to quit")
@@ -741,7 +741,7 @@ func TestFatalShowsTheReasonAndQuitsOnAnyKey(t *testing.T) {
 
 func TestFatalWithoutError(t *testing.T) {
 	h := newHarness(t, 80, 24)
-	h.deliver(client.ClientEvent{Kind: client.KindFatal, Time: t0})
+	h.deliver(client.Refused{EventInfo: evInfo(t0, client.Status{})})
 	if h.m.fatal == nil || h.m.fatal.Error() != "the cluster refused this player" {
 		t.Fatalf("the reason kept is %v, want the cluster's refusal", h.m.fatal)
 	}
@@ -760,7 +760,7 @@ func TestNoColor(t *testing.T) {
 	w.fill("alice", "main", 0, 3)
 	w.fill("bob", "main", 30, 3)
 	st := connected(3, 4, t0)
-	h.deliver(client.ClientEvent{Kind: client.KindView, Time: t0, Status: st, View: cluster(3, 3, 4)}, roomEvent(w.room("main"), st, t0))
+	h.deliver(client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(3, 3, 4)}, roomEvent(w.room("main"), st, t0))
 	s := h.m.View()
 	if c := colourCode(s); c != "" {
 		t.Fatalf("a colour escape %q with NO_COLOR", c)
@@ -806,7 +806,7 @@ func TestEveryLineFitsTheTerminal(t *testing.T) {
 	four := w.room("four")
 	nine := w.room("main")
 	rooms := []*game.RoomView{nine, six, four}
-	h.deliver(client.ClientEvent{Kind: client.KindView, Time: t0, Status: h.m.status, View: cluster(7, 7, 12)})
+	h.deliver(client.ViewChanged{EventInfo: evInfo(t0, h.m.status), View: *cluster(7, 7, 12)})
 	for _, r := range rooms {
 		h.deliver(roomEvent(r, h.m.status, t0))
 		for _, W := range []int{40, 63, 64, 65, 80, 81, 97, 120, 121, 170} {

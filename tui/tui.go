@@ -19,9 +19,9 @@ import (
 // Cluster is all the app needs from the cluster: events to draw, and a way to send.
 type Cluster interface {
 	Notify() <-chan struct{}                       // receives (coalesced) when events are waiting
-	Drain() []client.ClientEvent                   // takes the waiting events, oldest first
+	Drain() []client.Event                         // takes the waiting events, oldest first
 	Send(cmd game.Command) uint64                  // queues a command; returns its sequence number; never blocks
-	Query(kind wire.QueryKind, room string) uint64 // answer arrives as a KindReply event
+	Query(kind wire.QueryKind, room string) uint64 // answer arrives as a Replied event
 }
 
 // Options configure the app.
