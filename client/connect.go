@@ -25,11 +25,15 @@ var (
 
 // candidates lists the addresses to try, best first: a redirect's, the
 // primary's as last seen, the embedded node, the addresses given, then
-// every node known.
+// every node known; not the primary just left for a newer one.
 func (c *Core) candidates() []string {
 	var out []string
+	skip := c.leftAddr
+	if !c.now.Before(c.leftUntil) {
+		skip = ""
+	}
 	add := func(a string) {
-		if a != "" && !slices.Contains(out, a) {
+		if a != "" && a != skip && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
@@ -197,6 +201,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 	})
 	c.emitRoom(nil)
 	c.welcomes++
+	c.left, c.leftAddr = 0, ""
 	c.round, c.next, c.backoff = nil, 0, minBackoff
 	c.nonce, c.pingAt, c.resendAt, c.watching = 0, time.Time{}, time.Time{}, false
 	c.nextPing = c.now.Add(c.cfg.PingEvery)

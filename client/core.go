@@ -39,11 +39,19 @@ type Core struct {
 	watch  []*conn // while the primary is silent: other nodes, for their views
 
 	// The search for the primary: a round tries candidates in order.
-	prefer  string // address to try first (a redirect's)
-	round   []string
-	next    int
-	retryAt time.Time // the next round starts then (zero: none waits)
-	backoff time.Duration
+	prefer string // address to try first (a redirect's)
+	// left is the primary the client left for a newer one: the rounds skip
+	// it (a stale node may still redirect there, and a hung one accepts a
+	// connection and answers nothing) until a session opens, a view names
+	// it primary again, or DeadAfter passes.
+	left      wire.NodeID
+	leftAddr  string
+	leftEpoch wire.Epoch
+	leftUntil time.Time
+	round     []string
+	next      int
+	retryAt   time.Time // the next round starts then (zero: none waits)
+	backoff   time.Duration
 
 	// In session.
 	nonce    uint64

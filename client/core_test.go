@@ -452,3 +452,38 @@ func TestCoreRoomEvents(t *testing.T) {
 		t.Fatalf("hello says line %d; main's last line seen is %d, want 0 and 3", h.LastLine, r.c.lastLine["main"])
 	}
 }
+
+// A client that left a silent primary for a newer one does not go back to
+// it while the new one is still taking office: the old one may be hung
+// (it accepts a connection and answers nothing) or stale (it redirects
+// there).
+func TestCoreSkipsThePrimaryItLeft(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1", "b:1", "c:1"}})
+	e1, e2 := wire.MakeEpoch(1, 1), wire.MakeEpoch(2, 3)
+	a := r.session(r.at(0), 1, e1, view(1, e1, 1, 2, 3))
+	r.c.Send(r.now, game.Release{})
+	r.c.Ready()
+	rd := r.at(r.c.cfg.StallAfter)
+	w := rd.Dials[1].Conn // c:1
+	r.connected(w)
+	rd = r.receive(w, ptr(view(3, e2, 1, 2, 3)))
+	if !slices.Contains(rd.Closes, a) {
+		t.Fatalf("did not move: %+v", rd)
+	}
+	// n3 is still gathering state: no address to go to.
+	c := r.dial(rd, "c:1")
+	r.connected(c)
+	b := r.dial(r.receive(c, &wire.Redirect{}), "b:1")
+	r.connected(b)
+	// n2 has not heard of n3 yet and sends the client back to n1.
+	rd = r.receive(b, &wire.Redirect{Leader: 1, Addr: "a:1"})
+	if len(rd.Dials) != 0 {
+		t.Fatalf("went back to the primary it left: %+v", rd.Dials)
+	}
+	c = r.dial(r.at(r.c.cfg.StallAfter+minBackoff), "c:1")
+	r.connected(c)
+	r.receive(c, welcome(3, e2, 7, view(3, e2, 1, 2, 3)))
+	if r.c.leftAddr != "" || !slices.Contains(r.c.candidates(), "a:1") {
+		t.Fatalf("after a welcome every node is a candidate again: %v", r.c.candidates())
+	}
+}

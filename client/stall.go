@@ -186,6 +186,7 @@ func (c *Core) move(v wire.ClusterView) {
 	if !c.cfg.Local {
 		c.view = v
 	}
+	c.left, c.leftAddr, c.leftEpoch, c.leftUntil = cc.node, cc.addr, cc.epoch, c.now.Add(c.cfg.DeadAfter)
 	c.logf(slog.LevelInfo, "a newer primary is known: moving", "from", fmt.Sprintf("n%d", cc.node), "to", fmt.Sprintf("n%d", v.Primary))
 	err := errors.New("a newer primary is known")
 	if handover {
@@ -202,6 +203,9 @@ func (c *Core) LocalChanged(now time.Time, addr string, v wire.ClusterView, noti
 	c.now = now
 	c.local = localNode{known: true, addr: addr, view: v}
 	c.view = v
+	if c.left != 0 && v.Primary == c.left && v.Epoch > c.leftEpoch {
+		c.left, c.leftAddr = 0, "" // it leads again
+	}
 	c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(v)})
 	for i := range notices {
 		c.emit(Noticed{EventInfo: c.info(), Notice: notices[i]})
