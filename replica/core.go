@@ -67,6 +67,7 @@ type Core struct {
 	// view changes it answered as recovering.
 	recovering    bool
 	recoverEpochs []wire.Epoch
+	leaderCommit  uint64 // the commit index the primary last sent
 	hardChanged   bool // what must be kept on disk changed
 	// What the disk holds, as far as the Readies handed out say.
 	dirtyFrom  uint64 // the log changed from this index on (0: it did not)

@@ -229,14 +229,16 @@ func (c *Core) recovered() {
 	if !c.recovering {
 		return
 	}
+	if !c.cfg.Quorum && c.leader != 0 && c.leader != c.id && c.commit > 0 && c.commit >= c.leaderCommit {
+		// Without a quorum nothing is counted: holding everything its
+		// primary says is committed is being caught up.
+		c.clearRecovering()
+		return
+	}
 	for _, e := range c.recoverEpochs {
 		for _, h := range c.log.history {
 			if h.Epoch == e && h.Index <= c.log.last() {
-				c.recovering = false
-				c.recoverEpochs = nil
-				c.hardChanged = true
-				c.notice(wire.NoticeViewJoin, c.id, "n%d has caught up after losing its data", c.id)
-				c.out.RoleChanged = true
+				c.clearRecovering()
 				return
 			}
 		}
@@ -293,4 +295,12 @@ func (c *Core) genesisEpoch(replies map[wire.NodeID]*wire.StateReply) wire.Epoch
 		}
 	}
 	return 0
+}
+
+func (c *Core) clearRecovering() {
+	c.recovering = false
+	c.recoverEpochs = nil
+	c.hardChanged = true
+	c.notice(wire.NoticeViewJoin, c.id, "n%d has caught up after losing its data", c.id)
+	c.out.RoleChanged = true
 }

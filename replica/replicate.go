@@ -91,7 +91,7 @@ func (c *Core) primaryTick() {
 		c.renew()
 		return
 	}
-	if c.recoveredMember() && (c.lastRenew == 0 || c.now-c.lastRenew >= int64(c.cfg.Suspicion)) {
+	if c.cfg.Quorum && c.recoveredMember() && (c.lastRenew == 0 || c.now-c.lastRenew >= int64(c.cfg.Suspicion)) {
 		// A member that lost its data has caught up: a view change that
 		// does not count it makes sure it holds every commit, after which
 		// it may vote again.
@@ -400,13 +400,14 @@ func (c *Core) onAppend(m *wire.Append) {
 		c.appended(i)
 	}
 	c.logChanged()
-	c.recovered()
 	c.log.setSupport(m.Epoch, m.Support)
 	match := prev + uint64(len(entries))
+	c.leaderCommit = m.Commit
 	if to := min(m.Commit, match); to > c.commit {
 		c.commit = to
 		c.log.setCommitted(m.Epoch, to)
 	}
 	c.applyCommitted()
+	c.recovered()
 	c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, OK: true, Match: match, Sent: m.Sent})
 }

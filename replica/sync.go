@@ -394,6 +394,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 			c.commit = c.log.last()
 		}
 	}
+	c.leaderCommit = m.Commit
 	if m.Commit > c.commit {
 		c.commit = min(m.Commit, c.log.last())
 	}
