@@ -68,7 +68,7 @@ type Core struct {
 	recovering    bool
 	recoverEpochs []wire.Epoch
 	leaderCommit  uint64 // the commit index the primary last sent
-	hardChanged   bool // what must be kept on disk changed
+	hardChanged   bool   // what must be kept on disk changed
 	// What the disk holds, as far as the Readies handed out say.
 	dirtyFrom  uint64 // the log changed from this index on (0: it did not)
 	snapToSave bool
