@@ -499,7 +499,7 @@ func (c *cluster) settled(want int, ids []int) (bool, *wire.ClusterView, string)
 		if int(v.Primary) != want {
 			return false, nil, fmt.Sprintf("n%d sees primary n%d (epoch %d)", id, v.Primary, v.Epoch.Term())
 		}
-		if epoch != 0 && v.Epoch != epoch {
+		if !epoch.IsZero() && v.Epoch != epoch {
 			return false, nil, fmt.Sprintf("n%d in epoch %d, another in %d", id, v.Epoch.Term(), epoch.Term())
 		}
 		epoch = v.Epoch

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -146,7 +145,6 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 			cfg.Bootstrap = append(cfg.Bootstrap, wire.NodeID(f.id))
 		}
 	}
-	cfg.Incarnation = uint16(rand.Uint32())
 	switch f.fsync {
 	case "always", "off":
 	default:

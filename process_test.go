@@ -259,7 +259,7 @@ func TestClusterHungPrimary(t *testing.T) {
 	stepped := c.logCount(3, "stepped down")
 	c.signal(3, syscall.SIGCONT)
 	v := c.waitSettled(3, 10*time.Second)
-	if v.Epoch <= v2.Epoch {
+	if !v.Epoch.After(v2.Epoch) {
 		t.Errorf("n3 leads in epoch %d, not above n2's %d", v.Epoch.Term(), v2.Epoch.Term())
 	}
 	if v.Commit < v2.Commit {

@@ -153,8 +153,8 @@ func TestCoreFollowsARedirectFirst(t *testing.T) {
 func TestCoreCandidatesOrder(t *testing.T) {
 	r := newRig(t, Config{Addrs: []string{"x:1", "b:1"}, Local: true})
 	r.c.prefer = "r:1"
-	r.c.view = view(2, 1, 1, 2)
-	r.c.local = localNode{known: true, addr: "l:1", view: view(3, 2, 3, 4)}
+	r.c.view = view(2, wire.MakeEpoch(1, 2), 1, 2)
+	r.c.local = localNode{known: true, addr: "l:1", view: view(3, wire.MakeEpoch(2, 3), 3, 4)}
 	got := r.c.candidates()
 	want := []string{"r:1", "c:1", "b:1", "l:1", "x:1", "d:1", "a:1"}
 	if !slices.Equal(got, want) {

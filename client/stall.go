@@ -165,7 +165,7 @@ func (c *Core) watchHeard(w *conn, msg wire.Message) {
 // newer reports whether v names a primary newer than the session's.
 func (c *Core) newer(v wire.ClusterView) bool {
 	cc := c.conn
-	return cc != nil && cc.state == inSession && v.Primary != 0 && v.Primary != cc.node && v.Epoch > cc.epoch
+	return cc != nil && cc.state == inSession && v.Primary != 0 && v.Primary != cc.node && v.Epoch.After(cc.epoch)
 }
 
 // move leaves the session for the newer primary that v names, if it does.
@@ -203,7 +203,7 @@ func (c *Core) LocalChanged(now time.Time, addr string, v wire.ClusterView, noti
 	c.now = now
 	c.local = localNode{known: true, addr: addr, view: v}
 	c.view = v
-	if c.left != 0 && v.Primary == c.left && v.Epoch > c.leftEpoch {
+	if c.left != 0 && v.Primary == c.left && v.Epoch.After(c.leftEpoch) {
 		c.left, c.leftAddr = 0, "" // it leads again
 	}
 	c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(v)})

@@ -67,7 +67,7 @@ func Discover(ctx context.Context, o DiscoverOptions) (*wire.ClusterView, error)
 	for _, b := range seen {
 		v.Nodes = append(v.Nodes, wire.NodeInfo{ID: b.From, Role: b.Role, Epoch: b.Epoch, Commit: b.Commit, Last: b.Last,
 			Alive: true, ClientAddr: b.ClientAddr, PeerAddr: b.PeerAddr, Advertise: b.Advertise})
-		if b.Role == wire.RolePrimary && b.Epoch >= v.Epoch {
+		if b.Role == wire.RolePrimary && !b.Epoch.Before(v.Epoch) {
 			v.Primary, v.Epoch, v.Commit = b.From, b.Epoch, b.Commit
 		}
 	}

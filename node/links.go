@@ -428,7 +428,7 @@ func (n *Node) dropInbound(id wire.NodeID, conn net.Conn) bool {
 
 func headerOf(pm wire.PeerMessage, ok bool) (wire.NodeID, wire.Epoch) {
 	if !ok {
-		return 0, 0
+		return 0, wire.Epoch{}
 	}
 	return pm.Header()
 }

@@ -191,6 +191,9 @@ func (n *Node) newCore() error {
 		_, _ = rand.Read(b[:])
 		cfg.Seed = binary.LittleEndian.Uint64(b[:])
 	}
+	if cfg.Life == 0 {
+		cfg.Life = n.instance // this process's epochs are its own
+	}
 	if cfg.ClusterID == 0 {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

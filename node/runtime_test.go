@@ -258,7 +258,7 @@ func TestRuntimePartitionHeals(t *testing.T) {
 	hosts[2].Rejoin()
 	waitFor(t, 15*time.Second, "n3 primary of all three again", func() bool {
 		v := nodes[2].View()
-		return primaryOf(nodes) == 3 && inView(v) == 3 && v.Epoch > epoch &&
+		return primaryOf(nodes) == 3 && inView(v) == 3 && v.Epoch.After(epoch) &&
 			nodes[0].View().Primary == 3 && nodes[1].View().Primary == 3
 	}, nodes[2].Watch())
 }

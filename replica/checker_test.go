@@ -29,7 +29,7 @@ type checker struct {
 	ops      map[*simOp]*pendingOp
 	history  []porcupine.Operation
 	rollback []game.RolledBack     // items of Rollback entries seen committed
-	rbSeen   map[[2]uint64]bool    // (index, epoch) of Rollback entries seen
+	rbSeen   map[indexEpoch]bool   // (index, epoch) of Rollback entries seen
 	rbAt     map[rollbackKey]int64 // when each was first reported
 	solved   map[string][]uint8
 
@@ -69,7 +69,7 @@ type placeInput struct {
 }
 
 func newChecker(s *sim) *checker {
-	return &checker{s: s, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[[2]uint64]bool{}, rbAt: map[rollbackKey]int64{}}
+	return &checker{s: s, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[indexEpoch]bool{}, rbAt: map[rollbackKey]int64{}}
 }
 
 func (k *checker) fail(format string, args ...any) {
@@ -112,8 +112,8 @@ func (k *checker) applied(n *simNode, a Applied) {
 		}
 		k.officeAt[e] = a.Index
 	}
-	if rb, ok := a.Entry.Cmd.(game.Rollback); ok && !k.rbSeen[[2]uint64{a.Index, uint64(a.Epoch)}] {
-		k.rbSeen[[2]uint64{a.Index, uint64(a.Epoch)}] = true
+	if rb, ok := a.Entry.Cmd.(game.Rollback); ok && !k.rbSeen[indexEpoch{a.Index, a.Epoch}] {
+		k.rbSeen[indexEpoch{a.Index, a.Epoch}] = true
 		k.rollback = append(k.rollback, rb.Items...)
 		for _, it := range rb.Items {
 			if _, seen := k.rbAt[keyOf(it)]; !seen {
@@ -131,7 +131,7 @@ func (k *checker) applied(n *simNode, a Applied) {
 // afterStep checks the invariants that hold at every moment.
 func (k *checker) afterStep(n *simNode) {
 	e := n.core.Epoch()
-	if e < n.lastEpoch {
+	if e.Before(n.lastEpoch) {
 		k.fail("n%d: epoch went back from %d to %d", n.id, n.lastEpoch.Term(), e.Term())
 	}
 	n.lastEpoch = e
@@ -211,7 +211,7 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 			return ok && got == e
 		}
 		sole := func(i uint64, e wire.Epoch) bool {
-			if e == 0 || !holds(n, i, e) {
+			if e.IsZero() || !holds(n, i, e) {
 				return false
 			}
 			for _, x := range s.nodes {
@@ -247,7 +247,7 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 	// primary does, by its view, so that its broken promise shows.
 	var prim *simNode
 	for _, x := range s.nodes {
-		if x.up && !x.paused && x.core.Role() == wire.RolePrimary && (prim == nil || x.core.Epoch() > prim.core.Epoch()) {
+		if x.up && !x.paused && x.core.Role() == wire.RolePrimary && (prim == nil || x.core.Epoch().After(prim.core.Epoch())) {
 			prim = x
 		}
 	}
@@ -543,3 +543,9 @@ func (k *checker) illegalCell(h []porcupine.Operation) string {
 
 // dbgKey traces one player command ("name/seq") through the nodes.
 var dbgKey = os.Getenv("GRIDLOCK_SIM_TRACE")
+
+// indexEpoch names a log entry.
+type indexEpoch struct {
+	index uint64
+	epoch wire.Epoch
+}

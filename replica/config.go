@@ -79,9 +79,11 @@ type Config struct {
 	// entry.
 	Rules game.Rules
 
-	// Incarnation tells this process's epochs from those the same id held
-	// in an earlier life (the runtime picks it at random).
-	Incarnation uint16
+	// Life tells this process's epochs from those the same id held in an
+	// earlier life: the runtime draws a random 64-bit number at each start
+	// (a node restarted from disk never reuses an epoch anyway: it keeps
+	// the last one it took). Tests give each start its own.
+	Life uint64
 
 	// Seed is the cluster seed a new cluster's first entry carries (the
 	// runtime picks it at random; tests fix it).

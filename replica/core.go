@@ -407,7 +407,7 @@ func (c *Core) Step(m wire.PeerMessage) {
 // learnEpoch is called for every leadership message: a higher epoch deposes
 // this node and makes it follow that epoch's primary.
 func (c *Core) learnEpoch(e wire.Epoch) bool {
-	if e <= c.epoch {
+	if !e.After(c.epoch) {
 		return false
 	}
 	wasLeading := c.role == wire.RolePrimary || c.role == wire.RoleSyncing
@@ -465,7 +465,7 @@ func (c *Core) onBeacon(b *wire.Beacon) {
 	// it, and merge their branches if they parted (after a partition, the
 	// side that held more nodes must keep serving until then). Others
 	// follow it and tell it their state.
-	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From && b.Epoch > c.epoch {
+	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From && b.Epoch.After(c.epoch) {
 		if c.hasOwnPrimary() {
 			if c.now-c.lastIntroduced >= int64(c.cfg.Heartbeat) {
 				c.lastIntroduced = c.now
@@ -491,7 +491,7 @@ func (c *Core) onBeacon(b *wire.Beacon) {
 		}
 	}
 	// Bully: a live primary with a lower id than ours must yield to us.
-	if b.Role == wire.RolePrimary && b.From < c.id && b.Epoch >= c.epoch &&
+	if b.Role == wire.RolePrimary && b.From < c.id && !b.Epoch.Before(c.epoch) &&
 		(c.role == wire.RoleBackup || c.role == wire.RoleStarting) && c.now >= c.retryElectionAt {
 		c.startElection("n%d leads but n%d is higher", b.From, c.id)
 	}

@@ -108,7 +108,7 @@ func (c *Core) onElectionOK(m *wire.ElectionOK) {
 
 func (c *Core) onCoordinator(m *wire.Coordinator) {
 	switch {
-	case m.Epoch < c.epoch:
+	case m.Epoch.Before(c.epoch):
 		// A stale primary-elect: tell it of the newer epoch.
 		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch})
 		return

@@ -42,7 +42,7 @@ func (l *raftLog) entry(i uint64) *wire.LogEntry {
 // past the end of the log.
 func (l *raftLog) epochAt(i uint64) (wire.Epoch, bool) {
 	if i > l.last() {
-		return 0, false
+		return wire.Epoch{}, false
 	}
 	if i == l.snapIndex {
 		return l.snapEpoch, true
@@ -82,7 +82,7 @@ func (l *raftLog) setSupport(e wire.Epoch, s uint8) {
 			}
 			return
 		}
-		if l.history[i].Epoch < e {
+		if l.history[i].Epoch.Before(e) {
 			return
 		}
 	}
@@ -96,7 +96,7 @@ func (l *raftLog) setCommitted(e wire.Epoch, i uint64) {
 			l.history[k].Committed = max(l.history[k].Committed, i)
 			return
 		}
-		if l.history[k].Epoch < e {
+		if l.history[k].Epoch.Before(e) {
 			return
 		}
 	}
@@ -185,11 +185,11 @@ func (l *raftLog) historyCopy() []wire.EpochStart {
 // the history does not reach back that far or i is 0).
 func historyEpoch(h []wire.EpochStart, i uint64) wire.Epoch {
 	if i == 0 {
-		return 0
+		return wire.Epoch{}
 	}
 	k := sort.Search(len(h), func(k int) bool { return h[k].Index > i })
 	if k == 0 {
-		return 0
+		return wire.Epoch{}
 	}
 	return h[k-1].Epoch
 }

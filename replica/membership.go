@@ -270,7 +270,7 @@ func (c *Core) recoveredMember() bool {
 // recovering in this life (0: none, or it is not recovering).
 func (c *Core) recoveringSince() wire.Epoch {
 	if !c.recovering || len(c.recoverEpochs) == 0 {
-		return 0
+		return wire.Epoch{}
 	}
 	return c.recoverEpochs[0]
 }
@@ -280,7 +280,7 @@ func (c *Core) recoveringSince() wire.Epoch {
 // it answered in this life is the one that made the cluster (the epoch of
 // the genesis entry). It has nothing to forget, so its vote counts.
 func founder(r *wire.StateReply, genesis wire.Epoch) bool {
-	return r.Recovering && r.Last == 0 && genesis != 0 && r.Since == genesis
+	return r.Recovering && r.Last == 0 && !genesis.IsZero() && r.Since == genesis
 }
 
 // genesisEpoch is the epoch the cluster was made in, as this node's log or
@@ -294,7 +294,7 @@ func (c *Core) genesisEpoch(replies map[wire.NodeID]*wire.StateReply) wire.Epoch
 			return r.History[0].Epoch
 		}
 	}
-	return 0
+	return wire.Epoch{}
 }
 
 func (c *Core) clearRecovering() {

@@ -146,7 +146,7 @@ func RestartCore(cfg Config, now int64, r Restored) (*Core, error) {
 	}
 	c.log.append(r.Entries...)
 	c.log.mergeHistory(h.History)
-	if h.Epoch < c.log.lastEpoch() {
+	if h.Epoch.Before(c.log.lastEpoch()) {
 		return nil, errors.New("the hard state on disk is older than the log")
 	}
 	c.epoch = h.Epoch

@@ -14,16 +14,30 @@ import (
 
 const persistVersion = 1
 
+func appendEpoch(b []byte, e wire.Epoch) []byte {
+	b = binary.AppendUvarint(b, e.Term())
+	b = binary.AppendUvarint(b, uint64(e.Node()))
+	return binary.AppendUvarint(b, e.Life())
+}
+
+func (d *pdec) epoch() wire.Epoch {
+	term, node, life := d.u(), d.u(), d.u()
+	if node > 0xffff && d.err == nil {
+		d.err = errors.New("node id out of range")
+	}
+	return wire.MakeEpochLife(term, life, wire.NodeID(node))
+}
+
 // MarshalHardState encodes a hard state for the disk.
 func MarshalHardState(h HardState) []byte {
 	b := []byte{persistVersion}
-	b = binary.AppendUvarint(b, uint64(h.Epoch))
+	b = appendEpoch(b, h.Epoch)
 	b = binary.AppendUvarint(b, h.Commit)
 	b = appendBool(b, h.Recovering)
 	b = appendEpochStarts(b, h.History)
 	b = binary.AppendUvarint(b, uint64(len(h.RecoverEpochs)))
 	for _, e := range h.RecoverEpochs {
-		b = binary.AppendUvarint(b, uint64(e))
+		b = appendEpoch(b, e)
 	}
 	return b
 }
@@ -32,11 +46,11 @@ func MarshalHardState(h HardState) []byte {
 func UnmarshalHardState(b []byte) (HardState, error) {
 	d := pdec{b: b}
 	d.version()
-	h := HardState{Epoch: wire.Epoch(d.u()), Commit: d.u(), Recovering: d.bool(), History: d.epochStarts()}
+	h := HardState{Epoch: d.epoch(), Commit: d.u(), Recovering: d.bool(), History: d.epochStarts()}
 	if n := d.count(); n > 0 {
 		h.RecoverEpochs = make([]wire.Epoch, n)
 		for i := range h.RecoverEpochs {
-			h.RecoverEpochs[i] = wire.Epoch(d.u())
+			h.RecoverEpochs[i] = d.epoch()
 		}
 	}
 	return h, d.end("hard state")
@@ -46,7 +60,7 @@ func UnmarshalHardState(b []byte) (HardState, error) {
 func MarshalSnapshot(s *SnapshotRecord) []byte {
 	b := []byte{persistVersion}
 	b = binary.AppendUvarint(b, s.Index)
-	b = binary.AppendUvarint(b, uint64(s.Epoch))
+	b = appendEpoch(b, s.Epoch)
 	b = appendEpochStarts(b, s.History)
 	b = binary.AppendUvarint(b, uint64(len(s.Data)))
 	return append(b, s.Data...)
@@ -56,7 +70,7 @@ func MarshalSnapshot(s *SnapshotRecord) []byte {
 func UnmarshalSnapshot(b []byte) (*SnapshotRecord, error) {
 	d := pdec{b: b}
 	d.version()
-	s := &SnapshotRecord{Index: d.u(), Epoch: wire.Epoch(d.u()), History: d.epochStarts()}
+	s := &SnapshotRecord{Index: d.u(), Epoch: d.epoch(), History: d.epochStarts()}
 	if n := d.count(); d.err == nil {
 		if n > len(d.b) {
 			d.err = errors.New("truncated")
@@ -77,7 +91,7 @@ func appendBool(b []byte, v bool) []byte {
 func appendEpochStarts(b []byte, h []wire.EpochStart) []byte {
 	b = binary.AppendUvarint(b, uint64(len(h)))
 	for _, r := range h {
-		b = binary.AppendUvarint(b, uint64(r.Epoch))
+		b = appendEpoch(b, r.Epoch)
 		b = binary.AppendUvarint(b, r.Index)
 		b = append(b, r.Support)
 		b = binary.AppendUvarint(b, r.Committed)
@@ -145,7 +159,7 @@ func (d *pdec) epochStarts() []wire.EpochStart {
 	}
 	h := make([]wire.EpochStart, n)
 	for i := range h {
-		h[i].Epoch = wire.Epoch(d.u())
+		h[i].Epoch = d.epoch()
 		h[i].Index = d.u()
 		if d.err == nil && len(d.b) == 0 {
 			d.err = errors.New("truncated")

@@ -243,7 +243,7 @@ func (c *Core) advanceCommit() {
 }
 
 func (c *Core) onAppendAck(m *wire.AppendAck) {
-	if m.Epoch > c.epoch {
+	if m.Epoch.After(c.epoch) {
 		c.learnEpoch(m.Epoch)
 		return
 	}
@@ -332,7 +332,7 @@ func (c *Core) onJoin(r *wire.StateReply) {
 // as this node's primary. It reports false on a node that leads or is
 // taking office: a newer epoch has made it step down, and it waits.
 func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
-	if e > c.epoch {
+	if e.After(c.epoch) {
 		c.learnEpoch(e)
 	}
 	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
@@ -347,7 +347,7 @@ func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
 
 // onAppend is a backup taking entries from its primary.
 func (c *Core) onAppend(m *wire.Append) {
-	if m.Epoch < c.epoch {
+	if m.Epoch.Before(c.epoch) {
 		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch})
 		return
 	}

@@ -73,21 +73,21 @@ func (q *eventQueue) Pop() any {
 }
 
 type simNode struct {
-	id          wire.NodeID
-	core        *Core
-	up          bool
-	paused      bool
-	held        []*msgEvent // delivered while paused
-	upSince     int64
-	resumed     int64
-	nextTick    int64
-	phase       int64
-	svc         *service // its client service
-	boot        int      // counts its starts: a connection is to one of them
-	silent      bool     // down without a trace: dials to it time out
-	lastEpoch   wire.Epoch
-	incarnation uint16
-	mixed       bool // runs with the other quorum setting (scenarios)
+	id        wire.NodeID
+	core      *Core
+	up        bool
+	paused    bool
+	held      []*msgEvent // delivered while paused
+	upSince   int64
+	resumed   int64
+	nextTick  int64
+	phase     int64
+	svc       *service // its client service
+	boot      int      // counts its starts: a connection is to one of them
+	silent    bool     // down without a trace: dials to it time out
+	lastEpoch wire.Epoch
+	lives     uint64 // starts so far: each start is a new life
+	mixed     bool   // runs with the other quorum setting (scenarios)
 }
 
 type sim struct {
@@ -190,14 +190,14 @@ func (s *sim) start(n *simNode, keep *Core) {
 			cfg.Quorum = !cfg.Quorum
 			cfg.Bootstrap, cfg.BootstrapAny = nil, false
 		}
-		cfg.Incarnation = n.incarnation
-		n.incarnation++
+		n.lives++
+		cfg.Life = n.lives
 		c, err := NewCore(cfg, s.now)
 		if err != nil {
 			panic(err)
 		}
 		n.core = c
-		n.lastEpoch = 0
+		n.lastEpoch = wire.Epoch{}
 	}
 	n.nextTick = s.now + n.phase
 }

@@ -41,7 +41,7 @@ func (c *Core) renew() {
 
 func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
 	c.failReads()
-	c.epoch = wire.MakeEpochInc(c.maxTerm()+1, c.cfg.Incarnation, c.id)
+	c.epoch = wire.MakeEpochLife(c.maxTerm()+1, c.cfg.Life, c.id)
 	c.leader = c.id
 	c.electDeadline = 0
 	c.gotOK = false
@@ -137,7 +137,7 @@ func (c *Core) onStateReply(m *wire.StateReply) {
 	case c.role == wire.RoleSyncing && c.sync != nil:
 		v := c.sync
 		switch {
-		case m.Epoch > v.epoch:
+		case m.Epoch.After(v.epoch):
 			c.learnEpoch(m.Epoch)
 			return
 		case m.Epoch == v.epoch:
@@ -146,10 +146,10 @@ func (c *Core) onStateReply(m *wire.StateReply) {
 		// An older epoch is a refusal for now (its lease to the old
 		// primary runs): the node is asked again each heartbeat.
 		v.maybeFinish(c)
-	case c.role == wire.RolePrimary && m.Epoch <= c.epoch:
+	case c.role == wire.RolePrimary && !m.Epoch.After(c.epoch):
 		// A node asks to join, or (older epoch) tells us it exists.
 		c.onJoin(m)
-	case m.Epoch > c.epoch:
+	case m.Epoch.After(c.epoch):
 		c.learnEpoch(m.Epoch)
 	}
 }
@@ -299,10 +299,10 @@ func (v *viewChange) members(c *Core) []wire.NodeID {
 
 // onFetch answers a primary-elect that lacks part of our log.
 func (c *Core) onFetch(m *wire.Fetch) {
-	if m.Epoch < c.epoch {
+	if m.Epoch.Before(c.epoch) {
 		return
 	}
-	if m.Epoch > c.epoch {
+	if m.Epoch.After(c.epoch) {
 		c.learnEpoch(m.Epoch)
 	}
 	if m.Snapshot || m.After < c.log.snapIndex || m.After > c.log.last() {
@@ -423,7 +423,7 @@ func (c *Core) onSnapshot(m *wire.Snapshot) {
 		c.takeOffice(v.members(c))
 		return
 	}
-	if m.Epoch < c.epoch || m.Epoch.Node() != m.From {
+	if m.Epoch.Before(c.epoch) || m.Epoch.Node() != m.From {
 		return
 	}
 	if !c.follow(m.From, m.Epoch) {
@@ -531,7 +531,7 @@ func beats(x, y candidate, all []candidate) bool {
 	}
 	ex, ey := x.shape.epochAt(x.shape.last), y.shape.epochAt(y.shape.last)
 	if ex != ey {
-		return ex > ey
+		return ex.After(ey)
 	}
 	if x.shape.last != y.shape.last {
 		return x.shape.last > y.shape.last

@@ -77,7 +77,7 @@ func (m *Model) clusterLines(w int) []string {
 		switch {
 		case primary || alive && n.Role == wire.RolePrimary:
 			e := n.Epoch.Term()
-			if n.ID == v.Primary && v.Epoch != 0 {
+			if n.ID == v.Primary && !v.Epoch.IsZero() {
 				e = v.Epoch.Term()
 			}
 			detail, short = fmt.Sprintf("epoch %d", e), fmt.Sprintf("e%d", e)

@@ -52,6 +52,8 @@ func TestBeaconMAC(t *testing.T) {
 			f.SetString(f.String() + "x")
 		case reflect.Bool:
 			f.SetBool(!f.Bool())
+		case reflect.Struct: // the epoch
+			f.Set(reflect.ValueOf(MakeEpochLife(c.Epoch.Term(), c.Epoch.Life()^1, c.Epoch.Node())))
 		default:
 			f.SetUint(f.Uint() ^ 1)
 		}

@@ -367,19 +367,19 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing", cat(encode(t, &Status{}), []byte{0}), ErrMalformed, "", "1 trailing bytes"},
 		{"truncated", hello[:len(hello)-1], ErrMalformed, "last line", "truncated"},
 		{"varint overflow", cat([]byte{byte(TPing)}, bytes.Repeat([]byte{0xff}, 10), []byte{1, 0}), ErrMalformed, "nonce", "varint overflows 64 bits"},
-		{"bool", []byte{byte(TFetch), 1, 1, 1, 2}, ErrMalformed, "snapshot", "bool value 2"},
+		{"bool", []byte{byte(TFetch), 1, 1, 0, 0, 1, 2}, ErrMalformed, "snapshot", "bool value 2"},
 		{"node id", []byte{byte(TLeave), 0x80, 0x80, 0x04, 1}, ErrMalformed, "from", "value 65536 out of range"},
 		{"int32", cat([]byte{byte(TAck), 1, 1, 0, 0, 0}, []byte{0x80, 0x80, 0x80, 0x80, 0x10}), ErrMalformed, "points", "value 2147483648 out of range"},
 		{"uint32", []byte{byte(TRoomState), 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10}, ErrMalformed, "room.round", "value 4294967296 out of range"},
 		{"role", func() []byte {
 			b := encode(t, &ClusterView{Nodes: []NodeInfo{{ID: 1}}})
-			b[9] = 9
+			b[11] = 9
 			return b
 		}(), ErrMalformed, "view.nodes.role", "unknown role 9"},
 		{"query kind", []byte{byte(TQuery), 1, 3, 0}, ErrMalformed, "kind", "unknown query kind 3"},
 		{"command kind", []byte{byte(TCommand), 1, 0}, ErrUnknownType, "cmd", "unknown command kind 0"},
-		{"command kind in entry", []byte{byte(TAppend), 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 99}, ErrUnknownType, "entry.cmd", "unknown command kind 99"},
-		{"utf8 str", []byte{byte(TRedirect), 1, 1, 2, 0xc3, 0x28}, ErrMalformed, "addr", "invalid UTF-8"},
+		{"command kind in entry", []byte{byte(TAppend), 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 99}, ErrUnknownType, "entry.cmd", "unknown command kind 99"},
+		{"utf8 str", []byte{byte(TRedirect), 1, 1, 0, 0, 2, 0xc3, 0x28}, ErrMalformed, "addr", "invalid UTF-8"},
 		{"utf8 text", []byte{byte(TError), 1, 1, 0xff}, ErrMalformed, "text", "invalid UTF-8"},
 		{"utf8 name", []byte{byte(THello), 0, 1, 2, 0xed, 0xa0}, ErrMalformed, "name", "invalid UTF-8"},
 		{"surrogate", []byte{byte(THello), 0, 1, 3, 0xed, 0xa0, 0x80}, ErrMalformed, "name", "invalid UTF-8"},

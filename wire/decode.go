@@ -127,8 +127,8 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 // Smallest encodings of slice elements: a count is refused before anything
 // is allocated when count*min exceeds the bytes left.
 const (
-	minEpochStart = 4
-	minLogEntry   = 5 // epoch, time, session, seq, command kind
+	minEpochStart = 6
+	minLogEntry   = 7 // epoch (3), time, session, seq, command kind
 	minEvent      = 18
 	minRolledBack = 8
 	minCell       = 3
@@ -137,5 +137,5 @@ const (
 	minMember     = 2
 	minChatLine   = 4
 	minSummary    = 7
-	minNodeInfo   = 13
+	minNodeInfo   = 15
 )

@@ -126,7 +126,9 @@ func (d *decoder) u32v(field string) uint32 { return uint32(d.uvarintMax(field, 
 func (d *decoder) nodeID(field string) NodeID {
 	return NodeID(d.uvarintMax(field, math.MaxUint16))
 }
-func (d *decoder) epoch(field string) Epoch { return Epoch(d.uvarint(field)) }
+func (d *decoder) epoch(field string) Epoch {
+	return Epoch{term: d.uvarint(field), node: d.nodeID(field), life: d.uvarint(field)}
+}
 func (d *decoder) i32(field string) int32 {
 	return int32(d.varintRange(field, math.MinInt32, math.MaxInt32))
 }

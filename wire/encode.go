@@ -152,3 +152,10 @@ func appendBool(b []byte, v bool) []byte {
 	}
 	return append(b, 0)
 }
+
+// appendEpoch encodes an epoch: term, node, life.
+func appendEpoch(b []byte, e Epoch) []byte {
+	b = binary.AppendUvarint(b, e.term)
+	b = binary.AppendUvarint(b, uint64(e.node))
+	return binary.AppendUvarint(b, e.life)
+}

@@ -19,7 +19,7 @@ func (m *Welcome) appendTo(b []byte) ([]byte, error) {
 		return nil, errNilMessage
 	}
 	b = binary.AppendUvarint(append(b, byte(TWelcome)), uint64(m.Node))
-	b = binary.AppendUvarint(b, uint64(m.Epoch))
+	b = appendEpoch(b, m.Epoch)
 	b = binary.AppendUvarint(b, uint64(m.Session))
 	b = appendString(b, m.Name)
 	b = appendString(b, m.Token)
@@ -92,7 +92,7 @@ func (m *Redirect) appendTo(b []byte) ([]byte, error) {
 		return nil, errNilMessage
 	}
 	b = binary.AppendUvarint(append(b, byte(TRedirect)), uint64(m.Leader))
-	b = binary.AppendUvarint(b, uint64(m.Epoch))
+	b = appendEpoch(b, m.Epoch)
 	return appendString(b, m.Addr), nil
 }
 
@@ -164,7 +164,7 @@ func (m *Status) appendTo(b []byte) ([]byte, error) {
 func appendClusterView(b []byte, v *ClusterView) []byte {
 	b = binary.AppendUvarint(b, uint64(v.Self))
 	b = binary.AppendUvarint(b, uint64(v.Primary))
-	b = binary.AppendUvarint(b, uint64(v.Epoch))
+	b = appendEpoch(b, v.Epoch)
 	b = binary.AppendUvarint(b, v.Commit)
 	b = appendBool(append(b, v.Quorum), v.HasQuorum)
 	b = binary.AppendUvarint(b, uint64(len(v.Nodes)))
@@ -172,7 +172,7 @@ func appendClusterView(b []byte, v *ClusterView) []byte {
 		n := &v.Nodes[i]
 		b = binary.AppendUvarint(b, uint64(n.ID))
 		b = append(b, byte(n.Role))
-		b = binary.AppendUvarint(b, uint64(n.Epoch))
+		b = appendEpoch(b, n.Epoch)
 		b = binary.AppendUvarint(b, n.Commit)
 		b = binary.AppendUvarint(b, n.Last)
 		b = binary.AppendUvarint(b, n.Lag)

@@ -15,7 +15,7 @@ func (m *Beacon) appendTo(b []byte) ([]byte, error) {
 	b = appendString(b, m.Cluster)
 	b = binary.AppendUvarint(b, uint64(m.From))
 	b = binary.BigEndian.AppendUint64(b, m.Instance)
-	b = binary.AppendUvarint(b, uint64(m.Epoch))
+	b = appendEpoch(b, m.Epoch)
 	b = append(b, byte(m.Role))
 	b = binary.AppendUvarint(b, uint64(m.Leader))
 	b = binary.AppendUvarint(b, m.Commit)
@@ -68,7 +68,7 @@ func (m *StateReply) appendTo(b []byte) ([]byte, error) {
 	for _, id := range m.Voters {
 		b = binary.AppendUvarint(b, uint64(id))
 	}
-	return binary.AppendUvarint(b, uint64(m.Since)), nil
+	return appendEpoch(b, m.Since), nil
 }
 
 func (m *Fetch) appendTo(b []byte) ([]byte, error) {
@@ -86,7 +86,7 @@ func (m *Append) appendTo(b []byte) ([]byte, error) {
 	}
 	b = appendHeader(b, TAppend, m.From, m.Epoch)
 	b = binary.AppendUvarint(b, m.PrevIndex)
-	b = binary.AppendUvarint(b, uint64(m.PrevEpoch))
+	b = appendEpoch(b, m.PrevEpoch)
 	b = binary.AppendUvarint(b, m.Commit)
 	b = append(b, m.Support)
 	b = binary.AppendVarint(b, m.Sent)
@@ -110,7 +110,7 @@ func (m *Snapshot) appendTo(b []byte) ([]byte, error) {
 	}
 	b = appendHeader(b, TSnapshot, m.From, m.Epoch)
 	b = binary.AppendUvarint(b, m.Index)
-	b = binary.AppendUvarint(b, uint64(m.IndexEpoch))
+	b = appendEpoch(b, m.IndexEpoch)
 	b = binary.AppendUvarint(b, m.Commit)
 	b = appendHistory(b, m.History)
 	b = binary.AppendUvarint(b, uint64(len(m.Data)))
@@ -157,13 +157,13 @@ func (m *PeerAuth) appendTo(b []byte) ([]byte, error) {
 // PeerMessage but Beacon starts with.
 func appendHeader(b []byte, t Type, from NodeID, epoch Epoch) []byte {
 	b = binary.AppendUvarint(append(b, byte(t)), uint64(from))
-	return binary.AppendUvarint(b, uint64(epoch))
+	return appendEpoch(b, epoch)
 }
 
 func appendHistory(b []byte, h []EpochStart) []byte {
 	b = binary.AppendUvarint(b, uint64(len(h)))
 	for _, e := range h {
-		b = binary.AppendUvarint(b, uint64(e.Epoch))
+		b = appendEpoch(b, e.Epoch)
 		b = binary.AppendUvarint(b, e.Index)
 		b = append(b, e.Support)
 		b = binary.AppendUvarint(b, e.Committed)
@@ -175,7 +175,7 @@ func appendLogEntries(b []byte, es []LogEntry) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(es)))
 	var err error
 	for i := range es {
-		b = binary.AppendUvarint(b, uint64(es[i].Epoch))
+		b = appendEpoch(b, es[i].Epoch)
 		if b, err = appendEntry(b, &es[i].Entry); err != nil {
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/binary"
 	"fmt"
 )
 
@@ -10,7 +9,7 @@ import (
 // one. For a nil command, or one that is not game's value type, it returns
 // b unchanged and an error.
 func AppendLogEntry(b []byte, e *LogEntry) ([]byte, error) {
-	out, err := appendEntry(binary.AppendUvarint(b, uint64(e.Epoch)), &e.Entry)
+	out, err := appendEntry(appendEpoch(b, e.Epoch), &e.Entry)
 	if err != nil {
 		return b, err
 	}

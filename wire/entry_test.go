@@ -36,7 +36,7 @@ func TestLogEntryErrors(t *testing.T) {
 			t.Errorf("%#v: got %q, %v", e, got, err)
 		}
 	}
-	ok, _ := AppendLogEntry(nil, &LogEntry{Epoch: 7, Entry: game.Entry{Cmd: game.Chat{Text: "hi"}}})
+	ok, _ := AppendLogEntry(nil, &LogEntry{Epoch: MakeEpoch(7, 1), Entry: game.Entry{Cmd: game.Chat{Text: "hi"}}})
 	small := PeerLimits
 	small.MaxFrame = len(ok) - 1
 	for name, tc := range map[string]struct {

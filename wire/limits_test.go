@@ -46,9 +46,9 @@ func boardRoom(n int) Message {
 }
 
 func limitCases() []limitCase {
-	entry := func(i int) LogEntry { return LogEntry{Epoch: 1, Entry: game.Entry{Cmd: game.Tick{}}} }
+	entry := func(i int) LogEntry { return LogEntry{Epoch: MakeEpoch(1, 1), Entry: game.Entry{Cmd: game.Tick{}}} }
 	item := func(i int) game.RolledBack { return game.RolledBack{Kind: game.CmdPlace} }
-	start := func(i int) EpochStart { return EpochStart{Epoch: Epoch(i), Index: uint64(i)} }
+	start := func(i int) EpochStart { return EpochStart{Epoch: MakeEpoch(uint64(i), 1), Index: uint64(i)} }
 	member := func(i int) game.MemberView { return game.MemberView{Name: "m", Online: true} }
 	node := func(i int) NodeInfo { return NodeInfo{ID: NodeID(i)} }
 	return []limitCase{
@@ -254,7 +254,7 @@ func TestFrameLimit(t *testing.T) {
 
 func TestMaxBeacon(t *testing.T) {
 	b := &Beacon{Version: Version, Cluster: strings.Repeat("c", PeerLimits.MaxCluster),
-		From: 0xffff, Instance: ^uint64(0), Epoch: ^Epoch(0), Role: RoleLeaving, Leader: 0xffff,
+		From: 0xffff, Instance: ^uint64(0), Epoch: MakeEpochLife(^uint64(0), ^uint64(0), 0xffff), Role: RoleLeaving, Leader: 0xffff,
 		Commit: ^uint64(0), Last: ^uint64(0), ClientAddr: strings.Repeat("a", PeerLimits.MaxAddr),
 		PeerAddr: strings.Repeat("p", PeerLimits.MaxAddr), Advertise: strings.Repeat("v", PeerLimits.MaxAddr)}
 	if err := SignBeacon([]byte("secret"), b); err != nil {

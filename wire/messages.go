@@ -18,29 +18,73 @@ type NodeID uint16
 // the bare number.
 func (id NodeID) String() string { return "n" + strconv.FormatUint(uint64(id), 10) }
 
-// Epoch orders primaries. It packs a term (high 32 bits), the incarnation
-// of the primary's process (16 bits: a node that restarted with no memory
-// never reuses an epoch it held before) and the id of the node that is
-// primary in it (low 16 bits), so that two nodes never claim the same epoch
-// and epochs compare as plain integers.
-type Epoch uint64
+// Epoch orders primaries. It names a term, the node that is primary in it,
+// and the life of that node's process: a random number each process start
+// draws (or the life a restarted node keeps on disk), so that a node that
+// restarted with no memory never makes an epoch it held before, even with
+// the same term: two logs that hold an entry of the same epoch at the same
+// index hold the same entry. Epochs order by term, then node, then life.
+type Epoch struct {
+	term uint64
+	node NodeID
+	life uint64
+}
 
-// MakeEpoch returns the epoch of term led by node (incarnation 0).
-func MakeEpoch(term uint64, node NodeID) Epoch { return Epoch(term<<32 | uint64(node)) }
+// MakeEpoch returns the epoch of term led by node (life 0).
+func MakeEpoch(term uint64, node NodeID) Epoch { return Epoch{term: term, node: node} }
 
-// MakeEpochInc returns the epoch of term led by node in incarnation inc.
-func MakeEpochInc(term uint64, inc uint16, node NodeID) Epoch {
-	return Epoch(term<<32 | uint64(inc)<<16 | uint64(node))
+// MakeEpochLife returns the epoch of term led by node in process life life.
+func MakeEpochLife(term uint64, life uint64, node NodeID) Epoch {
+	return Epoch{term: term, node: node, life: life}
 }
 
 // Term is the epoch's number as players see it ("epoch 4").
-func (e Epoch) Term() uint64 { return uint64(e) >> 32 }
+func (e Epoch) Term() uint64 { return e.term }
 
-// Incarnation is the primary's process incarnation.
-func (e Epoch) Incarnation() uint16 { return uint16(e >> 16) }
+// Life is the primary's process life.
+func (e Epoch) Life() uint64 { return e.life }
 
 // Node is the primary of the epoch.
-func (e Epoch) Node() NodeID { return NodeID(e & 0xffff) }
+func (e Epoch) Node() NodeID { return e.node }
+
+// IsZero reports whether e is the epoch before any.
+func (e Epoch) IsZero() bool { return e == Epoch{} }
+
+// Compare orders epochs: -1 if e is older than f, 0 if they are the same
+// epoch, 1 if e is newer.
+func (e Epoch) Compare(f Epoch) int {
+	switch {
+	case e.term != f.term:
+		return cmpU(e.term, f.term)
+	case e.node != f.node:
+		return cmpU(uint64(e.node), uint64(f.node))
+	}
+	return cmpU(e.life, f.life)
+}
+
+func cmpU(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	if a > b {
+		return 1
+	}
+	return 0
+}
+
+// Before reports whether e is older than f.
+func (e Epoch) Before(f Epoch) bool { return e.Compare(f) < 0 }
+
+// After reports whether e is newer than f.
+func (e Epoch) After(f Epoch) bool { return e.Compare(f) > 0 }
+
+// MaxEpoch returns the newer of two epochs.
+func MaxEpoch(e, f Epoch) Epoch {
+	if e.Before(f) {
+		return f
+	}
+	return e
+}
 
 func (e Epoch) String() string { return fmt.Sprintf("%d", e.Term()) }
 

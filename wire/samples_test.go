@@ -51,13 +51,13 @@ func sampleEntries() []game.Entry {
 func sampleLogEntries() []LogEntry {
 	var es []LogEntry
 	for i, e := range sampleEntries() {
-		es = append(es, LogEntry{Epoch: MakeEpoch(uint64(1+i/4), 3), Entry: e})
+		es = append(es, LogEntry{Epoch: MakeEpochLife(uint64(1+i/4), 0x5eed, 3), Entry: e})
 	}
 	return es
 }
 
 func sampleHistory() []EpochStart {
-	return []EpochStart{{Epoch: MakeEpoch(1, 3), Index: 1, Support: 3, Committed: 39}, {Epoch: MakeEpochInc(2, 1, 5), Index: 40, Support: 2, Committed: 57}}
+	return []EpochStart{{Epoch: MakeEpochLife(1, 0x5eed+1, 3), Index: 1, Support: 3, Committed: 39}, {Epoch: MakeEpochLife(2, 1, 5), Index: 40, Support: 2, Committed: 57}}
 }
 
 var sampleNames = []string{"alice", "bob", "carol", "dave", "eve", "frank", "grace", "heidi", "ivan", "judy"}
@@ -105,10 +105,10 @@ func sampleRoom(chat int) game.RoomView {
 }
 
 func sampleView() ClusterView {
-	v := ClusterView{Self: 2, Primary: 3, Epoch: MakeEpoch(4, 3), Commit: 1234, Quorum: 2, HasQuorum: true}
+	v := ClusterView{Self: 2, Primary: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234, Quorum: 2, HasQuorum: true}
 	for i := 1; i <= 3; i++ {
 		v.Nodes = append(v.Nodes, NodeInfo{
-			ID: NodeID(i), Role: RoleBackup, Epoch: MakeEpoch(4, 3), Commit: 1234, Last: 1235, Lag: uint64(3 - i),
+			ID: NodeID(i), Role: RoleBackup, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234, Last: 1235, Lag: uint64(3 - i),
 			Alive: true, InView: i != 1, Voter: i != 1, Recovering: i == 1,
 			ClientAddr: fmt.Sprintf("127.0.0.1:%d", 8000+i), PeerAddr: fmt.Sprintf("127.0.0.1:%d", 9000+i),
 			Advertise: fmt.Sprintf("server%d:8000", i),
@@ -143,12 +143,12 @@ func sampleMAC(seed byte) (m [32]byte) {
 func sampleMessages() []Message {
 	return []Message{
 		&Hello{Version: Version, Name: "alice", Token: sampleToken, LastLine: 1199},
-		&Welcome{Node: 3, Epoch: MakeEpoch(4, 3), Session: 9, Name: "alice", Token: sampleToken, Index: 5000, Room: sampleRoom(20), View: sampleView()},
+		&Welcome{Node: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Session: 9, Name: "alice", Token: sampleToken, Index: 5000, Room: sampleRoom(20), View: sampleView()},
 		&Command{Seq: 42, Cmd: game.Place{Row: 1, Col: 2, Digit: 3}},
 		&Ack{Seq: 42, Index: 5001, Code: game.ErrClaimed, Who: "bob", Room: "main", Points: -3},
 		&Events{Index: 5002, Events: sampleEvents()},
 		func() *ClusterView { v := sampleView(); return &v }(),
-		&Redirect{Leader: 3, Epoch: MakeEpoch(4, 3), Addr: "127.0.0.1:8002"},
+		&Redirect{Leader: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Addr: "127.0.0.1:8002"},
 		&Ping{Nonce: 77, Time: 1_700_000_000_123_456_789},
 		&Pong{Nonce: 77, Time: -1},
 		&Error{Code: ErrTooLarge, Text: "wire: hello: field name: 31 runes exceeds 24"},
@@ -161,22 +161,22 @@ func sampleMessages() []Message {
 			Members: []game.MemberView{{Name: "alice", Online: true}, {Name: "bob"}}},
 		&RoomState{Index: 5003, Room: sampleRoom(3)},
 		&Status{},
-		&Beacon{Version: Version, Cluster: "demo", From: 3, Instance: 0x0123456789abcdef, Epoch: MakeEpoch(4, 3),
+		&Beacon{Version: Version, Cluster: "demo", From: 3, Instance: 0x0123456789abcdef, Epoch: MakeEpochLife(4, 0x5eed+4, 3),
 			Role: RolePrimary, Leader: 3, Commit: 1234, Last: 1235, Quorum: true, Recovering: true,
 			ClientAddr: "127.0.0.1:8002", PeerAddr: "127.0.0.1:9002", Advertise: "server3:8000", MAC: sampleMAC(1)},
-		&Election{From: 2, Epoch: MakeEpoch(4, 3)},
-		&ElectionOK{From: 3, Epoch: MakeEpoch(4, 3)},
-		&Coordinator{From: 3, Epoch: MakeEpoch(5, 3), Reminder: true},
-		&StateReply{From: 2, Epoch: MakeEpoch(5, 3), Last: 1235, Commit: 1234, SnapIndex: 1000, History: sampleHistory(),
-			Recovering: true, Voters: []NodeID{1, 2, 3}, Since: MakeEpoch(1, 3)},
-		&Fetch{From: 3, Epoch: MakeEpoch(5, 3), After: 1200, Snapshot: true},
-		&Append{From: 3, Epoch: MakeEpoch(5, 3), PrevIndex: 1235, PrevEpoch: MakeEpoch(4, 3), Commit: 1234, Support: 3,
+		&Election{From: 2, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
+		&ElectionOK{From: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
+		&Coordinator{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Reminder: true},
+		&StateReply{From: 2, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Last: 1235, Commit: 1234, SnapIndex: 1000, History: sampleHistory(),
+			Recovering: true, Voters: []NodeID{1, 2, 3}, Since: MakeEpochLife(1, 0x5eed+1, 3)},
+		&Fetch{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), After: 1200, Snapshot: true},
+		&Append{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), PrevIndex: 1235, PrevEpoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234, Support: 3,
 			Sent: 1_700_000_000_000_000_000, Entries: sampleLogEntries()},
-		&AppendAck{From: 2, Epoch: MakeEpoch(5, 3), OK: true, Match: 1250, Sent: 1_700_000_000_000_000_000, NeedSnap: true},
-		&Snapshot{From: 3, Epoch: MakeEpoch(5, 3), Index: 1200, IndexEpoch: MakeEpoch(4, 3), Commit: 1234,
+		&AppendAck{From: 2, Epoch: MakeEpochLife(5, 0x5eed+5, 3), OK: true, Match: 1250, Sent: 1_700_000_000_000_000_000, NeedSnap: true},
+		&Snapshot{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Index: 1200, IndexEpoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234,
 			History: sampleHistory(), Data: []byte("\x00opaque game state\xff"), Before: 1, Tail: sampleLogEntries()},
-		&Leave{From: 2, Epoch: MakeEpoch(5, 3)},
-		&RolledBack{From: 2, Epoch: MakeEpoch(5, 3), Items: sampleRolledBack()},
+		&Leave{From: 2, Epoch: MakeEpochLife(5, 0x5eed+5, 3)},
+		&RolledBack{From: 2, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Items: sampleRolledBack()},
 		&PeerHello{Version: Version, Cluster: "demo", From: 2, Instance: 0xfedcba9876543210, Quorum: true, Nonce: sampleMAC(2)},
 		&PeerAuth{From: 2, MAC: sampleMAC(3)},
 	}

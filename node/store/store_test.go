@@ -122,7 +122,7 @@ func TestBadUpdatesChangeNothing(t *testing.T) {
 		"compact past snap":   {Update{Compact: 5, HardState: []byte("lost")}, "passes the snapshot"},
 		"truncate into snap":  {Update{HasTruncate: true, TruncateAfter: 3, HardState: []byte("lost")}, "cuts into the snapshot"},
 		"other cluster id":    {Update{ClusterID: 6, HardState: []byte("lost")}, "cluster id"},
-		"nil command":         {Update{FirstIndex: 11, Entries: []wire.LogEntry{{Epoch: 1}}}, "entry 11"},
+		"nil command":         {Update{FirstIndex: 11, Entries: []wire.LogEntry{{Epoch: wire.MakeEpoch(1, 1)}}}, "entry 11"},
 		"pointer command":     {Update{FirstIndex: 11, Entries: []wire.LogEntry{entry(11), {Entry: game.Entry{Cmd: &game.Tick{}}}}}, "entry 12"},
 		"past a new snapshot": {Update{Snapshot: &Snapshot{Index: 12}, FirstIndex: 11, Entries: entries(11, 1)}, "log ends at 12"},
 	} {
