@@ -449,6 +449,8 @@ func (p *botPlayer) drain() {
 					}
 				})
 			}
+		case client.Undone:
+			p.onRollback(ev.Rollback())
 		case client.StatusChanged:
 			if ev.Status.State == client.Failover && p.lastState != client.Failover {
 				p.reconnects++

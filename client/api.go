@@ -61,6 +61,14 @@ type Replied struct {
 	Reply *wire.QueryReply
 }
 
+// Undone: a command the cluster answered is not in its state any more (a
+// rollback this client did not hear announced, found when it resumed its
+// session). The player must be told: Ack is the answer that no longer holds.
+type Undone struct {
+	EventInfo
+	Ack Ack
+}
+
 // Noticed: something the embedded node noticed (play mode only):
 // suspicions, elections, view changes.
 type Noticed struct {
@@ -82,6 +90,7 @@ func (StatusChanged) event() {}
 func (Replied) event()       {}
 func (Noticed) event()       {}
 func (Refused) event()       {}
+func (Undone) event()        {}
 
 // Ack is the answer to a command the app sent.
 type Ack struct {

@@ -188,6 +188,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 		c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(m.View)})
 	}
 	c.room, c.hasRoom, c.index = m.Room, true, m.Index
+	c.checkDone(m)
 	for _, p := range c.pending {
 		p.sent = false
 	}

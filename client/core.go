@@ -32,7 +32,11 @@ type Core struct {
 
 	seq     uint64
 	pending []*pendingCmd // unanswered, in sequence order
-	qseq    uint64
+	// acks are the answers given in session acksSession, kept so that a
+	// resumed session can check them (undone.go).
+	acks        []ackRecord
+	acksSession game.SessionID
+	qseq        uint64
 
 	nextID ConnID
 	conn   *conn   // the connection to the primary: dialling, in hello or in session

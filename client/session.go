@@ -90,7 +90,9 @@ func (c *Core) acked(m *wire.Ack) {
 	if m.Code != game.OK {
 		res.Err = &game.Error{Code: m.Code, Who: m.Who, Room: m.Room}
 	}
-	c.emit(Answered{EventInfo: c.info(), Ack: Ack{Seq: m.Seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}})
+	a := Ack{Seq: m.Seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}
+	c.remember(a)
+	c.emit(Answered{EventInfo: c.info(), Ack: a})
 	c.flush()
 }
 
@@ -120,6 +122,7 @@ func (c *Core) emitRoom(evs []game.Event) {
 		r := cloneRoom(c.room)
 		room = &r
 	}
+	c.heardRollbacks(evs)
 	c.emit(RoomChanged{EventInfo: c.info(), Room: room, Events: evs, Replaced: evs == nil})
 	if n := len(c.room.Chat); n > 0 {
 		c.lastLine[c.room.Name] = c.room.Chat[n-1].N

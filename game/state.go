@@ -461,6 +461,37 @@ func (s *State) Result(id SessionID, seq uint64) (Result, bool) {
 	return d.result(), true
 }
 
+// SeqResult is the outcome of one of a session's commands.
+type SeqResult struct {
+	Seq    uint64
+	Code   Code
+	Points int32
+}
+
+// Results returns the outcomes the session remembers (its dedupe window),
+// by ascending sequence number, and the lowest sequence number the window
+// covers: every command of the session from there on that the state
+// applied is in the list.
+func (s *State) Results(id SessionID) ([]SeqResult, uint64) {
+	ss := s.sessions[id]
+	if ss == nil {
+		return nil, 0
+	}
+	from := uint64(1)
+	if hi, ok := ss.hiSeq(); ok && hi >= uint64(s.rules.DedupeWindow) {
+		from = hi - uint64(s.rules.DedupeWindow) + 1
+	}
+	out := make([]SeqResult, len(ss.done))
+	for i, d := range ss.done {
+		r := SeqResult{Seq: d.seq, Points: d.points}
+		if d.err != nil {
+			r.Code = d.err.Code
+		}
+		out[i] = r
+	}
+	return out, from
+}
+
 // hiSeq returns the highest seq the session has used.
 func (ss *session) hiSeq() (uint64, bool) {
 	if len(ss.done) == 0 {

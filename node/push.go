@@ -268,7 +268,9 @@ func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
 	if c.welcome {
 		c.welcome, c.roomState = false, false
 		v := n.View()
-		add(&wire.Welcome{Node: n.ID(), Epoch: n.core.Epoch(), Session: c.session, Name: c.name, Token: c.token, Index: applied, Room: room(), View: v})
+		done, from := st.Results(c.session)
+		add(&wire.Welcome{Node: n.ID(), Epoch: n.core.Epoch(), Session: c.session, Name: c.name, Token: c.token, Index: applied, Room: room(), View: v,
+			Done: done, DoneFrom: from})
 		c.events = c.events[:0]
 	}
 	if len(c.events) > 0 {

@@ -31,6 +31,7 @@ type checker struct {
 	rollback []game.RolledBack     // items of Rollback entries seen committed
 	rbSeen   map[indexEpoch]bool   // (index, epoch) of Rollback entries seen
 	rbAt     map[rollbackKey]int64 // when each was first reported
+	undone   map[rollbackKey]bool  // answers a client found gone on resuming
 	solved   map[string][]uint8
 
 	lastDefacto int64
@@ -69,7 +70,7 @@ type placeInput struct {
 }
 
 func newChecker(s *sim) *checker {
-	return &checker{s: s, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[indexEpoch]bool{}, rbAt: map[rollbackKey]int64{}}
+	return &checker{s: s, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[indexEpoch]bool{}, rbAt: map[rollbackKey]int64{}, undone: map[rollbackKey]bool{}}
 }
 
 func (k *checker) fail(format string, args ...any) {
@@ -455,7 +456,8 @@ func (k *checker) final() {
 		if a.ans.placedIn != "" {
 			room = a.ans.placedIn
 		}
-		reported := rolled[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})]
+		key := keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})
+		reported := rolled[key] || k.undone[key]
 		want[a.client.name] += a.ans.result.Points
 		if a.ans.result.Err != nil {
 			continue
@@ -482,6 +484,8 @@ func (k *checker) final() {
 		case !kept && !reported:
 			k.fail("acknowledged move lost: %s's %d at r%dc%d of %s (seq %d, index %d, answered by n%d); the cell holds %d of %q",
 				a.client.name, pl.Digit, pl.Row+1, pl.Col+1, room, a.op.seq, a.ans.index, a.ans.node, cell.Digit, cell.Owner)
+		case kept && k.undone[key] && !k.diverged:
+			k.fail("%s's client reported its move seq %d undone, but it is on the board", a.client.name, a.op.seq)
 		}
 	}
 	if !k.diverged {

@@ -171,6 +171,10 @@ func (p *simPlayer) event(e client.Event) {
 		}
 	case client.Refused:
 		k.fail("client %s: refused: %v", p.name, e.Err)
+	case client.Undone:
+		// The client found on resuming that an answer no longer holds:
+		// the player is told, as a Rollback entry would tell them.
+		k.undone[keyOf(game.RolledBack{Name: p.name, Seq: e.Ack.Seq})] = true
 	}
 }
 

@@ -296,8 +296,9 @@ func (v *service) flush() {
 		var out []wire.Message
 		if c.welcome {
 			c.welcome, c.roomState = false, false
+			done, from := core.State().Results(c.session)
 			out = append(out, &wire.Welcome{Node: v.n.id, Epoch: core.Epoch(), Session: c.session, Name: c.name, Token: c.token,
-				Index: applied, Room: room(), View: v.s.nodeView(v.n)})
+				Index: applied, Room: room(), View: v.s.nodeView(v.n), Done: done, DoneFrom: from})
 			c.events = nil
 		}
 		if len(c.events) > 0 {

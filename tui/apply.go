@@ -39,6 +39,9 @@ func (m *Model) apply(e client.Event) {
 		}
 	case client.Noticed:
 		m.onNotice(ev.Notice, t)
+	case client.Undone:
+		// A rollback announced while this app was reconnecting.
+		m.onGameEvent(ev.Rollback(), t)
 	case client.Refused:
 		m.fatal = ev.Err
 		if m.fatal == nil {

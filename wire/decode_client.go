@@ -28,6 +28,13 @@ func (d *decoder) welcome() *Welcome {
 	}
 	d.roomView(&m.Room)
 	d.clusterView(&m.View)
+	m.DoneFrom = d.uvarint("done from")
+	if n := d.count("done", game.DedupeWindowCap, 3); n > 0 {
+		m.Done = make([]game.SeqResult, n)
+		for i := range m.Done {
+			m.Done[i] = game.SeqResult{Seq: d.uvarint("done.seq"), Code: game.Code(d.u8("done.code")), Points: d.i32("done.points")}
+		}
+	}
 	return m
 }
 

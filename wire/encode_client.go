@@ -1,6 +1,11 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/gridlock-game/gridlock/game"
+)
 
 // Encoders of the client <-> node messages, mirroring decode_client.go.
 
@@ -25,12 +30,23 @@ func (m *Welcome) appendTo(b []byte) ([]byte, error) {
 	b = appendString(b, m.Token)
 	b = binary.AppendUvarint(b, m.Index)
 	b = appendRoomView(b, &m.Room)
-	return appendClusterView(b, &m.View), nil
+	b = appendClusterView(b, &m.View)
+	b = binary.AppendUvarint(b, m.DoneFrom)
+	b = binary.AppendUvarint(b, uint64(len(m.Done)))
+	for _, r := range m.Done {
+		b = binary.AppendUvarint(b, r.Seq)
+		b = append(b, byte(r.Code))
+		b = binary.AppendVarint(b, int64(r.Points))
+	}
+	return b, nil
 }
 
 func (m *Welcome) check() error {
 	if m == nil {
 		return nil
+	}
+	if len(m.Done) > game.DedupeWindowCap {
+		return fmt.Errorf("wire: welcome: %d results exceed %d", len(m.Done), game.DedupeWindowCap)
 	}
 	return checkRoom(m.Type(), &m.Room)
 }

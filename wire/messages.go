@@ -198,6 +198,12 @@ type Welcome struct {
 	Index   uint64
 	Room    game.RoomView
 	View    ClusterView
+	// Done are the outcomes the session remembers (see game.State.Results):
+	// a client that resumes checks that every answer it was given is
+	// still there, so that no rollback passes unannounced.
+	Done []game.SeqResult
+	// DoneFrom is the lowest sequence number Done covers.
+	DoneFrom uint64
 }
 
 // Command is one player command with its per-session sequence number.

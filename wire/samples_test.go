@@ -143,7 +143,8 @@ func sampleMAC(seed byte) (m [32]byte) {
 func sampleMessages() []Message {
 	return []Message{
 		&Hello{Version: Version, Name: "alice", Token: sampleToken, LastLine: 1199},
-		&Welcome{Node: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Session: 9, Name: "alice", Token: sampleToken, Index: 5000, Room: sampleRoom(20), View: sampleView()},
+		&Welcome{Node: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Session: 9, Name: "alice", Token: sampleToken, Index: 5000, Room: sampleRoom(20), View: sampleView(),
+			Done: []game.SeqResult{{Seq: 7, Code: game.OK, Points: 10}, {Seq: 8, Code: game.ErrWrong, Points: -3}}, DoneFrom: 1},
 		&Command{Seq: 42, Cmd: game.Place{Row: 1, Col: 2, Digit: 3}},
 		&Ack{Seq: 42, Index: 5001, Code: game.ErrClaimed, Who: "bob", Room: "main", Points: -3},
 		&Events{Index: 5002, Events: sampleEvents()},
