@@ -27,6 +27,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,8 +51,15 @@ type benchNodes struct {
 
 func startBench(b *testing.B, flags ...string) *benchNodes {
 	b.Helper()
-	if os.Getenv("GRIDLOCK_INPROC") == "" {
-		c := startThree(b, withFlags(flags...))
+	return startBenchWith(b, nil, flags...)
+}
+
+// startBenchWith starts the nodes with the cluster options given too (as
+// processes only).
+func startBenchWith(b *testing.B, opts []clusterOpt, flags ...string) *benchNodes {
+	b.Helper()
+	if os.Getenv("GRIDLOCK_INPROC") == "" || len(opts) > 0 {
+		c := startThree(b, append(opts, withFlags(flags...))...)
 		bn := &benchNodes{addrs: c.addrs(), pids: map[string]int{"bench": os.Getpid()}}
 		for _, id := range c.ids() {
 			bn.pids[fmt.Sprintf("n%d", id)] = c.node(id).pid()
@@ -254,9 +262,9 @@ func reportRTT(b *testing.B, what string, rtt durations) {
 // measureFailover takes the primary n3 away (disrupt) trials times while a
 // probe plays, measures until the first move acknowledged through the new
 // primary n2, and has n3 lead again (recover) after each.
-func measureFailover(b *testing.B, name string, trials int, disrupt, recover func(c *cluster)) {
+func measureFailover(b *testing.B, name string, trials int, disrupt, recover func(c *cluster), opts ...clusterOpt) {
 	for range b.N {
-		c := startThree(b)
+		c := startThree(b, opts...)
 		p := startProbe(b, c.addrs())
 		settleProbe(b, c, p, 3)
 		var took durations
@@ -288,6 +296,20 @@ func BenchmarkClusterCrashFailover(b *testing.B) {
 		})
 }
 
+// BenchmarkClusterCrashFailoverQuorum: the same in quorum mode, where a
+// new primary must hear from a majority of the voters (and, with nothing
+// like a lease to wait out, takes office as fast).
+func BenchmarkClusterCrashFailoverQuorum(b *testing.B) {
+	measureFailover(b, "failover", envInt("GRIDLOCK_FAILOVER_TRIALS", 50),
+		func(c *cluster) { c.signal(3, syscall.SIGKILL) },
+		func(c *cluster) {
+			if _, err := c.node(3).wait(5 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+			c.start(3)
+		}, withFlags("--quorum=on", "--bootstrap=1,2,3"))
+}
+
 // BenchmarkClusterHungPrimary: SIGSTOP the primary, measure until the first
 // move acknowledged through the new primary; then SIGCONT and let it take
 // over again.
@@ -298,10 +320,20 @@ func BenchmarkClusterHungPrimary(b *testing.B) {
 }
 
 // BenchmarkClusterMoveRTT: one client, one move in flight, 3 nodes.
-func BenchmarkClusterMoveRTT(b *testing.B) {
+func BenchmarkClusterMoveRTT(b *testing.B) { moveRTT(b) }
+
+// BenchmarkClusterMoveRTTFsync: the same with every node keeping its data,
+// synced before anything is acknowledged (--fsync=always) or not
+// (--fsync=off).
+func BenchmarkClusterMoveRTTFsync(b *testing.B) {
+	b.Run("always", func(b *testing.B) { moveRTT(b, withData("always")) })
+	b.Run("off", func(b *testing.B) { moveRTT(b, withData("off")) })
+}
+
+func moveRTT(b *testing.B, opts ...clusterOpt) {
 	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
 	for range b.N {
-		bn := startBench(b, "--countdown", "1s")
+		bn := startBenchWith(b, opts, "--countdown", "1s")
 		func() {
 			ctx := context.Background()
 			cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: bn.addrs})
@@ -473,10 +505,19 @@ func mergeLatencies(reps []bot.Report) durations {
 
 // BenchmarkClusterThroughput: 100 clients over 10 rooms, each sending the
 // bots' mix of commands as fast as they are answered.
-func BenchmarkClusterThroughput(b *testing.B) {
+func BenchmarkClusterThroughput(b *testing.B) { throughput(b) }
+
+// BenchmarkClusterThroughputFsync: the same with data directories, synced
+// or not.
+func BenchmarkClusterThroughputFsync(b *testing.B) {
+	b.Run("always", func(b *testing.B) { throughput(b, withData("always")) })
+	b.Run("off", func(b *testing.B) { throughput(b, withData("off")) })
+}
+
+func throughput(b *testing.B, opts ...clusterOpt) {
 	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
 	for range b.N {
-		bn := startBench(b, "--countdown", "1s")
+		bn := startBenchWith(b, opts, "--countdown", "1s")
 		var reps []bot.Report
 		cpu := cpuShares(b, bn.pids, func() {
 			reps = playRooms(b, bn.addrs, 10, 10, 0, time.Duration(secs)*time.Second, false)
@@ -627,4 +668,70 @@ func echoServer() int {
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
 	_, _ = io.Copy(c, c)
 	return 0
+}
+
+// dirSize is the bytes the files under dir take.
+func dirSize(b testing.TB, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if info, err := d.Info(); err == nil && !d.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkClusterRestart: a node whose log on disk is full (the entries
+// since its last snapshot, and the snapshot) is killed and started again:
+// the time from the start to the first move acknowledged.
+func BenchmarkClusterRestart(b *testing.B) {
+	commands := envInt("GRIDLOCK_RESTART_COMMANDS", 20000)
+	for range b.N {
+		c := newCluster(b, withFlags("--quorum=on", "--bootstrap=1", "--countdown", "1s"), withData("always"))
+		c.start(1)
+		c.waitSettled(1, 10*time.Second)
+		played := 0
+		for played < commands {
+			rep := runBots(b, c.addrs(), bot.Options{Players: 10, Rate: 0, Duration: 2 * time.Second, ChatRate: 0.3, Prefix: fmt.Sprintf("r%d", played)})
+			played += rep.Acked
+		}
+		size := dirSize(b, c.data)
+		c.crash(1)
+		t0 := time.Now()
+		c.start(1)
+		p := startProbe(b, c.addrs())
+		a := p.firstAck(b, t0, 0, 30*time.Second)
+		took := a.at.Sub(t0)
+		b.Logf("restart after %d commands (data directory %.1f MB): first move acknowledged %v after the start; %s",
+			played, float64(size)/1e6, took.Round(time.Millisecond), lastLines(c.logText(1), 3))
+		b.ReportMetric(ms(took), "restart-ms")
+		b.ReportMetric(float64(size)/1e6, "data-MB")
+	}
+}
+
+// BenchmarkClusterDataSize: three nodes with data directories while four
+// players play at a human pace (2 commands a second each, a fifth of them
+// chat) for GRIDLOCK_SIZE_SECONDS (an hour: 3600): the size of each data
+// directory at the end.
+func BenchmarkClusterDataSize(b *testing.B) {
+	secs := envInt("GRIDLOCK_SIZE_SECONDS", 30)
+	for range b.N {
+		c := startThree(b, withFlags("--quorum=on", "--bootstrap=1,2,3"), withData("always"))
+		rep := runBots(b, c.addrs(), bot.Options{Players: 4, Rate: 2, Duration: time.Duration(secs) * time.Second,
+			ErrorRate: 0.1, ClaimRate: 0.05, ChatRate: 0.2, Steady: true, Prefix: "size"})
+		var largest int64
+		for id := 1; id <= 3; id++ {
+			largest = max(largest, dirSize(b, filepath.Join(c.data, fmt.Sprintf("n%d", id))))
+		}
+		b.Logf("after %d s of 4 players (%d commands acknowledged): the largest data directory holds %.2f MB", secs, rep.Acked, float64(largest)/1e6)
+		b.ReportMetric(float64(largest)/1e6, "data-MB")
+		b.ReportMetric(float64(rep.Acked), "commands")
+	}
 }

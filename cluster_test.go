@@ -161,6 +161,7 @@ type cluster struct {
 	name    string
 	secret  string
 	extra   []string // flags for every node
+	data    string   // with withData: each node keeps its data in data/nN
 	nodes   map[int]*proc
 	mu      sync.Mutex
 	started time.Time
@@ -185,6 +186,15 @@ type clusterOpt func(*cluster)
 
 func withSecret(s string) clusterOpt   { return func(c *cluster) { c.secret = s } }
 func withFlags(f ...string) clusterOpt { return func(c *cluster) { c.extra = append(c.extra, f...) } }
+
+// withData gives each node a data directory of its own (fsync: always or
+// off), kept across its restarts.
+func withData(fsync string) clusterOpt {
+	return func(c *cluster) {
+		c.data = c.t.TempDir()
+		c.extra = append(c.extra, "--fsync="+fsync)
+	}
+}
 
 var clusterSeq atomic.Int64
 
@@ -252,6 +262,9 @@ func (c *cluster) start(id int, flags ...string) *proc {
 	// the test says otherwise (later flags win).
 	args = append(args, "--quorum=off", "--bootstrap=any")
 	args = append(args, c.extra...)
+	if c.data != "" {
+		args = append(args, "--data-dir", filepath.Join(c.data, fmt.Sprintf("n%d", id)))
+	}
 	args = append(args, p.extra...)
 	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
