@@ -64,12 +64,109 @@ func (n *Node) restored() (replica.Restored, error) {
 	return r, nil
 }
 
-// persist makes what the turn changed durable. A node that cannot must
-// not act on the turn: it stops.
-func (n *Node) persist(p *replica.Persist) bool {
-	if n.store == nil || p.Empty() {
+// The disk writer. The loop never waits for the disk: it hands a Ready
+// whose Persist must be synced to the writer goroutine and goes on taking
+// inputs (the core keeps gathering), and acts on the Ready (sends, answers)
+// only once the writer says it is on disk; the next Ready is taken then,
+// with everything gathered meanwhile in one write (group commit: one sync
+// at a time, as large as the load makes it). A Persist that holds only how
+// far the log is known committed is written at leisure, after the Ready
+// is acted on.
+
+type saveJob struct {
+	rd   replica.Ready
+	wait bool // the loop holds rd until it is on disk
+}
+
+type saveDone struct {
+	job saveJob
+	err error
+}
+
+// startWriter runs the writer goroutine (with a store).
+func (n *Node) startWriter() {
+	if n.store == nil {
+		return
+	}
+	n.saveJobs = make(chan saveJob, 64)
+	n.saveDone = make(chan saveDone, 64)
+	n.writerDone = make(chan struct{})
+	go func() {
+		defer close(n.writerDone)
+		for job := range n.saveJobs {
+			n.saveDone <- saveDone{job: job, err: n.save(&job.rd.Persist)}
+		}
+	}()
+}
+
+// stopWriter lets the writer finish what it was given and waits for it.
+func (n *Node) stopWriter() {
+	if n.saveJobs == nil {
+		return
+	}
+	close(n.saveJobs)
+	for {
+		select {
+		case <-n.writerDone:
+			return
+		case <-n.saveDone: // nobody acts on them any more
+		}
+	}
+}
+
+// turnReady takes the core's Ready, unless a write it must wait for is
+// under way, and acts on it now or once it is on disk.
+func (n *Node) turnReady() {
+	if n.saving {
+		return // the next Ready is taken when the write is done
+	}
+	rd := n.core.Ready()
+	switch {
+	case n.store == nil || rd.Persist.Empty():
+		n.process(rd)
+	case rd.Persist.MustSync:
+		n.saving = true
+		n.outstanding++
+		n.saveJobs <- saveJob{rd: rd, wait: true}
+	default:
+		n.process(rd)
+		n.outstanding++
+		n.saveJobs <- saveJob{rd: rd}
+	}
+}
+
+// saved acts on a Ready whose write is done.
+func (n *Node) saved(d saveDone) bool {
+	n.outstanding--
+	if d.err != nil {
+		n.log.Error("cannot write to the data directory: stopping (restart the node once the disk is fixed)", "error", d.err)
+		n.stop()
+		return false
+	}
+	if !d.job.wait {
 		return true
 	}
+	n.saving = false
+	n.core.Synced(d.job.rd.Persist.UpTo)
+	n.process(d.job.rd)
+	n.turnReady() // what gathered meanwhile, and what the sync let commit
+	return true
+}
+
+// flush takes the core's Ready and waits until everything given to the
+// writer is on disk and acted on (the graceful leave, before it stops).
+func (n *Node) flush() bool {
+	n.turnReady()
+	for n.outstanding > 0 {
+		if !n.saved(<-n.saveDone) {
+			return false
+		}
+	}
+	return true
+}
+
+// save writes a Persist to the store.
+func (n *Node) save(p *replica.Persist) error {
 	u := store.Update{}
 	if p.HardState != nil {
 		u.HardState = replica.MarshalHardState(*p.HardState)
@@ -81,10 +178,5 @@ func (n *Node) persist(p *replica.Persist) bool {
 		u.HasTruncate, u.TruncateAfter = true, p.FirstIndex-1
 		u.FirstIndex, u.Entries = p.FirstIndex, p.Entries
 	}
-	if err := n.store.Save(u); err != nil {
-		n.log.Error("cannot write to the data directory: stopping (restart the node once the disk is fixed)", "error", err)
-		n.stop()
-		return false
-	}
-	return true
+	return n.store.Save(u)
 }

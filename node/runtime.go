@@ -30,6 +30,14 @@ type Node struct {
 	store  *store.Store
 	loaded *store.Loaded // what the store held at start, until the core has it
 
+	// The disk writer (durable.go); saving: the loop waits for a write
+	// before it takes the next Ready.
+	saveJobs    chan saveJob
+	saveDone    chan saveDone
+	writerDone  chan struct{}
+	saving      bool
+	outstanding int // jobs given to the writer and not yet done
+
 	refMu   sync.Mutex
 	refused map[wire.NodeID]refusedPeer // peers refused for their settings
 
@@ -186,6 +194,7 @@ func (n *Node) boot(ctx context.Context) error {
 func (n *Node) newCore() error {
 	cfg := n.opts.Config
 	cfg.ID = n.ID()
+	cfg.Durable = n.opts.DataDir != ""
 	if cfg.Seed == 0 {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -265,10 +274,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	case n.inbox <- input{kind: inCall, call: func() {
 		n.log.Info("leaving")
 		n.core.Leave()
-		rd := n.core.Ready()
-		if n.persist(&rd.Persist) {
-			n.process(rd)
-		}
+		n.flush()
 		n.links.flushAll(200 * time.Millisecond)
 		n.stop()
 	}}:
@@ -314,8 +320,10 @@ func (n *Node) closeSockets() {
 
 // loop is the one goroutine that owns the core.
 func (n *Node) loop(ctx context.Context) {
+	n.startWriter()
 	defer func() {
 		n.stop() // when ctx ended: the other goroutines watch quit
+		n.stopWriter()
 		n.closeSockets()
 		n.links.closeAll()
 		n.svc.closeAll()
@@ -354,6 +362,10 @@ func (n *Node) loop(ctx context.Context) {
 			n.forgetGone()
 		case in := <-n.inbox:
 			first = &in
+		case d := <-n.saveDone:
+			if !n.saved(d) {
+				return
+			}
 		case <-idle:
 		}
 		now := time.Now()
@@ -378,11 +390,7 @@ func (n *Node) loop(ctx context.Context) {
 		default:
 		}
 		t1 := time.Now()
-		rd := n.core.Ready()
-		if !n.persist(&rd.Persist) {
-			return
-		}
-		n.process(rd)
+		n.turnReady()
 		t2 := time.Now()
 		n.svc.pushLater(now)
 		n.svc.send()

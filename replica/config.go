@@ -53,6 +53,13 @@ type Config struct {
 	// of a partition committed is rolled back, and its players told.
 	Quorum bool
 
+	// Durable: the runtime keeps what each Ready's Persist holds on disk,
+	// and says with Synced when it is there. A primary then counts its own
+	// entries toward a commit only once they are synced (backups
+	// acknowledge only once theirs are: their acknowledgements are sent
+	// after the write).
+	Durable bool
+
 	// Bootstrap lists the voters of a new cluster that this node may create
 	// when it has no data: it does so only when it hears no node that has
 	// any, and every node listed is up and empty (none may hold a game that

@@ -70,6 +70,7 @@ type Core struct {
 	leaderCommit  uint64 // the commit index the primary last sent
 	hardChanged   bool   // what must be kept on disk changed
 	// What the disk holds, as far as the Readies handed out say.
+	synced     uint64 // the log is on disk up to here (Durable)
 	dirtyFrom  uint64 // the log changed from this index on (0: it did not)
 	snapToSave bool
 	savedSnap  uint64

@@ -48,6 +48,14 @@ type Persist struct {
 	// entries did not change.
 	FirstIndex uint64
 	Entries    []wire.LogEntry
+	// UpTo is the log's last index when the Persist was made: once it is
+	// on disk, tell the core with Synced(UpTo).
+	UpTo uint64
+	// MustSync: something here must be on disk before anything else in
+	// the Ready is acted on (entries, a snapshot, a promise). Without it
+	// only how far the log is known committed changed: that may be
+	// written at leisure (a restart learns it again).
+	MustSync bool
 }
 
 // Empty reports whether nothing must be written.
@@ -61,8 +69,27 @@ type Restored struct {
 	Entries    []wire.LogEntry
 }
 
+// Synced tells the core that the log is on disk up to index i (Durable).
+func (c *Core) Synced(i uint64) {
+	if i > c.synced {
+		c.synced = min(i, c.log.last())
+		c.advanceCommit()
+	}
+}
+
+// selfMatch is how far this node's own log counts toward a commit.
+func (c *Core) selfMatch() uint64 {
+	if c.cfg.Durable {
+		return min(c.log.last(), c.synced)
+	}
+	return c.log.last()
+}
+
 // appended records that the log changed from index i on.
 func (c *Core) appended(i uint64) {
+	if i <= c.synced {
+		c.synced = i - 1 // what was there from i on is gone
+	}
 	if c.dirtyFrom == 0 || i < c.dirtyFrom {
 		c.dirtyFrom = i
 	}
@@ -107,11 +134,29 @@ func (c *Core) collectPersist() {
 	h := c.hardState()
 	if c.hardChanged || !sameHard(h, c.savedHard) {
 		c.hardChanged = false
+		p.MustSync = p.MustSync || !samePromise(h, c.savedHard)
 		h.History = slices.Clone(h.History)
 		h.RecoverEpochs = slices.Clone(h.RecoverEpochs)
 		c.savedHard = h
 		p.HardState = &h
 	}
+	p.MustSync = p.MustSync || p.Snapshot != nil || p.FirstIndex != 0
+	p.UpTo = c.log.last()
+}
+
+// samePromise reports whether two hard states differ at most in how far
+// the log is known committed.
+func samePromise(a, b HardState) bool {
+	if a.Epoch != b.Epoch || a.Recovering != b.Recovering || !slices.Equal(a.RecoverEpochs, b.RecoverEpochs) || len(a.History) != len(b.History) {
+		return false
+	}
+	for i := range a.History {
+		x, y := a.History[i], b.History[i]
+		if x.Epoch != y.Epoch || x.Index != y.Index || x.Support != y.Support {
+			return false
+		}
+	}
+	return true
 }
 
 func sameHard(a, b HardState) bool {
@@ -155,6 +200,7 @@ func RestartCore(cfg Config, now int64, r Restored) (*Core, error) {
 	c.recoverEpochs = slices.Clone(h.RecoverEpochs)
 	c.savedHard = c.hardState()
 	c.savedHard.History = slices.Clone(c.savedHard.History)
+	c.synced = c.log.last()
 	c.logChanged()
 	c.applyCommitted()
 	c.out.Committed = nil // applied before: nobody waits for them

@@ -200,10 +200,11 @@ func (c *Core) advanceCommit() {
 	if c.role != wire.RolePrimary {
 		return
 	}
-	last := c.log.last()
+	last := c.selfMatch() // what of its own log is on disk
 	to := last
 	switch {
 	case c.cfg.UnsafeAsync:
+		to = c.log.last()
 	case c.cfg.Quorum:
 		// The highest index a majority of the voters holds.
 		v := c.voters()
