@@ -262,9 +262,15 @@ func TestClusterHungPrimary(t *testing.T) {
 	if !v.Epoch.After(v2.Epoch) {
 		t.Errorf("n3 leads in epoch %d, not above n2's %d", v.Epoch.Term(), v2.Epoch.Term())
 	}
-	if v.Commit < v2.Commit {
-		t.Errorf("n3 leads at commit %d, below n2's %d: it did not take the state", v.Commit, v2.Commit)
-	}
+	// A new primary's commit index moves up to what it took over once its
+	// first entry commits: wait for that, not for the first view of it.
+	waitFor(t, 5*time.Second, "n3 to commit at least what n2 had", func() (bool, string) {
+		v, err := c.view(3, time.Second)
+		if err != nil {
+			return false, err.Error()
+		}
+		return v.Primary == 3 && v.Commit >= v2.Commit, fmt.Sprintf("n3 leads at commit %d, below n2's %d: it did not take the state", v.Commit, v2.Commit)
+	})
 	if c.logCount(3, "stepped down") <= stepped {
 		t.Errorf("n3 did not log that it stepped down when it woke")
 	}
