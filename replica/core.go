@@ -113,10 +113,11 @@ type peer struct {
 	role       wire.Role
 	commit     uint64
 	last       uint64
-	known      bool // heard from at least once
-	suspected  bool // onSuspect ran since it was last heard
-	recovering bool // it says it lost its data and has not caught up
-	left       bool // it said it was leaving (a primary removes it)
+	known      bool   // heard from at least once
+	suspected  bool   // onSuspect ran since it was last heard
+	recovering bool   // it says it lost its data and has not caught up
+	left       bool   // it said it was leaving (a primary removes it)
+	life       uint64 // its process life, from its beacons (0: unknown)
 }
 
 // member is a primary's record of a backup.
@@ -351,6 +352,7 @@ func (c *Core) slept(gap int64) {
 
 func (c *Core) beacon() *wire.Beacon {
 	return &wire.Beacon{
+		Instance:   c.cfg.Life,
 		Quorum:     c.cfg.Quorum,
 		Recovering: c.recovering,
 		From:       c.id,
@@ -378,6 +380,9 @@ func (c *Core) Step(m wire.PeerMessage) {
 	case *wire.Beacon:
 		p.epoch, p.role, p.commit, p.last = m.Epoch, m.Role, m.Commit, m.Last
 		p.recovering = m.Recovering
+		if m.Instance != 0 {
+			p.life = m.Instance
+		}
 		c.onBeacon(m)
 	case *wire.Election:
 		c.onElection(m)

@@ -367,7 +367,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 	}
 	for i := max(d, c.log.snapIndex) + 1; i <= c.log.last(); i++ {
 		e, _ := c.log.epochAt(i)
-		if i <= c.commit || (!c.cfg.Quorum && e.Node() != c.id && !c.Alive(e.Node())) {
+		if i <= c.commit || (!c.cfg.Quorum && e.Node() != c.id && !c.holdsItsOffice(e)) {
 			gone = append(gone, c.describe(i, i)...)
 		}
 	}
@@ -572,4 +572,16 @@ func describeCands(cs []candidate) string {
 		fmt.Fprintf(&b, "n%d(last %d e%d, commit %d)", x.id, x.shape.last, x.shape.epochAt(x.shape.last).Term(), x.commit)
 	}
 	return b.String()
+}
+
+// holdsItsOffice reports whether the primary of epoch e is alive in the
+// life it made e in: only then can it still tell which of e's entries it
+// committed (and report their rollback). One that restarted, even empty
+// and alive, no longer knows.
+func (c *Core) holdsItsOffice(e wire.Epoch) bool {
+	p := c.peers[e.Node()]
+	if p == nil || !c.alive(p) {
+		return false
+	}
+	return p.life == 0 || e.Life() == 0 || p.life == e.Life()
 }
