@@ -34,7 +34,10 @@ func newChatModel(th *theme) chatModel {
 	ti.Placeholder = "say something, or /help"
 	ti.Cursor.SetMode(cursor.CursorStatic)
 	ti.PlaceholderStyle = th.hintStyle
+	ti.CompletionStyle = th.hintStyle
+	ti.PromptStyle = th.plainStyle
 	ti.TextStyle = th.textStyle
+	ti.Cursor.Style = th.plainStyle
 	ti.Cursor.TextStyle = th.textStyle
 	return chatModel{input: ti}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // common is what every part of the screen shares: the clock, the theme, the
@@ -21,12 +22,12 @@ type common struct {
 	layKey        layoutKey
 }
 
-func newCommon(o Options, dark bool) common {
+func newCommon(o Options, r *lipgloss.Renderer, dark bool) common {
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
-	th := newTheme(o.NoColor, dark)
+	th := newTheme(r, o.NoColor, dark)
 	return common{now: now, th: th, keys: newKeyMap(), help: newHelp(th)}
 }
 

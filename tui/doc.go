@@ -36,7 +36,9 @@
 //	scores.go     the scores
 //	eventlog.go   the event log
 //	status.go     the status row and the key help under the panes
+//	ask.go        the name screen (AskName), before the game
 //	layout.go, keys.go, theme.go, text.go: where things go, the key map,
 //	the paints, and width-aware text; screen.go and tui.go run it all on a
-//	terminal.
+//	terminal: this process's, or another (Terminal), such as an SSH
+//	session's, with its own size, input, output and colours.
 package tui

@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
@@ -84,8 +85,8 @@ type Model struct {
 	cache  viewCache
 }
 
-func newModel(c Cluster, o Options, dark bool) *Model {
-	cm := newCommon(o, dark)
+func newModel(c Cluster, o Options, r *lipgloss.Renderer, dark bool) *Model {
+	cm := newCommon(o, r, dark)
 	m := &Model{
 		common:     cm,
 		c:          c,
@@ -154,6 +155,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.input, cmd = m.input.Update(msg)
 			cmds = append(cmds, cmd)
 		}
+	}
+	if m.fatal != nil && m.o.QuitOnRefusal {
+		return m, tea.Quit
 	}
 	m.expire()
 	m.relayout()

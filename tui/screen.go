@@ -93,10 +93,13 @@ func (s *screen) draw(view string) {
 // frameMsg asks for a frame that was held back by minFrame.
 type frameMsg struct{}
 
-// drawn wraps the app's model: it runs the model and draws what it shows
-// after every message that may have changed it.
+// redrawMsg: the terminal lost frames; the next one is drawn whole.
+type redrawMsg struct{}
+
+// drawn wraps a model (the app's, or the name screen's): it runs the model
+// and draws what it shows after every message that may have changed it.
 type drawn struct {
-	m       *Model
+	m       tea.Model
 	scr     *screen
 	last    time.Time // the last frame
 	pending bool      // a frameMsg is on its way
@@ -110,6 +113,8 @@ func (d *drawn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case frameMsg:
 		d.pending = false
+	case redrawMsg:
+		d.scr.resize(d.scr.width, d.scr.height)
 	case tea.WindowSizeMsg:
 		d.scr.resize(msg.Width, msg.Height)
 		d.sized = true
@@ -172,4 +177,35 @@ func terminal(p *tea.Program) (restore func(), err error) {
 		<-done
 		_ = term.Restore(in, state)
 	}, nil
+}
+
+// remote reports t's sizes and lost frames to p until the returned
+// function is called. (A remote terminal is in raw mode already: its
+// client put it there.)
+func remote(p *tea.Program, t *Terminal) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var msg tea.Msg
+			select {
+			case sz, ok := <-t.Sizes:
+				if !ok {
+					return
+				}
+				msg = tea.WindowSizeMsg{Width: sz.Width, Height: sz.Height}
+			case <-t.Redraw:
+				msg = redrawMsg{}
+			case <-quit:
+				return
+			}
+			// Send waits for the program to take it, or to have ended.
+			p.Send(msg)
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
 }

@@ -112,6 +112,7 @@ type cellKey struct {
 
 // theme holds every style of the app, as paints.
 type theme struct {
+	r       *lipgloss.Renderer // the terminal's: its colour profile and background
 	noColor bool
 	palette []col
 
@@ -129,14 +130,17 @@ type theme struct {
 	cells map[cellKey]paint
 	// lipgloss styles for the bubbles
 	keyStyle, descStyle, sepStyle, textStyle, hintStyle lipgloss.Style
+	plainStyle                                          lipgloss.Style // no attributes: a base for the bubbles' own (the cursor's reverse)
 	// base colours for cells
 	cursorBG, flashBG, okBG lipgloss.TerminalColor
 	emptyFG, textFG         lipgloss.TerminalColor
 }
 
-func newTheme(noColor, dark bool) *theme {
-	t := &theme{noColor: noColor, cells: map[cellKey]paint{}}
-	st := lipgloss.NewStyle
+// newTheme makes the styles for a terminal drawn through r.
+func newTheme(r *lipgloss.Renderer, noColor, dark bool) *theme {
+	t := &theme{r: r, noColor: noColor, cells: map[cellKey]paint{}}
+	st := r.NewStyle
+	t.plainStyle = st()
 	if noColor {
 		// Attributes only, written directly: they must not depend on the
 		// colour profile, which is "none" where NO_COLOR is set.
@@ -248,7 +252,7 @@ func (t *theme) cell(k cellKind, color int, cur cursorKind) paint {
 	if p, ok := t.cells[key]; ok {
 		return p
 	}
-	s := lipgloss.NewStyle()
+	s := t.r.NewStyle()
 	if t.noColor {
 		var codes []string
 		switch k {

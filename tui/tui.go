@@ -3,7 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -34,48 +34,114 @@ type Options struct {
 	PID      int              // this process, shown next to the node so a presenter knows what to kill (0: hidden)
 	NoColor  bool             // NO_COLOR set
 	Now      func() time.Time // clock (tests inject a fixed one); nil = time.Now
+	// Terminal is where the app runs (nil: this process's terminal).
+	Terminal *Terminal
+	// QuitOnRefusal ends Run as soon as the cluster refuses the player
+	// (a *RefusedError), for a caller that asks for another name, rather
+	// than showing the refusal until a key is pressed.
+	QuitOnRefusal bool
 }
+
+// Terminal is a terminal other than this process's own, such as an SSH
+// session's: the app reads its keys from In, draws on Out, and takes its
+// size, colours and background from here rather than from the process.
+type Terminal struct {
+	In  io.Reader // the keys, as the terminal sends them (it is in raw mode)
+	Out io.Writer // the frames; a write must not block for long: the app waits for it
+	// Sizes gives the terminal's size: the first at once, then each change.
+	Sizes <-chan Size
+	// Redraw receives when the terminal lost frames (a slow link dropped
+	// them): the next frame is drawn whole.
+	Redraw <-chan struct{}
+	// Renderer holds the terminal's colour profile and background, set
+	// with its SetColorProfile and SetHasDarkBackground (nil: no colours).
+	Renderer *lipgloss.Renderer
+}
+
+// Size is a terminal's size in cells.
+type Size struct{ Width, Height int }
+
+// RefusedError is Run's error when the cluster refused the player for good
+// (the name is taken, say).
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return "gridlock: " + e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // New returns the app's model for c.
 func New(c Cluster, o Options) *Model {
-	return newModel(c, o, true)
+	return newModel(c, o, lipgloss.DefaultRenderer(), true)
 }
 
 // Run shows the app full screen (alternate screen, mouse) until the player
 // quits or ctx ends. It does not close c: leaving the cluster is the
-// caller's. A fatal refusal from the cluster is returned as an error once the
-// screen is restored. Signals are the caller's too: Run catches none, so a
-// caller that wants them to end the app cancels ctx.
+// caller's. A fatal refusal from the cluster is returned as a
+// *RefusedError once the screen is restored. Signals are the caller's too:
+// Run catches none, so a caller that wants them to end the app cancels ctx.
 func Run(ctx context.Context, c Cluster, o Options) error {
-	dark := true
-	if lipgloss.ColorProfile() == termenv.Ascii {
-		o.NoColor = true // no colours here: draw with attributes alone
-	}
-	if o.NoColor {
-		// Attributes (bold, reverse for the cursors) but no colour: none
-		// of the app's styles has one.
-		lipgloss.SetColorProfile(termenv.ANSI)
-	} else {
-		dark = lipgloss.HasDarkBackground()
-	}
+	r, dark := renderer(o.Terminal, &o.NoColor)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := newModel(c, o, dark)
+	m := newModel(c, o, r, dark)
 	m.done = ctx.Done()
-	scr := &screen{out: os.Stdout}
-	p := newProgram(ctx, &drawn{m: m, scr: scr})
-	restore, err := terminal(p)
-	if err != nil {
+	if err := runOn(ctx, m, o.Terminal); err != nil {
 		return err
+	}
+	if m.fatal != nil {
+		return &RefusedError{Err: m.fatal}
+	}
+	return nil
+}
+
+// renderer is the renderer for t (nil: this process's terminal) and
+// whether its background is dark. Where it has no colours, *noColor is
+// set: the app then draws with attributes alone (bold, reverse for the
+// cursors), as it does with NO_COLOR.
+func renderer(t *Terminal, noColor *bool) (*lipgloss.Renderer, bool) {
+	r := lipgloss.DefaultRenderer()
+	if t != nil {
+		r = t.Renderer
+		if r == nil {
+			r = lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(termenv.Ascii)
+		}
+	}
+	if r.ColorProfile() == termenv.Ascii {
+		*noColor = true
+	}
+	if *noColor {
+		// Attributes but no colour: none of the app's styles has one.
+		r.SetColorProfile(termenv.ANSI)
+		return r, true
+	}
+	return r, r.HasDarkBackground()
+}
+
+// runOn runs model full screen on t (nil: this process's terminal) until
+// it quits or ctx ends.
+func runOn(ctx context.Context, model tea.Model, t *Terminal) error {
+	var (
+		scr     *screen
+		p       *tea.Program
+		restore func()
+	)
+	if t == nil {
+		scr = &screen{out: os.Stdout}
+		p = newProgram(ctx, &drawn{m: model, scr: scr})
+		var err error
+		if restore, err = terminal(p); err != nil {
+			return err
+		}
+	} else {
+		scr = &screen{out: t.Out}
+		p = newProgram(ctx, &drawn{m: model, scr: scr}, tea.WithInput(t.In), tea.WithOutput(io.Discard))
+		restore = remote(p, t)
 	}
 	if err := show(p, scr, restore); err != nil {
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return err
-	}
-	if m.fatal != nil {
-		return fmt.Errorf("gridlock: %w", m.fatal)
 	}
 	return nil
 }
