@@ -30,6 +30,7 @@ var mayImport = map[string][]string{
 	"client":     {"game", "wire"},
 	"bot":        {"game", "wire", "client"},
 	"tui":        {"game", "wire", "client"},
+	"sshd":       {"game", "wire", "client", "tui"},
 }
 
 // pure packages do no I/O, start no goroutines and never read the clock.

@@ -117,8 +117,8 @@ func (m *askModel) View() string {
 	row := func(ss ...seg) {
 		var l line
 		l.add(th.border, "│ ")
-		l.segs(ss, inner)
-		l.pad(inner)
+		l.segs(ss, 2+inner)
+		l.pad(2 + inner)
 		l.add(th.border, " │")
 		rows = append(rows, l.String())
 	}
