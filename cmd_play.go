@@ -81,15 +81,24 @@ func sessionToken(name string, log *slog.Logger) (token string, release func()) 
 // player name, under the user's state directory, so that friends who quit
 // at night find their game the next day.
 func defaultDataDir(cluster, name string) string {
-	dir := os.Getenv("XDG_STATE_HOME")
+	dir := stateDir()
 	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".local", "state")
+		return ""
 	}
 	return filepath.Join(dir, "gridlock", safeName(cluster), safeName(name))
+}
+
+// stateDir is the user's state directory ($XDG_STATE_HOME, else
+// ~/.local/state; "" if there is no home).
+func stateDir() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".local", "state")
 }
 
 // safeName makes a name usable as one path element.

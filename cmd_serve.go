@@ -3,19 +3,25 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/gridlock-game/gridlock/node"
+	"github.com/gridlock-game/gridlock/sshd"
 )
 
 func cmdServe(args []string) error {
-	fs := newFlags("serve", "gridlock serve [flags]", "gridlock serve --id 3 --tcp-port 8002 --replication-port 8102")
+	fs := newFlags("serve", "gridlock serve [flags]", "gridlock serve --id 3 --tcp-port 8002 --replication-port 8102 --ssh :2222")
 	nf := nodeFlags{quorum: true}
 	nf.register(fs)
+	var sf sshFlags
+	sf.register(fs)
 	format := fs.String("log-format", "text", "log format on stderr: text or json")
 	debug := fs.Bool("debug", false, "log at debug level")
 	health := fs.String("health", "", "check that the node at this client address answers, and exit (for container health checks)")
@@ -43,15 +49,82 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	srv, err := sf.start(n, nf, log)
+	if err != nil {
+		n.Close()
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("signal received: leaving the cluster")
+		srv.shutdown(sshd.ErrStopping)
 		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		return n.Leave(lctx)
 	case <-n.Done():
+		srv.shutdown(errors.New("its node stopped"))
 		return errors.New("node stopped")
 	}
+}
+
+// sshFlags are serve's flags for playing over SSH.
+type sshFlags struct {
+	addr, authorizedKeys, keyDir string
+	maxSessions                  int
+	idle                         time.Duration
+}
+
+func (f *sshFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "ssh", "", "also serve the game over SSH on this address, e.g. :2222 (players: ssh -p 2222 NAME@HOST)")
+	fs.StringVar(&f.authorizedKeys, "ssh-authorized-keys", "", "with --ssh: only the keys in this authorized_keys file play (default: any key, or none)")
+	fs.StringVar(&f.keyDir, "ssh-key-dir", "", "with --ssh: where the host key and the session secret are kept (default: the data directory, else under your state directory)")
+	fs.IntVar(&f.maxSessions, "ssh-max-sessions", 100, "with --ssh: players at once on this server")
+	fs.DurationVar(&f.idle, "ssh-idle-timeout", 30*time.Minute, "with --ssh: a player who presses no key for this long is disconnected (0: never)")
+}
+
+// sshServer is the SSH server of a serve, if it has one.
+type sshServer struct{ s *sshd.Server }
+
+// start serves SSH beside n, if --ssh was given.
+func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServer, error) {
+	if f.addr == "" {
+		return sshServer{}, nil
+	}
+	if f.maxSessions < 1 {
+		return sshServer{}, usagef("--ssh-max-sessions %d: at least 1", f.maxSessions)
+	}
+	dir := f.keyDir
+	if dir == "" {
+		dir = nf.dataDir
+	}
+	if dir == "" {
+		if stateDir() == "" {
+			return sshServer{}, usagef("--ssh: no --data-dir and no home directory to keep the host key in: give --ssh-key-dir")
+		}
+		dir = filepath.Join(stateDir(), "gridlock", "ssh")
+	}
+	idle := f.idle
+	if idle <= 0 {
+		idle = -1 // never
+	}
+	s, err := sshd.Listen(sshd.Options{
+		Addr: f.addr, Node: n, KeyDir: dir, Secret: nf.secretBytes(), AuthorizedKeys: f.authorizedKeys,
+		MaxSessions: f.maxSessions, IdleTimeout: idle, Logger: log,
+	})
+	if err != nil {
+		return sshServer{}, fmt.Errorf("--ssh %s: %w", f.addr, err)
+	}
+	return sshServer{s}, nil
+}
+
+// shutdown ends the SSH sessions, each with a message that says why.
+func (s sshServer) shutdown(why error) {
+	if s.s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.s.Shutdown(ctx, why)
 }
 
 // healthCheck asks a node for its view: healthy if it answers.
