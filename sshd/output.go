@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// output is a session's output: writes are queued, up to limit bytes, and
+// output is a session's output: writes are queued, up to limit bytes (or
+// one write larger than that), and
 // a goroutine of its own copies them to the session. A write never waits
 // for the client. When a client reads too slowly and the queue overflows,
 // what is queued is dropped (whole writes: the app's frames), and so is
@@ -42,13 +43,13 @@ func (o *output) Write(p []byte) (int, error) {
 	defer o.mu.Unlock()
 	switch {
 	case o.closed || o.dropping:
-	case len(o.buf)+len(p) > o.limit:
+	case len(o.buf) > 0 && len(o.buf)+len(p) > o.limit:
+		// (An empty queue takes any write: a frame larger than the limit
+		// is sent, not dropped over and over.) The writer, woken when the
+		// queue was filled, finds it empty and asks for the redraw.
 		o.buf = o.buf[:0]
 		o.dropping = true
 		o.drops++
-		if !o.busy {
-			o.drained()
-		}
 	default:
 		o.buf = append(o.buf, p...)
 		select {

@@ -93,8 +93,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions int
-	tokens   map[string]bool // the session tokens of the sessions here
-	wg       sync.WaitGroup  // session handlers
+	terms    map[*term]string // the sessions' terminals, by SSH user
+	tokens   map[string]bool  // the session tokens of the sessions here
+	wg       sync.WaitGroup   // session handlers
 }
 
 // ErrStopping is the cause sessions end with when the server stops.
@@ -107,7 +108,7 @@ func Listen(o Options) (*Server, error) {
 		return nil, errors.New("sshd: no node")
 	}
 	s := &Server{o: o, log: o.Logger.With("part", "ssh"), handshakes: make(chan struct{}, o.MaxHandshakes),
-		tokens: map[string]bool{}, served: make(chan struct{})}
+		tokens: map[string]bool{}, terms: map[*term]string{}, served: make(chan struct{})}
 	signer, err := hostKey(o.KeyDir)
 	if err != nil {
 		return nil, err
@@ -165,6 +166,20 @@ func (s *Server) HostKey() gossh.PublicKey { return s.signer.PublicKey() }
 // Connections is the number of connections open (in their handshake or
 // in session).
 func (s *Server) Connections() int { return int(s.conns.Load()) }
+
+// droppedFrames counts the times frames were dropped for the sessions of
+// SSH user user that are under way.
+func (s *Server) droppedFrames(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for t, u := range s.terms {
+		if u == user {
+			n += t.out.dropped()
+		}
+	}
+	return n
+}
 
 // Sessions is the number of sessions under way.
 func (s *Server) Sessions() int {

@@ -72,6 +72,14 @@ func (s *Server) session(sess ssh.Session) {
 	start := time.Now()
 	t := s.newTerm(sess, pty, windows)
 	defer t.close()
+	s.mu.Lock()
+	s.terms[t] = sess.User()
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.terms, t)
+		s.mu.Unlock()
+	}()
 	go t.watchIdle(ctx, cancel, s.o.IdleTimeout)
 	key := "keyboard-interactive"
 	if pk := sess.PublicKey(); pk != nil {
