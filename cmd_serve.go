@@ -71,7 +71,7 @@ func cmdServe(args []string) error {
 type sshFlags struct {
 	addr, authorizedKeys, keyDir string
 	maxSessions                  int
-	idle                         time.Duration
+	idle, handshake              time.Duration
 }
 
 func (f *sshFlags) register(fs *flag.FlagSet) {
@@ -80,6 +80,7 @@ func (f *sshFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.keyDir, "ssh-key-dir", "", "with --ssh: where the host key and the session secret are kept (default: the data directory, else under your state directory)")
 	fs.IntVar(&f.maxSessions, "ssh-max-sessions", 100, "with --ssh: players at once on this server")
 	fs.DurationVar(&f.idle, "ssh-idle-timeout", 30*time.Minute, "with --ssh: a player who presses no key for this long is disconnected (0: never)")
+	fs.DurationVar(&f.handshake, "ssh-handshake-timeout", 10*time.Second, "with --ssh: a connection that has not started its session by then is closed")
 }
 
 // sshServer is the SSH server of a serve, if it has one.
@@ -92,6 +93,9 @@ func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServe
 	}
 	if f.maxSessions < 1 {
 		return sshServer{}, usagef("--ssh-max-sessions %d: at least 1", f.maxSessions)
+	}
+	if f.handshake <= 0 {
+		return sshServer{}, usagef("--ssh-handshake-timeout %v: more than 0", f.handshake)
 	}
 	dir := f.keyDir
 	if dir == "" {
@@ -109,7 +113,7 @@ func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServe
 	}
 	s, err := sshd.Listen(sshd.Options{
 		Addr: f.addr, Node: n, KeyDir: dir, Secret: nf.secretBytes(), AuthorizedKeys: f.authorizedKeys,
-		MaxSessions: f.maxSessions, IdleTimeout: idle, Logger: log,
+		MaxSessions: f.maxSessions, IdleTimeout: idle, HandshakeTimeout: f.handshake, Logger: log,
 	})
 	if err != nil {
 		return sshServer{}, fmt.Errorf("--ssh %s: %w", f.addr, err)
