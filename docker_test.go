@@ -10,6 +10,8 @@ package main
 // Settings from the environment:
 //   GRIDLOCK_PORT0..2  host ports for server1..3 (default 8000..8002, or free
 //                      ports if those are taken)
+//   GRIDLOCK_SSH_PORT0..2  host SSH ports for server1..3 (default 2222..2224,
+//                      or free ports if those are taken)
 //   GRIDLOCK_NET       the compose network's /24 prefix (default 172.30.80)
 //   GRIDLOCK_DOCKER_LOGS=DIR  write each test's docker-compose logs there
 //                      (by default they are printed when a test fails)
@@ -40,15 +42,16 @@ import (
 
 // dkCluster is one compose project: server1..3 from docker-compose.yml.
 type dkCluster struct {
-	t       *testing.T
-	project string
-	dir     string // build context: Dockerfile, .dockerignore, docker-compose.yml, gridlock
-	bin     string // the static binary, also run on the host
-	env     []string
-	ports   [3]int
-	netPfx  string // the network's /24 prefix, e.g. 172.30.80
-	quorum  string
-	cids    map[string]string
+	t        *testing.T
+	project  string
+	dir      string // build context: Dockerfile, .dockerignore, docker-compose.yml, gridlock
+	bin      string // the static binary, also run on the host
+	env      []string
+	ports    [3]int
+	sshPorts [3]int
+	netPfx   string // the network's /24 prefix, e.g. 172.30.80
+	quorum   string
+	cids     map[string]string
 }
 
 // String tells the status in one line, for logs and failures.
@@ -134,7 +137,8 @@ func dkStart(t *testing.T, quorum string) *dkCluster {
 	if err := goBuild(c.bin, "CGO_ENABLED=0"); err != nil {
 		t.Fatal(err)
 	}
-	c.ports = dkHostPorts(t)
+	c.ports = dkHostPorts(t, "GRIDLOCK_PORT", 8000)
+	c.sshPorts = dkHostPorts(t, "GRIDLOCK_SSH_PORT", 2222)
 	c.env = append(os.Environ(),
 		"GRIDLOCK_IMAGE="+c.project,
 		"GRIDLOCK_NET="+c.netPfx,
@@ -144,6 +148,9 @@ func dkStart(t *testing.T, quorum string) *dkCluster {
 	)
 	for i, p := range c.ports {
 		c.env = append(c.env, fmt.Sprintf("GRIDLOCK_PORT%d=%d", i, p))
+	}
+	for i, p := range c.sshPorts {
+		c.env = append(c.env, fmt.Sprintf("GRIDLOCK_SSH_PORT%d=%d", i, p))
 	}
 	t.Cleanup(c.down)
 	if out, err := c.compose(3*time.Minute, "up", "-d", "--build"); err != nil {
@@ -179,12 +186,13 @@ func (c *dkCluster) down() {
 	}
 }
 
-// dkHostPorts: GRIDLOCK_PORT0..2, else 8000..8002 if free, else free ports.
-func dkHostPorts(t *testing.T) [3]int {
+// dkHostPorts: the three ports in the environment (env0..2), else
+// base..base+2 if free, else free ports.
+func dkHostPorts(t *testing.T, env string, base int) [3]int {
 	var p [3]int
 	set := 0
 	for i := range p {
-		if v, err := strconv.Atoi(os.Getenv(fmt.Sprintf("GRIDLOCK_PORT%d", i))); err == nil && v > 0 {
+		if v, err := strconv.Atoi(os.Getenv(fmt.Sprintf("%s%d", env, i))); err == nil && v > 0 {
 			p[i] = v
 			set++
 		}
@@ -200,8 +208,8 @@ func dkHostPorts(t *testing.T) [3]int {
 		l.Close()
 		return true
 	}
-	if free(8000) && free(8001) && free(8002) {
-		return [3]int{8000, 8001, 8002}
+	if free(base) && free(base+1) && free(base+2) {
+		return [3]int{base, base + 1, base + 2}
 	}
 	for i := range p {
 		for {
@@ -216,7 +224,7 @@ func dkHostPorts(t *testing.T) [3]int {
 			}
 		}
 	}
-	t.Logf("host ports 8000..8002 are taken: using %v", p)
+	t.Logf("host ports %d..%d are taken: using %v", base, base+2, p)
 	return p
 }
 
