@@ -148,7 +148,7 @@ func Listen(o Options) (*Server, error) {
 	s.hub = newHub(o.Node, s.ctx.Done())
 	go func() {
 		defer close(s.served)
-		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, ssh.ErrServerClosed) && s.ctx.Err() == nil {
 			s.log.Error("ssh server stopped", "error", err)
 		}
 	}()
@@ -195,8 +195,8 @@ func (s *Server) Shutdown(ctx context.Context, cause error) error {
 	if cause == nil {
 		cause = ErrStopping
 	}
-	s.ln.Close()
 	s.cancel(cause)
+	s.ln.Close()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -205,6 +205,12 @@ func (s *Server) Shutdown(ctx context.Context, cause error) error {
 	var err error
 	select {
 	case <-done:
+		// The clients close their connections when they see their
+		// sessions end; a moment for that, so that they do not see the
+		// connection cut first. Then the rest are closed.
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_ = s.srv.Shutdown(cctx)
+		cancel()
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
