@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/charmbracelet/ssh"
@@ -88,7 +89,7 @@ func (s *Server) session(sess ssh.Session) {
 	log.Info("ssh session", "key", key, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height),
 		"colors", profileName(t.r.ColorProfile(), t.noColor), "dark", t.r.HasDarkBackground())
 
-	name, quit, err := s.play(ctx, sess, t, log)
+	name, quit, err := s.playSafe(ctx, sess, t, log)
 	cause := context.Cause(ctx)
 	msg := ""
 	switch {
@@ -146,6 +147,18 @@ func (s *Server) done() {
 	s.wg.Done()
 }
 
+// playSafe is play, where a panic in the app ends this session (with
+// the stack in the log) rather than the server and every other session.
+func (s *Server) playSafe(ctx context.Context, sess ssh.Session, t *term, log *slog.Logger) (name string, quit bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("the app failed", "panic", r, "stack", string(debug.Stack()))
+			quit, err = false, errors.New("the game stopped on an error of its own (the server logged it): connect again to resume")
+		}
+	}()
+	return s.play(ctx, sess, t, log)
+}
+
 // play finds the player a name and runs the app until the player quits
 // (quit) or ctx ends. The name is the SSH user name unless it is not a
 // valid one, is taken in the game, or is played with the same key in
@@ -172,13 +185,18 @@ func (s *Server) play(ctx context.Context, sess ssh.Session, t *term, log *slog.
 			why = fmt.Sprintf("you play as %s in another terminal already: choose another name for this one", name)
 			continue
 		}
-		quit, why, err = s.run(ctx, t, name, token, log)
-		s.unclaim(token)
+		quit, why, err = s.runClaimed(ctx, t, name, token, log)
 		if why == "" {
 			return name, quit, err
 		}
 		log.Info("ssh player refused", "name", name, "why", why)
 	}
+}
+
+// runClaimed is run, and gives the token back however it ends.
+func (s *Server) runClaimed(ctx context.Context, t *term, name, token string, log *slog.Logger) (quit bool, why string, err error) {
+	defer s.unclaim(token)
+	return s.run(ctx, t, name, token, log)
 }
 
 // run joins the game as name and runs the app. A refusal (the name is
@@ -190,6 +208,7 @@ func (s *Server) run(ctx context.Context, t *term, name, token string, log *slog
 		Name: name, Token: token, Addrs: []string{s.o.Node.ClientAddr()}, Local: l, Dial: s.dial,
 		Logger: log.With("name", name),
 	})
+	defer c.Close() // (again, after Leave: at once)
 	// Wait a moment to be in the game, so that a refusal is answered with
 	// the name screen at once; if the cluster is slow to answer (no
 	// primary yet), the app shows that it is looking.

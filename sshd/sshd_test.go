@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/node"
 	"github.com/gridlock-game/gridlock/replica"
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // The server in one process: a one-node cluster on an in-memory network,
@@ -553,4 +555,45 @@ func TestNodeStopTellsThePlayers(t *testing.T) {
 	if code := p.waitExit(5 * time.Second); code != 1 || !strings.Contains(p.out.text(), "server n1 stopped") {
 		t.Fatalf("node stopped: exit %d, output %q", code, p.out.text())
 	}
+}
+
+// panicky is a node whose ID panics once, when armed: the app asks for it
+// to mark its node in the sidebar, so its next frame panics.
+type panicky struct {
+	*node.Node
+	armed atomic.Bool
+}
+
+func (p *panicky) ID() wire.NodeID {
+	if p.armed.CompareAndSwap(true, false) {
+		panic("a bug in the app")
+	}
+	return p.Node.ID()
+}
+
+// A panic in one session's app ends that session, with a message, and
+// not the server: the next player plays.
+func TestAppPanicEndsItsSessionOnly(t *testing.T) {
+	var pn *panicky
+	c := newTestCluster(t, func(o *Options) {
+		pn = &panicky{Node: o.Node.(*node.Node)}
+		o.Node = pn
+	})
+	p := c.play("alice", newKey(t), 100, 30)
+	p.waitText("n1 is primary", 10*time.Second)
+	pn.armed.Store(true)
+	if err := p.sess.WindowChange(31, 101); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.waitExit(5 * time.Second); code != 1 || !strings.Contains(p.out.text(), "stopped on an error of its own") {
+		t.Fatalf("after a panic: exit %d, output %q", code, p.out.text())
+	}
+	if !strings.HasSuffix(strings.TrimSpace(p.out.text()), "connect again to resume") {
+		t.Fatalf("the message is not the last thing on the screen: %q", p.out.text())
+	}
+	bob := c.play("bob", newKey(t), 100, 30)
+	bob.waitText("n1 is primary", 10*time.Second)
+	// alice's game session waits for her, and she gets it back.
+	obs := c.observer()
+	waitUntil(t, 5*time.Second, "alice offline", func() bool { on, ok := member(obs, "alice"); return ok && !on }, nil)
 }
