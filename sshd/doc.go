@@ -15,8 +15,10 @@
 // admits only its keys. A key's session token is derived from the key and
 // the name with a secret only the server holds (or the cluster secret,
 // which every server of the cluster holds), so a player who comes back
-// with the same key resumes the same session. The host key is made once
-// and kept, so players are not warned of a new one on every restart.
+// with the same key resumes the same session; the newest connection with
+// a key and name takes the session from an older one. The host key is
+// made once and kept, so players are not warned of a new one on every
+// restart.
 //
 // Limits: a cap on sessions and on connections still in their handshake,
 // a handshake timeout, an idle timeout, and bounds on what a connection may

@@ -93,9 +93,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions int
-	terms    map[*term]string // the sessions' terminals, by SSH user
-	tokens   map[string]bool  // the session tokens of the sessions here
-	wg       sync.WaitGroup   // session handlers
+	terms    map[*term]string   // the sessions' terminals, by SSH user
+	tokens   map[string]*holder // the session tokens of the sessions here
+	wg       sync.WaitGroup     // session handlers
 }
 
 // ErrStopping is the cause sessions end with when the server stops.
@@ -108,7 +108,7 @@ func Listen(o Options) (*Server, error) {
 		return nil, errors.New("sshd: no node")
 	}
 	s := &Server{o: o, log: o.Logger.With("part", "ssh"), handshakes: make(chan struct{}, o.MaxHandshakes),
-		tokens: map[string]bool{}, terms: map[*term]string{}, served: make(chan struct{})}
+		tokens: map[string]*holder{}, terms: map[*term]string{}, served: make(chan struct{})}
 	signer, err := hostKey(o.KeyDir)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ var (
 	errGone        = errors.New("the connection closed")
 	errNodeStopped = errors.New("the node stopped")
 	errFull        = errors.New("full")
+	errReplaced    = errors.New("the player connected again with the same key")
 )
 
 type idleError struct{ d time.Duration }
@@ -89,7 +90,7 @@ func (s *Server) session(sess ssh.Session) {
 	log.Info("ssh session", "key", key, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height),
 		"colors", profileName(t.r.ColorProfile(), t.noColor), "dark", t.r.HasDarkBackground())
 
-	name, quit, err := s.playSafe(ctx, sess, t, log)
+	name, quit, err := s.playSafe(ctx, cancel, sess, t, log)
 	cause := context.Cause(ctx)
 	msg := ""
 	switch {
@@ -100,6 +101,8 @@ func (s *Server) session(sess ssh.Session) {
 	case errors.Is(cause, errGone):
 	case errors.As(cause, new(idleError)):
 		msg = fmt.Sprintf("gridlock: closed after %v without a key. Your game is kept a little while: ssh again with the same key to resume.", s.o.IdleTimeout)
+	case errors.Is(cause, errReplaced):
+		msg = fmt.Sprintf("gridlock: you connected again as %s with the same key: the game goes on there, and this connection ends here.", name)
 	case errors.Is(cause, errNodeStopped):
 		msg = fmt.Sprintf("gridlock: server n%d stopped. The game goes on: connect to another server of the cluster.", s.o.Node.ID())
 	case cause != nil:
@@ -149,21 +152,21 @@ func (s *Server) done() {
 
 // playSafe is play, where a panic in the app ends this session (with
 // the stack in the log) rather than the server and every other session.
-func (s *Server) playSafe(ctx context.Context, sess ssh.Session, t *term, log *slog.Logger) (name string, quit bool, err error) {
+func (s *Server) playSafe(ctx context.Context, end context.CancelCauseFunc, sess ssh.Session, t *term, log *slog.Logger) (name string, quit bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("the app failed", "panic", r, "stack", string(debug.Stack()))
 			quit, err = false, errors.New("the game stopped on an error of its own (the server logged it): connect again to resume")
 		}
 	}()
-	return s.play(ctx, sess, t, log)
+	return s.play(ctx, end, sess, t, log)
 }
 
 // play finds the player a name and runs the app until the player quits
-// (quit) or ctx ends. The name is the SSH user name unless it is not a
-// valid one, is taken in the game, or is played with the same key in
-// another session here; then the player is asked for another.
-func (s *Server) play(ctx context.Context, sess ssh.Session, t *term, log *slog.Logger) (name string, quit bool, err error) {
+// (quit) or ctx ends (end ends it). The name is the SSH user name unless
+// it is not a valid one or is taken in the game; then the player is asked
+// for another.
+func (s *Server) play(ctx context.Context, end context.CancelCauseFunc, sess ssh.Session, t *term, log *slog.Logger) (name string, quit bool, err error) {
 	name, why := sess.User(), ""
 	if n, ok := game.NormalizeName(name); ok {
 		name = n
@@ -181,11 +184,11 @@ func (s *Server) play(ctx context.Context, sess ssh.Session, t *term, log *slog.
 			}
 		}
 		token := sessionToken(s.secret, sess.PublicKey(), name)
-		if !s.claim(token) {
-			why = fmt.Sprintf("you play as %s in another terminal already: choose another name for this one", name)
-			continue
+		h, err := s.claim(ctx, token, end)
+		if err != nil {
+			return name, false, err
 		}
-		quit, why, err = s.runClaimed(ctx, t, name, token, log)
+		quit, why, err = s.runClaimed(ctx, t, name, token, h, log)
 		if why == "" {
 			return name, quit, err
 		}
@@ -194,8 +197,8 @@ func (s *Server) play(ctx context.Context, sess ssh.Session, t *term, log *slog.
 }
 
 // runClaimed is run, and gives the token back however it ends.
-func (s *Server) runClaimed(ctx context.Context, t *term, name, token string, log *slog.Logger) (quit bool, why string, err error) {
-	defer s.unclaim(token)
+func (s *Server) runClaimed(ctx context.Context, t *term, name, token string, h *holder, log *slog.Logger) (quit bool, why string, err error) {
+	defer s.unclaim(token, h)
 	return s.run(ctx, t, name, token, log)
 }
 
@@ -240,22 +243,43 @@ func (s *Server) run(ctx context.Context, t *term, name, token string, log *slog
 	return false, "", err
 }
 
-// claim reserves a session token for a session here (false: another
-// session here has it: the same key and name in another terminal).
-func (s *Server) claim(token string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tokens[token] {
-		return false
-	}
-	s.tokens[token] = true
-	return true
+// holder is the session here that plays with a session token.
+type holder struct {
+	end      context.CancelCauseFunc
+	released chan struct{}
 }
 
-func (s *Server) unclaim(token string) {
+// claim takes a session token for this session (end ends it). A session
+// here that has it (the same key and name in another terminal, or a
+// connection the player left that the server has not seen go yet) is
+// ended first: the newest connection is the player's.
+func (s *Server) claim(ctx context.Context, token string, end context.CancelCauseFunc) (*holder, error) {
+	for {
+		s.mu.Lock()
+		old := s.tokens[token]
+		if old == nil {
+			h := &holder{end: end, released: make(chan struct{})}
+			s.tokens[token] = h
+			s.mu.Unlock()
+			return h, nil
+		}
+		s.mu.Unlock()
+		old.end(errReplaced)
+		select {
+		case <-old.released:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+func (s *Server) unclaim(token string, h *holder) {
 	s.mu.Lock()
-	delete(s.tokens, token)
+	if s.tokens[token] == h {
+		delete(s.tokens, token)
+	}
 	s.mu.Unlock()
+	close(h.released)
 }
 
 func profileName(p termenv.Profile, noColor bool) string {

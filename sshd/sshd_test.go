@@ -280,7 +280,8 @@ func TestPlayAndQuit(t *testing.T) {
 }
 
 // A name that is taken is asked again; the same key comes back to its
-// session; the same key and name in a second terminal is asked too.
+// session, after its connection dropped or from a second terminal (the
+// newest connection wins, and the older is told).
 func TestNamesAndKeys(t *testing.T) {
 	c := newTestCluster(t, nil)
 	obs := c.observer()
@@ -294,18 +295,23 @@ func TestNamesAndKeys(t *testing.T) {
 	p2.keys(strings.Repeat("\x7f", 5) + "bob\r")
 	waitUntil(t, 5*time.Second, "bob in the game", func() bool { on, ok := member(obs, "bob"); return ok && on }, nil)
 
-	// alice's key again, while alice plays: asked for another name.
+	// alice's key again, in a second terminal: it takes her session, and
+	// the first terminal is told.
 	p3 := c.play("alice", alice, 100, 30)
-	p3.waitText("you play as alice in another terminal already", 10*time.Second)
-	p3.keys("\x1b")
-	if code := p3.waitExit(5 * time.Second); code != 1 || !strings.Contains(p3.out.text(), "no name, no game") {
-		t.Fatalf("esc on the name screen: exit %d, output %q", code, p3.out.text())
+	p3.waitText("n1 is primary", 10*time.Second)
+	if code := p1.waitExit(5 * time.Second); code != 1 || !strings.Contains(p1.out.text(), "you connected again as alice with the same key") {
+		t.Fatalf("the older terminal: exit %d, output %q", code, p1.out.text())
 	}
+	if strings.Contains(p3.out.text(), "is taken") {
+		t.Fatalf("alice's own key was told her name is taken:\n%s", p3.out.text())
+	}
+	waitUntil(t, 5*time.Second, "alice online", func() bool { on, ok := member(obs, "alice"); return ok && on }, nil)
 
 	// alice's connection drops: her session waits for her (offline).
-	p1.conn.Close()
+	p3.conn.Close()
 	waitUntil(t, 5*time.Second, "alice offline", func() bool { on, ok := member(obs, "alice"); return ok && !on }, nil)
-	// Another key cannot have the name meanwhile; alice's key resumes it.
+	// Another key cannot have the name meanwhile; alice's key resumes it
+	// (names compared as the game compares them).
 	p4 := c.play("alice", newKey(t), 100, 30)
 	p4.waitText(`the name "alice" is taken`, 10*time.Second)
 	p5 := c.play("ALICE", alice, 100, 30)
@@ -323,6 +329,19 @@ func TestNamesAndKeys(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("alice is %d times in the room: %+v", n, r.Members)
+	}
+}
+
+// Esc on the name screen leaves.
+func TestNameScreenEsc(t *testing.T) {
+	c := newTestCluster(t, nil)
+	p1 := c.play("alice", newKey(t), 100, 30)
+	p1.waitText("n1 is primary", 10*time.Second)
+	p2 := c.play("alice", newKey(t), 100, 30)
+	p2.waitText(`the name "alice" is taken`, 10*time.Second)
+	p2.keys("\x1b")
+	if code := p2.waitExit(5 * time.Second); code != 1 || !strings.Contains(p2.out.text(), "no name, no game") {
+		t.Fatalf("esc on the name screen: exit %d, output %q", code, p2.out.text())
 	}
 }
 
