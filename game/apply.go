@@ -99,6 +99,18 @@ func normalize(c Command) Command {
 		if p != nil {
 			return *p
 		}
+	case *Membership:
+		if p != nil {
+			return *p
+		}
+	case *Note:
+		if p != nil {
+			return *p
+		}
+	case *ClearNotes:
+		if p != nil {
+			return *p
+		}
 	default:
 		return c
 	}
@@ -111,7 +123,7 @@ func (s *State) dispatch(e Entry, evs []Event) (Result, []Event) {
 		return fail(ErrUnknownCmd), evs
 	}
 	switch cmd.(type) {
-	case Place, Claim, Release, Chat, CloseSession, CreateRoom, JoinRoom, LeaveRoom,
+	case Place, Claim, Release, Chat, CloseSession, CreateRoom, JoinRoom, LeaveRoom, Note, ClearNotes,
 		Genesis, OpenSession, Disconnect, Tick, ViewChange, Rollback, Membership:
 	default:
 		if cmd = normalize(cmd); cmd == nil {
@@ -137,9 +149,21 @@ func (s *State) dispatch(e Entry, evs []Event) (Result, []Event) {
 		return fail(ErrStale), evs
 	}
 	var res Result
+	switch cmd.(type) {
+	case Place, Claim, Release, Note, ClearNotes:
+		if ss.watch {
+			res = fail(ErrSpectator)
+			ss.remember(e.Seq, res, w)
+			return res, evs
+		}
+	}
 	switch c := cmd.(type) {
 	case Place:
 		res, evs = s.place(ss, c, evs)
+	case Note:
+		res, evs = s.note(ss, c, evs)
+	case ClearNotes:
+		res, evs = s.clearNotes(ss, c, evs)
 	case Claim:
 		res, evs = s.claim(ss, c, evs)
 	case Release:
@@ -260,7 +284,7 @@ func (s *State) openSession(c OpenSession, evs []Event) (Result, []Event) {
 				s.dropGrace(ss.graceUntil)
 				ss.graceUntil = 0
 			}
-			evs = append(evs, Event{Kind: EvSessionResumed, Session: ss.id, Name: ss.name, Room: ss.room.name})
+			evs = append(evs, Event{Kind: EvSessionResumed, Session: ss.id, Name: ss.name, Room: ss.room.name, Watch: ss.watch})
 			return Result{Session: ss.id}, evs
 		}
 	}
@@ -276,14 +300,14 @@ func (s *State) openSession(c OpenSession, evs []Event) (Result, []Event) {
 		return fail(ErrFull), evs
 	}
 	s.lastSID++
-	ss := &session{id: s.lastSID, name: name, key: key, token: c.Token, online: true, claim: -1}
+	ss := &session{id: s.lastSID, name: name, key: key, token: c.Token, online: true, claim: -1, watch: c.Watch}
 	s.sessions[ss.id] = ss
 	s.byName[key] = ss
 	if c.Token != "" {
 		s.byToken[c.Token] = ss
 	}
 	main := s.roomsBy[MainRoom]
-	evs = append(evs, Event{Kind: EvSessionOpened, Session: ss.id, Name: name, Room: main.name})
+	evs = append(evs, Event{Kind: EvSessionOpened, Session: ss.id, Name: name, Room: main.name, Watch: ss.watch})
 	evs = s.enter(ss, main, evs)
 	return Result{Session: ss.id}, evs
 }
@@ -390,7 +414,7 @@ func clip(s string, max int) string {
 func (s *State) enter(ss *session, rm *room, evs []Event) []Event {
 	ss.room, ss.score = rm, nil
 	rm.addMember(ss)
-	ev := Event{Kind: EvJoined, Room: rm.name, Session: ss.id, Name: ss.name}
+	ev := Event{Kind: EvJoined, Room: rm.name, Session: ss.id, Name: ss.name, Watch: ss.watch}
 	if !ss.online {
 		ev.Until = ss.graceUntil
 	}
@@ -404,6 +428,7 @@ func (s *State) leave(ss *session, evs []Event) []Event {
 	if ss.claim >= 0 {
 		evs = s.releaseClaim(ss, ReleasedByLeave, evs)
 	}
+	ss.dropNotes()
 	rm := ss.room
 	rm.removeMember(ss)
 	evs = append(evs, Event{Kind: EvLeft, Room: rm.name, Session: ss.id, Name: ss.name})
@@ -453,6 +478,6 @@ func (s *State) createRoom(ss *session, c CreateRoom, evs []Event) (Result, []Ev
 	rm := s.newRoom(name, s.serial, c.Size, c.Difficulty)
 	s.addRoom(rm)
 	pv := rm.puzzle.View()
-	evs = append(evs, Event{Kind: EvRoomCreated, Room: name, Round: rm.round, Puzzle: &pv})
+	evs = append(evs, Event{Kind: EvRoomCreated, Room: name, Round: rm.round, Puzzle: &pv, At: rm.startedAt})
 	return Result{}, s.move(ss, rm, evs)
 }

@@ -56,6 +56,7 @@ func (s *State) place(ss *session, c Place, evs []Event) (Result, []Event) {
 		sc.round += miss
 		sc.total += miss
 		sc.wrong++
+		sc.rwrong++
 		evs = append(evs, Event{Kind: EvMissed, Room: rm.name, Session: ss.id, Name: ss.name,
 			Row: c.Row, Col: c.Col, Digit: c.Digit, Points: miss})
 		return Result{Err: &Error{Code: ErrWrong}, Points: miss}, evs
@@ -74,6 +75,8 @@ func (s *State) place(ss *session, c Place, evs []Event) (Result, []Event) {
 	sc.round += pts
 	sc.total += pts
 	sc.right++
+	sc.rright++
+	rm.clearPlaced(i, c.Digit)
 	evs = append(evs, Event{Kind: EvPlaced, Room: rm.name, Session: ss.id, Name: ss.name,
 		Row: c.Row, Col: c.Col, Digit: c.Digit, Points: pts})
 	if ss.claim == i {
@@ -151,6 +154,7 @@ func (s *State) endRound(rm *room, evs []Event) []Event {
 		}
 	}
 	rm.over = true
+	rm.endedAt = s.now
 	rm.nextAt = after(s.now, s.rules.RoundCountdown)
 	s.noteDeadline(rm.nextAt)
 	var name string
@@ -160,7 +164,7 @@ func (s *State) endRound(rm *room, evs []Event) []Event {
 		name, pts = w.name, w.round
 	}
 	rm.winner = name
-	evs = append(evs, Event{Kind: EvRoundOver, Room: rm.name, Round: rm.round, Name: name, Points: pts, Until: rm.nextAt})
+	evs = append(evs, Event{Kind: EvRoundOver, Room: rm.name, Round: rm.round, Name: name, Points: pts, Until: rm.nextAt, At: rm.endedAt})
 	if w != nil {
 		text := name + " won round " + strconv.FormatUint(uint64(rm.round), 10) + " with " + strconv.Itoa(int(pts)) + " points"
 		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", text)})
@@ -177,6 +181,9 @@ func (s *State) startRound(rm *room, evs []Event) []Event {
 		panic("game: " + err.Error()) // rooms only hold supported puzzles
 	}
 	rm.setPuzzle(p)
+	// The round starts when its countdown said, even if the entry that
+	// starts it comes later.
+	rm.startedAt, rm.endedAt = rm.nextAt, 0
 	rm.over, rm.winner, rm.nextAt = false, "", 0
 	s.dueDirty = true
 	keep := make(map[string]bool, len(rm.members))
@@ -188,11 +195,11 @@ func (s *State) startRound(rm *room, evs []Event) []Event {
 			delete(rm.scores, k)
 			continue
 		}
-		sc.round = 0
+		sc.round, sc.rright, sc.rwrong = 0, 0, 0
 	}
 	for _, m := range rm.members {
 		m.score = rm.scores[m.key]
 	}
 	pv := p.View()
-	return append(evs, Event{Kind: EvRoundStarted, Room: rm.name, Round: rm.round, Puzzle: &pv})
+	return append(evs, Event{Kind: EvRoundStarted, Room: rm.name, Round: rm.round, Puzzle: &pv, At: rm.startedAt})
 }

@@ -428,7 +428,7 @@ func TestRestoreRejectsDamage(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Restore([]byte("GLST\x04")); err == nil || !strings.Contains(err.Error(), "version 4") {
+	if _, err := Restore([]byte("GLST\x05")); err == nil || !strings.Contains(err.Error(), "version 5") {
 		t.Fatalf("version: %v", err)
 	}
 }

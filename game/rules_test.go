@@ -453,7 +453,7 @@ func TestPlaceScoring(t *testing.T) {
 	if v.Board[empties[0]].Digit != 0 {
 		t.Fatal("a wrong digit stayed")
 	}
-	if len(v.Scores) != 1 || v.Scores[0] != (ScoreView{Name: "alice", Round: -3, Total: -3, Wrong: 1}) {
+	if len(v.Scores) != 1 || v.Scores[0] != (ScoreView{Name: "alice", Round: -3, Total: -3, Wrong: 1, RoundWrong: 1}) {
 		t.Fatalf("scores %+v", v.Scores)
 	}
 

@@ -29,6 +29,7 @@ func (e *enc) str(s string) {
 type dec struct {
 	b   []byte
 	err error
+	ver uint8 // the snapshot's format version
 }
 
 func (d *dec) fail(format string, args ...any) {

@@ -16,9 +16,14 @@ import (
 // Integers are varints in their shortest form; everything derivable (members,
 // claim tables, fill counts, deadlines) is left out and rebuilt. Equal states
 // give equal bytes, and Restore accepts only that canonical form.
+//
+// Version 4 added each round's start and end, the scores of the round, and
+// each session's kind and notes. Restore still reads version 3 (those read
+// as zero: no notes, no round times) and such a state snapshots as 4.
 const (
 	snapMagic   = "GLST"
-	snapVersion = 3
+	snapVersion = 4
+	snapOldest  = 3 // the oldest version Restore reads
 	maxLineLen  = 4 * (MaxChatRunes + 100) // system lines run a little longer
 )
 
@@ -81,6 +86,14 @@ func (s *State) AppendSnapshot(dst []byte) []byte {
 		if ss.claim >= 0 {
 			e.i(ss.claimUntil)
 		}
+		e.bool(ss.watch)
+		e.u(uint64(ss.noted))
+		for i, m := range ss.notes {
+			if m != 0 {
+				e.u(uint64(i))
+				e.u(uint64(m))
+			}
+		}
 		hi, ok := ss.hiSeq()
 		e.bool(ok)
 		if !ok {
@@ -118,6 +131,10 @@ func (s *State) encodeRoom(e *enc, rm *room) {
 	e.str(rm.winner)
 	e.i(rm.nextAt)
 	e.u(rm.moves)
+	e.i(rm.startedAt)
+	if rm.over {
+		e.i(rm.endedAt)
+	}
 	p := rm.puzzle
 	e.b = binary.LittleEndian.AppendUint64(e.b, p.Seed)
 	e.b = append(e.b, p.Givens...)
@@ -146,6 +163,8 @@ func (s *State) encodeRoom(e *enc, rm *room) {
 		e.u(uint64(sc.wins))
 		e.u(sc.lastMove)
 		e.u(uint64(sc.played))
+		e.u(uint64(sc.rright))
+		e.u(uint64(sc.rwrong))
 	}
 	e.u(rm.nextLine)
 	lines := rm.chatLines()
@@ -164,9 +183,10 @@ func Restore(b []byte) (*State, error) {
 	if len(b) < len(snapMagic)+1 || string(b[:len(snapMagic)]) != snapMagic {
 		return nil, fmt.Errorf("%w: not a gridlock snapshot", ErrSnapshot)
 	}
-	if v := b[len(snapMagic)]; v != snapVersion {
-		return nil, fmt.Errorf("%w: version %d (this build reads %d)", ErrSnapshot, v, snapVersion)
+	if v := b[len(snapMagic)]; v < snapOldest || v > snapVersion {
+		return nil, fmt.Errorf("%w: version %d (this build reads %d to %d)", ErrSnapshot, v, snapOldest, snapVersion)
 	}
+	d.ver = b[len(snapMagic)]
 	d.b = b[len(snapMagic)+1:]
 	var r Rules
 	r.ClaimLease = time.Duration(d.num(math.MaxInt64))
@@ -291,8 +311,17 @@ func (s *State) decodeRoom(d *dec) *room {
 	rm.winner = d.optName()
 	rm.nextAt = d.time(rm.over)
 	rm.moves = d.u()
+	if d.ver >= 4 {
+		rm.startedAt = d.time(false)
+		if rm.over {
+			rm.endedAt = d.time(false)
+		}
+	}
 	if d.err == nil && (rm.round == 0 || !rm.over && (rm.nextAt != 0 || rm.winner != "")) {
 		d.fail("room %q: bad round", name)
+	}
+	if d.err == nil && (rm.startedAt > s.now || rm.endedAt > s.now || rm.over && rm.endedAt < rm.startedAt) {
+		d.fail("room %q: bad round times", name)
 	}
 	p := &Puzzle{Size: rm.size, BoxRows: uint8(g.br), BoxCols: uint8(g.bc), Difficulty: rm.diff, Seed: d.fixed64()}
 	p.Givens = append([]uint8(nil), d.bytes(g.cells)...)
@@ -340,7 +369,12 @@ func (s *State) decodeRoom(d *dec) *room {
 		sc.wins = uint32(d.num(math.MaxUint32))
 		sc.lastMove = d.u()
 		sc.played = uint32(d.num(uint64(rm.round)))
-		if d.err == nil && (i > 0 && sc.key <= prev || sc.lastMove > rm.moves) {
+		if d.ver >= 4 {
+			sc.rright = uint32(d.num(uint64(sc.right)))
+			sc.rwrong = uint32(d.num(uint64(sc.wrong)))
+		}
+		if d.err == nil && (i > 0 && sc.key <= prev || sc.lastMove > rm.moves ||
+			sc.played != rm.round && (sc.rright != 0 || sc.rwrong != 0)) {
 			d.fail("room %q: bad scores", name)
 		}
 		prev = sc.key
@@ -402,6 +436,12 @@ func (s *State) decodeSession(d *dec, last *SessionID) {
 		rm.holder[c] = ss
 		rm.claims++
 	}
+	if d.ver >= 4 {
+		s.decodeNotes(d, ss)
+		if d.err != nil {
+			return
+		}
+	}
 	if d.bool() {
 		w := uint64(s.rules.DedupeWindow)
 		hi := d.u()
@@ -430,4 +470,29 @@ func (s *State) decodeSession(d *dec, last *SessionID) {
 		s.byToken[ss.token] = ss
 	}
 	rm.addMember(ss)
+}
+
+// decodeNotes reads a session's kind and notes: cells in order, each empty
+// and with candidates of the board's digits only.
+func (s *State) decodeNotes(d *dec, ss *session) {
+	rm := ss.room
+	ss.watch = d.bool()
+	if d.err == nil && ss.watch && ss.claim >= 0 {
+		d.fail("session %d: a spectator with a claim", ss.id)
+	}
+	n := d.count(2, rm.g.cells)
+	if d.err == nil && n > 0 && rm.over {
+		d.fail("session %d: notes on a finished board", ss.id)
+	}
+	prev := -1
+	for k := 0; k < n && d.err == nil; k++ {
+		i := int(d.num(uint64(rm.g.cells - 1)))
+		m := uint16(d.num(uint64(rm.g.full)))
+		if d.err == nil && (i <= prev || m == 0 || rm.digit[i] != 0) {
+			d.fail("session %d: bad notes", ss.id)
+			return
+		}
+		prev = i
+		ss.setNote(i, m)
+	}
 }

@@ -114,6 +114,10 @@ type room struct {
 	filled   int
 	unit     [3 * maxSize]uint8 // filled cells per unit
 	moves    uint64             // moves ever made here; orders ties
+	noters   int                // members with notes
+
+	startedAt int64 // when the round started
+	endedAt   int64 // when it ended (while over)
 
 	scores   map[string]*score // by NameKey
 	members  []*session        // by NameKey
@@ -127,6 +131,7 @@ type score struct {
 	key, name          string
 	round, total       int32
 	right, wrong, wins uint32
+	rright, rwrong     uint32 // right and wrong moves this round
 	lastMove           uint64 // room.moves at this player's last move
 	played             uint32 // round of the last move; 0: none
 }
@@ -142,6 +147,13 @@ type session struct {
 	claimUntil int64
 	score      *score // this player's score in room, once known
 	gone       bool
+	watch      bool // a spectator
+
+	// notes are the session's candidates per cell of its room's board
+	// (bit d-1: digit d), only on empty cells; nil when there are none.
+	// noted counts the cells that have some.
+	notes []uint16
+	noted int
 
 	// results by ascending seq; the last is the highest seq seen, and none
 	// is DedupeWindow or more below it
@@ -247,7 +259,7 @@ func PuzzleSeed(clusterSeed uint64, room string, serial uint64, round uint32) ui
 
 func (s *State) newRoom(name string, serial uint64, size uint8, d Difficulty) *room {
 	rm := &room{name: name, serial: serial, size: size, diff: d, g: geometryOf(size),
-		round: 1, scores: make(map[string]*score), nextLine: 1}
+		round: 1, scores: make(map[string]*score), nextLine: 1, startedAt: s.now}
 	p, err := GenerateSeed(size, d, PuzzleSeed(s.seed, name, serial, 1))
 	if err != nil {
 		panic("game: room with unsupported puzzle: " + err.Error()) // callers check size and difficulty
@@ -443,7 +455,7 @@ func (s *State) sortedSessions() []*session {
 }
 
 func (ss *session) view() SessionView {
-	return SessionView{ID: ss.id, Name: ss.name, Room: ss.room.name, Online: ss.online}
+	return SessionView{ID: ss.id, Name: ss.name, Room: ss.room.name, Online: ss.online, Watch: ss.watch}
 }
 
 // Result returns the remembered result of the session's command seq, for
@@ -531,9 +543,13 @@ func (d *dedupe) result() Result {
 func (s *State) Rooms() []RoomSummary {
 	out := make([]RoomSummary, 0, len(s.rooms))
 	for _, rm := range s.rooms {
-		players := make([]string, len(rm.members))
-		for i, m := range rm.members {
-			players[i] = m.name
+		var players, watchers []string
+		for _, m := range rm.members {
+			if m.watch {
+				watchers = append(watchers, m.name)
+			} else {
+				players = append(players, m.name)
+			}
 		}
 		out = append(out, RoomSummary{
 			Name:       rm.name,
@@ -543,6 +559,7 @@ func (s *State) Rooms() []RoomSummary {
 			Filled:     rm.filled,
 			Cells:      rm.g.cells,
 			Players:    players,
+			Watchers:   watchers,
 		})
 	}
 	return out

@@ -17,6 +17,9 @@ var cmdNames = [...]string{
 	CmdTick:         "tick",
 	CmdViewChange:   "view change",
 	CmdRollback:     "rollback",
+	CmdMembership:   "membership",
+	CmdNote:         "note",
+	CmdClearNotes:   "clear notes",
 }
 
 // String names the command kind in words ("place", "create room").
@@ -44,6 +47,7 @@ var eventNames = [...]string{
 	EvRoomCreated:    "room created",
 	EvViewChange:     "view change",
 	EvRollback:       "rollback",
+	EvNotes:          "notes",
 }
 
 // String names the event kind in words.

@@ -54,6 +54,8 @@ const (
 	CmdViewChange   CmdKind = 13
 	CmdRollback     CmdKind = 14
 	CmdMembership   CmdKind = 15
+	CmdNote         CmdKind = 16
+	CmdClearNotes   CmdKind = 17
 )
 
 // Genesis is the first entry of a new cluster's log: it fixes the rules and
@@ -72,10 +74,14 @@ type Genesis struct {
 
 // OpenSession opens a session for Name, or resumes the live session that
 // already holds Token (the client chooses the token, 16+ random bytes, so a
-// retried HELLO is idempotent). Session 0 in the entry.
+// retried HELLO is idempotent). Session 0 in the entry. Watch opens a
+// spectator's session: it sees its room and chats, but is on no
+// scoreboard and cannot move. A resumed session keeps the kind it was
+// opened as.
 type OpenSession struct {
 	Name  string
 	Token string
+	Watch bool
 }
 
 // CloseSession ends the entry's session at once (the player quit): it leaves
@@ -132,6 +138,23 @@ type ViewChange struct {
 // emits an EvRollback event per item, in the item's room. System command.
 type Rollback struct{ Items []RolledBack }
 
+// Note sets (On) or clears a candidate Digit in the player's own notes
+// (pencil marks) for the empty cell (Row, Col). Notes are the session's:
+// nobody else sees them. They go when the player leaves the room, when the
+// round ends, and, for a digit placed right by anyone, from the cell and
+// from its row, column and box.
+type Note struct {
+	Row, Col, Digit uint8
+	On              bool
+}
+
+// ClearNotes clears the player's notes of the cell (Row, Col), or of the
+// whole board with All.
+type ClearNotes struct {
+	Row, Col uint8
+	All      bool
+}
+
 // Membership replaces the configuration: the nodes that vote. The replica
 // appends one to promote a learner that has caught up or to remove a node
 // that left, one change at a time. System command.
@@ -167,6 +190,8 @@ func (Tick) Kind() CmdKind         { return CmdTick }
 func (ViewChange) Kind() CmdKind   { return CmdViewChange }
 func (Rollback) Kind() CmdKind     { return CmdRollback }
 func (Membership) Kind() CmdKind   { return CmdMembership }
+func (Note) Kind() CmdKind         { return CmdNote }
+func (ClearNotes) Kind() CmdKind   { return CmdClearNotes }
 
 func (Genesis) isCommand()      {}
 func (OpenSession) isCommand()  {}
@@ -183,6 +208,8 @@ func (Tick) isCommand()         {}
 func (ViewChange) isCommand()   {}
 func (Rollback) isCommand()     {}
 func (Membership) isCommand()   {}
+func (Note) isCommand()         {}
+func (ClearNotes) isCommand()   {}
 
 // Code is the outcome of a command. Append-only: values are on the wire.
 type Code uint8
@@ -211,6 +238,7 @@ const (
 	ErrUnknownCmd  Code = 20 // command kind unknown to this version
 	ErrFull        Code = 21 // the limit of sessions is reached
 	ErrBadConfig   Code = 22 // a configuration that is empty, unsorted or too large
+	ErrSpectator   Code = 23 // a spectator's session cannot move
 )
 
 // Error is a rule's rejection, typed so that a client can show it.
@@ -266,6 +294,8 @@ func (e *Error) Error() string {
 		return "unknown command"
 	case ErrFull:
 		return "the game is full"
+	case ErrSpectator:
+		return "you are watching: spectators cannot move"
 	}
 	return fmt.Sprintf("error %d", e.Code)
 }
@@ -283,22 +313,23 @@ type Result struct {
 type EventKind uint8
 
 const (
-	EvSessionOpened  EventKind = 1  // Session, Name, Room (the session's room, as for the next three)
-	EvSessionResumed EventKind = 2  // Session, Name, Room
+	EvSessionOpened  EventKind = 1  // Session, Name, Room (the session's room, as for the next three), Watch
+	EvSessionResumed EventKind = 2  // Session, Name, Room, Watch
 	EvDisconnected   EventKind = 3  // Session, Name, Room, Until (grace period starts; it ends at Until)
 	EvSessionClosed  EventKind = 4  // Session, Name, Room (quit or grace ran out)
-	EvJoined         EventKind = 5  // Room, Name, Session, Until (0: online; else the grace end of a disconnected session)
+	EvJoined         EventKind = 5  // Room, Name, Session, Until (0: online; else the grace end of a disconnected session), Watch
 	EvLeft           EventKind = 6  // Room, Name, Session
 	EvPlaced         EventKind = 7  // Room, Name, Row, Col, Digit, Points (right)
 	EvMissed         EventKind = 8  // Room, Name, Row, Col, Digit, Points (wrong, −3)
 	EvClaimed        EventKind = 9  // Room, Name, Row, Col, Until
 	EvReleased       EventKind = 10 // Room, Name, Row, Col, Reason
-	EvRoundOver      EventKind = 11 // Room, Round, Name (winner), Points (winner's), Until (next round)
-	EvRoundStarted   EventKind = 12 // Room, Round, Puzzle (givens only)
+	EvRoundOver      EventKind = 11 // Room, Round, Name (winner), Points (winner's), Until (next round), At (the round's end)
+	EvRoundStarted   EventKind = 12 // Room, Round, Puzzle (givens only), At (the round's start)
 	EvChat           EventKind = 13 // Room, Line
-	EvRoomCreated    EventKind = 14 // Room, Round, Puzzle
+	EvRoomCreated    EventKind = 14 // Room, Round, Puzzle, At (the round's start)
 	EvViewChange     EventKind = 15 // Epoch, Node (new primary), PrevNode
 	EvRollback       EventKind = 16 // Room, Name, Row, Col, Digit, Text, Cmd
+	EvNotes          EventKind = 17 // Room, Session, Name, Row, Col, Notes: the cell's notes now (for the session alone)
 )
 
 // ReleaseReason says why a claim ended.
@@ -333,6 +364,9 @@ type Event struct {
 	PrevNode uint16
 	Cmd      CmdKind
 	Text     string
+	Notes    uint16      // EvNotes: bit d-1 set for each candidate digit d
+	At       int64       // Unix nanoseconds: a round's start or end
+	Watch    bool        // the session is a spectator's
 	Line     *ChatLine   // EvChat
 	Puzzle   *PuzzleView // EvRoundStarted, EvRoomCreated
 }
@@ -373,18 +407,21 @@ type ClaimView struct {
 
 // ScoreView is a player's score in a room.
 type ScoreView struct {
-	Name  string
-	Round int32 // this round
-	Total int32 // all rounds in this room
-	Right uint32
-	Wrong uint32
-	Wins  uint32
+	Name       string
+	Round      int32 // this round
+	Total      int32 // all rounds in this room
+	Right      uint32
+	Wrong      uint32
+	Wins       uint32
+	RoundRight uint32 // right moves this round: the cells this player filled
+	RoundWrong uint32 // wrong moves this round
 }
 
 // MemberView is a player in a room.
 type MemberView struct {
-	Name   string
-	Online bool // false during the grace period after a disconnect
+	Name     string
+	Online   bool // false during the grace period after a disconnect
+	Watching bool // a spectator
 }
 
 // RoundState of a room.
@@ -411,6 +448,12 @@ type RoomView struct {
 	Members     []MemberView
 	Chat        []ChatLine // the last Rules.ChatHistory lines, oldest first
 	ChatHistory int        // Rules.ChatHistory: how many lines ApplyEvent keeps (0: DefaultRules')
+	RoundStart  int64      // Unix nanoseconds: when the round started
+	RoundEnd    int64      // when it ended (0 while it is played)
+	// Notes are one player's own candidates, bit d-1 for digit d, per cell
+	// (row-major), in the view that player's session gets; nil when it has
+	// none, and always in anyone else's.
+	Notes []uint16
 }
 
 // RoomSummary is one line of the room list.
@@ -422,6 +465,7 @@ type RoomSummary struct {
 	Filled     int
 	Cells      int
 	Players    []string
+	Watchers   []string // spectators
 }
 
 // SessionView describes a session.
@@ -430,4 +474,5 @@ type SessionView struct {
 	Name   string
 	Room   string
 	Online bool
+	Watch  bool // a spectator's session
 }

@@ -27,6 +27,8 @@ func (s *State) roomView(rm *room) RoomView {
 		Board:       make([]CellView, g.cells),
 		Chat:        rm.chatLines(),
 		ChatHistory: s.rules.ChatHistory,
+		RoundStart:  rm.startedAt,
+		RoundEnd:    rm.endedAt,
 	}
 	if rm.over {
 		v.State = RoundOver
@@ -46,14 +48,14 @@ func (s *State) roomView(rm *room) RoomView {
 		v.Scores = make([]ScoreView, 0, len(rm.scores))
 		for _, sc := range rm.scores {
 			v.Scores = append(v.Scores, ScoreView{Name: sc.name, Round: sc.round, Total: sc.total,
-				Right: sc.right, Wrong: sc.wrong, Wins: sc.wins})
+				Right: sc.right, Wrong: sc.wrong, Wins: sc.wins, RoundRight: sc.rright, RoundWrong: sc.rwrong})
 		}
 		sortScores(v.Scores)
 	}
 	if len(rm.members) > 0 {
 		v.Members = make([]MemberView, len(rm.members))
 		for i, m := range rm.members {
-			v.Members[i] = MemberView{Name: m.name, Online: m.online}
+			v.Members[i] = MemberView{Name: m.name, Online: m.online, Watching: m.watch}
 		}
 	}
 	return v
@@ -76,7 +78,9 @@ func sortScores(scores []ScoreView) {
 // view and applies every event of the log in order keeps it equal to the
 // server's RoomView of that room; events of other rooms are ignored. An
 // EvRoomCreated event starts a zero view (or one of the same name) afresh.
-// Malformed events are ignored rather than trusted.
+// Malformed events are ignored rather than trusted. EvNotes events set
+// Notes: a view of a session's own room (SessionRoomView) stays equal when
+// it takes the EvNotes events of that session alone.
 func (v *RoomView) ApplyEvent(ev Event) {
 	if ev.Kind == EvRoomCreated && (v.Name == "" || v.Name == ev.Room) && ev.Puzzle != nil {
 		limit := v.ChatHistory
@@ -84,7 +88,7 @@ func (v *RoomView) ApplyEvent(ev Event) {
 		if round == 0 {
 			round = 1
 		}
-		*v = RoomView{Name: ev.Room, Round: round, ChatHistory: limit}
+		*v = RoomView{Name: ev.Room, Round: round, ChatHistory: limit, RoundStart: ev.At}
 		v.setPuzzle(ev.Puzzle)
 		return
 	}
@@ -97,7 +101,7 @@ func (v *RoomView) ApplyEvent(ev Event) {
 			v.Members[i].Online = ev.Kind == EvSessionResumed
 		}
 	case EvJoined:
-		m := MemberView{Name: ev.Name, Online: ev.Until == 0}
+		m := MemberView{Name: ev.Name, Online: ev.Until == 0, Watching: ev.Watch}
 		if i, ok := v.member(ev.Name); ok {
 			v.Members[i] = m
 		} else {
@@ -114,6 +118,7 @@ func (v *RoomView) ApplyEvent(ev Event) {
 		}
 		if ev.Kind == EvPlaced {
 			v.Board[i] = CellView{Digit: ev.Digit, Owner: ev.Name}
+			v.clearPlaced(i, ev.Digit)
 		}
 		sc := v.score(ev.Name)
 		sc.Name = ev.Name
@@ -121,10 +126,16 @@ func (v *RoomView) ApplyEvent(ev Event) {
 		sc.Total += ev.Points
 		if ev.Kind == EvPlaced {
 			sc.Right++
+			sc.RoundRight++
 		} else {
 			sc.Wrong++
+			sc.RoundWrong++
 		}
 		sortScores(v.Scores)
+	case EvNotes:
+		if i, ok := v.cell(ev.Row, ev.Col); ok {
+			v.setNote(i, ev.Notes)
+		}
 	case EvClaimed:
 		i, ok := v.claim(ev.Row, ev.Col)
 		c := ClaimView{Row: ev.Row, Col: ev.Col, Owner: ev.Name, Until: ev.Until}
@@ -138,7 +149,7 @@ func (v *RoomView) ApplyEvent(ev Event) {
 			v.Claims = slices.Delete(v.Claims, i, i+1)
 		}
 	case EvRoundOver:
-		v.State, v.Winner, v.NextRoundAt = RoundOver, ev.Name, ev.Until
+		v.State, v.Winner, v.NextRoundAt, v.RoundEnd = RoundOver, ev.Name, ev.Until, ev.At
 		if ev.Name != "" {
 			v.score(ev.Name).Wins++
 		}
@@ -147,14 +158,15 @@ func (v *RoomView) ApplyEvent(ev Event) {
 			return
 		}
 		v.Round, v.State, v.Winner, v.NextRoundAt = ev.Round, RoundPlaying, "", 0
+		v.RoundStart, v.RoundEnd = ev.At, 0
 		v.setPuzzle(ev.Puzzle)
-		v.Claims = nil
+		v.Claims, v.Notes = nil, nil
 		v.Scores = slices.DeleteFunc(v.Scores, func(sc ScoreView) bool {
 			_, ok := v.member(sc.Name)
 			return !ok
 		})
 		for i := range v.Scores {
-			v.Scores[i].Round = 0
+			v.Scores[i].Round, v.Scores[i].RoundRight, v.Scores[i].RoundWrong = 0, 0, 0
 		}
 		sortScores(v.Scores)
 	case EvChat:
@@ -182,6 +194,38 @@ func (v *RoomView) setPuzzle(p *PuzzleView) {
 			v.Board[i] = CellView{Digit: d, Given: true}
 		}
 	}
+}
+
+// setNote sets the notes of cell i; a view without notes has Notes nil.
+func (v *RoomView) setNote(i int, mask uint16) {
+	if v.Notes == nil {
+		if mask == 0 {
+			return
+		}
+		v.Notes = make([]uint16, len(v.Board))
+	}
+	if i >= len(v.Notes) {
+		return
+	}
+	v.Notes[i] = mask
+	if mask == 0 && !slices.ContainsFunc(v.Notes, func(m uint16) bool { return m != 0 }) {
+		v.Notes = nil
+	}
+}
+
+// clearPlaced takes digit d, placed at cell i, out of the notes (as the
+// game does): the cell's, and d from its row, column and box.
+func (v *RoomView) clearPlaced(i int, d uint8) {
+	g := geometryOf(v.Puzzle.Size)
+	if v.Notes == nil || g == nil || d == 0 || int(d) > g.n || len(v.Notes) != g.cells {
+		return
+	}
+	bit := uint16(1) << (d - 1)
+	v.Notes[i] = 0
+	for _, p := range g.peers[i][:g.npeers] {
+		v.Notes[p] &^= bit
+	}
+	v.setNote(i, 0)
 }
 
 // member finds a member by name, or where it would go.
@@ -227,7 +271,8 @@ func (v *RoomView) score(name string) *ScoreView {
 // a nil one).
 func (v *RoomView) Equal(w *RoomView) bool {
 	if v.Name != w.Name || v.Round != w.Round || v.State != w.State || v.Winner != w.Winner ||
-		v.NextRoundAt != w.NextRoundAt || v.ChatHistory != w.ChatHistory {
+		v.NextRoundAt != w.NextRoundAt || v.ChatHistory != w.ChatHistory ||
+		v.RoundStart != w.RoundStart || v.RoundEnd != w.RoundEnd {
 		return false
 	}
 	p, q := &v.Puzzle, &w.Puzzle
@@ -237,5 +282,5 @@ func (v *RoomView) Equal(w *RoomView) bool {
 	}
 	return slices.Equal(v.Board, w.Board) && slices.Equal(v.Claims, w.Claims) &&
 		slices.Equal(v.Scores, w.Scores) && slices.Equal(v.Members, w.Members) &&
-		slices.Equal(v.Chat, w.Chat)
+		slices.Equal(v.Chat, w.Chat) && slices.Equal(v.Notes, w.Notes)
 }
