@@ -188,7 +188,7 @@ func (s *State) startRound(rm *room, evs []Event) []Event {
 	s.dueDirty = true
 	keep := make(map[string]bool, len(rm.members))
 	for _, m := range rm.members {
-		keep[m.key] = true
+		keep[m.key] = !m.watch // a spectator is on no scoreboard
 	}
 	for k, sc := range rm.scores {
 		if !keep[k] {

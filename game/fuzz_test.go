@@ -171,6 +171,12 @@ func (fz *fuzzer) run(rb *bytesReader) {
 			continue
 		case 22:
 			e = Entry{Cmd: nil}
+		case 23, 24:
+			player(Note{Row: rb.next() % 10, Col: rb.next() % 10, Digit: rb.next() % 11, On: op&1 == 0})
+		case 25:
+			player(ClearNotes{Row: rb.next() % 10, Col: rb.next() % 10, All: rb.next()%2 == 0})
+		case 26:
+			e = Entry{Cmd: OpenSession{Name: name, Token: "w" + strings.Repeat("x", int(rb.next()%3)), Watch: true}}
 		default:
 			player(Chat{Text: "hi"})
 		}
@@ -214,7 +220,7 @@ func (fz *fuzzer) check(e Entry, res Result, dup bool, before SessionView) {
 			delete(fz.boards, ev.Room)
 			kept := map[string]*[2]int32{}
 			for _, m := range fz.mirror[ev.Room].Members {
-				if tt := fz.totals[ev.Room][NameKey(m.Name)]; tt != nil {
+				if tt := fz.totals[ev.Room][NameKey(m.Name)]; tt != nil && !m.Watching {
 					tt[0] = 0
 					kept[NameKey(m.Name)] = tt
 				}
@@ -222,7 +228,23 @@ func (fz *fuzzer) check(e Entry, res Result, dup bool, before SessionView) {
 			fz.totals[ev.Room] = kept
 		}
 		for _, m := range fz.mirror {
-			m.ApplyEvent(ev)
+			if ev.Kind != EvNotes {
+				m.ApplyEvent(ev)
+			}
+		}
+		if ev.Kind == EvNotes {
+			// The event says what the session's notes of the cell are
+			// now (a later event of the entry may change them again).
+			notes := s.Notes(ev.Session)
+			v, _ := s.SessionRoomView(ev.Session)
+			i := int(ev.Row)*int(v.Puzzle.Size) + int(ev.Col)
+			var got uint16
+			if notes != nil {
+				got = notes[i]
+			}
+			if last := lastNotesEvent(fz.evs, ev.Session, ev.Row, ev.Col); last == ev && got != ev.Notes {
+				t.Fatalf("notes event %+v, the session's notes %v", ev, notes)
+			}
 		}
 	}
 	// Scores from results.
@@ -299,6 +321,17 @@ func (fz *fuzzer) check(e Entry, res Result, dup bool, before SessionView) {
 	}
 }
 
+// lastNotesEvent is the last EvNotes event of evs for a session's cell.
+func lastNotesEvent(evs []Event, id SessionID, row, col uint8) Event {
+	var last Event
+	for _, ev := range evs {
+		if ev.Kind == EvNotes && ev.Session == id && ev.Row == row && ev.Col == col {
+			last = ev
+		}
+	}
+	return last
+}
+
 func FuzzApply(f *testing.F) {
 	for _, seed := range fuzzSeeds() {
 		f.Add(seed)
@@ -317,7 +350,16 @@ func fuzzSeeds() [][]byte {
 	for _, n := range []byte{0, 1, 2} {
 		play = append(play, 0, n, 0) // open alice, bob, Carol
 	}
+	play = append(play, 26, 4, 1) // dave watches
 	for k := 0; k < 40; k++ {
+		if k%4 == 0 {
+			// notes on and off; dave's are refused
+			play = append(play, 24, byte(k%3), byte(k%4), byte(k/4%4), byte(1+k%4))
+			play = append(play, 23, byte(k%4), byte(k/4%4), byte(k%4), byte(1+k/4%4))
+		}
+		if k%13 == 0 {
+			play = append(play, 25, byte(k%3), 0, 0, byte(k%2))
+		}
 		play = append(play, 4, byte(k%3), byte(k*7)) // right digits
 		if k%5 == 0 {
 			play = append(play, 3, byte(k%3), 1, 2, 3) // a raw place
@@ -327,11 +369,14 @@ func fuzzSeeds() [][]byte {
 		}
 	}
 	rooms := []byte{11, 0, 1, 0, 0, 12, 1, 1, 13, 0, 10, 1, 4, 'h', 'e', 'y', '!', 15, 0, 3, 1, 20, 0, 200, 16, 0, 1, 5, 1, 2, 3, 0, 21, 0}
+	// é watches and tries a move; alice and bob note candidates
+	tail := []byte{20, 0, 10, 26, 5, 0, 3, 5, 0, 0, 1, 24, 0, 1, 1, 2, 24, 1, 2, 2, 3, 24, 0, 3, 3, 4, 24, 0, 3, 3, 1}
+	play = append(play, tail...)
 	var all []byte
 	all = append(all, header...)
 	all = append(all, play...)
 	all = append(all, rooms...)
-	all = append(all, play[9:]...)
+	all = append(all, play[12:]...)
 	return [][]byte{
 		append(append([]byte{}, header...), play...),
 		all,
@@ -359,8 +404,12 @@ func FuzzRestore(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got := s.Snapshot(); !bytes.Equal(got, data) {
+		got := s.Snapshot()
+		if data[len(snapMagic)] == snapVersion && !bytes.Equal(got, data) {
 			t.Fatalf("restored state snapshots to other bytes")
+		}
+		if s2, err := Restore(got); err != nil || !bytes.Equal(s2.Snapshot(), got) {
+			t.Fatalf("a restored state's snapshot does not restore as itself: %v", err)
 		}
 		if err := checkState(s); err != nil {
 			t.Fatalf("restored an inconsistent state: %v", err)
@@ -397,12 +446,32 @@ func restoreSeeds(t testing.TB) [][]byte {
 	h.do(a, h.wrong("side", h.empties("side")[0]))
 	h.sys(Disconnect{Session: a})
 	out = append(out, h.s.Snapshot())
+	h.do(a, Note{Row: 1, Col: 1, Digit: 2, On: true})
+	h.do(a, Note{Row: 1, Col: 1, Digit: 5, On: true})
+	h.do(a, Note{Row: 2, Col: 3, Digit: 6, On: true})
+	w := h.sys(OpenSession{Name: "watcher", Token: "w", Watch: true}).Session
+	h.do(w, JoinRoom{Name: "side"})
+	out = append(out, h.s.Snapshot())
+	if old, err := os.ReadFile("testdata/snapshot-v3.bin"); err == nil {
+		out = append(out, old)
+	}
 	return out
+}
+
+// snapshotsAs reports whether s, restored from b, snapshots as b; b of an
+// older version, whether s's snapshot restores as itself.
+func snapshotsAs(s *State, b []byte) bool {
+	snap := s.Snapshot()
+	if b[len(snapMagic)] == snapVersion {
+		return bytes.Equal(snap, b)
+	}
+	s2, err := Restore(snap)
+	return err == nil && bytes.Equal(s2.Snapshot(), snap)
 }
 
 func TestRestoreRejectsDamage(t *testing.T) {
 	for _, snap := range restoreSeeds(t) {
-		if s, err := Restore(snap); err != nil || !bytes.Equal(s.Snapshot(), snap) {
+		if s, err := Restore(snap); err != nil || !snapshotsAs(s, snap) {
 			t.Fatalf("seed snapshot: %v", err)
 		}
 		// Every truncation fails cleanly.
@@ -417,7 +486,7 @@ func TestRestoreRejectsDamage(t *testing.T) {
 				b := bytes.Clone(snap)
 				b[i] ^= x
 				s, err := Restore(b)
-				if err == nil && !bytes.Equal(s.Snapshot(), b) {
+				if err == nil && !snapshotsAs(s, b) {
 					t.Fatalf("byte %d ^ %#x: restored to other bytes", i, x)
 				}
 				if err == nil {

@@ -75,6 +75,12 @@ func checkState(s *State) error {
 		if ss.score != nil && ss.room.scores[ss.key] != ss.score {
 			return fmt.Errorf("session %d: stale score cache", id)
 		}
+		if err := checkNotes(ss); err != nil {
+			return fmt.Errorf("session %d: %w", id, err)
+		}
+		if ss.watch && (ss.claim >= 0 || ss.score != nil) {
+			return fmt.Errorf("session %d: a spectator that plays", id)
+		}
 	}
 	if tokens != len(s.byToken) {
 		return fmt.Errorf("%d tokens indexed, %d held", len(s.byToken), tokens)
@@ -150,6 +156,18 @@ func checkRoom(rm *room) error {
 	if rm.over != (filled == g.cells) || rm.over && (claims != 0 || rm.nextAt == 0) || !rm.over && (rm.nextAt != 0 || rm.winner != "") {
 		return fmt.Errorf("round state")
 	}
+	noters := 0
+	for _, m := range rm.members {
+		if m.notes != nil {
+			noters++
+		}
+	}
+	if noters != rm.noters {
+		return fmt.Errorf("%d members with notes, cached %d", noters, rm.noters)
+	}
+	if !rm.over && rm.endedAt != 0 || rm.over && rm.endedAt < rm.startedAt {
+		return fmt.Errorf("round times %d to %d", rm.startedAt, rm.endedAt)
+	}
 	for i, m := range rm.members {
 		if m.room != rm || m.gone {
 			return fmt.Errorf("member %q elsewhere", m.name)
@@ -159,12 +177,42 @@ func checkRoom(rm *room) error {
 		}
 	}
 	for k, sc := range rm.scores {
-		if sc.key != k || NameKey(sc.name) != k || sc.lastMove > rm.moves || sc.played > rm.round {
+		if sc.key != k || NameKey(sc.name) != k || sc.lastMove > rm.moves || sc.played > rm.round ||
+			sc.rright > sc.right || sc.rwrong > sc.wrong || sc.played != rm.round && sc.rright+sc.rwrong != 0 {
 			return fmt.Errorf("score %q", k)
 		}
 	}
 	if len(rm.chat) > 0 && rm.chat[(rm.chatHead+len(rm.chat)-1)%len(rm.chat)].N != rm.nextLine-1 {
 		return fmt.Errorf("chat numbering")
+	}
+	return nil
+}
+
+// checkNotes: a session's notes are on empty cells of its room's board only,
+// with the board's digits, and counted.
+func checkNotes(ss *session) error {
+	if ss.notes == nil {
+		if ss.noted != 0 {
+			return fmt.Errorf("%d noted cells and no notes", ss.noted)
+		}
+		return nil
+	}
+	rm := ss.room
+	if len(ss.notes) != rm.g.cells {
+		return fmt.Errorf("notes for %d cells on a board of %d", len(ss.notes), rm.g.cells)
+	}
+	n := 0
+	for i, m := range ss.notes {
+		if m == 0 {
+			continue
+		}
+		n++
+		if rm.digit[i] != 0 || m&^rm.g.full != 0 {
+			return fmt.Errorf("notes %#x on cell %d holding %d", m, i, rm.digit[i])
+		}
+	}
+	if n == 0 || n != ss.noted {
+		return fmt.Errorf("%d noted cells, counted %d", n, ss.noted)
 	}
 	return nil
 }

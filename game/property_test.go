@@ -2,6 +2,7 @@ package game
 
 import (
 	"bytes"
+	"math/bits"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -21,10 +22,16 @@ type sim struct {
 	h       *harness
 	names   []string
 	mirrors map[string]*RoomView
+	// mine follows each session's own view of its room (with its notes),
+	// as a client does: whole when the session enters a room, then by the
+	// room's events and the session's own notes events.
+	mine map[SessionID]*RoomView
 	// per room and round: each player's score and the index of their last
 	// move, from the results alone
 	moves   map[string]map[string]*simScore
 	rounds  int // rounds seen ending
+	// notes made, and right placements that took others' notes away
+	noted, cleared int
 	lastRes map[SessionID]Entry
 }
 
@@ -49,7 +56,7 @@ func newSim(t *testing.T, seed uint64) *sim {
 	h := &harness{t: t, s: New(DefaultRules()), now: t0, seq: map[SessionID]uint64{}}
 	h.apply(Entry{Time: t0, Cmd: Genesis{Seed: seed, Rules: rules}})
 	sm := &sim{t: t, r: r, h: h, names: []string{"alice", "Bob", "carol", "dave", "Eve", "frank", "ALICE"},
-		mirrors: map[string]*RoomView{}, moves: map[string]map[string]*simScore{}, lastRes: map[SessionID]Entry{}}
+		mirrors: map[string]*RoomView{}, mine: map[SessionID]*RoomView{}, moves: map[string]map[string]*simScore{}, lastRes: map[SessionID]Entry{}}
 	v, _ := h.s.RoomView(MainRoom)
 	sm.mirrors[MainRoom] = &v
 	return sm
@@ -75,7 +82,7 @@ func (sm *sim) step() {
 	switch {
 	case len(live) == 0 || roll < 4:
 		name := sm.names[sm.pick(len(sm.names))]
-		e = Entry{Cmd: OpenSession{Name: name, Token: "tok-" + name}}
+		e = Entry{Cmd: OpenSession{Name: name, Token: "tok-" + name, Watch: r.IntN(5) == 0}}
 	case roll < 6:
 		e = Entry{Cmd: Disconnect{Session: live[sm.pick(len(live))].ID}}
 	case roll < 7:
@@ -121,8 +128,15 @@ func (sm *sim) playerCmd(sv SessionView) Command {
 	n := int(v.Puzzle.Size)
 	roll := r.IntN(100)
 	switch {
-	case roll < 50 && len(empties) > 0:
+	case roll < 40 && len(empties) > 0:
 		return h.right(sv.Room, empties[sm.pick(len(empties))])
+	case roll < 47 && len(empties) > 0:
+		i := empties[sm.pick(len(empties))]
+		return Note{Row: uint8(i / n), Col: uint8(i % n), Digit: uint8(1 + r.IntN(n)), On: r.IntN(4) != 0}
+	case roll < 48:
+		return ClearNotes{Row: uint8(r.IntN(n + 1)), Col: uint8(r.IntN(n + 1)), All: r.IntN(2) == 0}
+	case roll < 50:
+		return Note{Row: uint8(r.IntN(n + 1)), Col: uint8(r.IntN(n + 1)), Digit: uint8(r.IntN(n + 2)), On: true}
 	case roll < 58 && len(empties) > 0:
 		return h.wrong(sv.Room, empties[sm.pick(len(empties))])
 	case roll < 70 && len(empties) > 0:
@@ -161,7 +175,16 @@ func (sm *sim) apply(e Entry) Result {
 		before, _ = h.s.Session(e.Session)
 	}
 	first, dup := h.s.Result(e.Session, e.Seq)
+	bits := sm.noteBits()
 	res := h.apply(e)
+	if _, ok := e.Cmd.(Place); ok && res.Err == nil && sm.noteBits() < bits {
+		sm.cleared++
+	}
+	for _, ev := range h.evs {
+		if ev.Kind == EvNotes && ev.Notes != 0 {
+			sm.noted++
+		}
+	}
 	if _, live := h.s.Session(e.Session); !live {
 		dup = false // it expired as the entry's time came
 	}
@@ -218,9 +241,25 @@ func (sm *sim) apply(e Entry) Result {
 			}
 		}
 		for _, m := range sm.mirrors {
-			m.ApplyEvent(ev)
+			if ev.Kind != EvNotes {
+				m.ApplyEvent(ev)
+			}
+		}
+		for id, m := range sm.mine {
+			if ev.Kind != EvNotes || ev.Session == id {
+				m.ApplyEvent(ev)
+			}
 		}
 	}
+	if e.Session != 0 && res.Err != nil && res.Err.Code == ErrSpectator {
+		if sv, _ := h.s.Session(e.Session); !sv.Watch {
+			t.Fatalf("a player was refused as a spectator: %+v", e.Cmd)
+		}
+	}
+	if _, live := h.s.Session(e.Session); live && before.Watch && playerMove(e.Cmd) && (res.Err == nil || res.Err.Code != ErrSpectator) {
+		t.Fatalf("a spectator's %T %+v gave %+v", e.Cmd, e.Cmd, res)
+	}
+	sm.checkMine()
 	if err := checkState(h.s); err != nil {
 		t.Fatalf("after entry %d (%T %+v): %v", len(h.log), e.Cmd, e.Cmd, err)
 	}
@@ -242,6 +281,51 @@ func (sm *sim) apply(e Entry) Result {
 		}
 	}
 	return res
+}
+
+// noteBits counts every candidate of every session.
+func (sm *sim) noteBits() int {
+	n := 0
+	for _, sv := range sm.h.s.Sessions() {
+		for _, m := range sm.h.s.Notes(sv.ID) {
+			n += bits.OnesCount16(m)
+		}
+	}
+	return n
+}
+
+// playerMove reports whether c is a move, which a spectator may not make.
+func playerMove(c Command) bool {
+	switch c.(type) {
+	case Place, Claim, Release, Note, ClearNotes:
+		return true
+	}
+	return false
+}
+
+// checkMine checks each session's own view, notes included, against the
+// server's; a session that changed rooms gets its new room whole.
+func (sm *sim) checkMine() {
+	t, s := sm.t, sm.h.s
+	t.Helper()
+	live := map[SessionID]bool{}
+	for _, sv := range s.Sessions() {
+		live[sv.ID] = true
+		want, _ := s.SessionRoomView(sv.ID)
+		m := sm.mine[sv.ID]
+		if m == nil || m.Name != sv.Room {
+			sm.mine[sv.ID] = &want
+			continue
+		}
+		if !m.Equal(&want) {
+			t.Fatalf("after entry %d: %s's own view of %q differs\nmirror %+v\nserver %+v", len(sm.h.log), sv.Name, sv.Room, m.Notes, want.Notes)
+		}
+	}
+	for id := range sm.mine {
+		if !live[id] {
+			delete(sm.mine, id)
+		}
+	}
 }
 
 // checkWinner compares a round's winner with the results seen, and the
@@ -278,7 +362,7 @@ func (sm *sim) finish() {
 	for _, rs := range h.s.Rooms() {
 		var who SessionID
 		for _, sv := range sm.live() {
-			if sv.Room == rs.Name {
+			if sv.Room == rs.Name && !sv.Watch {
 				who = sv.ID
 			}
 		}
@@ -301,7 +385,7 @@ func (sm *sim) finish() {
 
 func TestRandomPlay(t *testing.T) {
 	n := seeds(40)
-	rounds := 0
+	rounds, noted, cleared := 0, 0, 0
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		sm := newSim(t, seed)
 		for i := 0; i < 300; i++ {
@@ -309,6 +393,8 @@ func TestRandomPlay(t *testing.T) {
 		}
 		sm.finish()
 		rounds += sm.rounds
+		noted += sm.noted
+		cleared += sm.cleared
 
 		// Replicas fed the same log agree byte for byte.
 		replica := New(DefaultRules())
@@ -325,6 +411,9 @@ func TestRandomPlay(t *testing.T) {
 	}
 	if rounds < n {
 		t.Fatalf("only %d rounds ended in %d games", rounds, n)
+	}
+	if noted < n || cleared == 0 {
+		t.Fatalf("%d notes made, %d placements cleared some, in %d games", noted, cleared, n)
 	}
 }
 

@@ -23,7 +23,7 @@ import (
 const (
 	snapMagic   = "GLST"
 	snapVersion = 4
-	snapOldest  = 3 // the oldest version Restore reads
+	snapOldest  = 3                        // the oldest version Restore reads
 	maxLineLen  = 4 * (MaxChatRunes + 100) // system lines run a little longer
 )
 

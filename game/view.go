@@ -162,8 +162,8 @@ func (v *RoomView) ApplyEvent(ev Event) {
 		v.setPuzzle(ev.Puzzle)
 		v.Claims, v.Notes = nil, nil
 		v.Scores = slices.DeleteFunc(v.Scores, func(sc ScoreView) bool {
-			_, ok := v.member(sc.Name)
-			return !ok
+			i, ok := v.member(sc.Name)
+			return !ok || v.Members[i].Watching
 		})
 		for i := range v.Scores {
 			v.Scores[i].Round, v.Scores[i].RoundRight, v.Scores[i].RoundWrong = 0, 0, 0
