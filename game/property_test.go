@@ -2,8 +2,8 @@ package game
 
 import (
 	"bytes"
-	"math/bits"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -28,11 +28,11 @@ type sim struct {
 	mine map[SessionID]*RoomView
 	// per room and round: each player's score and the index of their last
 	// move, from the results alone
-	moves   map[string]map[string]*simScore
-	rounds  int // rounds seen ending
+	moves  map[string]map[string]*simScore
+	rounds int // rounds seen ending
 	// notes made, and right placements that took others' notes away
 	noted, cleared int
-	lastRes map[SessionID]Entry
+	lastRes        map[SessionID]Entry
 }
 
 type simScore struct {
