@@ -233,8 +233,8 @@ func TestEmptySlicesDecodeAsNil(t *testing.T) {
 		{&Append{Entries: []LogEntry{}}, 1, ""},
 		{&Snapshot{History: []EpochStart{}, Data: []byte{}, Tail: []LogEntry{}}, 3, ""},
 		{&RoomState{Room: game.RoomView{Puzzle: game.PuzzleView{Givens: []uint8{}}, Board: []game.CellView{},
-			Claims: []game.ClaimView{}, Scores: []game.ScoreView{}, Members: []game.MemberView{}, Chat: []game.ChatLine{}}}, 6, ""},
-		{&QueryReply{Rooms: []game.RoomSummary{{Name: "a", Players: []string{}}}, Members: []game.MemberView{}}, 2, ".Rooms[].Name"},
+			Claims: []game.ClaimView{}, Scores: []game.ScoreView{}, Members: []game.MemberView{}, Chat: []game.ChatLine{}, Notes: []uint16{}}}, 7, ""},
+		{&QueryReply{Rooms: []game.RoomSummary{{Name: "a", Players: []string{}, Watchers: []string{}}}, Members: []game.MemberView{}}, 3, ".Rooms[].Name"},
 		{&Events{Events: []game.Event{{Puzzle: &game.PuzzleView{Givens: []uint8{}}}}}, 1, ".Events[].Puzzle"},
 		{&Command{Cmd: game.Rollback{Items: []game.RolledBack{}}}, 1, ".Cmd"},
 	} {
@@ -365,7 +365,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown type", []byte{200}, ErrUnknownType, "", "unknown message type 200"},
 		{"type 0", []byte{0}, ErrUnknownType, "", "unknown message type 0"},
 		{"trailing", cat(encode(t, &Status{}), []byte{0}), ErrMalformed, "", "1 trailing bytes"},
-		{"truncated", hello[:len(hello)-1], ErrMalformed, "last line", "truncated"},
+		{"truncated", hello[:len(hello)-1], ErrMalformed, "watch", "truncated"},
 		{"varint overflow", cat([]byte{byte(TPing)}, bytes.Repeat([]byte{0xff}, 10), []byte{1, 0}), ErrMalformed, "nonce", "varint overflows 64 bits"},
 		{"bool", []byte{byte(TFetch), 1, 1, 0, 0, 1, 2}, ErrMalformed, "snapshot", "bool value 2"},
 		{"node id", []byte{byte(TLeave), 0x80, 0x80, 0x04, 1}, ErrMalformed, "from", "value 65536 out of range"},
@@ -381,22 +381,30 @@ func TestDecodeErrors(t *testing.T) {
 		{"command kind in entry", []byte{byte(TAppend), 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 99}, ErrUnknownType, "entry.cmd", "unknown command kind 99"},
 		{"utf8 str", []byte{byte(TRedirect), 1, 1, 0, 0, 2, 0xc3, 0x28}, ErrMalformed, "addr", "invalid UTF-8"},
 		{"utf8 text", []byte{byte(TError), 1, 1, 0xff}, ErrMalformed, "text", "invalid UTF-8"},
-		{"utf8 name", []byte{byte(THello), 0, 1, 2, 0xed, 0xa0}, ErrMalformed, "name", "invalid UTF-8"},
-		{"surrogate", []byte{byte(THello), 0, 1, 3, 0xed, 0xa0, 0x80}, ErrMalformed, "name", "invalid UTF-8"},
-		{"control in name", []byte{byte(THello), 0, 1, 3, 'a', 0x1b, 'b'}, ErrMalformed, "name", "control character U+001B"},
-		{"C1 control in name", []byte{byte(THello), 0, 1, 2, 0xc2, 0x9b}, ErrMalformed, "name", "control character U+009B"},
+		{"utf8 name", []byte{byte(THello), 0, 2, 2, 0xed, 0xa0}, ErrMalformed, "name", "invalid UTF-8"},
+		{"surrogate", []byte{byte(THello), 0, 2, 3, 0xed, 0xa0, 0x80}, ErrMalformed, "name", "invalid UTF-8"},
+		{"control in name", []byte{byte(THello), 0, 2, 3, 'a', 0x1b, 'b'}, ErrMalformed, "name", "control character U+001B"},
+		{"C1 control in name", []byte{byte(THello), 0, 2, 2, 0xc2, 0x9b}, ErrMalformed, "name", "control character U+009B"},
 		{"DEL in room", []byte{byte(TQuery), 1, 1, 1, 0x7f}, ErrMalformed, "room", "control character U+007F"},
-		{"version", []byte{byte(THello), 0, 2}, ErrBadVersion, "version", "protocol version 2, want 1"},
-		{"peer version", []byte{byte(TPeerHello), 1, 0}, ErrBadVersion, "version", "protocol version 256, want 1"},
-		{"beacon version", []byte{byte(TBeacon), 0, 0}, ErrBadVersion, "version", "protocol version 0, want 1"},
+		{"version", []byte{byte(THello), 0, 3}, ErrBadVersion, "version", "protocol version 3, want 2"},
+		{"peer version", []byte{byte(TPeerHello), 1, 0}, ErrBadVersion, "version", "protocol version 256, want 2"},
+		{"beacon version", []byte{byte(TBeacon), 0, 0}, ErrBadVersion, "version", "protocol version 0, want 2"},
 		{"givens", room(func(r *game.RoomView) { r.Puzzle.Givens = r.Puzzle.Givens[:80] }), ErrMalformed, "puzzle.givens", "80 givens for 81 cells"},
 		{"board", room(func(r *game.RoomView) { r.Board = r.Board[:80] }), ErrMalformed, "room.board", "80 cells for a board of 81"},
 		{"board over size", room(func(r *game.RoomView) { r.Puzzle.Size = 4; r.Puzzle.Givens = r.Puzzle.Givens[:16] }), ErrTooLarge, "room.board", "81 items exceeds 16"},
+		{"notes", room(func(r *game.RoomView) { r.Notes = r.Notes[:80] }), ErrMalformed, "room.notes", "notes for 80 cells on a board of 81"},
+		{"notes over the board", room(func(r *game.RoomView) { r.Notes = append(r.Notes, 0) }), ErrTooLarge, "room.notes", "82 items exceeds 81"},
+		{"notes past the digits", room(func(r *game.RoomView) { r.Notes[3] = 1 << 9 }), ErrMalformed, "room.notes", "value 512 out of range"},
+		{"event notes", func() []byte {
+			b := encode(t, &Events{Events: []game.Event{{Kind: game.EvNotes}}})
+			b = b[:len(b)-5]
+			return cat(b, []byte{0x80, 0x80, 0x04, 0, 0, 0, 0})
+		}(), ErrMalformed, "event.notes", "value 65536 out of range"},
 		{"count beyond bytes", []byte{byte(TEvents), 1, 100, 0}, ErrMalformed, "events", "truncated"},
 		{"huge count", cat([]byte{byte(TEvents), 1}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrTooLarge, "events", "4294967295 items exceeds 4096"},
 		{"string beyond bytes", []byte{byte(TError), 1, 5, 'a'}, ErrMalformed, "text", "truncated"},
 		{"huge string", cat([]byte{byte(TError), 1}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrMalformed, "text", "truncated"},
-		{"huge token", cat([]byte{byte(THello), 0, 1, 0}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrTooLarge, "token", "4294967295 bytes exceeds 64"},
+		{"huge token", cat([]byte{byte(THello), 0, 2, 0}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrTooLarge, "token", "4294967295 bytes exceeds 64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := DecodeMessage(tc.in, PeerLimits)
@@ -479,7 +487,7 @@ func TestCheckVersion(t *testing.T) {
 	// A Hello of another version is refused as such, whatever follows the
 	// version: later versions may lay their fields out differently.
 	for _, rest := range [][]byte{nil, {0xff, 0xff}, bytes.Repeat([]byte{0x80}, 20)} {
-		b := append([]byte{byte(THello), 0, 2}, rest...)
+		b := append([]byte{byte(THello), 0, 3}, rest...)
 		if _, err := DecodeMessage(b, ClientLimits); CodeOf(err) != ErrBadVersion {
 			t.Errorf("%x: got %v", b, err)
 		}

@@ -129,13 +129,13 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 const (
 	minEpochStart = 6
 	minLogEntry   = 7 // epoch (3), time, session, seq, command kind
-	minEvent      = 18
+	minEvent      = 21
 	minRolledBack = 8
 	minCell       = 3
 	minClaim      = 4
-	minScore      = 6
-	minMember     = 2
+	minScore      = 8
+	minMember     = 3
 	minChatLine   = 4
-	minSummary    = 7
+	minSummary    = 8
 	minNodeInfo   = 15
 )

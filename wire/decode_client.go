@@ -14,6 +14,7 @@ func (d *decoder) hello() *Hello {
 		Name:     d.name("name", d.lim.MaxName),
 		Token:    d.str("token", d.lim.MaxToken),
 		LastLine: d.uvarint("last line"),
+		Watch:    d.bool("watch"),
 	}
 }
 
@@ -35,6 +36,7 @@ func (d *decoder) welcome() *Welcome {
 			m.Done[i] = game.SeqResult{Seq: d.uvarint("done.seq"), Code: game.Code(d.u8("done.code")), Points: d.i32("done.points")}
 		}
 	}
+	m.Watch = d.bool("watch")
 	return m
 }
 
@@ -81,12 +83,8 @@ func (d *decoder) queryReply() *QueryReply {
 			s.Round = d.u32v("rooms.round")
 			s.Filled = d.int("rooms.filled")
 			s.Cells = d.int("rooms.cells")
-			if k := d.count("rooms.players", d.lim.MaxMembers, 1); k > 0 {
-				s.Players = make([]string, k)
-				for j := range s.Players {
-					s.Players[j] = d.name("rooms.players", d.lim.MaxName)
-				}
-			}
+			s.Players = d.nameList("rooms.players")
+			s.Watchers = d.nameList("rooms.watchers")
 		}
 	}
 	m.Members = d.members("members")
@@ -121,4 +119,17 @@ func (d *decoder) clusterView(v *ClusterView) {
 		ni.PeerAddr = d.str("view.nodes.peer addr", d.lim.MaxAddr)
 		ni.Advertise = d.str("view.nodes.advertise", d.lim.MaxAddr)
 	}
+}
+
+// names reads a list of player names.
+func (d *decoder) nameList(field string) []string {
+	k := d.count(field, d.lim.MaxMembers, 1)
+	if k == 0 {
+		return nil
+	}
+	out := make([]string, k)
+	for j := range out {
+		out[j] = d.name(field, d.lim.MaxName)
+	}
+	return out
 }

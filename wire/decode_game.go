@@ -27,6 +27,9 @@ func (d *decoder) event(e *game.Event) {
 	e.PrevNode = d.u16v("event.prev node")
 	e.Cmd = game.CmdKind(d.u8("event.cmd"))
 	e.Text = d.text("event.text", d.lim.MaxChat)
+	e.Notes = d.notes("event.notes", d.lim.MaxBoard)
+	e.At = d.varint("event.at")
+	e.Watch = d.bool("event.watch")
 	if d.bool("event.line") {
 		e.Line = new(game.ChatLine)
 		d.chatLine(e.Line)
@@ -106,6 +109,8 @@ func (d *decoder) roomView(r *game.RoomView) {
 			s.Right = d.u32v("room.scores.right")
 			s.Wrong = d.u32v("room.scores.wrong")
 			s.Wins = d.u32v("room.scores.wins")
+			s.RoundRight = d.u32v("room.scores.round right")
+			s.RoundWrong = d.u32v("room.scores.round wrong")
 		}
 	}
 	r.Members = d.members("room.members")
@@ -116,6 +121,24 @@ func (d *decoder) roomView(r *game.RoomView) {
 		}
 	}
 	r.ChatHistory = d.int("room.chat history")
+	r.RoundStart = d.varint("room.round start")
+	r.RoundEnd = d.varint("room.round end")
+	if n := d.count("room.notes", cells, 1); n > 0 {
+		if n != cells {
+			d.fail(ErrMalformed, "room.notes", fmt.Sprintf("notes for %d cells on a board of %d", n, cells))
+			return
+		}
+		r.Notes = make([]uint16, n)
+		for i := range r.Notes {
+			r.Notes[i] = d.notes("room.notes", int(r.Puzzle.Size))
+		}
+	}
+}
+
+// notes reads a cell's candidates: a bit for each digit of a board of the
+// given side, at most.
+func (d *decoder) notes(field string, side int) uint16 {
+	return uint16(d.uvarintMax(field, 1<<side-1))
 }
 
 func (d *decoder) members(field string) []game.MemberView {
@@ -127,6 +150,7 @@ func (d *decoder) members(field string) []game.MemberView {
 	for i := range ms {
 		ms[i].Name = d.name("member.name", d.lim.MaxName)
 		ms[i].Online = d.bool("member.online")
+		ms[i].Watching = d.bool("member.watching")
 	}
 	return ms
 }
@@ -187,7 +211,7 @@ func (d *decoder) command(field string) game.Command {
 		return game.Membership{Voters: v}
 	case game.CmdOpenSession:
 		return game.OpenSession{Name: d.name("cmd.name", d.lim.MaxName),
-			Token: d.str("cmd.token", d.lim.MaxToken)}
+			Token: d.str("cmd.token", d.lim.MaxToken), Watch: d.bool("cmd.watch")}
 	case game.CmdCloseSession:
 		return game.CloseSession{}
 	case game.CmdDisconnect:
@@ -202,6 +226,10 @@ func (d *decoder) command(field string) game.Command {
 		return c
 	case game.CmdClaim:
 		return game.Claim{Row: d.u8("cmd.row"), Col: d.u8("cmd.col")}
+	case game.CmdNote:
+		return game.Note{Row: d.u8("cmd.row"), Col: d.u8("cmd.col"), Digit: d.u8("cmd.digit"), On: d.bool("cmd.on")}
+	case game.CmdClearNotes:
+		return game.ClearNotes{Row: d.u8("cmd.row"), Col: d.u8("cmd.col"), All: d.bool("cmd.all")}
 	case game.CmdRelease:
 		return game.Release{}
 	case game.CmdChat:

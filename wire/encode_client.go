@@ -16,7 +16,8 @@ func (m *Hello) appendTo(b []byte) ([]byte, error) {
 	b = binary.BigEndian.AppendUint16(append(b, byte(THello)), m.Version)
 	b = appendString(b, m.Name)
 	b = appendString(b, m.Token)
-	return binary.AppendUvarint(b, m.LastLine), nil
+	b = binary.AppendUvarint(b, m.LastLine)
+	return appendBool(b, m.Watch), nil
 }
 
 func (m *Welcome) appendTo(b []byte) ([]byte, error) {
@@ -38,7 +39,7 @@ func (m *Welcome) appendTo(b []byte) ([]byte, error) {
 		b = append(b, byte(r.Code))
 		b = binary.AppendVarint(b, int64(r.Points))
 	}
-	return b, nil
+	return appendBool(b, m.Watch), nil
 }
 
 func (m *Welcome) check() error {

@@ -25,6 +25,9 @@ func appendEvent(b []byte, e *game.Event) []byte {
 	b = binary.AppendUvarint(b, uint64(e.PrevNode))
 	b = append(b, byte(e.Cmd))
 	b = appendString(b, e.Text)
+	b = binary.AppendUvarint(b, uint64(e.Notes))
+	b = binary.AppendVarint(b, e.At)
+	b = appendBool(b, e.Watch)
 	if e.Line != nil {
 		b = appendChatLine(append(b, 1), e.Line)
 	} else {
@@ -88,13 +91,22 @@ func appendRoomView(b []byte, r *game.RoomView) []byte {
 		b = binary.AppendUvarint(b, uint64(s.Right))
 		b = binary.AppendUvarint(b, uint64(s.Wrong))
 		b = binary.AppendUvarint(b, uint64(s.Wins))
+		b = binary.AppendUvarint(b, uint64(s.RoundRight))
+		b = binary.AppendUvarint(b, uint64(s.RoundWrong))
 	}
 	b = appendMembers(b, r.Members)
 	b = binary.AppendUvarint(b, uint64(len(r.Chat)))
 	for i := range r.Chat {
 		b = appendChatLine(b, &r.Chat[i])
 	}
-	return binary.AppendVarint(b, int64(r.ChatHistory))
+	b = binary.AppendVarint(b, int64(r.ChatHistory))
+	b = binary.AppendVarint(b, r.RoundStart)
+	b = binary.AppendVarint(b, r.RoundEnd)
+	b = binary.AppendUvarint(b, uint64(len(r.Notes)))
+	for _, m := range r.Notes {
+		b = binary.AppendUvarint(b, uint64(m))
+	}
+	return b
 }
 
 // checkRoom refuses what decoder.roomView refuses under any Limits.
@@ -102,8 +114,17 @@ func checkRoom(t Type, r *game.RoomView) error {
 	if err := checkPuzzle(t, &r.Puzzle); err != nil {
 		return err
 	}
-	if n := int(r.Puzzle.Size) * int(r.Puzzle.Size); len(r.Board) != 0 && len(r.Board) != n {
+	n := int(r.Puzzle.Size) * int(r.Puzzle.Size)
+	if len(r.Board) != 0 && len(r.Board) != n {
 		return fmt.Errorf("wire: %s: %d cells for a board of %d", t, len(r.Board), n)
+	}
+	if len(r.Notes) != 0 && len(r.Notes) != n {
+		return fmt.Errorf("wire: %s: notes for %d cells on a board of %d", t, len(r.Notes), n)
+	}
+	for _, m := range r.Notes {
+		if m>>r.Puzzle.Size != 0 {
+			return fmt.Errorf("wire: %s: notes %#x past the board's digits", t, m)
+		}
 	}
 	return nil
 }
@@ -117,7 +138,7 @@ func appendMembers(b []byte, ms []game.MemberView) []byte {
 }
 
 func appendMember(b []byte, m *game.MemberView) []byte {
-	return appendBool(appendString(b, m.Name), m.Online)
+	return appendBool(appendBool(appendString(b, m.Name), m.Online), m.Watching)
 }
 
 func appendRoomSummary(b []byte, s *game.RoomSummary) []byte {
@@ -126,8 +147,13 @@ func appendRoomSummary(b []byte, s *game.RoomSummary) []byte {
 	b = binary.AppendUvarint(b, uint64(s.Round))
 	b = binary.AppendVarint(b, int64(s.Filled))
 	b = binary.AppendVarint(b, int64(s.Cells))
-	b = binary.AppendUvarint(b, uint64(len(s.Players)))
-	for _, p := range s.Players {
+	b = appendNames(b, s.Players)
+	return appendNames(b, s.Watchers)
+}
+
+func appendNames(b []byte, names []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, p := range names {
 		b = appendString(b, p)
 	}
 	return b
@@ -172,7 +198,7 @@ func appendCommand(b []byte, c game.Command) ([]byte, error) {
 		return appendVoters(append(b, byte(game.CmdMembership)), c.Voters)
 	case game.OpenSession:
 		b = appendString(append(b, byte(game.CmdOpenSession)), c.Name)
-		return appendString(b, c.Token), nil
+		return appendBool(appendString(b, c.Token), c.Watch), nil
 	case game.CloseSession:
 		return append(b, byte(game.CmdCloseSession)), nil
 	case game.Disconnect:
@@ -181,6 +207,10 @@ func appendCommand(b []byte, c game.Command) ([]byte, error) {
 		return append(b, byte(game.CmdPlace), c.Row, c.Col, c.Digit), nil
 	case game.Claim:
 		return append(b, byte(game.CmdClaim), c.Row, c.Col), nil
+	case game.Note:
+		return appendBool(append(b, byte(game.CmdNote), c.Row, c.Col, c.Digit), c.On), nil
+	case game.ClearNotes:
+		return appendBool(append(b, byte(game.CmdClearNotes), c.Row, c.Col), c.All), nil
 	case game.Release:
 		return append(b, byte(game.CmdRelease)), nil
 	case game.Chat:

@@ -107,6 +107,12 @@ func limitCases() []limitCase {
 		{limit: "MaxMembers", field: "rooms.players", count: func(n int) Message {
 			return &QueryReply{Rooms: []game.RoomSummary{{Players: repeatN(n, func(int) string { return "p" })}}}
 		}},
+		{limit: "MaxMembers", field: "rooms.watchers", count: func(n int) Message {
+			return &QueryReply{Rooms: []game.RoomSummary{{Watchers: repeatN(n, func(int) string { return "w" })}}}
+		}},
+		{limit: "MaxName", field: "rooms.watchers", runes: true, str: func(s string) Message {
+			return &QueryReply{Rooms: []game.RoomSummary{{Watchers: []string{s}}}}
+		}},
 		{limit: "MaxMembers", field: "room.members", count: func(n int) Message {
 			return roomWith(func(r *game.RoomView) { r.Members = repeatN(n, member) })
 		}},
@@ -120,6 +126,11 @@ func limitCases() []limitCase {
 			return roomWith(func(r *game.RoomView) { r.Chat = make([]game.ChatLine, n) })
 		}},
 		{limit: "MaxBoard", field: "puzzle.size", count: boardRoom},
+		{limit: "MaxBoard", field: "puzzle.size", count: func(n int) Message {
+			m := boardRoom(n).(*RoomState)
+			m.Room.Notes = make([]uint16, n*n) // notes follow the board
+			return m
+		}},
 		{limit: "MaxBoard", field: "puzzle.size", count: func(n int) Message {
 			return &Events{Events: []game.Event{{Puzzle: &game.PuzzleView{Size: uint8(n), Givens: make([]uint8, n*n)}}}}
 		}},

@@ -9,7 +9,9 @@ import (
 
 // Version is the protocol version, carried in HELLO, in peer link hellos and
 // in every beacon. A peer or client with another version is refused.
-const Version uint16 = 1
+// Version 2: notes, spectators and round results in commands, events and
+// room views.
+const Version uint16 = 2
 
 // NodeID identifies a replica. 0 means "none".
 type NodeID uint16
@@ -178,17 +180,20 @@ type PeerMessage interface {
 // Hello opens (Token new to the cluster) or resumes (Token known) a session.
 // The client chooses Token: 16 or more random bytes, hex. LastLine is the
 // last chat line the client saw in its room (0: none), so that a resuming
-// client gets the lines it missed.
+// client gets the lines it missed. Watch opens a spectator's session (a
+// resumed session stays what it was opened as: Welcome says which).
 type Hello struct {
 	Version  uint16
 	Name     string
 	Token    string
 	LastLine uint64
+	Watch    bool
 }
 
 // Welcome answers Hello: the session, the room the session is in, and the
 // cluster as the answering (primary) node sees it. Index is the log index the
-// room view reflects; Events that follow have higher indexes.
+// room view reflects; Events that follow have higher indexes. The room
+// carries the session's own notes; Watch says it is a spectator's.
 type Welcome struct {
 	Node    NodeID
 	Epoch   Epoch
@@ -204,6 +209,8 @@ type Welcome struct {
 	Done []game.SeqResult
 	// DoneFrom is the lowest sequence number Done covers.
 	DoneFrom uint64
+	// Watch: the session is a spectator's.
+	Watch bool
 }
 
 // Command is one player command with its per-session sequence number.
@@ -230,7 +237,8 @@ type Events struct {
 	Events []game.Event
 }
 
-// RoomState pushes a whole room view, after the client changed rooms.
+// RoomState pushes a whole room view, after the client changed rooms, with
+// the session's own notes.
 type RoomState struct {
 	Index uint64
 	Room  game.RoomView

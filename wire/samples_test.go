@@ -17,11 +17,13 @@ func sampleCommands() []game.Command {
 	return []game.Command{
 		game.Genesis{Seed: 0xfeedface, Rules: game.DefaultRules(), ClusterID: 0x5eed, Voters: []uint16{1, 2, 3}},
 		game.Membership{Voters: []uint16{1, 2, 3, 4}},
-		game.OpenSession{Name: "Zoë", Token: sampleToken},
+		game.OpenSession{Name: "Zoë", Token: sampleToken, Watch: true},
 		game.CloseSession{},
 		game.Disconnect{Session: 12},
 		game.Place{Row: 8, Col: 7, Digit: 9},
 		game.Claim{Row: 3, Col: 4},
+		game.Note{Row: 2, Col: 6, Digit: 8, On: true},
+		game.ClearNotes{Row: 5, Col: 1, All: true},
 		game.Release{},
 		game.Chat{Text: "nice one — the 7 in box 5 is yours ✓"},
 		game.CreateRoom{Name: "den", Size: 6, Difficulty: game.Hard},
@@ -70,7 +72,10 @@ func sampleRoom(chat int) game.RoomView {
 	r := game.RoomView{
 		Name: "main", Round: 3, State: game.RoundOver, Winner: "alice",
 		NextRoundAt: 1_700_000_005_000_000_000, ChatHistory: 200,
+		RoundStart: 1_699_999_800_000_000_000, RoundEnd: 1_700_000_000_000_000_000,
+		Notes: make([]uint16, 81),
 	}
+	r.Notes[40], r.Notes[80] = 0x1ff, 1<<4|1<<6
 	for i := range 81 {
 		d := uint8((i*7+i/9*3)%9 + 1)
 		given := i%3 == 0
@@ -90,8 +95,9 @@ func sampleRoom(chat int) game.RoomView {
 		r.Claims = append(r.Claims, game.ClaimView{Row: uint8(i), Col: uint8(8 - i), Owner: sampleNames[i], Until: 1_700_000_010_000_000_000})
 	}
 	for i, n := range sampleNames {
-		r.Scores = append(r.Scores, game.ScoreView{Name: n, Round: int32(100 - 7*i), Total: int32(400 - 13*i), Right: uint32(20 - i), Wrong: uint32(i), Wins: uint32(i % 3)})
-		r.Members = append(r.Members, game.MemberView{Name: n, Online: i%4 != 3})
+		r.Scores = append(r.Scores, game.ScoreView{Name: n, Round: int32(100 - 7*i), Total: int32(400 - 13*i), Right: uint32(20 - i), Wrong: uint32(i), Wins: uint32(i % 3),
+			RoundRight: uint32(10 - i), RoundWrong: uint32(i / 2)})
+		r.Members = append(r.Members, game.MemberView{Name: n, Online: i%4 != 3, Watching: i == 9})
 	}
 	for i := range chat {
 		from := sampleNames[i%len(sampleNames)]
@@ -124,7 +130,8 @@ func sampleEvents() []game.Event {
 		// every field, to prove that each one travels
 		{Kind: game.EvRollback, Room: "main", Session: 7, Name: "bob", Row: 1, Col: 2, Digit: 3,
 			Reason: game.ReleasedByExpiry, Points: -3, Round: 4, Until: 1_700_000_000_000_000_000,
-			Epoch: 5, Node: 3, PrevNode: 2, Cmd: game.CmdPlace, Text: "gone",
+			Epoch: 5, Node: 3, PrevNode: 2, Cmd: game.CmdPlace, Text: "gone", Notes: 1<<0 | 1<<8,
+			At: 1_699_999_999_000_000_000, Watch: true,
 			Line:   &game.ChatLine{N: 9, Time: 1_700_000_000_000_000_001, From: "bob", Text: "hi"},
 			Puzzle: &puzzle},
 		{Kind: game.EvPlaced, Room: "main", Name: "alice", Row: 4, Col: 4, Digit: 5, Points: 15},
@@ -142,9 +149,9 @@ func sampleMAC(seed byte) (m [32]byte) {
 // sampleMessages has one fully populated value of every message type.
 func sampleMessages() []Message {
 	return []Message{
-		&Hello{Version: Version, Name: "alice", Token: sampleToken, LastLine: 1199},
+		&Hello{Version: Version, Name: "alice", Token: sampleToken, LastLine: 1199, Watch: true},
 		&Welcome{Node: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Session: 9, Name: "alice", Token: sampleToken, Index: 5000, Room: sampleRoom(20), View: sampleView(),
-			Done: []game.SeqResult{{Seq: 7, Code: game.OK, Points: 10}, {Seq: 8, Code: game.ErrWrong, Points: -3}}, DoneFrom: 1},
+			Done: []game.SeqResult{{Seq: 7, Code: game.OK, Points: 10}, {Seq: 8, Code: game.ErrWrong, Points: -3}}, DoneFrom: 1, Watch: true},
 		&Command{Seq: 42, Cmd: game.Place{Row: 1, Col: 2, Digit: 3}},
 		&Ack{Seq: 42, Index: 5001, Code: game.ErrClaimed, Who: "bob", Room: "main", Points: -3},
 		&Events{Index: 5002, Events: sampleEvents()},
@@ -156,10 +163,10 @@ func sampleMessages() []Message {
 		&Query{Seq: 43, Kind: QueryWho, Room: "den"},
 		&QueryReply{Seq: 43,
 			Rooms: []game.RoomSummary{
-				{Name: "main", Size: 9, Difficulty: game.Expert, Round: 3, Filled: 60, Cells: 81, Players: []string{"alice", "bob"}},
+				{Name: "main", Size: 9, Difficulty: game.Expert, Round: 3, Filled: 60, Cells: 81, Players: []string{"alice", "bob"}, Watchers: []string{"presenter"}},
 				{Name: "den", Size: 4, Difficulty: game.Easy, Round: 1, Filled: 0, Cells: 16},
 			},
-			Members: []game.MemberView{{Name: "alice", Online: true}, {Name: "bob"}}},
+			Members: []game.MemberView{{Name: "alice", Online: true}, {Name: "bob"}, {Name: "presenter", Online: true, Watching: true}}},
 		&RoomState{Index: 5003, Room: sampleRoom(3)},
 		&Status{},
 		&Beacon{Version: Version, Cluster: "demo", From: 3, Instance: 0x0123456789abcdef, Epoch: MakeEpochLife(4, 0x5eed+4, 3),
