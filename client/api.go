@@ -145,6 +145,7 @@ type Status struct {
 	Pending  int  // commands sent and not answered yet
 	Resumed  bool // the session was resumed (not new) at the last welcome
 	Attempts int  // connection attempts since the last success
+	Watch    bool // the session is a spectator's (it cannot move)
 }
 
 // Line describes the status the way the app's status line says it, e.g.

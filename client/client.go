@@ -37,6 +37,9 @@ type ClientOptions struct {
 	// the room through Room or WithRoom (bots): it saves a copy of the
 	// room for every batch of events.
 	NoRoomCopies bool
+	// Watch opens a spectator's session: it sees the room and chats, is
+	// on no scoreboard and cannot move.
+	Watch bool
 }
 
 // ErrClosed is returned by a Client that was closed.
@@ -149,7 +152,7 @@ func Dial(ctx context.Context, o ClientOptions) *Client {
 		welcomes: make(chan struct{}),
 	}
 	c.core = NewCore(Config{
-		Name: o.Name, Token: o.Token, Addrs: o.Addrs, Local: o.Local != nil,
+		Name: o.Name, Token: o.Token, Addrs: o.Addrs, Local: o.Local != nil, Watch: o.Watch,
 		Window: o.Window, PingEvery: o.PingEvery, NoRoomCopies: o.NoRoomCopies,
 	}, time.Now())
 	c.timer = time.AfterFunc(time.Hour, c.onTimer)

@@ -125,7 +125,7 @@ func (c *Core) Connected(now time.Time, id ConnID) {
 		return
 	}
 	cc.state, cc.since = inHello, now
-	c.send(id, &wire.Hello{Version: wire.Version, Name: c.cfg.Name, Token: c.cfg.Token, LastLine: c.lastLine[c.room.Name]})
+	c.send(id, &wire.Hello{Version: wire.Version, Name: c.cfg.Name, Token: c.cfg.Token, LastLine: c.lastLine[c.room.Name], Watch: c.cfg.Watch})
 }
 
 // DialFailed: the runtime could not open a connection the core asked for.
@@ -196,7 +196,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 		s.State = Connected
 		s.Node, s.Epoch, s.Addr = m.Node, m.Epoch, cc.addr
 		s.Lost, s.Handover = 0, 0
-		s.Session, s.Name = m.Session, m.Name
+		s.Session, s.Name, s.Watch = m.Session, m.Name, m.Watch
 		s.Resumed = resumed
 		s.Attempts = 0
 	})

@@ -93,6 +93,8 @@ type Config struct {
 	HelloTimeout time.Duration
 	// NoRoomCopies leaves Room nil in RoomChanged events.
 	NoRoomCopies bool
+	// Watch asks for a spectator's session.
+	Watch bool
 }
 
 const (
@@ -366,5 +368,6 @@ func cloneRoom(r game.RoomView) game.RoomView {
 	r.Scores = slices.Clone(r.Scores)
 	r.Members = slices.Clone(r.Members)
 	r.Chat = slices.Clone(r.Chat)
+	r.Notes = slices.Clone(r.Notes)
 	return r
 }

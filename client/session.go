@@ -42,6 +42,9 @@ func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
 		c.acked(m)
 	case *wire.Events:
 		for _, ev := range m.Events {
+			if ev.Kind == game.EvNotes && ev.Session != c.status.Session {
+				continue // not this player's notes
+			}
 			if ev.Room == c.room.Name || ev.Room == "" {
 				c.room.ApplyEvent(ev)
 			}

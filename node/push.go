@@ -105,6 +105,7 @@ func (s *service) opened(c *clientConn, r game.Result) {
 	c.hello = true
 	c.session = r.Session
 	c.name = sv.Name
+	c.watch = sv.Watch
 	s.bySession[r.Session] = c
 	s.joinRoom(c, sv.Room)
 	c.welcome = true
@@ -112,8 +113,15 @@ func (s *service) opened(c *clientConn, r game.Result) {
 	s.touch(c)
 }
 
-// route gives an event to the clients it concerns.
+// route gives an event to the clients it concerns. Notes go to their own
+// session only.
 func (s *service) route(ev game.Event, st *game.State) {
+	if ev.Kind == game.EvNotes {
+		if c := s.bySession[ev.Session]; c != nil && ev.Room == c.room {
+			s.give(c, ev)
+		}
+		return
+	}
 	if ev.Kind == game.EvViewChange {
 		for _, c := range s.clients {
 			if c.hello {
@@ -242,7 +250,8 @@ func shift(q []*clientConn, k int) []*clientConn {
 }
 
 // sendBatch sends a client what waits for it in one write. rooms caches
-// room views for the call's duration.
+// room views for the call's duration; a whole room goes out with the
+// session's own notes.
 func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
 	n := s.n
 	c.isLater, c.isNow = false, false
@@ -255,7 +264,11 @@ func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
 			rv = &v
 			rooms[c.room] = rv
 		}
-		return *rv
+		v := *rv
+		if sv, ok := st.Session(c.session); ok && sv.Room == c.room {
+			v.Notes = st.Notes(c.session)
+		}
+		return v
 	}
 	var buf []byte
 	add := func(m wire.Message) {
@@ -270,7 +283,7 @@ func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
 		v := n.View()
 		done, from := st.Results(c.session)
 		add(&wire.Welcome{Node: n.ID(), Epoch: n.core.Epoch(), Session: c.session, Name: c.name, Token: c.token, Index: applied, Room: room(), View: v,
-			Done: done, DoneFrom: from})
+			Done: done, DoneFrom: from, Watch: c.watch})
 		c.events = c.events[:0]
 	}
 	if len(c.events) > 0 {

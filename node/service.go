@@ -60,6 +60,7 @@ type clientConn struct {
 	session    game.SessionID
 	name       string
 	token      string
+	watch      bool // a spectator's session
 	room       string
 	tokens     float64
 	refill     time.Time
@@ -248,6 +249,7 @@ func (s *service) redirect(c *clientConn) {
 var playerCommands = map[game.CmdKind]bool{
 	game.CmdPlace: true, game.CmdClaim: true, game.CmdRelease: true, game.CmdChat: true,
 	game.CmdCreateRoom: true, game.CmdJoinRoom: true, game.CmdLeaveRoom: true, game.CmdCloseSession: true,
+	game.CmdNote: true, game.CmdClearNotes: true,
 }
 
 func (s *service) message(c *clientConn, m wire.Message) {
@@ -276,7 +278,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			return
 		}
 		c.token = m.Token
-		if _, err := n.core.Propose(0, 0, game.OpenSession{Name: m.Name, Token: m.Token}); err != nil {
+		if _, err := n.core.Propose(0, 0, game.OpenSession{Name: m.Name, Token: m.Token, Watch: m.Watch}); err != nil {
 			s.redirect(c)
 			return
 		}
