@@ -487,3 +487,32 @@ func TestCoreSkipsThePrimaryItLeft(t *testing.T) {
 		t.Fatalf("after a welcome every node is a candidate again: %v", r.c.candidates())
 	}
 }
+
+// A spectator asks for a spectator's session, and the welcome says what
+// the session is; notes events of another session never reach the room.
+func TestCoreWatchAndOwnNotes(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}, Watch: true})
+	id := r.dial(r.at(0), "a:1")
+	rd := r.connected(id)
+	if h, ok := rd.Sends[0].Msg.(*wire.Hello); !ok || !h.Watch {
+		t.Fatalf("hello %+v", rd.Sends[0].Msg)
+	}
+	w := welcome(1, wire.MakeEpoch(1, 1), 7, view(1, wire.MakeEpoch(1, 1), 1))
+	w.Watch = true
+	w.Room.Puzzle = game.PuzzleView{Size: 4, BoxRows: 2, BoxCols: 2, Givens: make([]uint8, 16)}
+	w.Room.Board = make([]game.CellView, 16)
+	r.receive(id, w)
+	if !r.c.Status().Watch {
+		t.Fatal("the status does not say the session watches")
+	}
+	r.receive(id, &wire.Events{Index: 6, Events: []game.Event{
+		{Kind: game.EvNotes, Room: "main", Session: 8, Row: 1, Col: 1, Notes: 3},
+		{Kind: game.EvNotes, Room: "main", Session: 7, Row: 2, Col: 2, Notes: 4},
+	}})
+	room, _, _ := r.c.Room()
+	want := make([]uint16, 16)
+	want[10] = 4
+	if !slices.Equal(room.Notes, want) {
+		t.Fatalf("notes %v, want %v", room.Notes, want)
+	}
+}
