@@ -419,7 +419,11 @@ func (s *State) enter(ss *session, rm *room, evs []Event) []Event {
 		ev.Until = ss.graceUntil
 	}
 	evs = append(evs, ev)
-	return append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", ss.name+" joined")})
+	text := ss.name + " joined"
+	if ss.watch {
+		text = ss.name + " is watching"
+	}
+	return append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", text)})
 }
 
 // leave takes ss out of its room, releasing its claim; an emptied room other
