@@ -3,7 +3,6 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gridlock-game/gridlock/client"
@@ -58,9 +57,11 @@ func (m *Model) setRoom(r *game.RoomView, evs []game.Event, t time.Time) {
 		m.flash = flash{}
 		m.claim = claimGuess{}
 		clear(m.placing)
+		m.forgetNotes()
 		m.overlay = closeRooms(m.overlay)
 	} else if prev.Round != r.Round {
 		clear(m.placing)
+		m.forgetNotes()
 	}
 	if n := m.size(); n > 0 {
 		m.row = min(m.row, n-1)
@@ -75,7 +76,11 @@ func (m *Model) setRoom(r *game.RoomView, evs []game.Event, t time.Time) {
 func (m *Model) onGameEvent(e game.Event, t time.Time) {
 	switch e.Kind {
 	case game.EvJoined:
-		m.logAdd(t, logGood, e.Name+" joined #"+e.Room)
+		if e.Watch {
+			m.logAdd(t, logDim, e.Name+" watches #"+e.Room)
+		} else {
+			m.logAdd(t, logGood, e.Name+" joined #"+e.Room)
+		}
 	case game.EvLeft:
 		m.logAdd(t, logDim, e.Name+" left #"+e.Room)
 	case game.EvRoundOver:
@@ -233,6 +238,7 @@ func (m *Model) onAck(a client.Ack) {
 		}
 		if err != nil {
 			m.setFlash(row, col, c.Digit, reason(err, a.Result.Points), false)
+			m.flash.clash = err.Code == game.ErrWrong
 		} else {
 			m.setFlash(row, col, c.Digit, fmt.Sprintf("+%d", a.Result.Points), true)
 		}
@@ -243,6 +249,16 @@ func (m *Model) onAck(a client.Ack) {
 	case game.Release:
 		if err != nil && err.Code != game.ErrNotClaimed {
 			m.setFlash(m.row, m.col, 0, err.Error(), false)
+		}
+	case game.Note, game.ClearNotes:
+		m.noteAnswered(a.Seq)
+		if err != nil && err.Code != game.ErrFilled {
+			row, col := m.row, m.col
+			if ok {
+				row, col = s.row, s.col
+			}
+			m.setFlash(row, col, 0, reason(err, 0), false)
+			m.flash.noCell = err.Code == game.ErrSpectator
 		}
 	default:
 		if err != nil {
@@ -310,13 +326,18 @@ func (m *Model) onReply(r *wire.QueryReply) {
 			m.addLocal(lineInfo, "#"+room+" is empty")
 			return
 		}
-		names := make([]string, len(r.Members))
-		for i, mv := range r.Members {
-			names[i] = mv.Name
+		var names, watching []string
+		for _, mv := range r.Members {
+			name := mv.Name
 			if !mv.Online {
-				names[i] += " (away)"
+				name += " (away)"
+			}
+			if mv.Watching {
+				watching = append(watching, name)
+			} else {
+				names = append(names, name)
 			}
 		}
-		m.addLocal(lineInfo, fmt.Sprintf("in #%s: %s", room, strings.Join(names, ", ")))
+		m.addLocal(lineInfo, fmt.Sprintf("in #%s: %s", room, withWatchers(names, watching)))
 	}
 }

@@ -67,3 +67,26 @@ func BenchmarkView80x24(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkViewNotes is the busy screen in notes mode, with notes in every
+// empty cell of the first four rows (one to five candidates each) and the
+// cursor's row, column, box and digit lit.
+func BenchmarkViewNotes(b *testing.B) {
+	m := busyModel(b, 120, 40)
+	notes := make([]uint16, len(m.room.Board))
+	for i, c := range m.room.Board[:36] {
+		if c.Digit == 0 {
+			notes[i] = uint16(1)<<(i%5+1) - 1
+		}
+	}
+	m.room.Notes = notes
+	m.notesMode = true
+	if v := m.View(); len(v) == 0 {
+		b.Fatal("empty view")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

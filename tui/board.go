@@ -33,6 +33,8 @@ type flash struct {
 	text     string
 	ok       bool
 	until    time.Time
+	clash    bool // a wrong digit: the cells it clashes with light up
+	noCell   bool // beside the board only
 }
 
 // claimGuess is the claim this app expects to hold while a Claim or Release
@@ -123,6 +125,14 @@ func (m *Model) place(d int) {
 	if n == 0 || d < 1 || d > n {
 		return
 	}
+	if m.watching() {
+		m.refuseWatching()
+		return
+	}
+	if m.notesMode {
+		m.toggleNote(d)
+		return
+	}
 	if why := m.checkCell(); why != "" {
 		m.setFlash(m.row, m.col, uint8(d), why, false)
 		return
@@ -133,6 +143,10 @@ func (m *Model) place(d int) {
 
 func (m *Model) toggleClaim() {
 	if m.size() == 0 {
+		return
+	}
+	if m.watching() {
+		m.refuseWatching()
 		return
 	}
 	if r, c, ok := m.myClaim(); ok && r == m.row && c == m.col {
@@ -166,6 +180,12 @@ func (m *Model) boardKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		m.place(int(msg.Runes[0] - '0'))
 	case key.Matches(msg, k.Claim):
 		m.toggleClaim()
+	case key.Matches(msg, k.Notes):
+		m.toggleNotes()
+	case key.Matches(msg, k.Erase):
+		m.clearNotes(false)
+	case key.Matches(msg, k.EraseAll):
+		m.clearNotes(true)
 	case key.Matches(msg, k.Chat):
 		return m.setFocus(focusChat), false
 	case key.Matches(msg, k.Slash):
@@ -178,7 +198,14 @@ func (m *Model) boardKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Help):
 		m.overlay = ovHelp
 	case key.Matches(msg, k.Back):
-		m.flash = flash{}
+		switch {
+		case m.flashOn():
+			m.flash = flash{}
+		case m.resultsShown():
+			m.hideResults()
+		case m.notesMode:
+			m.notesMode = false
+		}
 	}
 	return nil, false
 }

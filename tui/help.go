@@ -1,7 +1,5 @@
 package tui
 
-import "strings"
-
 func (m *Model) helpPane(lines []string) {
 	th := m.th
 	w := m.lay.leftW
@@ -13,9 +11,7 @@ func (m *Model) helpPane(lines []string) {
 		}
 	}
 	put(" " + th.titleOn.r("keys"))
-	h := m.help
-	h.Width = w - 2
-	for _, s := range strings.Split(h.FullHelpView(m.keys.fullHelp()), "\n") {
+	for _, s := range m.keysHelp(w - 2) {
 		put("  " + s)
 	}
 	put("")
@@ -37,6 +33,35 @@ func (m *Model) helpPane(lines []string) {
 	}
 	put("  " + th.dim.r(truncate("SIZE   4, 6 or 9 (default 9)", w-2)))
 	put("  " + th.dim.r(truncate("LEVEL  easy medium hard expert (default medium)", w-2)))
+}
+
+// keysHelp lays the keys out in as many columns as fit w, top to bottom.
+func (m *Model) keysHelp(w int) []string {
+	th := m.th
+	keys := m.keys.fullHelp()
+	kw, dw := 0, 0
+	for _, k := range keys {
+		kw, dw = max(kw, width(k.Help().Key)), max(dw, width(k.Help().Desc))
+	}
+	colW := kw + 1 + dw
+	cols := max(1, (w+2)/(colW+2))
+	rows := (len(keys) + cols - 1) / cols
+	out := make([]string, rows)
+	for r := range rows {
+		var l line
+		for c := range cols {
+			i := c*rows + r
+			if i >= len(keys) {
+				break
+			}
+			l.pad(c * (colW + 2))
+			l.add(th.key, keys[i].Help().Key)
+			l.pad(c*(colW+2) + kw + 1)
+			l.addMax(th.dim, keys[i].Help().Desc, w)
+		}
+		out[r] = l.String()
+	}
+	return out
 }
 
 func helpArgs(c slashCommand) string {

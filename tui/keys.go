@@ -11,6 +11,8 @@ type keyMap struct {
 	Up, Down, Left, Right key.Binding
 	Place                 key.Binding
 	Claim                 key.Binding
+	Notes, Erase          key.Binding
+	EraseAll              key.Binding
 	Chat                  key.Binding
 	Slash                 key.Binding
 	Rooms                 key.Binding
@@ -21,7 +23,6 @@ type keyMap struct {
 
 	Send, Complete, Scroll key.Binding
 	Select, Join           key.Binding
-	Click                  key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -32,6 +33,9 @@ func newKeyMap() keyMap {
 		Right:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
 		Place:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "place")),
 		Claim:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "claim")),
+		Notes:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "notes")),
+		Erase:     key.NewBinding(key.WithKeys("backspace", "delete", "x"), key.WithHelp("⌫/x", "clear notes")),
+		EraseAll:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "clear all notes")),
 		Chat:      key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab", "chat")),
 		Slash:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "command")),
 		Rooms:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rooms")),
@@ -45,7 +49,6 @@ func newKeyMap() keyMap {
 		Scroll:   key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")),
 		Select:   key.NewBinding(key.WithKeys("up", "down", "k", "j"), key.WithHelp("↑↓", "select")),
 		Join:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "join")),
-		Click:    key.NewBinding(key.WithKeys("click"), key.WithHelp("click", "select a cell")),
 	}
 }
 
@@ -62,10 +65,17 @@ func (k *keyMap) setSize(n int) {
 	k.Place.SetHelp("1-"+string(rune('0'+n)), "place")
 }
 
-// boardHelp is the short help while the board has the focus.
-func (k keyMap) boardHelp() []key.Binding {
+// boardHelp is the short help while the board has the focus; in notes
+// mode the digits note and n leaves it.
+func (k keyMap) boardHelp(notes bool) []key.Binding {
 	move := key.NewBinding(key.WithKeys("up"), key.WithHelp("←↑↓→", "move"))
-	return []key.Binding{move, k.Place, k.Claim, k.Chat, k.Help, k.Quit}
+	if notes {
+		note := key.NewBinding(key.WithKeys("1"), key.WithHelp(k.Place.Help().Key, "note"))
+		erase := key.NewBinding(key.WithKeys("backspace"), key.WithHelp("⌫", "clear"))
+		done := key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "place"))
+		return []key.Binding{move, note, erase, done, k.Chat, k.Help, k.Quit}
+	}
+	return []key.Binding{move, k.Place, k.Notes, k.Claim, k.Chat, k.Help, k.Quit}
 }
 
 // chatHelp is the short help while the chat line has the focus.
@@ -79,11 +89,26 @@ func (k keyMap) roomsHelp() []key.Binding {
 	return []key.Binding{k.Select, k.Join, k.Back, k.ForceQuit}
 }
 
-// fullHelp is the key part of the full help, in columns.
-func (k keyMap) fullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.Left, k.Right, k.Click},
-		{k.Place, k.Claim, k.Chat, k.Slash, k.Rooms, k.Help, k.Quit},
+// fullHelp is every key, for the help (short words: it fits two columns
+// at 80×24).
+func (k keyMap) fullHelp() []key.Binding {
+	h := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
+	return []key.Binding{
+		h("←↑↓→", "move (or hjkl)"),
+		h("click", "cell / candidate"),
+		h(k.Place.Help().Key, "place a digit"),
+		h("n", "notes mode"),
+		h("⌫ x", "clear cell notes"),
+		h("N", "clear all notes"),
+		h("space", "claim / release"),
+		h("tab", "chat"),
+		h("/", "a command"),
+		h("r", "rooms"),
+		h("esc", "back / board"),
+		h("?", "this help"),
+		h("q", "quit"),
 	}
 }
 

@@ -77,6 +77,8 @@ type Model struct {
 	queries map[uint64]query
 
 	boardModel
+	notesModel
+	resultsModel
 	chatModel
 	roomsModel
 	eventLog
@@ -212,6 +214,7 @@ func (m *Model) tick() tea.Cmd {
 	if until, ok := m.myClaimUntil(); ok {
 		secondsLeft(until)
 	}
+	soonest(m.nextClockTick()) // the round's clock in the title
 	if next == 0 {
 		return nil
 	}
@@ -316,6 +319,9 @@ func (m *Model) onMouse(msg tea.MouseMsg) {
 	}
 	if m.overlay != ovNone {
 		m.overlay = ovNone
+	}
+	if m.clickNote(msg) {
+		return
 	}
 	if r, c, ok := m.lay.cellAt(msg.X, msg.Y); ok && m.size() > 0 {
 		m.row, m.col = r, c

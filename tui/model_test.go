@@ -109,7 +109,7 @@ func TestCursorStaysOnASmallerBoard(t *testing.T) {
 	if h.m.row != 3 || h.m.col != 3 {
 		t.Fatalf("cursor at %d,%d on a 4×4 board", h.m.row, h.m.col)
 	}
-	h.wantScreen("#tiny · round 1 · 4×4 easy")
+	h.wantScreen("#tiny · round 1 · 0:00 · 4×4 easy")
 }
 
 func TestPlaceSendsThePlaceOfTheCursor(t *testing.T) {
@@ -473,7 +473,7 @@ func sampleRooms() []game.RoomSummary {
 	return []game.RoomSummary{
 		{Name: "main", Size: 9, Difficulty: game.Medium, Round: 3, Filled: 52, Cells: 81, Players: []string{"alice", "bob", "carol"}},
 		{Name: "speedy", Size: 4, Difficulty: game.Easy, Round: 12, Filled: 9, Cells: 16, Players: []string{"dave"}},
-		{Name: "hexes", Size: 6, Difficulty: game.Hard, Round: 1, Filled: 20, Cells: 36, Players: []string{"erin", "frank"}},
+		{Name: "hexes", Size: 6, Difficulty: game.Hard, Round: 1, Filled: 20, Cells: 36, Players: []string{"erin", "frank"}, Watchers: []string{"presenter"}},
 		{Name: "night-owls", Size: 9, Difficulty: game.Expert, Round: 7, Filled: 30, Cells: 81, Players: nil},
 	}
 }
@@ -511,6 +511,18 @@ func TestRejectedMoveFlashesAndExpires(t *testing.T) {
 
 func TestTickIsScheduledWhileSomethingChanges(t *testing.T) {
 	h, w := playing(t, 80, 24)
+	// The round's clock in the title: a tick when it shows the next
+	// second, none sooner.
+	h.clk.t = time.Unix(0, h.m.room.RoundStart).Add(2*time.Second + 300*time.Millisecond)
+	h.m.tickAt = time.Time{}
+	h.send(tickMsg{})
+	if want := h.clk.t.Add(700 * time.Millisecond); !h.m.tickAt.Equal(want) {
+		t.Fatalf("tick in %v, want 700ms (the round's clock)", h.m.tickAt.Sub(h.clk.t))
+	}
+	h.wantScreen("round 1 · 0:02 ·")
+	// Without a clock (a round whose start is unknown), nothing changes.
+	h.m.room.RoundStart = 0
+	h.m.tickAt = time.Time{}
 	if cmd := h.m.tick(); cmd != nil {
 		t.Fatal("a tick with nothing to count down")
 	}

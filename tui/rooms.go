@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -93,7 +92,7 @@ func (m *Model) roomsPane(lines []string) {
 		}
 		board := fmt.Sprintf("%d×%d %s", r.Size, r.Size, r.Difficulty)
 		filled := fmt.Sprintf("%d/%d", r.Filled, r.Cells)
-		text := fmt.Sprintf(" %s%-*s %-10s %5d %7s  %s", mark, nameW, "#"+truncate(r.Name, nameW-1), board, r.Round, filled, strings.Join(r.Players, ", "))
+		text := fmt.Sprintf(" %s%-*s %-10s %5d %7s  %s", mark, nameW, "#"+truncate(r.Name, nameW-1), board, r.Round, filled, withWatchers(r.Players, r.Watchers))
 		text = truncate(text, w)
 		if k == m.roomsSel {
 			rows[i] = th.selected.r(text + spaces(w-width(text)))

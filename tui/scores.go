@@ -20,13 +20,19 @@ func (m *Model) scoreRows() []scoreRow {
 		return nil
 	}
 	online := make(map[string]bool, len(r.Members))
+	seen := make(map[string]bool, len(r.Scores)+len(r.Members))
 	for _, mv := range r.Members {
 		online[game.NameKey(mv.Name)] = mv.Online
+		if mv.Watching {
+			seen[game.NameKey(mv.Name)] = true // spectators are on no scoreboard
+		}
 	}
 	rows := make([]scoreRow, 0, len(r.Scores)+len(r.Members))
-	seen := make(map[string]bool, len(r.Scores))
 	for _, s := range r.Scores {
 		k := game.NameKey(s.Name)
+		if seen[k] {
+			continue
+		}
 		seen[k] = true
 		rows = append(rows, scoreRow{s.Name, s.Round, s.Total, s.Right, s.Wrong, online[k]})
 	}
@@ -50,7 +56,11 @@ func (m *Model) scoreLines(w int) []string {
 	th := m.th
 	rows := m.scoreRows()
 	if len(rows) == 0 {
-		return []string{fit(" "+th.hint.r("no players yet"), w)}
+		out := []string{fit(" "+th.hint.r("no players yet"), w)}
+		if wl, ok := m.watchersLine(w); ok {
+			out = append(out, wl)
+		}
+		return out
 	}
 	u := w - 2
 	rankW := len(fmt.Sprint(len(rows)))
@@ -83,6 +93,9 @@ func (m *Model) scoreLines(w int) []string {
 		}
 		l.add(th.dim, fmt.Sprintf(" %*s", aw, accuracy(r.right, r.wrong)))
 		out = append(out, fit(l.String(), w))
+	}
+	if wl, ok := m.watchersLine(w); ok {
+		out = append(out, wl)
 	}
 	return out
 }

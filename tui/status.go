@@ -86,6 +86,9 @@ func (m *Model) statusRow(b *strings.Builder) {
 	W := m.width
 	bp := th.border
 	right := []seg{{th.player(m.me(), true), m.me()}}
+	if m.watching() {
+		right = append(right, seg{th.info, " (watching)"})
+	}
 	if m.self() != 0 {
 		right = append(right, seg{th.dim, fmt.Sprintf(" · n%d", m.self())})
 	}
@@ -115,7 +118,7 @@ func (m *Model) statusRow(b *strings.Builder) {
 
 func (m *Model) shortHelp() string {
 	var bs []key.Binding
-	k := fmt.Sprintf("%d/%d/%d", m.focus, m.overlay, m.size())
+	k := fmt.Sprintf("%d/%d/%d/%v/%v", m.focus, m.overlay, m.size(), m.notesMode, m.watching())
 	if k == m.cache.helpKey {
 		return m.cache.help
 	}
@@ -126,8 +129,10 @@ func (m *Model) shortHelp() string {
 		bs = []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("any key", "close")), m.keys.ForceQuit}
 	case m.focus == focusChat:
 		bs = m.keys.chatHelp()
+	case m.watching():
+		bs = m.keys.watchHelp()
 	default:
-		bs = m.keys.boardHelp()
+		bs = m.keys.boardHelp(m.notesMode)
 	}
 	m.cache.helpKey, m.cache.help = k, m.help.ShortHelpView(bs)
 	return m.cache.help

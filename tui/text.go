@@ -28,6 +28,8 @@ func widthSlow(s string) int {
 		case r < 0x7f && r >= 0x20,
 			r >= 0xa0 && r < 0x300,
 			r >= 0x2500 && r < 0x2580,  // box drawing
+			r >= 0x2070 && r < 0x20a0,  // superscripts: notes
+			r >= 0x2800 && r < 0x2900,  // braille: notes
 			r >= 0x2190 && r <= 0x2193, // arrows
 			r == 0x2605, r == 0x25cf, r == 0x25cb, r == 0x25cc,
 			r == 0x2039, r == 0x203a, r == 0x2013, r == 0x2014, r == 0x2026,

@@ -44,31 +44,32 @@ func (c col) lg() lipgloss.TerminalColor {
 	return lipgloss.CompleteColor{TrueColor: c.tc, ANSI256: c.c256, ANSI: c.c16}
 }
 
-// Player colours: distinct hues, none of them the red used for errors.
+// Player colours: the eight of Okabe and Ito's palette, chosen to stay
+// apart for the common colour-vision deficiencies (red-green ones above
+// all): they differ in lightness as much as in hue, so that no two players
+// are told apart by red against green alone. Lightened for dark terminals,
+// darkened for light ones. None is the red used for errors, and errors also
+// carry a mark (✗), never colour alone.
 var (
 	darkPalette = []col{
-		{"#5FAFFF", "75", "12"},  // sky
-		{"#FFD75F", "221", "11"}, // amber
-		{"#D787FF", "177", "13"}, // violet
-		{"#5FD7D7", "80", "14"},  // teal
-		{"#AFD75F", "149", "10"}, // lime
-		{"#FF875F", "209", "3"},  // orange
-		{"#FF87D7", "212", "5"},  // pink
-		{"#8787FF", "105", "4"},  // periwinkle
-		{"#5FD787", "78", "2"},   // mint
-		{"#D7AF87", "180", "6"},  // sand
+		{"#E69F00", "214", "3"},  // orange
+		{"#56B4E9", "74", "14"},  // sky blue
+		{"#1FBF8F", "36", "6"},   // bluish green
+		{"#F0E442", "227", "11"}, // yellow
+		{"#6B9BF0", "69", "12"},  // blue
+		{"#F07A3C", "209", "1"},  // vermillion
+		{"#DD8FC0", "175", "13"}, // reddish purple
+		{"#D8D8D8", "252", "15"}, // light grey
 	}
 	lightPalette = []col{
-		{"#005FD7", "26", "4"},
-		{"#AF8700", "136", "3"},
-		{"#8700AF", "91", "5"},
-		{"#008787", "30", "6"},
-		{"#5F8700", "64", "2"},
-		{"#D75F00", "166", "3"},
-		{"#D7008F", "163", "5"},
-		{"#5F5FD7", "62", "4"},
-		{"#00875F", "29", "2"},
-		{"#875F00", "94", "3"},
+		{"#B07000", "130", "3"}, // orange
+		{"#2A86C0", "32", "6"},  // sky blue
+		{"#007A5A", "29", "2"},  // bluish green
+		{"#807000", "100", "3"}, // yellow, darkened
+		{"#0050A0", "25", "4"},  // blue
+		{"#C04000", "166", "1"}, // vermillion
+		{"#A0407A", "132", "5"}, // reddish purple
+		{"#505050", "239", "8"}, // dark grey
 	}
 )
 
@@ -93,6 +94,17 @@ const (
 	ckFlash   // a rejected move
 	ckFlashOK // a move that scored
 	ckPending // this player's move, not answered yet
+	ckNotes   // this player's candidates in an empty cell
+)
+
+// highlight is how a cell stands to the cursor.
+type highlight uint8
+
+const (
+	hlNone     highlight = iota
+	hlPeer               // in the cursor's row, column or box
+	hlSame               // holds the digit under the cursor
+	hlConflict           // holds the digit a wrong move clashed with
 )
 
 // cursorKind says how the cursor shows on a cell.
@@ -108,6 +120,7 @@ type cellKey struct {
 	kind   cellKind
 	color  int8
 	cursor cursorKind
+	hl     highlight
 }
 
 // theme holds every style of the app, as paints.
@@ -134,6 +147,9 @@ type theme struct {
 	// base colours for cells
 	cursorBG, flashBG, okBG lipgloss.TerminalColor
 	emptyFG, textFG         lipgloss.TerminalColor
+	peerBG, sameBG, sameFG  lipgloss.TerminalColor
+	conflictBG, notesFG     lipgloss.TerminalColor
+	notes, notesOn          paint // the candidate bar: a digit off, on
 }
 
 // newTheme makes the styles for a terminal drawn through r.
@@ -160,12 +176,15 @@ func newTheme(r *lipgloss.Renderer, noColor, dark bool) *theme {
 		}
 		t.keyStyle, t.descStyle, t.sepStyle = st().Bold(true), st(), st()
 		t.textStyle, t.hintStyle = st(), st().Italic(true)
+		t.notes, t.notesOn = none, rev
 		return t
 	}
 	var (
 		border, thin, heavy, dim, textc, accent col
 		errc, okc, warnc, gold, sys, info       col
 		cursorBG, flashBG, okBG, empty          col
+		peerBG, sameBG, sameFG, conflictBG      col
+		notes                                   col
 	)
 	if dark {
 		t.palette = darkPalette
@@ -183,8 +202,13 @@ func newTheme(r *lipgloss.Renderer, noColor, dark bool) *theme {
 		info = col{"#87D7D7", "116", "14"}
 		cursorBG = col{"#454B68", "60", "8"}
 		flashBG = col{"#C0304A", "161", "1"}
-		okBG = col{"#2F7A4A", "29", "2"}
+		okBG = col{"#2A5FA0", "25", "4"} // blue: not green against the red of errors
 		empty = col{"#55576A", "240", "8"}
+		peerBG = col{"#2A2E40", "236", "0"}
+		sameBG = col{"#D7B85A", "179", "3"}
+		sameFG = col{"#1C1C1C", "234", "0"}
+		conflictBG = col{"#B03A1E", "130", "1"}
+		notes = col{"#9AAAC8", "146", "7"}
 	} else {
 		t.palette = lightPalette
 		border = col{"#A0A0B0", "248", "7"}
@@ -201,8 +225,13 @@ func newTheme(r *lipgloss.Renderer, noColor, dark bool) *theme {
 		info = col{"#007A87", "30", "6"}
 		cursorBG = col{"#C8D2F0", "153", "7"}
 		flashBG = col{"#F08090", "210", "9"}
-		okBG = col{"#A8E0B8", "151", "10"}
+		okBG = col{"#A8C8F0", "153", "12"}
 		empty = col{"#B0B0BC", "249", "7"}
+		peerBG = col{"#E8ECF6", "255", "7"}
+		sameBG = col{"#F0D060", "221", "11"}
+		sameFG = col{"#1C1C1C", "234", "0"}
+		conflictBG = col{"#F0A080", "216", "9"}
+		notes = col{"#5A6A90", "60", "8"}
 	}
 	fg := func(c col) lipgloss.Style { return st().Foreground(c.lg()) }
 	t.border = mkPaint(fg(border))
@@ -232,6 +261,9 @@ func newTheme(r *lipgloss.Renderer, noColor, dark bool) *theme {
 		t.playersB = append(t.playersB, mkPaint(fg(c).Bold(true)))
 	}
 	t.cursorBG, t.flashBG, t.okBG, t.emptyFG, t.textFG = cursorBG.lg(), flashBG.lg(), okBG.lg(), empty.lg(), textc.lg()
+	t.peerBG, t.sameBG, t.sameFG, t.conflictBG, t.notesFG = peerBG.lg(), sameBG.lg(), sameFG.lg(), conflictBG.lg(), notes.lg()
+	t.notes = mkPaint(fg(dim))
+	t.notesOn = mkPaint(st().Background(sameBG.lg()).Foreground(textc.lg()).Bold(true))
 	t.keyStyle, t.descStyle, t.sepStyle = fg(accent), fg(dim), fg(border)
 	t.textStyle, t.hintStyle = fg(textc), fg(dim).Italic(true)
 	return t
@@ -247,8 +279,8 @@ func (t *theme) player(name string, bold bool) paint {
 }
 
 // cell is the paint of a board cell, made once per combination.
-func (t *theme) cell(k cellKind, color int, cur cursorKind) paint {
-	key := cellKey{k, int8(color), cur}
+func (t *theme) cell(k cellKind, color int, cur cursorKind, hl highlight) paint {
+	key := cellKey{k, int8(color), cur, hl}
 	if p, ok := t.cells[key]; ok {
 		return p
 	}
@@ -260,10 +292,16 @@ func (t *theme) cell(k cellKind, color int, cur cursorKind) paint {
 			codes = append(codes, "1")
 		case ckMine, ckMyClaim:
 			codes = append(codes, "4")
-		case ckPending:
+		case ckPending, ckNotes:
 			codes = append(codes, "3")
 		case ckFlash, ckFlashOK:
 			codes = append(codes, "1")
+		}
+		switch hl {
+		case hlSame:
+			codes = append(codes, "1", "4")
+		case hlConflict:
+			codes = append(codes, "1", "9") // struck out: reverse is the cursor's
 		}
 		flash := k == ckFlash || k == ckFlashOK
 		switch {
@@ -295,6 +333,16 @@ func (t *theme) cell(k cellKind, color int, cur cursorKind) paint {
 			s = s.Background(t.okBG).Foreground(lipgloss.Color("15")).Bold(true)
 		case ckPending:
 			s = s.Foreground(t.palette[color].lg()).Italic(true).Faint(true)
+		case ckNotes:
+			s = s.Foreground(t.notesFG)
+		}
+		switch hl {
+		case hlPeer:
+			s = s.Background(t.peerBG)
+		case hlSame:
+			s = s.Background(t.sameBG).Foreground(t.sameFG).Bold(true)
+		case hlConflict:
+			s = s.Background(t.conflictBG).Foreground(lipgloss.Color("15")).Bold(true).Underline(true)
 		}
 		switch cur {
 		case curFocused:

@@ -33,6 +33,7 @@ type Options struct {
 	SelfFunc func() wire.NodeID
 	PID      int              // this process, shown next to the node so a presenter knows what to kill (0: hidden)
 	NoColor  bool             // NO_COLOR set
+	Watch    bool             // a spectator's app: it looks, and does not move
 	Now      func() time.Time // clock (tests inject a fixed one); nil = time.Now
 	// Terminal is where the app runs (nil: this process's terminal).
 	Terminal *Terminal

@@ -87,8 +87,14 @@ func (m *Model) headerSegs(w int) []seg {
 	}
 	r := m.room
 	ss := []seg{{th.bold, "#" + r.Name}, dot, {th.text, fmt.Sprintf("round %d", r.Round)}}
+	if d, ok := m.roundTime(); ok {
+		ss = append(ss, dot, seg{th.text, clockText(d)})
+	}
 	if n := m.size(); n > 0 {
 		ss = append(ss, dot, seg{th.text, fmt.Sprintf("%d×%d %s", n, n, r.Puzzle.Difficulty)})
+	}
+	if m.watching() {
+		ss = append([]seg{{th.info, "watching"}, dot}, ss...)
 	}
 	if segsWidth(ss)+segsWidth(app) <= w {
 		ss = append(app, ss...)
@@ -113,6 +119,8 @@ func (m *Model) leftPane() ([]string, []bool) {
 	switch {
 	case m.overlay == ovRooms:
 		m.roomsPane(lines[1:L.chatY])
+	case m.resultsShown():
+		m.resultsPane(lines[1:L.chatY])
 	case m.size() > 0:
 		pre := spaces(L.boardX)
 		post := spaces(w - L.boardX - L.geom.w)
