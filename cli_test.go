@@ -28,6 +28,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--name", "alice", "bob"}, `unexpected argument "bob"`},
 		{[]string{"connect", "localhost:1", "localhost:2"}, `unexpected argument "localhost:2"`},
 		{[]string{"connect", "--name", "alice"}, "give the address of a node"},
+		{[]string{"watch", "localhost:1", "localhost:2"}, `unexpected argument "localhost:2"`},
+		{[]string{"watch", "--timeout"}, "flag needs an argument: -timeout"},
 	} {
 		_, stderr, code := runGridlock(t, 10*time.Second, tc.args...)
 		if code != 2 || strings.Count(stderr, tc.want) != 1 {

@@ -178,6 +178,7 @@ func cmdConnect(args []string) error {
 	fs := newFlags("connect", "gridlock connect HOST:PORT [flags]", "gridlock connect localhost:8000 --name alice")
 	var af appFlags
 	af.register(fs)
+	watch := fs.Bool("watch", false, "join as a spectator: see the board, the scores and the chat, move nothing, be on no scoreboard (as gridlock watch)")
 	// The address may come before, between or after the flags.
 	rest, err := parse(fs, args, -1)
 	if err != nil {
@@ -190,6 +191,14 @@ func cmdConnect(args []string) error {
 	addr := rest[0]
 	if _, err := parse(fs, rest[1:], 0); err != nil {
 		return err
+	}
+	if *watch {
+		named := false
+		fs.Visit(func(f *flag.Flag) { named = named || f.Name == "name" })
+		if !named {
+			af.name = watchName()
+		}
+		return runWatch(af, strings.Split(addr, ","))
 	}
 	log, closer, err := openLog(af.logFile)
 	if err != nil {

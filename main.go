@@ -2,7 +2,7 @@
 // every player's app is also a replica of the game cluster.
 //
 // The package is wiring only: main.go holds the command table (play,
-// connect, serve, status, bot, generate), each cmd_*.go parses one
+// connect, watch, serve, status, bot, generate), each cmd_*.go parses one
 // command's flags and puts the parts together (a node from package node,
 // a client from package client, the app from package tui, bots from
 // package bot), and flags.go the flags that several commands share.
@@ -27,6 +27,7 @@ type command struct {
 var commands = []command{
 	{"play", "play in this terminal; the app is also a replica of the cluster (the default)", cmdPlay},
 	{"connect", "play as a client of a cluster elsewhere: gridlock connect HOST:PORT", cmdConnect},
+	{"watch", "watch as a spectator: the board, scores and chat, on no scoreboard", cmdWatch},
 	{"serve", "run a headless replica (for servers and Docker)", cmdServe},
 	{"status", "print the cluster: nodes, roles, epoch, leader, commit index", cmdStatus},
 	{"bot", "automated players for load, demos and tests; checks nothing was lost", cmdBot},

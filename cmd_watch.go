@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gridlock-game/gridlock/client"
+	"github.com/gridlock-game/gridlock/tui"
+)
+
+// watchName is a spectator's default name.
+func watchName() string {
+	if u := os.Getenv("USER"); u != "" {
+		return fmt.Sprintf("%s-watching-%d", u, 1+rand.IntN(99))
+	}
+	return fmt.Sprintf("spectator-%d", 1+rand.IntN(999))
+}
+
+// cmdWatch joins a cluster as a spectator: with an address, as connect
+// does; without, on the multicast group, as play and status find it.
+func cmdWatch(args []string) error {
+	fs := newFlags("watch", "gridlock watch [HOST:PORT] [flags]",
+		"gridlock watch    (the game on this machine's group; or: gridlock watch localhost:8000)")
+	var af appFlags
+	fs.StringVar(&af.name, "name", watchName(), "your name in the game's lists of spectators")
+	fs.StringVar(&af.logFile, "log-file", defaultLogFile(), "where the app logs (never to the screen)")
+	var gf groupFlags
+	gf.register(fs)
+	timeout := fs.Duration("timeout", 5*time.Second, "without an address: give up when no node is heard within this time")
+	rest, err := parse(fs, args, -1)
+	if err != nil {
+		return err
+	}
+	var addr string
+	if len(rest) > 0 {
+		addr = rest[0]
+		if _, err := parse(fs, rest[1:], 0); err != nil {
+			return err
+		}
+	}
+	var addrs []string
+	if addr != "" {
+		addrs = strings.Split(addr, ",")
+	} else if addrs, err = discoverAddrs(&gf, *timeout); err != nil {
+		return err
+	}
+	return runWatch(af, addrs)
+}
+
+// discoverAddrs lists the client addresses of the nodes heard on the group.
+func discoverAddrs(gf *groupFlags, timeout time.Duration) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		start := time.Now()
+		v, err := gf.discover(ctx)
+		if err == nil {
+			var addrs []string
+			for _, n := range v.Nodes {
+				if n.Alive && n.DialAddr() != "" {
+					addrs = append(addrs, n.DialAddr())
+				}
+			}
+			if len(addrs) > 0 {
+				return addrs, nil
+			}
+		} else if time.Since(start) < discoverListen/2 && ctx.Err() == nil {
+			return nil, err // not silence: the group could not be joined
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("no node of cluster %q heard on %s (%s) within %v: give an address, e.g. gridlock watch localhost:8000",
+				gf.cluster, gf.group, gf.iface, timeout)
+		}
+	}
+}
+
+// runWatch shows the app as a spectator of the nodes at addrs.
+func runWatch(af appFlags, addrs []string) error {
+	log, closer, err := openLog(af.logFile)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	token, release := sessionToken("watch-"+af.name, log)
+	defer release()
+	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Addrs: addrs, Logger: log, Watch: true})
+	err = runApp(c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != "", Watch: true}, log)
+	c.Leave(context.Background())
+	return err
+}
