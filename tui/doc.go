@@ -27,7 +27,10 @@
 //	common.go     what all parts share: clock, theme, keys, size and layout
 //	view.go       the frame: the panes, their borders, whole-screen messages
 //	board.go      the board: cursor, placing, claims, a move's outcome
-//	boardview.go  drawing the board and the line above it
+//	boardview.go  drawing the board (highlights, owners' marks) and the line above it
+//	notes.go      pencil marks: notes mode, candidates drawn small, the candidate bar
+//	results.go    a round's results panel and the round's clock
+//	spectator.go  what a spectator's app shows and refuses
 //	chat.go       the chat pane: input, history, local lines, scroll
 //	commands.go   the chat line's slash commands and completion
 //	rooms.go      the room list overlay
