@@ -55,6 +55,7 @@ func cmdWatch(args []string) error {
 func discoverAddrs(gf *groupFlags, timeout time.Duration) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	last := fmt.Errorf("no node of cluster %q heard on %s (%s)", gf.cluster, gf.group, gf.iface)
 	for {
 		start := time.Now()
 		v, err := gf.discover(ctx)
@@ -68,12 +69,15 @@ func discoverAddrs(gf *groupFlags, timeout time.Duration) ([]string, error) {
 			if len(addrs) > 0 {
 				return addrs, nil
 			}
-		} else if time.Since(start) < discoverListen/2 && ctx.Err() == nil {
-			return nil, err // not silence: the group could not be joined
+		} else {
+			last = err
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("no node of cluster %q heard on %s (%s) within %v: give an address, e.g. gridlock watch localhost:8000",
-				gf.cluster, gf.group, gf.iface, timeout)
+		// An attempt that failed at once (no group to join yet) is tried
+		// again after a listen's time, not in a busy loop.
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%v within %v: give an address, e.g. gridlock watch localhost:8000", last, timeout)
+		case <-time.After(discoverListen - time.Since(start)):
 		}
 	}
 }
