@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -261,8 +260,8 @@ func (m *Model) clickNote(msg tea.MouseMsg) bool {
 		return false
 	}
 	r, c, ok := L.cellAt(msg.X, msg.Y)
-	if !ok {
-		return false
+	if !ok || m.room.Board[r*g.n+c].Digit != 0 {
+		return false // a filled cell is selected, as ever
 	}
 	ox, oy := msg.X-1-L.boardX-g.cellX[c], msg.Y-1-L.boardY-g.cellY[r]
 	d, ok := noteAt(g.n, g.bc, g.cw, g.ch, ox, oy)
@@ -276,6 +275,3 @@ func (m *Model) clickNote(msg tea.MouseMsg) bool {
 	m.toggleNote(d)
 	return true
 }
-
-// noteCount counts the candidates of a mask.
-func noteCount(mask uint16) int { return bits.OnesCount16(mask) }
