@@ -351,6 +351,11 @@ func (s *State) rollback(c Rollback, evs []Event) []Event {
 			continue // reported before
 		}
 		s.noteRolled(k)
+		if it.Kind == CmdNote || it.Kind == CmdClearNotes {
+			// Notes are the player's own: the room is not told. The
+			// player's app learns of it when it resumes its session.
+			continue
+		}
 		rm := s.room(it.Room)
 		if rm == nil {
 			rm = s.roomsBy[MainRoom]

@@ -381,3 +381,19 @@ func TestRestoreReadsVersion3(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 }
+
+// A rolled-back note is not announced to the room: notes are their
+// player's alone.
+func TestRolledBackNotesStayPrivate(t *testing.T) {
+	h := newHarness(t, testRules())
+	h.open("alice")
+	h.sys(Rollback{Items: []RolledBack{
+		{Room: MainRoom, Name: "alice", Seq: 4, Kind: CmdNote, Row: 1, Col: 1, Digit: 2},
+		{Room: MainRoom, Name: "alice", Seq: 5, Kind: CmdClearNotes},
+		{Room: MainRoom, Name: "alice", Seq: 6, Kind: CmdPlace, Row: 1, Col: 1, Digit: 2},
+	}})
+	wantKinds(t, h, EvRollback, EvChat)
+	if h.evs[0].Cmd != CmdPlace || !h.s.RolledBack("alice", 4) || !h.s.RolledBack("alice", 5) {
+		t.Fatalf("events %+v", h.evs)
+	}
+}

@@ -135,7 +135,8 @@ type ViewChange struct {
 
 // Rollback reports commands that a losing branch of a partition had committed
 // and that the merged log does not hold. Applying it changes no board; it
-// emits an EvRollback event per item, in the item's room. System command.
+// emits an EvRollback event per item, in the item's room, but for notes,
+// which are their player's alone. System command.
 type Rollback struct{ Items []RolledBack }
 
 // Note sets (On) or clears a candidate Digit in the player's own notes
