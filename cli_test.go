@@ -69,3 +69,21 @@ func TestBotWithSecret(t *testing.T) {
 	}
 	t.Logf("gridlock bot --secret: %s", strings.TrimSpace(out))
 }
+
+// TestBotTwiceWithTheSamePrefix: bots close their sessions when they end,
+// as a player who quits does, so that `gridlock bot` run again at once with
+// the same names gets them (the session grace would otherwise keep them
+// for a minute: "the name "bot1" is taken").
+func TestBotTwiceWithTheSamePrefix(t *testing.T) {
+	c := newCluster(t)
+	c.start(1)
+	c.waitPrimary(1, 10*time.Second)
+	for run := 1; run <= 2; run++ {
+		out, stderr, code := runGridlock(t, 30*time.Second, "bot", "--connect", strings.Join(c.addrs(), ","),
+			"--players", "2", "--duration", "300ms", "--prefix", "same")
+		if code != 0 {
+			t.Fatalf("gridlock bot, run %d: exit %d\n%s%s", run, code, out, stderr)
+		}
+		t.Logf("gridlock bot, run %d: %s", run, strings.TrimSpace(out))
+	}
+}

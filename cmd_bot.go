@@ -17,7 +17,7 @@ func cmdBot(args []string) error {
 	fs := newFlags("bot", "gridlock bot --players N --rate R --duration D [flags]", "gridlock bot --players 5 --rate 10 --duration 30s --connect localhost:8000")
 	players := fs.Int("players", 3, "number of players")
 	rate := fs.Float64("rate", 5, "commands a second per player (0: as fast as they are answered)")
-	duration := fs.Duration("duration", 10*time.Second, "how long to play")
+	duration := fs.Duration("duration", 10*time.Second, "how long to play (0: until interrupted; ctrl+c ends play, then the bots check and leave)")
 	connect := fs.String("connect", "", "nodes to start from, host:port,… (default: discover on the multicast group)")
 	room := fs.String("room", "main", "room to play in (created if needed)")
 	size := fs.Int("size", 9, "puzzle size of a room the bots create")
@@ -31,8 +31,30 @@ func cmdBot(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if *duration < 0 {
+		return usagef("--duration %v: 0 or more (0: until interrupted)", *duration)
+	}
+	// The first SIGINT or SIGTERM ends play: the bots then check what
+	// they were told and close their sessions. A second one cuts that short.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		close(done)
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	var addrs []string
 	if *connect != "" {
 		addrs = strings.Split(*connect, ",")
@@ -49,7 +71,7 @@ func cmdBot(args []string) error {
 	}
 	rep, err := bot.Run(ctx, bot.Options{
 		Players: *players, Rate: *rate, Duration: *duration, Room: *room, Size: uint8(*size),
-		ErrorRate: *errRate, ClaimRate: *claims, ChatRate: *chat, Prefix: *prefix, Addrs: addrs,
+		ErrorRate: *errRate, ClaimRate: *claims, ChatRate: *chat, Prefix: *prefix, Addrs: addrs, Done: done,
 	})
 	if err != nil {
 		return err

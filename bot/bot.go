@@ -34,6 +34,14 @@ type Options struct {
 	Local     client.Local  // or an embedded node
 	Logger    *slog.Logger
 	Settle    time.Duration // how long to wait for the last answers (default 10 s)
+	// Done ends play as Duration does (Duration <= 0: play until Done is
+	// closed or ctx ends); the check at the end still runs, where the end
+	// of ctx cuts everything short.
+	Done <-chan struct{}
+	// Progress, if set, is told the running tally (see Progress) after
+	// every acknowledgement and every check. It is called from the bots'
+	// goroutines, one call at a time, and must not block.
+	Progress func(Progress)
 	// Steady makes a rated bot send at every tick: a chat line when it has
 	// no move to make (between rounds), so that the load stays at Rate.
 	Steady bool
@@ -50,7 +58,7 @@ type conn interface {
 	Status() client.Status
 	WaitConnected(ctx context.Context) error
 	Resync(ctx context.Context) error
-	Close()
+	Leave(ctx context.Context)
 }
 
 // Report is what the bots saw.
@@ -91,6 +99,7 @@ func (r Report) String() string {
 
 type botPlayer struct {
 	o      *Options
+	t      *tally
 	name   string
 	c      conn
 	rng    *rand.Rand
@@ -151,12 +160,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	t := newTally(o.Progress)
+	// The clients outlive ctx: when it ends, each still closes its
+	// session (Leave), so that the names are free at once for the next run.
+	cctx := context.WithoutCancel(ctx)
 	players := make([]*botPlayer, o.Players)
 	for i := range players {
 		name := fmt.Sprintf("%s%d", o.Prefix, i+1)
 		players[i] = &botPlayer{
-			o: &o, name: name,
-			c:           client.Dial(ctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true}),
+			o: &o, t: t, name: name,
+			c:           client.Dial(cctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true}),
 			rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))),
 			solved:      map[string][]uint8{},
 			inflight:    map[uint64]sentCmd{},
@@ -166,11 +179,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			chatSeen:    map[string]uint64{},
 		}
 	}
-	defer func() {
-		for _, p := range players {
-			p.c.Close()
-		}
-	}()
+	defer leaveAll(players)
 	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	for _, p := range players {
 		if err := p.c.WaitConnected(connectCtx); err != nil {
@@ -199,7 +208,19 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 
 	start := time.Now()
-	playCtx, stop := context.WithTimeout(ctx, o.Duration)
+	playCtx, stop := context.WithCancel(ctx)
+	if o.Duration > 0 {
+		playCtx, stop = context.WithTimeout(ctx, o.Duration)
+	}
+	if o.Done != nil {
+		go func() {
+			select {
+			case <-o.Done:
+				stop()
+			case <-playCtx.Done():
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	for _, p := range players {
 		wg.Add(1)
@@ -261,6 +282,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	rep.ChatLost, rep.ChatDups, chatProblems = checkChat(players, final)
 	rep.Problems = append(rep.Problems, chatProblems...)
 	rep.Lost += rep.ChatLost
+	t.final(rep.Lost)
 	rep.PerSecond = float64(rep.Acked) / elapsed.Seconds()
 	slices.Sort(lat)
 	rep.Latencies = lat
@@ -434,7 +456,9 @@ func (p *botPlayer) drain() {
 		p.mu.Lock()
 		switch ev := ev.(type) {
 		case client.Answered:
-			p.onAck(&ev.Ack)
+			if p.onAck(&ev.Ack) {
+				p.t.acked(ev.Status.Node, ev.Time)
+			}
 		case client.RoomChanged:
 			for _, e := range ev.Events {
 				if e.Kind == game.EvRollback && strings.EqualFold(e.Name, p.name) {
@@ -446,6 +470,7 @@ func (p *botPlayer) drain() {
 				p.c.WithRoom(func(room *game.RoomView, ok bool) {
 					if ok {
 						p.catchUp(room)
+						p.checkNow(room)
 					}
 				})
 			}
@@ -461,10 +486,12 @@ func (p *botPlayer) drain() {
 	}
 }
 
-func (p *botPlayer) onAck(a *client.Ack) {
+// onAck takes an answer; it reports whether it answered one of the bot's
+// commands.
+func (p *botPlayer) onAck(a *client.Ack) bool {
 	sc, ok := p.inflight[a.Seq]
 	if !ok {
-		return
+		return false
 	}
 	delete(p.inflight, a.Seq)
 	p.acked++
@@ -472,7 +499,7 @@ func (p *botPlayer) onAck(a *client.Ack) {
 	p.points += a.Result.Points
 	if a.Result.Err != nil {
 		p.rejected++
-		return
+		return true
 	}
 	switch cmd := a.Cmd.(type) {
 	case game.Place:
@@ -481,6 +508,7 @@ func (p *botPlayer) onAck(a *client.Ack) {
 	case game.Chat:
 		p.chatSent[cmd.Text] = true
 	}
+	return true
 }
 
 // onRollback notes a rollback report that names this bot, once (it may

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/gridlock-game/gridlock/client"
@@ -14,6 +15,7 @@ import (
 func TestBotCatchesUpOnMissedRollbacks(t *testing.T) {
 	c := &fakeConn{}
 	p := &botPlayer{
+		o:        &Options{Room: game.MainRoom, Logger: slog.New(slog.DiscardHandler)},
 		name:     "b1",
 		c:        c,
 		chatSent: map[string]bool{"b1 line 1": true, "b1 line 2": true},

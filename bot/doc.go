@@ -9,6 +9,10 @@
 // was told was right is on the board (or its rollback was announced), every
 // chat line it was told was logged is in the history, once and in order.
 // Run returns a Report with the latencies, reconnects, rollbacks and losses.
+// While they play, each bot also checks its room whenever it comes whole
+// from a primary (after every failover), and Options.Progress hears the
+// running tally. When they end, the bots close their sessions, as a player
+// who quits does, so that their names are free at once.
 //
 // A bot never reads the cluster's state other than as a player does.
 package bot

@@ -1,0 +1,56 @@
+package bot
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/gridlock-game/gridlock/client"
+	"github.com/gridlock-game/gridlock/game"
+)
+
+// While bots play, every acknowledgement and every room that comes whole
+// (a reconnect) is in the running tally: a right placement that the new
+// primary's room does not hold counts as lost at once, and once only.
+func TestProgressCountsAcksAndLosses(t *testing.T) {
+	var got []Progress
+	tl := newTally(func(p Progress) { got = append(got, p) })
+	c := &fakeConn{}
+	p := &botPlayer{
+		o: &Options{Room: game.MainRoom, Logger: slog.New(slog.DiscardHandler)}, t: tl, name: "b1", c: c,
+		inflight:    map[uint64]sentCmd{7: {cmd: game.Place{Row: 0, Col: 1, Digit: 5}, round: 1, room: game.MainRoom}},
+		rightPlaced: map[cellKey]placed{}, rolled: map[string]bool{}, chatSent: map[string]bool{}, chatSeen: map[string]uint64{},
+	}
+	board := make([]game.CellView, 16)
+	c.room = game.RoomView{Name: game.MainRoom, Round: 1, Puzzle: game.PuzzleView{Size: 4}, Board: board,
+		Scores: []game.ScoreView{{Name: "b1", Right: 1}}}
+	at := time.Unix(100, 0)
+	st := client.Status{State: client.Connected, Node: 3}
+	c.events = []client.Event{
+		client.Answered{EventInfo: client.EventInfo{Time: at, Status: st}, Ack: client.Ack{Seq: 7, Cmd: game.Place{Row: 0, Col: 1, Digit: 5}, Index: 12}},
+		client.Answered{EventInfo: client.EventInfo{Time: at, Status: st}, Ack: client.Ack{Seq: 99}}, // not this bot's
+		client.RoomChanged{Replaced: true}, // the new primary's room: r1c2 is empty
+		client.RoomChanged{Replaced: true}, // and again
+	}
+	p.drain()
+	if len(got) != 3 {
+		t.Fatalf("%d progress reports, want 3 (an ack, two checks): %+v", len(got), got)
+	}
+	if a := got[0]; a.Acked != 1 || a.Node != 3 || !a.At.Equal(at) || a.Lost != 0 {
+		t.Errorf("after the ack: %+v", a)
+	}
+	if l := got[2]; l.Lost != 1 || l.Checks != 2 {
+		t.Errorf("after two checks of a room without the move: %+v, want lost 1 after 2 checks", l)
+	}
+
+	// A room that holds it: nothing lost.
+	got = nil
+	tl2 := newTally(func(p Progress) { got = append(got, p) })
+	p.t = tl2
+	board[1] = game.CellView{Digit: 5, Owner: "b1"}
+	c.events = []client.Event{client.RoomChanged{Replaced: true}}
+	p.drain()
+	if len(got) != 1 || got[0].Lost != 0 {
+		t.Errorf("a room with the move: %+v, want lost 0", got)
+	}
+}
