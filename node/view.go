@@ -1,6 +1,7 @@
 package node
 
 import (
+	"net"
 	"slices"
 	"time"
 
@@ -143,3 +144,25 @@ func (n *Node) refusedNodes(have []wire.NodeInfo) []wire.NodeInfo {
 // refusedFor is how long a refused peer stays in the view after the last
 // time it was heard.
 const refusedFor = 10 * time.Second
+
+// realClientAddr puts a reachable address in the view's entry for the node
+// that made it, where its client listener is bound to an unspecified host
+// ([::]:8000 says nothing to whoever reads it): the address that the
+// request being answered came to, which local is.
+func realClientAddr(v *wire.ClusterView, local net.Addr) {
+	to, ok := local.(*net.TCPAddr)
+	if !ok || to.IP == nil || to.IP.IsUnspecified() {
+		return
+	}
+	for i := range v.Nodes {
+		ni := &v.Nodes[i]
+		if ni.ID != v.Self {
+			continue
+		}
+		host, port, err := net.SplitHostPort(ni.ClientAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "" && (ip == nil || !ip.IsUnspecified())) {
+			return
+		}
+		ni.ClientAddr = net.JoinHostPort(to.IP.String(), port)
+	}
+}

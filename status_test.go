@@ -1,0 +1,32 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStatusShowsTheRealClientAddress: a node that binds every address
+// (--listen=0.0.0.0, as in the compose cluster) shows in `status` the
+// address it was asked at, not 0.0.0.0:PORT.
+func TestStatusShowsTheRealClientAddress(t *testing.T) {
+	c := newCluster(t, withFlags("--listen=0.0.0.0"))
+	p := c.start(1)
+	c.waitPrimary(1, 10*time.Second)
+	out, errOut, code := runGridlock(t, 10*time.Second, "status", "--connect", p.addr(), "--json")
+	if code != 0 {
+		t.Fatalf("status --json: exit %d\n%s%s", code, out, errOut)
+	}
+	var s statusJSON
+	if err := json.Unmarshal([]byte(out), &s); err != nil || len(s.Nodes) != 1 {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if got := s.Nodes[0].ClientAddr; got != p.addr() {
+		t.Errorf("status shows n1's client address as %s, want %s", got, p.addr())
+	}
+	out, _, _ = runGridlock(t, 10*time.Second, "status", "--connect", p.addr())
+	if line := nodeLine(out, "n1"); !strings.Contains(line, p.addr()) || strings.Contains(line, "0.0.0.0") {
+		t.Errorf("status: n1's line %q, want %s in it", line, p.addr())
+	}
+}
