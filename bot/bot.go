@@ -45,6 +45,12 @@ type Options struct {
 	// Steady makes a rated bot send at every tick: a chat line when it has
 	// no move to make (between rounds), so that the load stays at Rate.
 	Steady bool
+	// MoveOnFailover makes a rated bot that sees its primary lost make its
+	// next move at once, as a player who keeps playing does: the move
+	// waits in the client and is the first the new primary gets, so that
+	// the first acknowledgement after a failover tells how soon the
+	// cluster took moves again, not when the bot's next tick came.
+	MoveOnFailover bool
 }
 
 // conn is what a bot uses of its client (tests fake it).
@@ -121,7 +127,8 @@ type botPlayer struct {
 	chatSeen    map[string]uint64 // per room, the newest system line catchUp read
 	reconnects  int
 	lastState   client.ConnState
-	chatN       int // chat lines made (play goroutine only)
+	hurry       bool // MoveOnFailover: the primary was lost, move now
+	chatN       int  // chat lines made (play goroutine only)
 }
 
 type sentCmd struct {
@@ -306,9 +313,12 @@ func (p *botPlayer) play(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+				p.takeHurry() // this move is the one
 			case <-p.c.Notify():
 				p.drain()
-				continue
+				if !p.takeHurry() {
+					continue
+				}
 			}
 			p.drain()
 			cmd, inRoom := p.next()
@@ -479,6 +489,7 @@ func (p *botPlayer) drain() {
 		case client.StatusChanged:
 			if ev.Status.State == client.Failover && p.lastState != client.Failover {
 				p.reconnects++
+				p.hurry = p.o.MoveOnFailover
 			}
 			p.lastState = ev.Status.State
 		}

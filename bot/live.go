@@ -103,3 +103,13 @@ func leaveAll(players []*botPlayer) {
 	}
 	wg.Wait()
 }
+
+// takeHurry reports (once) that the bot saw its primary lost and should
+// move at once (Options.MoveOnFailover).
+func (p *botPlayer) takeHurry() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := p.hurry
+	p.hurry = false
+	return h
+}

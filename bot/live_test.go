@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"context"
 	"log/slog"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,5 +55,67 @@ func TestProgressCountsAcksAndLosses(t *testing.T) {
 	p.drain()
 	if len(got) != 1 || got[0].Lost != 0 {
 		t.Errorf("a room with the move: %+v, want lost 0", got)
+	}
+}
+
+// hurryConn is a fakeConn that can notify and takes commands.
+type hurryConn struct {
+	fakeConn
+	notify chan struct{}
+	mu     sync.Mutex
+	sent   []game.Command
+}
+
+func (h *hurryConn) Notify() <-chan struct{} { return h.notify }
+
+func (h *hurryConn) Send(cmd game.Command) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sent = append(h.sent, cmd)
+	return uint64(len(h.sent))
+}
+
+func (h *hurryConn) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sent)
+}
+
+// With MoveOnFailover, a bot whose next tick is far off moves as soon as
+// it sees its primary lost; without, it waits for its tick.
+func TestMoveOnFailover(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		c := &hurryConn{notify: make(chan struct{}, 1)}
+		c.room = game.RoomView{Name: game.MainRoom, Round: 1, Puzzle: game.PuzzleView{Size: 4, BoxRows: 2, BoxCols: 2, Givens: make([]uint8, 16)},
+			Board: make([]game.CellView, 16)}
+		p := &botPlayer{
+			o:   &Options{Room: game.MainRoom, Rate: 0.01, MoveOnFailover: on, Logger: slog.New(slog.DiscardHandler)},
+			rng: rand.New(rand.NewPCG(1, 2)), name: "b1", c: c, solved: map[string][]uint8{},
+			inflight: map[uint64]sentCmd{}, rightPlaced: map[cellKey]placed{}, rolled: map[string]bool{},
+			chatSent: map[string]bool{}, chatSeen: map[string]uint64{}, lastState: client.Connected,
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.play(ctx)
+		}()
+		c.mu.Lock()
+		c.events = append(c.events, client.StatusChanged{EventInfo: client.EventInfo{Status: client.Status{State: client.Failover, Lost: 3}}})
+		c.mu.Unlock()
+		// The second notice is taken only once the loop is back from the
+		// first: what the first made it send is sent by then.
+		deadline := time.Now().Add(5 * time.Second)
+		for range 2 {
+			c.notify <- struct{}{}
+			for len(c.notify) > 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		cancel()
+		<-done
+		if got := c.count(); (got == 1) != on || got > 1 {
+			t.Errorf("MoveOnFailover %v: %d commands sent after the primary was lost", on, got)
+		}
 	}
 }
