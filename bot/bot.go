@@ -441,10 +441,16 @@ func (p *botPlayer) next() (cmd game.Command, inRoom bool) {
 	return game.Place{Row: row, Col: col, Digit: d}, true
 }
 
-// chatLine is a new line, unique to this bot.
+// chatLine is a new line, unique among this bot's (the check tells lines
+// apart by who said them and what).
 func (p *botPlayer) chatLine() game.Command {
 	p.chatN++
-	return game.Chat{Text: fmt.Sprintf("%s line %d", p.name, p.chatN)}
+	return game.Chat{Text: fmt.Sprintf("%s (%d)", chatPhrases[p.rng.IntN(len(chatPhrases))], p.chatN)}
+}
+
+var chatPhrases = []string{
+	"nice one", "gg", "on it", "almost there", "this box is tricky", "careful with the 8s",
+	"who keeps taking the corners?", "that was close", "my turn", "row 5 is nearly done",
 }
 
 func (p *botPlayer) solution(pz game.PuzzleView) []uint8 {

@@ -45,10 +45,10 @@ func (p *botPlayer) check(final game.RoomView) (lost int, problems []string) {
 // checkChat: every acknowledged chat line still in the room's history is
 // there exactly once; lines are numbered without gaps.
 func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int, problems []string) {
-	seen := map[string]int{}
+	seen := map[string]int{} // by chatKey
 	var prev uint64
 	for i, l := range final.Chat {
-		seen[l.Text]++
+		seen[chatKey(l.From, l.Text)]++
 		if i > 0 && l.N != prev+1 {
 			lost++
 			problems = append(problems, fmt.Sprintf("chat of room %s: line %d follows line %d", final.Name, l.N, prev))
@@ -58,7 +58,7 @@ func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int, probl
 	for _, p := range players {
 		p.mu.Lock()
 		for text := range p.chatSent {
-			switch n := seen[text]; {
+			switch n := seen[chatKey(p.name, text)]; {
 			case n > 1:
 				dups += n - 1
 				problems = append(problems, fmt.Sprintf("%s: chat line %q is in room %s %d times", p.name, text, final.Name, n))
@@ -72,3 +72,6 @@ func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int, probl
 	}
 	return lost, dups, problems
 }
+
+// chatKey tells a chat line apart: bots may say the same words.
+func chatKey(from, text string) string { return game.NameKey(from) + "\x00" + text }
