@@ -25,6 +25,10 @@ func cmdServe(args []string) error {
 	format := fs.String("log-format", "text", "log format on stderr: text or json")
 	debug := fs.Bool("debug", false, "log at debug level")
 	health := fs.String("health", "", "check that the node at this client address answers, and exit (for container health checks)")
+	args, demoParent, err := demoChildFlag(args)
+	if err != nil {
+		return err
+	}
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -42,6 +46,11 @@ func cmdServe(args []string) error {
 	o, err := nf.options(log)
 	if err != nil {
 		return err
+	}
+	if demoParent != 0 {
+		if err := demoChild(&o, demoParent, log); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -29,6 +29,7 @@ var mayImport = map[string][]string{
 	"node/store": {"game", "wire"},
 	"client":     {"game", "wire"},
 	"bot":        {"game", "wire", "client"},
+	"demo":       {"game", "wire", "client", "bot"},
 	"tui":        {"game", "wire", "client"},
 	"sshd":       {"game", "wire", "client", "tui"},
 }
