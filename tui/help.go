@@ -14,6 +14,7 @@ func (m *Model) helpPane(lines []string) {
 	for _, s := range m.keysHelp(w - 2) {
 		put("  " + s)
 	}
+	m.presenterHelp(put)
 	put("")
 	put(" " + th.titleOn.r("commands"))
 	cw := 0

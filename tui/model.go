@@ -82,6 +82,7 @@ type Model struct {
 	chatModel
 	roomsModel
 	eventLog
+	presenterModel
 
 	tickAt time.Time // when the tick under way is due (zero: none)
 	cache  viewCache
@@ -99,12 +100,17 @@ func newModel(c Cluster, o Options, r *lipgloss.Renderer, dark bool) *Model {
 		chatModel:  newChatModel(cm.th),
 		eventLog:   eventLog{logSeen: map[string]bool{}},
 	}
+	m.pkeys = newPresenterKeys()
 	return m
 }
 
 // Init starts listening to the cluster.
 func (m *Model) Init() tea.Cmd {
-	return func() tea.Msg { return clusterMsg{} }
+	cmd := func() tea.Msg { return clusterMsg{} }
+	if m.presenter() != nil {
+		return tea.Batch(cmd, func() tea.Msg { return presenterMsg{} })
+	}
+	return cmd
 }
 
 // wait returns when the cluster has events (or the app is done).
@@ -134,6 +140,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.apply(ev)
 		}
 		cmds = append(cmds, m.wait())
+	case presenterMsg:
+		cmds = append(cmds, m.onPresenter())
 	case clusterClosedMsg:
 		for _, ev := range m.c.Drain() {
 			m.apply(ev)
@@ -215,6 +223,7 @@ func (m *Model) tick() tea.Cmd {
 		secondsLeft(until)
 	}
 	soonest(m.nextClockTick()) // the round's clock in the title
+	soonest(m.presenterNext())
 	if next == 0 {
 		return nil
 	}
@@ -285,6 +294,9 @@ func (m *Model) onKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	}
 	if m.focus == focusChat {
 		return m.chatKey(msg), false
+	}
+	if m.overlay == ovNone && m.presenterKey(msg) {
+		return nil, false
 	}
 	return m.boardKey(msg)
 }

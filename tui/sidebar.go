@@ -17,9 +17,17 @@ func (m *Model) sidebar() ([]string, []bool) {
 	cl := m.clusterLines(w)
 	sc := m.scoreLines(w)
 	nc := min(len(cl), max(rows/3, 1))
-	ns := min(len(sc), max(rows-nc-2-4, 1))
-	ne := rows - nc - ns - 2
+	pl := m.presenterLines(w, rows-nc-2-3-2) // scores and events keep 3 and 2
+	ns := min(len(sc), max(rows-nc-len(pl)-2-4, 1))
+	if len(pl) > 0 {
+		ns = min(len(sc), max(rows-nc-len(pl)-2-2, 1))
+	}
+	ne := rows - nc - len(pl) - ns - 2
 	lines = append(lines, cl[:nc]...)
+	if len(pl) > 0 {
+		sep[len(lines)] = true
+		lines = append(lines, pl...)
+	}
 	var b strings.Builder
 	m.titled(&b, w, []seg{{m.th.title, "scores"}}, m.th.border)
 	sep[len(lines)] = true

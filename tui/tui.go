@@ -41,6 +41,8 @@ type Options struct {
 	// (a *RefusedError), for a caller that asks for another name, rather
 	// than showing the refusal until a key is pressed.
 	QuitOnRefusal bool
+	// Presenter, if set, adds the presenter panel and its keys (gridlock demo).
+	Presenter Presenter
 }
 
 // Terminal is a terminal other than this process's own, such as an SSH
