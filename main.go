@@ -2,7 +2,7 @@
 // every player's app is also a replica of the game cluster.
 //
 // The package is wiring only: main.go holds the command table (play,
-// connect, watch, serve, status, bot, generate), each cmd_*.go parses one
+// connect, watch, serve, status, bot, demo, generate), each cmd_*.go parses one
 // command's flags and puts the parts together (a node from package node,
 // a client from package client, the app from package tui, bots from
 // package bot), and flags.go the flags that several commands share.
@@ -31,6 +31,7 @@ var commands = []command{
 	{"serve", "run a headless replica (for servers and Docker)", cmdServe},
 	{"status", "print the cluster: nodes, roles, epoch, leader, commit index", cmdStatus},
 	{"bot", "automated players for load, demos and tests; checks nothing was lost", cmdBot},
+	{"demo", "a local cluster, bots and the app, with keys to kill, pause and cut off the primary", cmdDemo},
 	{"generate", "print a puzzle (and its solution)", cmdGenerate},
 }
 

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gridlock-game/gridlock/client"
+	"github.com/gridlock-game/gridlock/demo"
+	"github.com/gridlock-game/gridlock/tui"
+)
+
+func cmdDemo(args []string) error {
+	fs := newFlags("demo", "gridlock demo [--nodes N] [--bots M] [flags]", "gridlock demo    (then K kills the primary, P pauses it, X cuts it off, ? lists the keys)")
+	nodes := fs.Int("nodes", 3, fmt.Sprintf("nodes to start, 1..%d", demo.MaxNodes))
+	bots := fs.Int("bots", 4, "automated players (0: none)")
+	rate := fs.Float64("bot-rate", 0.5, "commands a second per bot")
+	restart := fs.Duration("restart-after", 2*time.Second, "a killed node comes back from its data after this long, as under a supervisor (0: only when R is pressed)")
+	name := fs.String("name", "presenter", "your name in the game")
+	logFile := fs.String("log-file", defaultLogFile(), "where the demo and the app log (never to the screen)")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	switch {
+	case *nodes < 1 || *nodes > demo.MaxNodes:
+		return usagef("--nodes %d: 1 to %d", *nodes, demo.MaxNodes)
+	case *bots < 0:
+		return usagef("--bots %d: 0 or more", *bots)
+	case *rate <= 0:
+		return usagef("--bot-rate %v: more than 0", *rate)
+	case *restart < 0:
+		return usagef("--restart-after %v: 0 or more", *restart)
+	}
+	log, closer, err := openLog(*logFile)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	fmt.Fprintf(os.Stderr, "gridlock demo: starting %s and %s…\n", plural(*nodes, "node"), plural(*bots, "bot"))
+	d, err := demo.Start(context.Background(), demo.Options{Nodes: *nodes, Bots: *bots, BotRate: *rate, RestartAfter: *restart, Logger: log})
+	if err != nil {
+		return err
+	}
+	c := client.Dial(context.Background(), client.ClientOptions{Name: *name, Addrs: d.Addrs(), Logger: log})
+	err = runApp(c, tui.Options{Name: *name, NoColor: os.Getenv("NO_COLOR") != "", Presenter: presenter{d}}, log)
+	c.Leave(context.Background())
+	fmt.Fprintln(os.Stderr, "gridlock demo: the bots check what they were told, then the nodes stop…")
+	sum := d.Close()
+	printSummary(os.Stdout, sum)
+	if err != nil {
+		return err
+	}
+	if sum.BotsErr != nil {
+		return fmt.Errorf("bots: %w", sum.BotsErr)
+	}
+	if sum.Bots.Lost > 0 {
+		return fmt.Errorf("lost=%d: acknowledged moves are missing", sum.Bots.Lost)
+	}
+	return sum.Err
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// printSummary tells what the demo saw, once the screen is back.
+func printSummary(w io.Writer, s demo.Summary) {
+	var times []string
+	for _, f := range s.Failovers {
+		d := f.Moved()
+		if d == 0 {
+			d = f.Elected()
+		}
+		t := "no new primary"
+		if d > 0 {
+			t = fmt.Sprintf("n%d in %v", f.To, d.Round(100*time.Microsecond))
+		}
+		times = append(times, fmt.Sprintf("%s n%d → %s", f.Cause, f.From, t))
+	}
+	fmt.Fprintf(w, "gridlock demo: %s", plural(len(s.Failovers), "failover"))
+	if len(times) > 0 {
+		fmt.Fprintf(w, ": %s", strings.Join(times, "; "))
+	}
+	fmt.Fprintln(w)
+	r := s.Bots
+	if r.Players > 0 {
+		fmt.Fprintf(w, "bots: %d acknowledged, %d lost (checked against the primary's room at the end)\n", r.Acked, r.Lost)
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+	if s.BotsErr != nil {
+		fmt.Fprintf(w, "bots: %v\n", s.BotsErr)
+	}
+	fmt.Fprintf(w, "nodes stopped; %s removed\n", s.Dir)
+}
+
+// presenter shows a demo in the app's presenter panel.
+type presenter struct{ d *demo.Demo }
+
+func (p presenter) Changed() <-chan struct{} { return p.d.Changed() }
+
+func (p presenter) Act(a tui.Action) string {
+	switch a {
+	case tui.ActKill:
+		return p.d.Kill()
+	case tui.ActPause:
+		return p.d.Pause()
+	case tui.ActCut:
+		return p.d.Cut()
+	case tui.ActRestart:
+		return p.d.Restart()
+	case tui.ActAdd:
+		return p.d.Add()
+	}
+	return ""
+}
+
+func (p presenter) Panel() tui.Panel {
+	s := p.d.State()
+	out := tui.Panel{Primary: s.Primary, Majority: s.Majority, Bots: s.Bots, Acked: s.Progress.Acked, Lost: s.Progress.Lost}
+	if s.BotsErr != nil {
+		out.BotsErr = "stopped"
+	}
+	for _, n := range s.Nodes {
+		out.Nodes = append(out.Nodes, tui.PanelNode{ID: n.ID, PID: n.PID, Alive: n.Alive, Paused: n.Paused, Cut: n.Cut, RestartAt: n.RestartAt})
+	}
+	for _, f := range s.Failovers {
+		out.Failovers = append(out.Failovers, tui.PanelFailover{Cause: f.Cause.String(), From: f.From, To: f.To, At: f.At,
+			Suspected: f.Suspected(), Elected: f.Elected(), Moved: f.Moved(), Over: f.Over})
+	}
+	return out
+}
