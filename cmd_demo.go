@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"text/tabwriter"
 	"time"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/demo"
@@ -33,6 +36,9 @@ func cmdDemo(args []string) error {
 		return usagef("--bot-rate %v: more than 0", *rate)
 	case *restart < 0:
 		return usagef("--restart-after %v: 0 or more", *restart)
+	}
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return errors.New("the demo needs a terminal (stdin and stdout)")
 	}
 	log, closer, err := openLog(*logFile)
 	if err != nil {
@@ -71,23 +77,29 @@ func plural(n int, what string) string {
 
 // printSummary tells what the demo saw, once the screen is back.
 func printSummary(w io.Writer, s demo.Summary) {
-	var times []string
-	for _, f := range s.Failovers {
-		d := f.Moved()
-		if d == 0 {
-			d = f.Elected()
-		}
-		t := "no new primary"
-		if d > 0 {
-			t = fmt.Sprintf("n%d in %v", f.To, d.Round(100*time.Microsecond))
-		}
-		times = append(times, fmt.Sprintf("%s n%d → %s", f.Cause, f.From, t))
-	}
 	fmt.Fprintf(w, "gridlock demo: %s", plural(len(s.Failovers), "failover"))
-	if len(times) > 0 {
-		fmt.Fprintf(w, ": %s", strings.Join(times, "; "))
+	if len(s.Failovers) > 0 {
+		fmt.Fprintf(w, " (times from the fault):")
 	}
 	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if len(s.Failovers) > 0 {
+		fmt.Fprintln(tw, "\tfault\t\tsuspected\tnew primary\tfirst move\t")
+	}
+	ms := func(d time.Duration) string {
+		if d == 0 {
+			return "—"
+		}
+		return d.Round(100 * time.Microsecond).String()
+	}
+	for i, f := range s.Failovers {
+		to := "none"
+		if f.To != 0 {
+			to = fmt.Sprintf("n%d", f.To)
+		}
+		fmt.Fprintf(tw, "%d\t%s n%d\t→ %s\t%s\t%s\t%s\t\n", i+1, f.Cause, f.From, to, ms(f.Suspected()), ms(f.Elected()), ms(f.Moved()))
+	}
+	tw.Flush()
 	r := s.Bots
 	if r.Players > 0 {
 		fmt.Fprintf(w, "bots: %d acknowledged, %d lost (checked against the primary's room at the end)\n", r.Acked, r.Lost)

@@ -46,10 +46,11 @@ type Options struct {
 	// no move to make (between rounds), so that the load stays at Rate.
 	Steady bool
 	// MoveOnFailover makes a rated bot that sees its primary lost make its
-	// next move at once, as a player who keeps playing does: the move
-	// waits in the client and is the first the new primary gets, so that
-	// the first acknowledgement after a failover tells how soon the
-	// cluster took moves again, not when the bot's next tick came.
+	// next move at once (a chat line if it has no move to make, between
+	// rounds), as a player who keeps playing does: it waits in the client
+	// and is the first command the new primary gets, so that the first
+	// acknowledgement after a failover tells how soon the cluster took
+	// commands again, not when the bot's next tick came.
 	MoveOnFailover bool
 }
 
@@ -309,6 +310,7 @@ func (p *botPlayer) play(ctx context.Context) {
 	}
 	for ctx.Err() == nil {
 		if tick != nil {
+			hurried := false
 			select {
 			case <-ctx.Done():
 				return
@@ -316,13 +318,13 @@ func (p *botPlayer) play(ctx context.Context) {
 				p.takeHurry() // this move is the one
 			case <-p.c.Notify():
 				p.drain()
-				if !p.takeHurry() {
+				if hurried = p.takeHurry(); !hurried {
 					continue
 				}
 			}
 			p.drain()
 			cmd, inRoom := p.next()
-			if cmd == nil && inRoom && p.o.Steady {
+			if cmd == nil && inRoom && (p.o.Steady || hurried) {
 				cmd = p.chatLine()
 			}
 			if cmd != nil {

@@ -82,12 +82,17 @@ func (h *hurryConn) count() int {
 }
 
 // With MoveOnFailover, a bot whose next tick is far off moves as soon as
-// it sees its primary lost; without, it waits for its tick.
+// it sees its primary lost (with a chat line between rounds, when there is
+// no move to make); without, it waits for its tick.
 func TestMoveOnFailover(t *testing.T) {
-	for _, on := range []bool{true, false} {
+	for _, tc := range []struct{ on, over bool }{{true, false}, {true, true}, {false, false}} {
+		on := tc.on
 		c := &hurryConn{notify: make(chan struct{}, 1)}
 		c.room = game.RoomView{Name: game.MainRoom, Round: 1, Puzzle: game.PuzzleView{Size: 4, BoxRows: 2, BoxCols: 2, Givens: make([]uint8, 16)},
 			Board: make([]game.CellView, 16)}
+		if tc.over {
+			c.room.State = game.RoundOver
+		}
 		p := &botPlayer{
 			o:   &Options{Room: game.MainRoom, Rate: 0.01, MoveOnFailover: on, Logger: slog.New(slog.DiscardHandler)},
 			rng: rand.New(rand.NewPCG(1, 2)), name: "b1", c: c, solved: map[string][]uint8{},
@@ -115,7 +120,11 @@ func TestMoveOnFailover(t *testing.T) {
 		cancel()
 		<-done
 		if got := c.count(); (got == 1) != on || got > 1 {
-			t.Errorf("MoveOnFailover %v: %d commands sent after the primary was lost", on, got)
+			t.Errorf("MoveOnFailover %v, round over %v: %d commands sent after the primary was lost", on, tc.over, got)
+		} else if tc.over {
+			if _, chat := c.sent[0].(game.Chat); !chat {
+				t.Errorf("between rounds the bot sent %#v, want a chat line", c.sent[0])
+			}
 		}
 	}
 }

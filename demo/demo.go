@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gridlock-game/gridlock/bot"
-	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -33,8 +32,9 @@ type Options struct {
 	Logger       *slog.Logger
 }
 
-// MaxNodes is the most nodes a demo runs (game.MaxVoters).
-const MaxNodes = game.MaxVoters
+// MaxNodes is the most nodes a demo runs: enough to show any majority,
+// few enough for one machine and one sidebar.
+const MaxNodes = 9
 
 // Demo is a cluster of child processes on loopback, bots that play on it,
 // and the presenter's means to break it.
@@ -163,8 +163,10 @@ func (d *Demo) runBots() {
 		Progress: func(p bot.Progress) {
 			d.mu.Lock()
 			defer d.mu.Unlock()
+			if p.Acked > d.prog.Acked {
+				d.story.ack(p.Node, p.At)
+			}
 			d.prog = p
-			d.story.ack(p.Node, p.At)
 			d.changedLocked()
 		},
 	})
