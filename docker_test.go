@@ -622,6 +622,10 @@ func TestDockerUp(t *testing.T) {
 		t.Errorf("gridlock status --connect %s: %v\n%s", c.hostAddr(1), err, out)
 	}
 	t.Logf("gridlock status --connect %s:\n%s", c.hostAddr(1), out)
+	// The node asked binds every address; it shows one a client can dial.
+	if line := nodeLine(out, "n1"); strings.Contains(line, "[::]") || strings.Contains(line, "0.0.0.0") {
+		t.Errorf("status shows n1 at its bind address: %q", line)
+	}
 
 	// Every container healthy by its HEALTHCHECK, running as uid 10001.
 	for i := 1; i <= 3; i++ {

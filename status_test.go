@@ -9,7 +9,7 @@ import (
 
 // TestStatusShowsTheRealClientAddress: a node that binds every address
 // (--listen=0.0.0.0, as in the compose cluster) shows in `status` the
-// address it was asked at, not 0.0.0.0:PORT.
+// address it was asked at, not 0.0.0.0:PORT, for its client and peer ports.
 func TestStatusShowsTheRealClientAddress(t *testing.T) {
 	c := newCluster(t, withFlags("--listen=0.0.0.0"))
 	p := c.start(1)
@@ -24,6 +24,9 @@ func TestStatusShowsTheRealClientAddress(t *testing.T) {
 	}
 	if got := s.Nodes[0].ClientAddr; got != p.addr() {
 		t.Errorf("status shows n1's client address as %s, want %s", got, p.addr())
+	}
+	if got := s.Nodes[0].PeerAddr; got != p.peerAddr() {
+		t.Errorf("status shows n1's peer address as %s, want %s", got, p.peerAddr())
 	}
 	out, _, _ = runGridlock(t, 10*time.Second, "status", "--connect", p.addr())
 	if line := nodeLine(out, "n1"); !strings.Contains(line, p.addr()) || strings.Contains(line, "0.0.0.0") {

@@ -257,7 +257,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 	switch m := m.(type) {
 	case *wire.Status:
 		v := n.View()
-		realClientAddr(&v, c.conn.LocalAddr())
+		reachableAddrs(&v, c.conn.LocalAddr())
 		c.send(&v)
 		c.watchViews = true
 	case *wire.Hello:

@@ -145,24 +145,25 @@ func (n *Node) refusedNodes(have []wire.NodeInfo) []wire.NodeInfo {
 // time it was heard.
 const refusedFor = 10 * time.Second
 
-// realClientAddr puts a reachable address in the view's entry for the node
-// that made it, where its client listener is bound to an unspecified host
-// ([::]:8000 says nothing to whoever reads it): the address that the
-// request being answered came to, which local is.
-func realClientAddr(v *wire.ClusterView, local net.Addr) {
+// reachableAddrs puts reachable addresses in the view's entry for the
+// node that made it, where its listeners are bound to an unspecified host
+// ([::]:8000 says nothing to whoever reads it): the host that the request
+// being answered came to, which local is, with each listener's port.
+func reachableAddrs(v *wire.ClusterView, local net.Addr) {
 	to, ok := local.(*net.TCPAddr)
 	if !ok || to.IP == nil || to.IP.IsUnspecified() {
 		return
 	}
-	for i := range v.Nodes {
-		ni := &v.Nodes[i]
-		if ni.ID != v.Self {
-			continue
-		}
-		host, port, err := net.SplitHostPort(ni.ClientAddr)
+	fix := func(addr string) string {
+		host, port, err := net.SplitHostPort(addr)
 		if ip := net.ParseIP(host); err != nil || (host != "" && (ip == nil || !ip.IsUnspecified())) {
-			return
+			return addr
 		}
-		ni.ClientAddr = net.JoinHostPort(to.IP.String(), port)
+		return net.JoinHostPort(to.IP.String(), port)
+	}
+	for i := range v.Nodes {
+		if ni := &v.Nodes[i]; ni.ID == v.Self {
+			ni.ClientAddr, ni.PeerAddr = fix(ni.ClientAddr), fix(ni.PeerAddr)
+		}
 	}
 }
