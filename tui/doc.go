@@ -38,6 +38,7 @@
 //	sidebar.go    the sidebar's sections, and the cluster's nodes
 //	scores.go     the scores
 //	eventlog.go   the event log
+//	presenter.go  the presenter panel of gridlock demo (Options.Presenter)
 //	status.go     the status row and the key help under the panes
 //	ask.go        the name screen (AskName), before the game
 //	layout.go, keys.go, theme.go, text.go: where things go, the key map,
