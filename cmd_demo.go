@@ -53,7 +53,11 @@ func cmdDemo(args []string) error {
 	c := client.Dial(context.Background(), client.ClientOptions{Name: *name, Addrs: d.Addrs(), Logger: log})
 	err = runApp(c, tui.Options{Name: *name, NoColor: os.Getenv("NO_COLOR") != "", Presenter: presenter{d}}, log)
 	c.Leave(context.Background())
-	fmt.Fprintln(os.Stderr, "gridlock demo: the bots check what they were told, then the nodes stop…")
+	if *bots > 0 {
+		fmt.Fprintln(os.Stderr, "gridlock demo: the bots check what they were told, then the nodes stop…")
+	} else {
+		fmt.Fprintln(os.Stderr, "gridlock demo: the nodes stop…")
+	}
 	sum := d.Close()
 	printSummary(os.Stdout, sum)
 	if err != nil {
