@@ -280,8 +280,15 @@ func TestDemoInATerminal(t *testing.T) {
 		if undo != "" {
 			r.tm.keys(r.session, undo)
 		}
-		r.wait(20*time.Second, "the cluster whole again, n3 leading", func(s demoScreen) bool { return s.whole(3) })
+		sc2, _ := r.wait(20*time.Second, "the cluster whole again, n3 leading", func(s demoScreen) bool { return s.whole(3) })
 		t.Logf("whole again, n3 leading, %v after the key", time.Since(t0).Round(time.Millisecond))
+		// As a presenter does, let play go on before the next fault: the
+		// bots have moved to n3 (two more acknowledgements).
+		a0, _, _ := sc2.acked()
+		r.wait(20*time.Second, "the bots playing on", func(s demoScreen) bool {
+			a, _, ok := s.acked()
+			return ok && a >= a0+2
+		})
 		return sc
 	}
 
