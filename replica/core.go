@@ -94,6 +94,9 @@ type Core struct {
 	// it tells its primary until it applies a Rollback entry naming them.
 	unreported []dropped
 	lastReport int64
+	// closed names the sessions closed in the log this node holds, so
+	// their dropped commands can still be described (see describe).
+	closed map[game.SessionID]closedSession
 
 	lastBeacon int64
 	out        Ready
@@ -555,6 +558,7 @@ func (c *Core) applyCommitted() {
 		}
 		res, evs := c.state.Apply(le.Entry, nil)
 		c.applied = i
+		c.noteClosed(i, evs)
 		c.out.Committed = append(c.out.Committed, Applied{Index: i, Epoch: le.Epoch, Entry: le.Entry, Result: res, Events: evs})
 		if c.pending != nil && le.Entry.Session != 0 {
 			delete(c.pending, dedupeKey{le.Entry.Session, le.Entry.Seq})
@@ -570,6 +574,7 @@ func (c *Core) applyCommitted() {
 	}
 	if keep := uint64(c.cfg.LogKeep); c.applied > c.log.snapIndex+2*keep {
 		c.log.compact(c.applied - keep)
+		c.forgetClosed(c.log.snapIndex)
 	}
 	if c.applied >= c.savedSnap+uint64(c.cfg.LogKeep) {
 		c.snapToSave = true // the disk's log is cut behind a snapshot too

@@ -39,7 +39,11 @@ func (c *Core) describe(from, to uint64) []dropped {
 		}
 		s, ok := c.state.Session(le.Entry.Session)
 		if !ok {
-			continue
+			cs, was := c.closed[le.Entry.Session]
+			if !was {
+				continue
+			}
+			s = game.SessionView{Name: cs.name, Room: cs.room}
 		}
 		it := game.RolledBack{Room: s.Room, Name: s.Name, Seq: le.Entry.Seq, Kind: le.Entry.Cmd.Kind()}
 		switch cmd := le.Entry.Cmd.(type) {
@@ -64,6 +68,36 @@ func (c *Core) describe(from, to uint64) []dropped {
 		items = append(items, d)
 	}
 	return items
+}
+
+// closedSession is what describe needs of a session closed since: a
+// player who quit or timed out still hears, on return, that the moves of
+// a losing branch were dropped, and the room sees them go.
+type closedSession struct {
+	name, room string
+	at         uint64 // index of the entry that closed it
+}
+
+func (c *Core) noteClosed(i uint64, evs []game.Event) {
+	for _, ev := range evs {
+		if ev.Kind != game.EvSessionClosed {
+			continue
+		}
+		if c.closed == nil {
+			c.closed = map[game.SessionID]closedSession{}
+		}
+		c.closed[ev.Session] = closedSession{name: ev.Name, room: ev.Room, at: i}
+	}
+}
+
+// forgetClosed drops the sessions closed at or before index i: all their
+// entries are folded into the state and can no longer be listed.
+func (c *Core) forgetClosed(i uint64) {
+	for id, cs := range c.closed {
+		if cs.at <= i {
+			delete(c.closed, id)
+		}
+	}
 }
 
 // notApplied keeps the items that the log now held does not hold: a command

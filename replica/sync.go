@@ -378,6 +378,7 @@ func (c *Core) install(m *wire.Snapshot) bool {
 			return false
 		}
 		c.state = st
+		c.closed = nil // its session ids name other sessions now
 		c.log = incoming
 		c.applied = m.Index
 		c.commit = m.Index
