@@ -99,7 +99,7 @@ func printSummary(w io.Writer, s demo.Summary) {
 	for i, f := range s.Failovers {
 		to := "none"
 		if f.To != 0 {
-			to = fmt.Sprintf("n%d", f.To)
+			to = f.To.String()
 		}
 		fmt.Fprintf(tw, "%d\t%s n%d\t→ %s\t%s\t%s\t%s\t\n", i+1, f.Cause, f.From, to, ms(f.Suspected()), ms(f.Elected()), ms(f.Moved()))
 	}

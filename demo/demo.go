@@ -285,7 +285,7 @@ func (d *Demo) Kill() string {
 		return fmt.Sprintf("kill n%d: %v", id, err)
 	}
 	d.story.fault(Kill, id, epoch, time.Now())
-	d.log.Info("presenter: kill -9 the primary", "node", fmt.Sprintf("n%d", id), "pid", pid)
+	d.log.Info("presenter: kill -9 the primary", "node", id.String(), "pid", pid)
 	d.changedLocked()
 	return fmt.Sprintf("kill -9 n%d, pid %d", id, pid)
 }
@@ -300,7 +300,7 @@ func (d *Demo) Pause() string {
 	for _, p := range d.procs {
 		if p.alive && p.paused && p.signal(syscall.SIGCONT) == nil {
 			p.paused = false
-			resumed = append(resumed, fmt.Sprintf("n%d", p.id))
+			resumed = append(resumed, p.id.String())
 		}
 	}
 	if len(resumed) > 0 {
@@ -318,7 +318,7 @@ func (d *Demo) Pause() string {
 	}
 	p.paused = true
 	d.story.fault(Pause, id, epoch, time.Now())
-	d.log.Info("presenter: SIGSTOP the primary", "node", fmt.Sprintf("n%d", id), "pid", p.pid())
+	d.log.Info("presenter: SIGSTOP the primary", "node", id.String(), "pid", p.pid())
 	d.changedLocked()
 	return fmt.Sprintf("SIGSTOP n%d, pid %d: it hangs", id, p.pid())
 }
@@ -333,7 +333,7 @@ func (d *Demo) Cut() string {
 	for _, p := range d.procs {
 		if p.alive && p.cut && p.signal(syscall.SIGUSR2) == nil {
 			p.cut = false
-			healed = append(healed, fmt.Sprintf("n%d", p.id))
+			healed = append(healed, p.id.String())
 		}
 	}
 	if len(healed) > 0 {
@@ -351,7 +351,7 @@ func (d *Demo) Cut() string {
 	}
 	p.cut = true
 	d.story.fault(Cut, id, epoch, time.Now())
-	d.log.Info("presenter: cut the primary off", "node", fmt.Sprintf("n%d", id), "pid", p.pid())
+	d.log.Info("presenter: cut the primary off", "node", id.String(), "pid", p.pid())
 	d.changedLocked()
 	return fmt.Sprintf("n%d cut off from its peers", id)
 }
@@ -408,7 +408,7 @@ func (d *Demo) addLocked(bootstrap string) (*proc, error) {
 		return nil, err
 	}
 	p := &proc{id: id, clientPort: cp, peerPort: pp, bootstrap: bootstrap,
-		dataDir: filepath.Join(d.dir.path, fmt.Sprintf("n%d", id)),
+		dataDir: filepath.Join(d.dir.path, id.String()),
 		logPath: filepath.Join(d.dir.path, fmt.Sprintf("n%d.log", id))}
 	if err := d.startLocked(p); err != nil {
 		return nil, err

@@ -151,7 +151,7 @@ func (d *Demo) startLocked(p *proc) error {
 		close(exited)
 		d.exited(p, cmd, err)
 	}()
-	d.log.Info("node started", "node", fmt.Sprintf("n%d", p.id), "pid", cmd.Process.Pid, "client", p.addr(), "start", p.starts)
+	d.log.Info("node started", "node", p.id.String(), "pid", cmd.Process.Pid, "client", p.addr(), "start", p.starts)
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (d *Demo) exited(p *proc, cmd *exec.Cmd, err error) {
 	p.alive, p.paused, p.cut = false, false, false
 	p.stopWatch()
 	d.story.forget(p.id)
-	d.log.Info("node exited", "node", fmt.Sprintf("n%d", p.id), "pid", cmd.Process.Pid, "status", fmt.Sprint(err))
+	d.log.Info("node exited", "node", p.id.String(), "pid", cmd.Process.Pid, "status", fmt.Sprint(err))
 	if d.o.RestartAfter > 0 && !d.closing {
 		p.restartAt = time.Now().Add(d.o.RestartAfter)
 		p.restart = time.AfterFunc(d.o.RestartAfter, func() {
@@ -174,7 +174,7 @@ func (d *Demo) exited(p *proc, cmd *exec.Cmd, err error) {
 			defer d.mu.Unlock()
 			if !p.alive && !d.closing && p.cmd == cmd {
 				if err := d.startLocked(p); err != nil {
-					d.log.Warn("restart", "node", fmt.Sprintf("n%d", p.id), "error", err)
+					d.log.Warn("restart", "node", p.id.String(), "error", err)
 				}
 				d.changedLocked()
 			}

@@ -304,17 +304,17 @@ func causeText(cause string) string {
 
 func (m *Model) failoverHead(f PanelFailover, now time.Time) []seg {
 	th := m.th
-	ss := []seg{{th.bold, fmt.Sprintf("n%d", f.From)}, {th.text, " " + causeText(f.Cause)}}
+	ss := []seg{{th.bold, f.From.String()}, {th.text, " " + causeText(f.Cause)}}
 	d, running := f.total(now)
 	switch {
 	case running && f.Elected == 0:
 		return append(ss, seg{th.dim, " · "}, seg{th.warn, "electing " + fmtTenths(d)})
 	case running:
-		return append(ss, seg{th.dim, " → "}, seg{th.gold, fmt.Sprintf("n%d", f.To)}, seg{th.dim, " · "}, seg{th.warn, "moving " + fmtTenths(d)})
+		return append(ss, seg{th.dim, " → "}, seg{th.gold, f.To.String()}, seg{th.dim, " · "}, seg{th.warn, "moving " + fmtTenths(d)})
 	case f.To == 0:
 		return append(ss, seg{th.dim, " · cut short"})
 	}
-	return append(ss, seg{th.dim, " → "}, seg{th.gold, fmt.Sprintf("n%d", f.To)}, seg{th.dim, " in "}, seg{th.ok, fmtMs(d)})
+	return append(ss, seg{th.dim, " → "}, seg{th.gold, f.To.String()}, seg{th.dim, " in "}, seg{th.ok, fmtMs(d)})
 }
 
 // phaseLines: the last failover's steps, each with its time from the fault.

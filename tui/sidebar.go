@@ -58,7 +58,7 @@ func (m *Model) clusterLines(w int) []string {
 	}
 	idW, roleW := 2, 7
 	for _, n := range nodes {
-		idW = max(idW, width(fmt.Sprintf("n%d", n.ID)))
+		idW = max(idW, width(n.ID.String()))
 		roleW = max(roleW, width(n.Role.String()))
 	}
 	out := make([]string, 0, len(nodes))
@@ -107,7 +107,7 @@ func (m *Model) clusterLines(w int) []string {
 		if !alive {
 			dot, dotp = "○", th.dead
 		}
-		id := fmt.Sprintf("n%d", n.ID)
+		id := n.ID.String()
 		idp := th.bold
 		if !alive {
 			idp = th.dim
