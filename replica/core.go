@@ -136,6 +136,7 @@ type member struct {
 	lastAck    int64  // when the last acknowledgement arrived
 	ackRound   uint64 // the newest round it acknowledged (checked reads)
 	caughtUp   int64  // since when a recovering member holds the whole log
+	catchUpTo  uint64 // the commit a recovering member must reach first
 	snapSent   int64  // when the last snapshot was sent
 	sentAt     int64  // when entries were last sent
 	sentCommit uint64 // the commit index it was last told

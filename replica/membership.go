@@ -246,21 +246,27 @@ func (c *Core) recovered() {
 }
 
 // recoveredMember reports whether a member that is recovering has caught
-// up with this primary's log.
+// up with this primary's log: it has held the commit index of when it
+// joined, for two heartbeats. Under steady play its match trails the
+// commit by a command or two at every turn, so the target is fixed when
+// it joins rather than chased.
 func (c *Core) recoveredMember() bool {
 	for _, id := range c.memberIDs() {
 		m := c.members[id]
-		if p := c.peers[id]; p != nil && p.recovering && m.inView && m.match >= c.commit {
-			if m.caughtUp == 0 {
-				m.caughtUp = c.now
-			}
-			// A beacon sent before it recovered may still arrive: let
-			// a newer one speak first.
-			if c.now-m.caughtUp >= 2*int64(c.cfg.Heartbeat) {
-				return true
-			}
-		} else {
-			m.caughtUp = 0
+		if p := c.peers[id]; p == nil || !p.recovering || !m.inView {
+			m.caughtUp, m.catchUpTo = 0, 0
+			continue
+		}
+		if m.catchUpTo == 0 {
+			m.catchUpTo = max(c.commit, 1)
+		}
+		if m.caughtUp == 0 && m.match >= m.catchUpTo {
+			m.caughtUp = c.now
+		}
+		// A beacon sent before it recovered may still arrive: let a
+		// newer one speak first.
+		if m.caughtUp != 0 && c.now-m.caughtUp >= 2*int64(c.cfg.Heartbeat) {
+			return true
 		}
 	}
 	return false
