@@ -69,13 +69,15 @@ func (n *Node) restored() (replica.Restored, error) {
 // inputs (the core keeps gathering), and acts on the Ready (sends, answers)
 // only once the writer says it is on disk; the next Ready is taken then,
 // with everything gathered meanwhile in one write (group commit: one sync
-// at a time, as large as the load makes it). A Persist that holds only how
-// far the log is known committed is written at leisure, after the Ready
-// is acted on.
+// at a time, as large as the load makes it). A primary's Ready that only
+// appends (Persist.Ahead) is acted on at once, its write under way. A
+// Persist that holds only how far the log is known committed is written
+// at leisure, after the Ready is acted on.
 
 type saveJob struct {
-	rd   replica.Ready
-	wait bool // the loop holds rd until it is on disk
+	rd    replica.Ready
+	wait  bool // the loop takes no Ready until this is on disk
+	acted bool // rd was acted on already (Persist.Ahead)
 }
 
 type saveDone struct {
@@ -125,9 +127,14 @@ func (n *Node) turnReady() {
 	case n.store == nil || rd.Persist.Empty():
 		n.process(rd)
 	case rd.Persist.MustSync:
+		// Ahead: a primary's new entries go to the backups while they
+		// are written here.
+		if rd.Persist.Ahead {
+			n.process(rd)
+		}
 		n.saving = true
 		n.outstanding++
-		n.saveJobs <- saveJob{rd: rd, wait: true}
+		n.saveJobs <- saveJob{rd: rd, wait: true, acted: rd.Persist.Ahead}
 	default:
 		n.process(rd)
 		n.outstanding++
@@ -148,7 +155,9 @@ func (n *Node) saved(d saveDone) bool {
 	}
 	n.saving = false
 	n.core.Synced(d.job.rd.Persist.UpTo)
-	n.process(d.job.rd)
+	if !d.job.acted {
+		n.process(d.job.rd)
+	}
 	n.turnReady() // what gathered meanwhile, and what the sync let commit
 	return true
 }

@@ -71,6 +71,7 @@ type Core struct {
 	hardChanged   bool   // what must be kept on disk changed
 	// What the disk holds, as far as the Readies handed out say.
 	synced     uint64 // the log is on disk up to here (Durable)
+	handedUpTo uint64 // the last Persist's UpTo: what the runtime writes
 	dirtyFrom  uint64 // the log changed from this index on (0: it did not)
 	snapToSave bool
 	savedSnap  uint64

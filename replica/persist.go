@@ -56,6 +56,12 @@ type Persist struct {
 	// only how far the log is known committed changed: that may be
 	// written at leisure (a restart learns it again).
 	MustSync bool
+	// Ahead: the Ready may be acted on while this is written. A primary in
+	// an epoch already on disk that only appended entries writes them in
+	// parallel with sending them to its backups (as in the Raft thesis,
+	// 10.2.1): it counts itself toward a commit only once Synced, and
+	// nothing it sends promises what its disk holds.
+	Ahead bool
 }
 
 // Empty reports whether nothing must be written.
@@ -132,16 +138,21 @@ func (c *Core) collectPersist() {
 		c.dirtyFrom = 0
 	}
 	h := c.hardState()
+	promise := false
 	if c.hardChanged || !sameHard(h, c.savedHard) {
 		c.hardChanged = false
-		p.MustSync = p.MustSync || !samePromise(h, c.savedHard)
+		promise = !samePromise(h, c.savedHard)
+		p.MustSync = p.MustSync || promise
 		h.History = slices.Clone(h.History)
 		h.RecoverEpochs = slices.Clone(h.RecoverEpochs)
 		c.savedHard = h
 		p.HardState = &h
 	}
 	p.MustSync = p.MustSync || p.Snapshot != nil || p.FirstIndex != 0
+	p.Ahead = p.MustSync && !promise && p.Snapshot == nil && c.role == wire.RolePrimary &&
+		(p.FirstIndex == 0 || p.FirstIndex > c.handedUpTo)
 	p.UpTo = c.log.last()
+	c.handedUpTo = p.UpTo
 }
 
 // samePromise reports whether two hard states differ at most in how far
