@@ -9,8 +9,8 @@ import (
 )
 
 // What commits become for the clients: answers to their commands, the
-// sessions they opened, and the events of their rooms, batched and sent
-// without stalling the node's loop.
+// sessions they opened, and the events of their rooms (fanout.go), batched
+// and sent without stalling the node's loop.
 
 func (s *service) touch(c *clientConn) {
 	if !c.inBatch {
@@ -19,29 +19,10 @@ func (s *service) touch(c *clientConn) {
 	}
 }
 
-func (s *service) joinRoom(c *clientConn, room string) {
-	s.leaveRoom(c)
-	c.room = room
-	m := s.byRoom[room]
-	if m == nil {
-		m = map[*clientConn]struct{}{}
-		s.byRoom[room] = m
-	}
-	m[c] = struct{}{}
-}
-
-func (s *service) leaveRoom(c *clientConn) {
-	if m := s.byRoom[c.room]; m != nil {
-		delete(m, c)
-		if len(m) == 0 {
-			delete(s.byRoom, c.room)
-		}
-	}
-}
-
 // committed answers and pushes what the core committed.
 func (s *service) committed(rd replica.Ready) {
 	n := s.n
+	clear(s.rooms) // the state may have moved on
 	serving := n.core.Role() == wire.RolePrimary
 	if s.serving && !serving {
 		// No longer primary: every player goes to the new one.
@@ -54,16 +35,16 @@ func (s *service) committed(rd replica.Ready) {
 		clear(s.waiting)
 		for _, q := range [][]*clientConn{s.later, s.now, s.pushes} {
 			for _, c := range q {
-				c.isLater, c.isNow, c.events, c.acks = false, false, nil, nil
+				c.isLater, c.isNow, c.acks = false, false, nil
 			}
 		}
 		s.later, s.now, s.pushes = s.later[:0], s.now[:0], s.pushes[:0]
+		s.dropFeeds()
 	}
 	s.serving = serving
 	if !serving {
 		return
 	}
-	st := n.core.State()
 	for i := range rd.Committed {
 		a := &rd.Committed[i]
 		if o, ok := a.Entry.Cmd.(game.OpenSession); ok {
@@ -79,8 +60,8 @@ func (s *service) committed(rd replica.Ready) {
 				s.touch(c)
 			}
 		}
-		for _, ev := range a.Events {
-			s.route(ev, st)
+		for j := range a.Events {
+			s.route(&a.Events[j])
 		}
 	}
 	s.flush()
@@ -109,62 +90,16 @@ func (s *service) opened(c *clientConn, r game.Result) {
 	s.bySession[r.Session] = c
 	s.joinRoom(c, sv.Room)
 	c.welcome = true
-	c.events = c.events[:0]
+	c.own.Reset()
 	s.touch(c)
 }
 
-// route gives an event to the clients it concerns. Notes go to their own
-// session only.
-func (s *service) route(ev game.Event, st *game.State) {
-	if ev.Kind == game.EvNotes {
-		if c := s.bySession[ev.Session]; c != nil && ev.Room == c.room {
-			s.give(c, ev)
-		}
-		return
-	}
-	if ev.Kind == game.EvViewChange {
-		for _, c := range s.clients {
-			if c.hello {
-				s.give(c, ev)
-			}
-		}
-		return
-	}
-	if ev.Session != 0 {
-		if c := s.bySession[ev.Session]; c != nil {
-			if ev.Kind == game.EvJoined && ev.Room != c.room {
-				// The player moved: the new room goes out whole at the
-				// end of the batch; first what it saw of the old one.
-				s.joinRoom(c, ev.Room)
-				c.roomState = true
-				s.touch(c)
-			}
-			if ev.Room != c.room {
-				s.give(c, ev)
-			}
-		}
-	}
-	for c := range s.byRoom[ev.Room] {
-		s.give(c, ev)
-	}
-}
-
-func (s *service) give(c *clientConn, ev game.Event) {
-	if c.welcome || c.roomState {
-		if ev.Room == c.room {
-			return // the whole room goes out at the end of the batch
-		}
-	}
-	c.events = append(c.events, ev)
-	s.touch(c)
-}
-
-// Sending. Answers, welcomes and rooms go out at once; other players'
-// events are batched: a client with no answer waiting gets them at most
-// pushDelay late, with whatever else came meanwhile, in one write (or with
-// its next answer). The node's loop sends for at most sendBudget at a time,
-// answers first, so that a burst of fan-out to many clients never stalls
-// it.
+// Sending. Answers, welcomes and rooms go out at once; events for one
+// client only are batched: a client with no answer waiting gets them at
+// most pushDelay late, with whatever else came meanwhile, in one write (or
+// with its next answer). Rooms' events are pushed as often (fanout.go).
+// The node's loop sends for at most sendBudget at a time, answers first,
+// so that a burst of sends to many clients never stalls it.
 const (
 	pushDelay     = 50 * time.Millisecond
 	pushMaxEvents = 256 // sooner, when this many wait
@@ -176,7 +111,7 @@ const (
 func (s *service) flush() {
 	for _, c := range s.touched {
 		c.inBatch = false
-		if c.welcome || c.roomState || len(c.acks) > 0 || len(c.events) >= pushMaxEvents {
+		if c.welcome || c.roomState || len(c.acks) > 0 || c.own.Len() >= pushMaxEvents {
 			if !c.isNow {
 				c.isNow = true
 				s.now = append(s.now, c)
@@ -194,9 +129,16 @@ func (s *service) flush() {
 	s.touched = s.touched[:0]
 }
 
-// pushLater moves the clients whose events waited pushDelay to the queue
-// of pushes.
+// pushLater pushes the rooms' events that waited pushDelay, moves the
+// clients whose own events waited as long to the queue of pushes, and
+// resynchronises clients that fell behind and have caught up.
 func (s *service) pushLater(now time.Time) {
+	if len(s.due) > 0 {
+		s.pushFeeds(now, false)
+	}
+	if len(s.behind) > 0 {
+		s.resync()
+	}
 	if len(s.later) == 0 || now.Sub(s.laterAt) < pushDelay {
 		return
 	}
@@ -214,13 +156,14 @@ func (s *service) send() {
 		return
 	}
 	start := time.Now()
-	rooms := map[string]*game.RoomView{}
 	k := 0
 	for ; k < len(s.now); k++ {
 		if k%16 == 15 && time.Since(start) > sendBudget {
 			break
 		}
-		s.sendBatch(s.now[k], rooms)
+		if c := s.now[k]; c.isNow {
+			s.sendBatch(c)
+		}
 	}
 	s.now = shift(s.now, k)
 	if len(s.now) > 0 {
@@ -232,7 +175,7 @@ func (s *service) send() {
 			break
 		}
 		if c := s.pushes[k]; c.isLater {
-			s.sendBatch(c, rooms)
+			s.sendBatch(c)
 		}
 	}
 	s.pushes = shift(s.pushes, k)
@@ -249,20 +192,21 @@ func shift(q []*clientConn, k int) []*clientConn {
 	return q[:n]
 }
 
-// sendBatch sends a client what waits for it in one write. rooms caches
-// room views for the call's duration; a whole room goes out with the
-// session's own notes.
-func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
+// sendBatch sends a client what waits for it in one write: the room's
+// events it has not had, its own, a whole room, its answers. s.rooms caches
+// room views for the turn; a whole room goes out with the session's own
+// notes.
+func (s *service) sendBatch(c *clientConn) {
 	n := s.n
 	c.isLater, c.isNow = false, false
 	st := n.core.State()
 	applied := n.core.Applied()
 	room := func() game.RoomView {
-		rv := rooms[c.room]
+		rv := s.rooms[c.room]
 		if rv == nil {
 			v, _ := st.RoomView(c.room)
 			rv = &v
-			rooms[c.room] = rv
+			s.rooms[c.room] = rv
 		}
 		v := *rv
 		if sv, ok := st.Session(c.session); ok && sv.Room == c.room {
@@ -284,19 +228,22 @@ func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
 		done, from := st.Results(c.session)
 		add(&wire.Welcome{Node: n.ID(), Epoch: n.core.Epoch(), Session: c.session, Name: c.name, Token: c.token, Index: applied, Room: room(), View: v,
 			Done: done, DoneFrom: from, Watch: c.watch})
-		c.events = c.events[:0]
+		c.own.Reset()
+		c.feedFrom = s.feedLen(c.room)
+	} else {
+		s.catchUp(c)
 	}
-	if len(c.events) > 0 {
-		add(&wire.Events{Index: applied, Events: c.events})
-		clear(c.events)
-		c.events = c.events[:0]
-		if cap(c.events) > 64 {
-			c.events = nil
+	if c.own.Len() > 0 {
+		buf = c.own.AppendFrame(buf, applied, 0, -1, "")
+		c.own.Reset()
+		if c.own.Cap() > maxKeptOwn {
+			c.own = wire.EventBatch{}
 		}
 	}
 	if c.roomState {
 		c.roomState = false
 		add(&wire.RoomState{Index: applied, Room: room()})
+		c.feedFrom = s.feedLen(c.room)
 	}
 	for _, a := range c.acks {
 		add(a)
@@ -308,15 +255,5 @@ func (s *service) sendBatch(c *clientConn, rooms map[string]*game.RoomView) {
 	}
 }
 
-// viewChanged pushes a new cluster view to every player and status watcher.
-func (s *service) viewChanged(v wire.ClusterView) {
-	b, err := wire.AppendFrame(nil, &v)
-	if err != nil {
-		return
-	}
-	for _, c := range s.clients {
-		if c.hello || c.watchViews {
-			c.enqueue(b)
-		}
-	}
-}
+// maxKeptOwn is the memory a client keeps for its own next events.
+const maxKeptOwn = 16 << 10

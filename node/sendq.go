@@ -20,6 +20,7 @@ type sendQueue struct {
 	direct    func([]byte) (int, error) // writes what conn takes now; nil: none
 	q         [][]byte
 	bytes     int
+	inFlight  int  // bytes the writer took and is writing
 	busy      bool // a write is under way
 	partial   bool // q[0] is the rest of a frame begun on this connection
 	closing   bool // close once what waits is sent
@@ -118,6 +119,101 @@ func (s *sendQueue) push(b []byte) error {
 		s.signal()
 		return nil
 	}
+	return s.enqueueLocked(b)
+}
+
+// queue hands b to the writer goroutine, without writing on the caller's
+// goroutine: for fan-out, where the caller has many connections to serve.
+// It fails as push does.
+func (s *sendQueue) queue(b []byte) error {
+	s.mu.Lock()
+	if s.err != nil || s.closing {
+		err := s.err
+		s.mu.Unlock()
+		if err == nil {
+			err = net.ErrClosed
+		}
+		return err
+	}
+	return s.enqueueLocked(b)
+}
+
+// queueQuiet queues b and wakes no one: the caller has writeOut called
+// (or signals the writer) soon after. It fails as push does.
+func (s *sendQueue) queueQuiet(b []byte) error {
+	s.mu.Lock()
+	if s.err != nil || s.closing {
+		err := s.err
+		s.mu.Unlock()
+		if err == nil {
+			err = net.ErrClosed
+		}
+		return err
+	}
+	if len(s.q) >= s.maxFrames || s.bytes+len(b) > s.maxBytes {
+		s.mu.Unlock()
+		return errQueueFull
+	}
+	s.q = append(s.q, b)
+	s.bytes += len(b)
+	s.mu.Unlock()
+	return nil
+}
+
+// writeOut writes what waits as far as the connection takes it without
+// blocking, on the caller's goroutine; the writer gets the rest.
+func (s *sendQueue) writeOut() {
+	s.mu.Lock()
+	if s.busy || len(s.q) == 0 || s.err != nil {
+		s.mu.Unlock()
+		return // nothing to do, or the one writing now signals when done
+	}
+	if s.direct == nil {
+		s.mu.Unlock()
+		s.signal()
+		return
+	}
+	q, wasPartial := s.q, s.partial
+	s.q, s.busy, s.inFlight, s.bytes, s.partial = nil, true, s.bytes, 0, false
+	conn, direct := s.conn, s.direct
+	s.mu.Unlock()
+	var err error
+	i, k := 0, 0 // q[i][k:] is what is left
+	for i < len(q) {
+		var w int
+		if w, err = direct(q[i][k:]); err != nil {
+			break
+		}
+		if k += w; k < len(q[i]) {
+			break // the socket is full
+		}
+		i, k = i+1, 0
+	}
+	s.mu.Lock()
+	s.busy, s.inFlight = false, 0
+	switch {
+	case err != nil:
+		if s.conn == conn {
+			s.err = err
+		}
+	case i < len(q):
+		rest := q[i:]
+		rest[0] = rest[0][k:]
+		for _, b := range rest {
+			s.bytes += len(b)
+		}
+		s.partial = k > 0 || (i == 0 && wasPartial)
+		s.q = append(rest, s.q...)
+	}
+	waiting := len(s.q) > 0 || err != nil
+	s.mu.Unlock()
+	if waiting {
+		s.signal()
+	}
+}
+
+// enqueueLocked queues b for the writer and unlocks.
+func (s *sendQueue) enqueueLocked(b []byte) error {
 	if len(s.q) >= s.maxFrames || s.bytes+len(b) > s.maxBytes {
 		s.mu.Unlock()
 		return errQueueFull
@@ -127,6 +223,17 @@ func (s *sendQueue) push(b []byte) error {
 	s.mu.Unlock()
 	s.signal()
 	return nil
+}
+
+// backlog is the bytes and frames waiting, with the write under way.
+func (s *sendQueue) backlog() (bytes, frames int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bytes, frames = s.bytes+s.inFlight, len(s.q)
+	if s.busy {
+		frames++
+	}
+	return bytes, frames
 }
 
 // writeNow writes what the socket takes without waiting.
@@ -198,6 +305,7 @@ func (s *sendQueue) writer(conn net.Conn, stop <-chan struct{}, timeout time.Dur
 				break
 			}
 			q := s.q
+			s.inFlight = s.bytes
 			s.q, s.bytes, s.busy, s.partial = spare, 0, true, false
 			s.mu.Unlock()
 			_ = conn.SetWriteDeadline(time.Now().Add(timeout))
@@ -212,7 +320,7 @@ func (s *sendQueue) writer(conn net.Conn, stop <-chan struct{}, timeout time.Dur
 				spare = nil
 			}
 			s.mu.Lock()
-			s.busy = false
+			s.busy, s.inFlight = false, 0
 			if err != nil {
 				s.err = err
 			}

@@ -35,7 +35,11 @@ type service struct {
 	opening   map[string][]*clientConn
 	waiting   map[dedupeKey]*clientConn
 	bySession map[game.SessionID]*clientConn
-	byRoom    map[string]map[*clientConn]struct{}
+	feeds     map[string]*roomFeed      // by room
+	due       []*roomFeed               // feeds with events waiting
+	behind    []*clientConn             // clients to resynchronise when caught up
+	rooms     map[string]*game.RoomView // room views made this turn
+	outJobs   chan []*sendQueue         // for the fan-out writer (fanout.go)
 	touched   []*clientConn
 	later     []*clientConn // clients whose events wait for the next push
 	laterAt   time.Time     // when the oldest of them started waiting
@@ -64,9 +68,11 @@ type clientConn struct {
 	room       string
 	tokens     float64
 	refill     time.Time
-	welcome    bool // send WELCOME at the end of the batch
-	roomState  bool // send the whole room at the end of the batch
-	events     []game.Event
+	welcome    bool            // send WELCOME at the end of the batch
+	roomState  bool            // send the whole room at the end of the batch
+	own        wire.EventBatch // events for this client only, and the feed's before them
+	feedFrom   int             // events of its room's feed it has had
+	behind     bool            // its connection fell behind: no feed until resynchronised
 	acks       []*wire.Ack
 	inBatch    bool
 	isLater    bool // in service.later or service.pushes
@@ -81,7 +87,8 @@ func newService(n *Node) *service {
 		opening:   map[string][]*clientConn{},
 		waiting:   map[dedupeKey]*clientConn{},
 		bySession: map[game.SessionID]*clientConn{},
-		byRoom:    map[string]map[*clientConn]struct{}{},
+		feeds:     map[string]*roomFeed{},
+		rooms:     map[string]*game.RoomView{},
 		reads:     map[uint64]pendingRead{},
 	}
 }
