@@ -36,10 +36,9 @@ type roomFeed struct {
 // members can read, and more than the machine can send each of them. The
 // room's history holds them all; a member always gets its own lines, and
 // every system line.
-const (
-	chatPerPush    = 8192
-	minChatPerPush = 8
-)
+const minChatPerPush = 8
+
+var chatPerPush = 8192 // a variable for tests
 
 // maxChat is how many players' chat lines a push gives each member.
 func (f *roomFeed) maxChat() int {

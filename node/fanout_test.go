@@ -1,0 +1,162 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
+)
+
+// rawPlayer opens a session on a plain connection and reads up to its
+// Welcome.
+func rawPlayer(t *testing.T, h *MemHost, addr, name string) (net.Conn, *wire.Reader) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := h.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := wire.WriteFrame(conn, &wire.Hello{Version: wire.Version, Name: name, Token: name + "-token-0123456789"}); err != nil {
+		t.Fatal(err)
+	}
+	r := wire.NewReader(conn, wire.ServerLimits.MaxFrame)
+	for {
+		m := readFrame(t, conn, r)
+		if _, ok := m.(*wire.Welcome); ok {
+			return conn, r
+		}
+	}
+}
+
+func readFrame(t *testing.T, conn net.Conn, r *wire.Reader) wire.Message {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, err := r.ReadMessage(wire.ServerLimits)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if e, ok := m.(*wire.Error); ok {
+		t.Fatalf("error frame: %v", e)
+	}
+	return m
+}
+
+func loneNode(t *testing.T) (*Node, *MemNetwork) {
+	t.Helper()
+	m := NewMemNetwork()
+	nodes, _ := memCluster(t, m, []wire.NodeID{1}, nil)
+	n := nodes[0]
+	waitFor(t, 10*time.Second, "n1 serving", func() bool {
+		return onLoop(t, n, func() bool { return n.core.Role() == wire.RolePrimary })
+	}, n.Watch())
+	return n, m
+}
+
+// A player whose connection falls behind is not dropped and holds nobody
+// back: it is fed no more, and once it has read its backlog it gets its
+// room whole, then the room's events again.
+func TestSlowPlayerIsResynchronised(t *testing.T) {
+	n, m := loneNode(t)
+	players := m.NewHost()
+	epoch := onLoop(t, n, func() wire.Epoch { return n.core.Epoch() })
+	slow, r := rawPlayer(t, players, n.ClientAddr(), "slow")
+	fast := memClient(t, players, "fast", n.ClientAddr())
+
+	behind := func() bool {
+		return onLoop(t, n, func() bool {
+			for _, c := range n.svc.clients {
+				if c.name == "slow" {
+					return c.behind
+				}
+			}
+			return false
+		})
+	}
+	text := strings.Repeat("x", 400)
+	last := ""
+	for i := 0; i < 20000 && !behind(); i++ {
+		last = fmt.Sprintf("%d %s", i, text)
+		say(t, fast, last)
+	}
+	if !behind() {
+		t.Fatal("the player that reads nothing never fell behind")
+	}
+	// Its backlog is read, then comes the room whole, with the last line.
+	for {
+		msg := readFrame(t, slow, r)
+		if rs, ok := msg.(*wire.RoomState); ok {
+			if l := rs.Room.Chat; len(l) == 0 || l[len(l)-1].Text != last {
+				t.Fatalf("the room sent whole does not end with the last line")
+			}
+			break
+		}
+	}
+	say(t, fast, "after")
+	for got := false; !got; {
+		if evs, ok := readFrame(t, slow, r).(*wire.Events); ok {
+			for _, ev := range evs.Events {
+				got = got || (ev.Line != nil && ev.Line.Text == "after")
+			}
+		}
+	}
+	if e := onLoop(t, n, func() wire.Epoch { return n.core.Epoch() }); e != epoch {
+		t.Errorf("the epoch changed from %v to %v", epoch, e)
+	}
+}
+
+// When a push leaves out chat lines, a player still sees each of its own
+// lines, before the answer to it, and every system line.
+func TestOwnLinesComeBeforeTheirAnswers(t *testing.T) {
+	old := chatPerPush
+	chatPerPush = 0 // minChatPerPush lines a push
+	t.Cleanup(func() { chatPerPush = old })
+	n, m := loneNode(t)
+	players := m.NewHost()
+	me, r := rawPlayer(t, players, n.ClientAddr(), "me")
+	other := memClient(t, players, "other", n.ClientAddr())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			other.Send(game.Chat{Text: fmt.Sprintf("other %d", i)})
+		}
+	}()
+	const lines = 40
+	for seq := uint64(1); seq <= lines; seq++ {
+		if err := wire.WriteFrame(me, &wire.Command{Seq: seq, Cmd: game.Chat{Text: fmt.Sprintf("mine %d", seq)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	others := 0
+	for acked := 0; acked < lines; {
+		switch msg := readFrame(t, me, r).(type) {
+		case *wire.Events:
+			for _, ev := range msg.Events {
+				if ev.Line != nil {
+					seen[ev.Line.Text] = true
+					if strings.HasPrefix(ev.Line.Text, "other") {
+						others++
+					}
+				}
+			}
+		case *wire.Ack:
+			if msg.Code != game.OK {
+				t.Fatalf("line %d refused: %v", msg.Seq, msg.Code)
+			}
+			if !seen[fmt.Sprintf("mine %d", msg.Seq)] {
+				t.Fatalf("the answer to line %d came before the line", msg.Seq)
+			}
+			acked++
+		}
+	}
+	<-done
+	t.Logf("%d of the other player's lines seen meanwhile", others)
+}
