@@ -31,14 +31,15 @@ type roomFeed struct {
 	waiting bool      // in service.due
 }
 
-// A push gives each member at most chatPerPush/members chat lines (at
-// least minChatPerPush), the newest: a room can take more lines than its
-// members can read, and more than the machine can send each of them. The
-// room's history holds them all; a member always gets its own lines, and
-// every system line.
-const minChatPerPush = 8
+// A push gives each member at most chatPerPush/members of other players'
+// chat lines (at least minChatPerPush), the newest: a room can take more
+// lines than its members can read (a room of 1,000 shows each 40 lines a
+// second), and more than the machine can send each of them and the
+// players' apps can take. The room's history holds them all; a member
+// always gets its own lines, and every system line.
+const minChatPerPush = 2
 
-var chatPerPush = 8192 // a variable for tests
+var chatPerPush = 2048 // a variable for tests
 
 // maxChat is how many players' chat lines a push gives each member.
 func (f *roomFeed) maxChat() int {
