@@ -362,6 +362,8 @@ func (n *Node) loop(ctx context.Context) {
 			n.forgetGone()
 		case in := <-n.inbox:
 			first = &in
+		case in := <-n.svc.in:
+			first = &in
 		case d := <-n.saveDone:
 			if !n.saved(d) {
 				return
@@ -373,11 +375,18 @@ func (n *Node) loop(ctx context.Context) {
 		n.core.Tick(n.monoAt(now))
 		if first != nil {
 			n.handle(*first)
-			// Take what else is waiting, so that one Ready carries it all.
+			// Take what else is waiting, so that one Ready carries it all:
+			// the peers' first, so that no client's keeps them waiting.
 		more:
 			for i := 0; i < maxInputs; i++ {
 				select {
 				case in := <-n.inbox:
+					n.handle(in)
+					continue
+				default:
+				}
+				select {
+				case in := <-n.svc.in:
 					n.handle(in)
 				default:
 					break more

@@ -27,6 +27,7 @@ const (
 
 type service struct {
 	n     *Node
+	in    chan input // what clients send, for the node's loop
 	count atomic.Int64
 	next  atomic.Uint64
 
@@ -83,6 +84,7 @@ type clientConn struct {
 func newService(n *Node) *service {
 	return &service{
 		n:         n,
+		in:        make(chan input, 4096),
 		clients:   map[uint64]*clientConn{},
 		opening:   map[string][]*clientConn{},
 		waiting:   map[dedupeKey]*clientConn{},
@@ -115,7 +117,7 @@ func (s *service) accept() {
 		c := &clientConn{id: s.next.Add(1), conn: conn, sq: newSendQueue(n.opts.SendQueue, maxQueueBytes), gone: make(chan struct{}),
 			tokens: float64(n.opts.Burst), refill: time.Now()}
 		select {
-		case n.inbox <- input{kind: inClientNew, client: c}:
+		case s.in <- input{kind: inClientNew, client: c}:
 		case <-n.quit:
 			conn.Close()
 			return
@@ -168,7 +170,7 @@ func (s *service) read(c *clientConn) {
 		c.kill()
 		s.count.Add(-1)
 		select {
-		case n.inbox <- input{kind: inClientGone, client: c}:
+		case s.in <- input{kind: inClientGone, client: c}:
 		case <-n.quit:
 		}
 	}()
@@ -193,7 +195,7 @@ func (s *service) read(c *clientConn) {
 			continue
 		}
 		select {
-		case n.inbox <- input{kind: inClient, client: c, msg: m}:
+		case s.in <- input{kind: inClient, client: c, msg: m}:
 		case <-c.gone:
 			return
 		case <-n.quit:
