@@ -304,10 +304,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 // play sends commands until ctx ends.
 func (p *botPlayer) play(ctx context.Context) {
 	var tick *time.Ticker
+	var every time.Duration
 	if p.o.Rate > 0 {
-		tick = time.NewTicker(time.Duration(float64(time.Second) / p.o.Rate))
+		// Players are not in step: each has its first tick at a point of
+		// the interval of its own, or all of them would send in the same
+		// millisecond, every time.
+		every = time.Duration(float64(time.Second) / p.o.Rate)
+		tick = time.NewTicker(time.Duration(1 + p.rng.Int64N(int64(every))))
 		defer tick.Stop()
 	}
+	started := false
 	for ctx.Err() == nil {
 		if tick != nil {
 			hurried := false
@@ -315,6 +321,10 @@ func (p *botPlayer) play(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+				if !started {
+					started = true
+					tick.Reset(every)
+				}
 				p.takeHurry() // this move is the one
 			case <-p.c.Notify():
 				p.drain()
