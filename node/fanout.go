@@ -9,12 +9,13 @@ import (
 )
 
 // Fan-out to a room. A room's events are encoded once, as they commit, into
-// its feed; every pushDelay (sooner when many wait) the feed goes to every
-// member as one frame, the same bytes for all, queued for the members'
-// writer goroutines: the node's loop does no socket write and no encoding
-// per member. A member that is sent something of its own (an answer, its
-// notes) is first given the feed's events it has not had, so that each
-// client sees the room's events in commit order, before its own answers.
+// its feed; every pushDelay (sooner when many wait, later in a big room) the
+// feed goes to every member as one frame, the same bytes for all, written
+// by one fan-out goroutine: the node's loop does no socket write and no
+// encoding per member. A member that is sent something of its own (an
+// answer, its notes) is first given the feed's events it has not had, so
+// that each client sees the room's events in commit order, before its own
+// answers.
 //
 // A member whose connection has fallen behind (behindBytes waiting) gets
 // no more of the feed: once its backlog is written it gets the room whole
@@ -43,7 +44,22 @@ var chatPerPush = 2048 // a variable for tests
 
 // maxChat is how many players' chat lines a push gives each member.
 func (f *roomFeed) maxChat() int {
-	return max(minChatPerPush, chatPerPush/max(1, len(f.members)))
+	return max(minChatPerPush, chatPerPush*f.slower()/max(1, len(f.members)))
+}
+
+// A room of more than membersPerDelay members is pushed to less often, up
+// to maxSlower times pushDelay: each push costs a write to every member and
+// a read in each of their apps, and a room of 1,000 pushed to every 50 ms
+// takes 20,000 of each a second. Its members see others' moves up to 200
+// ms late; their own answers are not delayed.
+const (
+	membersPerDelay = 250
+	maxSlower       = 4
+)
+
+// slower is how many times pushDelay the feed waits.
+func (f *roomFeed) slower() int {
+	return min(maxSlower, max(1, len(f.members)/membersPerDelay))
 }
 
 // behindBytes is the backlog of a connection beyond which its client is
@@ -149,12 +165,13 @@ func (s *service) feedLen(room string) int {
 	return 0
 }
 
-// pushFeeds pushes the feeds whose oldest event waited pushDelay, or that
+// pushFeeds pushes the feeds whose oldest event waited pushDelay (longer in
+// a big room), or that
 // hold pushMaxEvents (all of them, with all).
 func (s *service) pushFeeds(now time.Time, all bool) {
 	k := 0
 	for _, f := range s.due {
-		if all || f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay {
+		if all || f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay*time.Duration(f.slower()) {
 			s.pushFeed(f)
 			continue
 		}
