@@ -348,3 +348,31 @@ func (s *service) viewChanged(v wire.ClusterView) {
 	}
 	s.writeOut(out)
 }
+
+// redirectAll sends every player to the primary and closes its connection,
+// through the fan-out writer: a node that steps down with a thousand
+// players does not spend its turn writing to each.
+func (s *service) redirectAll() {
+	n := s.n
+	r := &wire.Redirect{Epoch: n.core.Epoch()}
+	if leader := n.core.Leader(); leader != 0 && leader != n.ID() && n.core.Alive(leader) {
+		r.Leader, r.Addr = leader, n.addrOf(leader)
+	}
+	b, err := wire.AppendFrame(nil, r)
+	if err != nil {
+		return
+	}
+	var out []*sendQueue
+	for _, c := range s.clients {
+		if !c.helloSent {
+			continue
+		}
+		if err := c.sq.queueQuiet(b); errors.Is(err, errQueueFull) {
+			c.kill()
+			continue
+		}
+		c.sq.closeQuiet()
+		out = append(out, c.sq)
+	}
+	s.writeOut(out)
+}

@@ -26,11 +26,7 @@ func (s *service) committed(rd replica.Ready) {
 	serving := n.core.Role() == wire.RolePrimary
 	if s.serving && !serving {
 		// No longer primary: every player goes to the new one.
-		for _, c := range s.clients {
-			if c.helloSent {
-				s.redirect(c)
-			}
-		}
+		s.redirectAll()
 		clear(s.opening)
 		clear(s.waiting)
 		for _, q := range [][]*clientConn{s.later, s.now, s.pushes} {

@@ -164,9 +164,17 @@ func (s *sendQueue) queueQuiet(b []byte) error {
 // blocking, on the caller's goroutine; the writer gets the rest.
 func (s *sendQueue) writeOut() {
 	s.mu.Lock()
-	if s.busy || len(s.q) == 0 || s.err != nil {
+	if s.busy || s.err != nil {
 		s.mu.Unlock()
 		return // nothing to do, or the one writing now signals when done
+	}
+	if len(s.q) == 0 {
+		closing := s.closing
+		s.mu.Unlock()
+		if closing {
+			s.signal() // the writer closes
+		}
+		return
 	}
 	if s.direct == nil {
 		s.mu.Unlock()
@@ -205,7 +213,7 @@ func (s *sendQueue) writeOut() {
 		s.partial = k > 0 || (i == 0 && wasPartial)
 		s.q = append(rest, s.q...)
 	}
-	waiting := len(s.q) > 0 || err != nil
+	waiting := len(s.q) > 0 || err != nil || s.closing
 	s.mu.Unlock()
 	if waiting {
 		s.signal()
@@ -258,6 +266,14 @@ func writeNow(raw syscall.RawConn, b []byte) (int, error) {
 		return 0, werr
 	}
 	return max(k, 0), nil
+}
+
+// closeQuiet has the writer close once what waits is sent, when it is next
+// woken (see queueQuiet).
+func (s *sendQueue) closeQuiet() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 }
 
 // closeAfter has the writer close once what waits is sent.

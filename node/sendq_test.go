@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -182,5 +183,52 @@ func TestSendQueueWithoutDirectWrites(t *testing.T) {
 	close(stop)
 	if err := <-done; err != net.ErrClosed {
 		t.Fatalf("writer: %v", err)
+	}
+}
+
+// writeOut writes what was queued quietly, as far as the socket takes it,
+// leaves the rest to the writer in order, and with closeQuiet has the
+// writer close once all is sent.
+func TestSendQueueWriteOut(t *testing.T) {
+	conn, peer := tcpPair(t)
+	if err := conn.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	s := newSendQueue(64, 64<<20)
+	s.attach(conn)
+	var want []byte
+	for i := range 8 {
+		b := bytes.Repeat([]byte{byte('a' + i)}, 512<<10) // more than the socket takes at once
+		want = append(want, b...)
+		if err := s.queueQuiet(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.closeQuiet()
+	if bytes, frames := s.backlog(); bytes != len(want) || frames != 8 {
+		t.Fatalf("backlog %d bytes in %d frames, want %d in 8", bytes, frames, len(want))
+	}
+	s.writeOut()
+	if s.idle() {
+		t.Fatal("4 MiB went out at once to a peer that does not read: the test cannot tell")
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	done := make(chan error, 1)
+	go func() {
+		err := s.writer(conn, stop, 5*time.Second)
+		conn.Close() // as the service does when its writer returns
+		done <- err
+	}()
+	_ = peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(peer)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, not the %d queued in order", len(got), len(want))
+	}
+	if err := <-done; err != net.ErrClosed {
+		t.Fatalf("writer: %v, want it to close the queue", err)
 	}
 }
