@@ -248,6 +248,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	defer cancel2()
 	var lat []time.Duration
 	var final game.RoomView
+	fetched := false
 	// Every player's commands are answered before the room is fetched:
 	// a move answered after the fetch would look lost.
 	for _, p := range players {
@@ -261,6 +262,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		p.mu.Unlock()
 		if err := p.c.Resync(settle); err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("could not fetch the final room: %v", err))
+		} else {
+			fetched = true
 		}
 		p.drain()
 		p.mu.Lock()
@@ -286,9 +289,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.Problems = append(rep.Problems, problems...)
 		p.mu.Unlock()
 	}
-	var chatProblems []string
-	rep.ChatLost, rep.ChatDups, chatProblems = checkChat(players, final)
-	rep.Problems = append(rep.Problems, chatProblems...)
+	// The chat is checked against the room as the cluster holds it: a
+	// player's own copy may lack lines that a busy room's pushes left out.
+	if fetched {
+		var chatProblems []string
+		rep.ChatLost, rep.ChatDups, chatProblems = checkChat(players, final)
+		rep.Problems = append(rep.Problems, chatProblems...)
+	}
 	rep.Lost += rep.ChatLost
 	t.final(rep.Lost)
 	rep.PerSecond = float64(rep.Acked) / elapsed.Seconds()
