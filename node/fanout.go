@@ -166,12 +166,11 @@ func (s *service) feedLen(room string) int {
 }
 
 // pushFeeds pushes the feeds whose oldest event waited pushDelay (longer in
-// a big room), or that
-// hold pushMaxEvents (all of them, with all).
-func (s *service) pushFeeds(now time.Time, all bool) {
+// a big room), or that hold pushMaxEvents.
+func (s *service) pushFeeds(now time.Time) {
 	k := 0
 	for _, f := range s.due {
-		if all || f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay*time.Duration(f.slower()) {
+		if f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay*time.Duration(f.slower()) {
 			s.pushFeed(f)
 			continue
 		}

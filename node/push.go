@@ -130,7 +130,7 @@ func (s *service) flush() {
 // resynchronises clients that fell behind and have caught up.
 func (s *service) pushLater(now time.Time) {
 	if len(s.due) > 0 {
-		s.pushFeeds(now, false)
+		s.pushFeeds(now)
 	}
 	if len(s.behind) > 0 {
 		s.resync()
