@@ -18,6 +18,8 @@
 //
 // The node decides nothing about the protocol: who leads, what is
 // committed and what is rolled back are the core's. It must never block its
-// loop on a peer or a player: writes go through bounded queues, and a
-// client too slow to keep up is dropped rather than waited for.
+// loop on a peer or a player: writes go through bounded queues, a room's
+// events are encoded once for all its members (fanout.go), and a client
+// too slow to keep up gets its room whole later rather than being waited
+// for.
 package node

@@ -25,7 +25,6 @@ import (
 // roomFeed is a room's members and the events committed in it since its
 // last push.
 type roomFeed struct {
-	name    string
 	members map[*clientConn]struct{}
 	evs     wire.EventBatch
 	since   time.Time // when the oldest waiting event came
@@ -71,7 +70,7 @@ func (s *service) joinRoom(c *clientConn, room string) {
 	c.room = room
 	f := s.feeds[room]
 	if f == nil {
-		f = &roomFeed{name: room, members: map[*clientConn]struct{}{}}
+		f = &roomFeed{members: map[*clientConn]struct{}{}}
 		s.feeds[room] = f
 	}
 	f.members[c] = struct{}{}

@@ -16,8 +16,8 @@ import (
 // The client service: HELLO opens or resumes a session (logged, answered
 // after commit with WELCOME and the room), commands are answered after
 // commit, and committed events and cluster views are pushed, batched per
-// client. A node that does not serve answers with REDIRECT. Bad input gets
-// an ERROR frame before the connection closes.
+// room (fanout.go) and per client. A node that does not serve answers with
+// REDIRECT. Bad input gets an ERROR frame before the connection closes.
 
 const (
 	helloTimeout = 10 * time.Second
