@@ -24,6 +24,12 @@ func (s *service) committed(rd replica.Ready) {
 	n := s.n
 	clear(s.rooms) // the state may have moved on
 	serving := n.core.Role() == wire.RolePrimary
+	defer s.releaseHeld()
+	if s.serving && !serving && s.takingOffice() {
+		// Taking office again: the players stay (hold.go), and what
+		// they wait for is answered as it commits.
+		serving = true
+	}
 	if s.serving && !serving {
 		// No longer primary: every player goes to the new one.
 		s.redirectAll()

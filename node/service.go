@@ -47,6 +47,7 @@ type service struct {
 	now       []*clientConn // clients to send to now
 	pushes    []*clientConn // clients whose push is due
 	serving   bool
+	held      []heldMsg              // what waits for this node to take office (hold.go)
 	reads     map[uint64]pendingRead // queries waiting for a checked read
 	nextRead  uint64
 }
@@ -284,7 +285,9 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			return
 		}
 		if !n.core.Serving() {
-			s.redirect(c)
+			if !s.hold(c, m) {
+				s.redirect(c)
+			}
 			return
 		}
 		c.token = m.Token
@@ -312,7 +315,9 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
 			return
 		case err != nil:
-			s.redirect(c)
+			if !s.hold(c, m) {
+				s.redirect(c)
+			}
 			return
 		case p.Done:
 			c.acks = append(c.acks, ackOf(m.Seq, 0, p.Result))
@@ -334,7 +339,9 @@ func (s *service) message(c *clientConn, m wire.Message) {
 		case errors.Is(err, replica.ErrNoQuorum):
 			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
 		case err != nil:
-			s.redirect(c)
+			if !s.hold(c, m) {
+				s.redirect(c)
+			}
 		default:
 			s.reads[id] = pendingRead{c: c, q: *m}
 		}
