@@ -9,7 +9,8 @@ import (
 )
 
 // Event is one thing the client tells the app: a RoomChanged, Answered,
-// ViewChanged, StatusChanged, Replied, Noticed or Refused. Every event
+// ViewChanged, StatusChanged, Replied, Noticed, Undone, Throttled or
+// Refused. Every event
 // carries when it happened and how the connection stood then (Info).
 type Event interface {
 	Info() EventInfo
@@ -76,6 +77,13 @@ type Noticed struct {
 	Notice wire.Notice
 }
 
+// Throttled: the primary refused commands for coming faster than its
+// per-session limit; Text is its message. They go out again after a pause.
+type Throttled struct {
+	EventInfo
+	Text string
+}
+
 // Refused: the cluster refused this client for good (for example the name
 // is taken); Err says why. The client has stopped.
 type Refused struct {
@@ -91,6 +99,7 @@ func (Replied) event()       {}
 func (Noticed) event()       {}
 func (Refused) event()       {}
 func (Undone) event()        {}
+func (Throttled) event()     {}
 
 // Ack is the answer to a command the app sent.
 type Ack struct {

@@ -323,7 +323,13 @@ func TestCoreRateLimitedResends(t *testing.T) {
 	a := r.session(r.at(0), 1, e, view(1, e, 1))
 	seq := r.c.Send(r.now, game.Release{})
 	r.c.Ready()
-	r.receive(a, &wire.Error{Code: wire.ErrRateLimited})
+	rd := r.receive(a, &wire.Error{Code: wire.ErrRateLimited, Text: "slow down"})
+	if got := kinds(rd); !slices.Equal(got, []string{"Throttled"}) {
+		t.Fatalf("events %v, want the app told once", got)
+	}
+	if got := kinds(r.receive(a, &wire.Error{Code: wire.ErrRateLimited, Text: "slow down"})); len(got) != 0 {
+		t.Fatalf("told again within the pause: %v", got)
+	}
 	if got := commands(r.at(ratePause-time.Millisecond), a); len(got) != 0 {
 		t.Fatalf("resent before the pause: %v", got)
 	}

@@ -74,6 +74,7 @@ func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
 			// Unanswered commands go out again after a pause.
 			if c.resendAt.IsZero() {
 				c.resendAt = c.now.Add(ratePause)
+				c.emit(Throttled{EventInfo: c.info(), Text: m.Text})
 			}
 			return
 		}

@@ -41,6 +41,11 @@ func (m *Model) apply(e client.Event) {
 	case client.Undone:
 		// A rollback announced while this app was reconnecting.
 		m.onGameEvent(ev.Rollback(), t)
+	case client.Throttled:
+		if t.Sub(m.throttledAt) >= throttleNote {
+			m.throttledAt = t
+			m.addLocal(lineError, "the cluster says: "+ev.Text)
+		}
 	case client.Refused:
 		m.fatal = ev.Err
 		if m.fatal == nil {
@@ -48,6 +53,9 @@ func (m *Model) apply(e client.Event) {
 		}
 	}
 }
+
+// throttleNote: how often the chat repeats that the cluster throttles.
+const throttleNote = 5 * time.Second
 
 func (m *Model) setRoom(r *game.RoomView, evs []game.Event, t time.Time) {
 	prev := m.room

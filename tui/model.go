@@ -70,6 +70,8 @@ type Model struct {
 	recovered time.Time
 	failTook  time.Duration
 
+	throttledAt time.Time // when the chat last said the cluster throttles us
+
 	focus   focus
 	overlay overlay
 

@@ -907,3 +907,16 @@ func TestTypedBurstIsText(t *testing.T) {
 		t.Fatal("the digit of the burst was not sent")
 	}
 }
+
+func TestThrottlingIsSaid(t *testing.T) {
+	h, _ := playing(t, 120, 40)
+	text := "more than 2000 commands a second: slow down"
+	h.deliver(client.Throttled{EventInfo: evInfo(t0, h.m.status), Text: text})
+	h.wantScreen("the cluster says: " + text)
+	// Said once in a while, not at every refusal.
+	n := len(h.m.locals)
+	h.deliver(client.Throttled{EventInfo: evInfo(t0.Add(time.Second), h.m.status), Text: text})
+	if len(h.m.locals) != n {
+		t.Fatalf("said again a second later")
+	}
+}
