@@ -1,16 +1,22 @@
 package node
 
-import "github.com/gridlock-game/gridlock/wire"
+import (
+	"time"
 
-// Taking office. While this node gathers state to lead (a renewal after a
-// backup left its view, or a first election), what players send waits
-// here instead of bouncing: a redirect would send every player of a big
-// room to reconnect at once, for an office that is this node's again a
-// few milliseconds later. Once it serves, what waited is handled in
-// order; if another node leads instead, its senders are redirected.
+	"github.com/gridlock-game/gridlock/wire"
+)
 
-// maxHeld bounds what waits; past it a player is redirected as before.
-const maxHeld = 4096
+// Taking office again. While a primary renews its office (a backup left
+// its view), what its players send waits here instead of bouncing: a
+// redirect would send every player of a big room to reconnect at once,
+// for an office that is this node's again a few milliseconds later. Once
+// it serves, what waited is handled in order; if another node leads
+// instead, or the renewal drags on, its players are redirected as before.
+
+const (
+	maxHeld      = 4096        // past it a player is redirected
+	maxRenewHold = time.Second // a renewal longer than this redirects
+)
 
 type heldMsg struct {
 	c *clientConn
@@ -23,10 +29,23 @@ func (s *service) takingOffice() bool {
 	return n.core.Role() == wire.RoleSyncing && n.core.Leader() == n.ID()
 }
 
+// renewing reports whether this node, which served, is taking office
+// again and has not been at it for long.
+func (s *service) renewing() bool {
+	if !s.serving || !s.takingOffice() {
+		s.renewSince = time.Time{}
+		return false
+	}
+	if s.renewSince.IsZero() {
+		s.renewSince = time.Now()
+	}
+	return time.Since(s.renewSince) < maxRenewHold
+}
+
 // hold keeps a message for when the office is taken. It returns false
 // when the message must be answered now (not taking office, or full).
 func (s *service) hold(c *clientConn, m wire.Message) bool {
-	if !s.takingOffice() || len(s.held) >= maxHeld {
+	if !s.renewing() || len(s.held) >= maxHeld {
 		return false
 	}
 	s.held = append(s.held, heldMsg{c, m})

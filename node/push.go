@@ -25,7 +25,7 @@ func (s *service) committed(rd replica.Ready) {
 	clear(s.rooms) // the state may have moved on
 	serving := n.core.Role() == wire.RolePrimary
 	defer s.releaseHeld()
-	if s.serving && !serving && s.takingOffice() {
+	if !serving && s.renewing() {
 		// Taking office again: the players stay (hold.go), and what
 		// they wait for is answered as it commits.
 		serving = true
@@ -33,6 +33,7 @@ func (s *service) committed(rd replica.Ready) {
 	if s.serving && !serving {
 		// No longer primary: every player goes to the new one.
 		s.redirectAll()
+		s.held = nil // redirected with the rest
 		clear(s.opening)
 		clear(s.waiting)
 		for _, q := range [][]*clientConn{s.later, s.now, s.pushes} {

@@ -32,24 +32,25 @@ type service struct {
 	next  atomic.Uint64
 
 	// owned by the node's goroutine
-	clients   map[uint64]*clientConn
-	opening   map[string][]*clientConn
-	waiting   map[dedupeKey]*clientConn
-	bySession map[game.SessionID]*clientConn
-	feeds     map[string]*roomFeed      // by room
-	due       []*roomFeed               // feeds with events waiting
-	behind    []*clientConn             // clients to resynchronise when caught up
-	rooms     map[string]*game.RoomView // room views made this turn
-	outJobs   chan []*sendQueue         // for the fan-out writer (fanout.go)
-	touched   []*clientConn
-	later     []*clientConn // clients whose events wait for the next push
-	laterAt   time.Time     // when the oldest of them started waiting
-	now       []*clientConn // clients to send to now
-	pushes    []*clientConn // clients whose push is due
-	serving   bool
-	held      []heldMsg              // what waits for this node to take office (hold.go)
-	reads     map[uint64]pendingRead // queries waiting for a checked read
-	nextRead  uint64
+	clients    map[uint64]*clientConn
+	opening    map[string][]*clientConn
+	waiting    map[dedupeKey]*clientConn
+	bySession  map[game.SessionID]*clientConn
+	feeds      map[string]*roomFeed      // by room
+	due        []*roomFeed               // feeds with events waiting
+	behind     []*clientConn             // clients to resynchronise when caught up
+	rooms      map[string]*game.RoomView // room views made this turn
+	outJobs    chan []*sendQueue         // for the fan-out writer (fanout.go)
+	touched    []*clientConn
+	later      []*clientConn // clients whose events wait for the next push
+	laterAt    time.Time     // when the oldest of them started waiting
+	now        []*clientConn // clients to send to now
+	pushes     []*clientConn // clients whose push is due
+	serving    bool
+	held       []heldMsg              // what waits for this node to take office again (hold.go)
+	renewSince time.Time              // when it began to take office again
+	reads      map[uint64]pendingRead // queries waiting for a checked read
+	nextRead   uint64
 }
 
 type clientConn struct {
