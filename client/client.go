@@ -84,8 +84,10 @@ type cliConn struct {
 	watch bool
 
 	mu     sync.Mutex
-	nc     net.Conn // nil while dialling
-	buf    []byte   // frames waiting for the writer
+	nc     net.Conn                  // nil while dialling
+	direct func([]byte) (int, error) // writes what nc takes now (nil: none)
+	busy   bool                      // a direct write is under way
+	buf    []byte                    // frames waiting for the writer
 	closed bool
 	wake   chan struct{}
 	done   chan struct{}
@@ -102,17 +104,6 @@ func (cc *cliConn) close() {
 	close(cc.done)
 	if cc.nc != nil {
 		cc.nc.Close()
-	}
-}
-
-// queue hands frames to the writer.
-func (cc *cliConn) queue(b []byte) {
-	cc.mu.Lock()
-	cc.buf = append(cc.buf, b...)
-	cc.mu.Unlock()
-	select {
-	case cc.wake <- struct{}{}:
-	default:
 	}
 }
 
@@ -312,7 +303,7 @@ func (c *Client) dial(cc *cliConn) {
 		nc.Close()
 		return
 	}
-	cc.nc = nc
+	cc.nc, cc.direct = nc, directWriter(nc)
 	cc.mu.Unlock()
 	c.wg.Add(1)
 	go c.write(cc)
@@ -326,33 +317,6 @@ func (c *Client) dial(cc *cliConn) {
 			return
 		}
 		c.step(func(now time.Time) { c.core.Receive(now, cc.id, m) })
-	}
-}
-
-// write writes what is queued for cc until it closes.
-func (c *Client) write(cc *cliConn) {
-	defer c.wg.Done()
-	var out []byte
-	for {
-		select {
-		case <-cc.wake:
-		case <-cc.done:
-			return
-		}
-		cc.mu.Lock()
-		out, cc.buf = cc.buf, out[:0]
-		cc.mu.Unlock()
-		if len(out) == 0 {
-			continue
-		}
-		_ = cc.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := cc.nc.Write(out); err != nil {
-			cc.close()
-			return
-		}
-		if cap(out) > 64<<10 {
-			out = nil
-		}
 	}
 }
 
