@@ -322,6 +322,17 @@ func BenchmarkClusterHungPrimary(b *testing.B) {
 // BenchmarkClusterMoveRTT: one client, one move in flight, 3 nodes.
 func BenchmarkClusterMoveRTT(b *testing.B) { moveRTT(b) }
 
+// BenchmarkClusterLoneRTT: one client, one move in flight, one node alone
+// (a primary with no backups).
+func BenchmarkClusterLoneRTT(b *testing.B) {
+	for range b.N {
+		c := newCluster(b, withFlags("--countdown", "1s"))
+		c.start(1)
+		c.waitSettled(1, 10*time.Second)
+		measureRTT(b, c.addrs())
+	}
+}
+
 // BenchmarkClusterMoveRTTFsync: the same with every node keeping its data,
 // synced before anything is acknowledged (--fsync=always) or not
 // (--fsync=off).
@@ -331,35 +342,53 @@ func BenchmarkClusterMoveRTTFsync(b *testing.B) {
 }
 
 func moveRTT(b *testing.B, opts ...clusterOpt) {
-	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
 	for range b.N {
 		bn := startBenchWith(b, opts, "--countdown", "1s")
-		func() {
-			ctx := context.Background()
-			cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: bn.addrs})
-			defer cl.Close()
-			waitConnected(b, cl)
-			m := newMover(cl)
-			for range 200 { // warm up
-				if _, err := cl.Do(ctx, m.next()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			rtt := make(durations, 0, moves)
-			start := time.Now()
-			for range moves {
-				cmd := m.next()
-				t0 := time.Now()
-				if _, err := cl.Do(ctx, cmd); err != nil {
-					b.Fatal(err)
-				}
-				rtt = append(rtt, time.Since(t0))
-			}
-			el := time.Since(start)
-			reportRTT(b, "move round trip", rtt)
-			b.ReportMetric(float64(moves)/el.Seconds(), "moves/s")
-		}()
+		measureRTT(b, bn.addrs)
 	}
+}
+
+// measureRTT makes moves one at a time through the client library, in
+// blocks, with a block of loopback echoes between two processes after each
+// (startEcho), and reports the moves' round trip and its ratio to the
+// echo's, both measured in the same stretch of time: on a shared machine
+// only the ratio compares from one run to the next.
+func measureRTT(b *testing.B, addrs []string) {
+	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
+	const block = 250
+	ctx := context.Background()
+	echo := startEcho(b)
+	cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: addrs})
+	defer cl.Close()
+	waitConnected(b, cl)
+	m := newMover(cl)
+	for range 200 { // warm up
+		if _, err := cl.Do(ctx, m.next()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rtt := make(durations, 0, moves)
+	var hot durations
+	var played time.Duration
+	for len(rtt) < moves {
+		start := time.Now()
+		for range min(block, moves-len(rtt)) {
+			cmd := m.next()
+			t0 := time.Now()
+			if _, err := cl.Do(ctx, cmd); err != nil {
+				b.Fatal(err)
+			}
+			rtt = append(rtt, time.Since(t0))
+		}
+		played += time.Since(start)
+		hot = append(hot, echo(block/5)...)
+	}
+	reportRTT(b, "move round trip", rtt)
+	b.Logf("loopback echo in the same run, back to back, over %d: p50 %v p99 %v; move p50 / echo p50 = %.2f",
+		len(hot), hot.pct(50), hot.pct(99), float64(rtt.pct(50))/float64(hot.pct(50)))
+	b.ReportMetric(float64(moves)/played.Seconds(), "moves/s")
+	b.ReportMetric(us(hot.pct(50)), "echo-p50-µs")
+	b.ReportMetric(float64(rtt.pct(50))/float64(hot.pct(50)), "p50-x-echo")
 }
 
 // BenchmarkClusterMoveRTTWire: the same, from a bare connection that
@@ -607,47 +636,60 @@ func BenchmarkClusterMemory(b *testing.B) {
 func BenchmarkClusterLoopbackFloor(b *testing.B) {
 	const n = 5000
 	for range b.N {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "GRIDLOCK_ECHO_SERVER=1")
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		var addr string
-		if _, err := fmt.Fscan(out, &addr); err != nil {
-			b.Fatal(err)
-		}
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		run := func(idle time.Duration) durations {
-			buf := make([]byte, 64)
-			d := make(durations, 0, n)
-			for range n {
-				t0 := time.Now()
-				if _, err := conn.Write(buf); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(conn, buf); err != nil {
-					b.Fatal(err)
-				}
-				d = append(d, time.Since(t0))
-				time.Sleep(idle)
-			}
-			return d
-		}
-		hot, paced := run(0), run(time.Millisecond)
-		conn.Close()
+		echo := startEchoPaced(b)
+		hot, paced := echo(n, 0), echo(n, time.Millisecond)
 		b.Logf("loopback echo between two processes: back to back p50 %v p99 %v; paced p50 %v p99 %v",
 			hot.pct(50), hot.pct(99), paced.pct(50), paced.pct(99))
 		b.ReportMetric(us(hot.pct(50)), "hot-p50-µs")
 		b.ReportMetric(us(paced.pct(50)), "paced-p50-µs")
 		b.ReportMetric(us(paced.pct(99)), "paced-p99-µs")
+	}
+}
+
+// startEcho starts the echo process of BenchmarkClusterLoopbackFloor and
+// returns a function that makes k back-to-back 64-byte round trips with it.
+func startEcho(b *testing.B) func(k int) durations {
+	echo := startEchoPaced(b)
+	return func(k int) durations { return echo(k, 0) }
+}
+
+// startEchoPaced is startEcho with a pause after each round trip.
+func startEchoPaced(b *testing.B) func(k int, pause time.Duration) durations {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "GRIDLOCK_ECHO_SERVER=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var addr string
+	if _, err := fmt.Fscan(out, &addr); err != nil {
+		b.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	buf := make([]byte, 64)
+	return func(k int, pause time.Duration) durations {
+		d := make(durations, 0, k)
+		for range k {
+			t0 := time.Now()
+			if _, err := conn.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(conn, buf); err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, time.Since(t0))
+			time.Sleep(pause)
+		}
+		return d
 	}
 }
 
