@@ -415,6 +415,18 @@ func (c *Client) Send(cmd game.Command) uint64 {
 	return seq
 }
 
+// SendAll queues commands, in order, in one write, and returns their
+// sequence numbers; their answers come as Answered events.
+func (c *Client) SendAll(cmds []game.Command) []uint64 {
+	seqs := make([]uint64, 0, len(cmds))
+	c.step(func(now time.Time) {
+		for _, cmd := range cmds {
+			seqs = append(seqs, c.core.Send(now, cmd))
+		}
+	})
+	return seqs
+}
+
 // Do sends a command and waits for its answer.
 func (c *Client) Do(ctx context.Context, cmd game.Command) (Ack, error) {
 	ch := make(chan Ack, 1)
