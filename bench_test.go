@@ -487,6 +487,12 @@ func cpuShares(b testing.TB, pids map[string]int, f func()) map[string]float64 {
 // each room in its own RunBots, and returns the reports. With steady, rated
 // bots send at every tick (chat lines between rounds).
 func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d time.Duration, steady bool) []bot.Report {
+	return playRoomsWindow(b, addrs, rooms, per, rate, 1, d, steady)
+}
+
+// playRoomsWindow is playRooms with window commands in flight per bot
+// (rate 0).
+func playRoomsWindow(b testing.TB, addrs []string, rooms, per int, rate float64, window int, d time.Duration, steady bool) []bot.Report {
 	log := slog.New(slog.DiscardHandler)
 	if path := os.Getenv("GRIDLOCK_BOT_LOG"); path != "" {
 		f, err := os.Create(path)
@@ -504,7 +510,7 @@ func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d tim
 		go func() {
 			defer wg.Done()
 			reps[r], errs[r] = bot.Run(context.Background(), bot.Options{
-				Players: per, Rate: rate, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
+				Players: per, Rate: rate, Window: window, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
 				ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.05, Prefix: fmt.Sprintf("r%dp", r+1),
 				Addrs: addrs, Settle: 30 * time.Second, Logger: log, Steady: steady,
 			})
@@ -536,6 +542,12 @@ func mergeLatencies(reps []bot.Report) durations {
 // bots' mix of commands as fast as they are answered.
 func BenchmarkClusterThroughput(b *testing.B) { throughput(b) }
 
+// BenchmarkClusterThroughputWindow: the same with GRIDLOCK_WINDOW (8)
+// commands in flight per client.
+func BenchmarkClusterThroughputWindow(b *testing.B) {
+	throughputWindow(b, envInt("GRIDLOCK_WINDOW", 8))
+}
+
 // BenchmarkClusterThroughputFsync: the same with data directories, synced
 // or not.
 func BenchmarkClusterThroughputFsync(b *testing.B) {
@@ -543,13 +555,15 @@ func BenchmarkClusterThroughputFsync(b *testing.B) {
 	b.Run("off", func(b *testing.B) { throughput(b, withData("off")) })
 }
 
-func throughput(b *testing.B, opts ...clusterOpt) {
+func throughput(b *testing.B, opts ...clusterOpt) { throughputWindow(b, 1, opts...) }
+
+func throughputWindow(b *testing.B, window int, opts ...clusterOpt) {
 	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
 	for range b.N {
 		bn := startBenchWith(b, opts, "--countdown", "1s")
 		var reps []bot.Report
 		cpu := cpuShares(b, bn.pids, func() {
-			reps = playRooms(b, bn.addrs, 10, 10, 0, time.Duration(secs)*time.Second, false)
+			reps = playRoomsWindow(b, bn.addrs, 10, 10, 0, window, time.Duration(secs)*time.Second, false)
 		})
 		acked, secsPlayed := 0, 0.0
 		for _, r := range reps {
@@ -559,6 +573,9 @@ func throughput(b *testing.B, opts ...clusterOpt) {
 		lat := mergeLatencies(reps)
 		b.Logf("throughput: %d acknowledged in %.1f s; latency p50 %v p99 %v; CPU (cores): %v", acked, secsPlayed, lat.pct(50), lat.pct(99), cpu)
 		b.ReportMetric(float64(acked)/secsPlayed, "acked/s")
+		if core, ok := cpu["n3"]; ok && acked > 0 {
+			b.ReportMetric(core*secsPlayed/float64(acked)*1e6, "primary-cpu-µs/cmd")
+		}
 		b.ReportMetric(ms(lat.pct(99)), "p99-ms")
 		for k, v := range cpu {
 			b.ReportMetric(v, "cpu-"+k)
