@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -370,6 +371,8 @@ func measureRTT(b *testing.B, addrs []string) {
 	rtt := make(durations, 0, moves)
 	var hot durations
 	var played time.Duration
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	for len(rtt) < moves {
 		start := time.Now()
 		for range min(block, moves-len(rtt)) {
@@ -383,12 +386,16 @@ func measureRTT(b *testing.B, addrs []string) {
 		played += time.Since(start)
 		hot = append(hot, echo(block/5)...)
 	}
+	runtime.ReadMemStats(&m1)
 	reportRTT(b, "move round trip", rtt)
 	b.Logf("loopback echo in the same run, back to back, over %d: p50 %v p99 %v; move p50 / echo p50 = %.2f",
 		len(hot), hot.pct(50), hot.pct(99), float64(rtt.pct(50))/float64(hot.pct(50)))
 	b.ReportMetric(float64(moves)/played.Seconds(), "moves/s")
 	b.ReportMetric(us(hot.pct(50)), "echo-p50-µs")
 	b.ReportMetric(float64(rtt.pct(50))/float64(hot.pct(50)), "p50-x-echo")
+	// This process's allocations: the client's, and with GRIDLOCK_INPROC
+	// the nodes' too (the echo's few are counted as well).
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(moves), "allocs/move")
 }
 
 // BenchmarkClusterMoveRTTWire: the same, from a bare connection that
