@@ -359,7 +359,9 @@ func measureRTT(b *testing.B, addrs []string) {
 	const block = 250
 	ctx := context.Background()
 	echo := startEcho(b)
-	cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: addrs})
+	// As a bot plays (gridlock bot): no copy of the room with every batch
+	// of events, which would be most of the player's work on the path.
+	cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: addrs, NoRoomCopies: true})
 	defer cl.Close()
 	waitConnected(b, cl)
 	m := newMover(cl)
