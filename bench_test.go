@@ -7,7 +7,8 @@ package main
 //
 // Settings (environment): GRIDLOCK_FAILOVER_TRIALS (50),
 // GRIDLOCK_HUNG_TRIALS (10), GRIDLOCK_RTT_MOVES (5000),
-// GRIDLOCK_BENCH_SECONDS (5: throughput, many players, memory).
+// GRIDLOCK_BENCH_SECONDS (5: throughput, many players, memory),
+// GRIDLOCK_WINDOW (8: commands in flight per client in ThroughputWindow).
 //
 // GRIDLOCK_CPUPROFILE=DIR has every node process write a CPU profile to
 // DIR/nID-START.pprof (an execution trace, .trace, with GRIDLOCK_TRACE=1).
