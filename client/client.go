@@ -16,8 +16,10 @@ import (
 )
 
 // Client is the runtime around a Core: it dials what the core asks for,
-// reads each connection in a goroutine of its own, writes through a writer
-// goroutine per connection, wakes the core at its deadline, relays the
+// reads each connection in a goroutine of its own, writes on the goroutine
+// that made the frames when the socket takes them at once and else through
+// a writer goroutine per connection (write.go), wakes the core at its
+// deadline, relays the
 // embedded node's view, and queues the core's events for the app. Every
 // input to the core is taken under one mutex, so that the core's
 // decisions are made one at a time, in the order things happened.
@@ -86,7 +88,7 @@ type cliConn struct {
 	mu     sync.Mutex
 	nc     net.Conn                  // nil while dialling
 	direct func([]byte) (int, error) // writes what nc takes now (nil: none)
-	busy   bool                      // a direct write is under way
+	busy   bool                      // a write (direct or the writer's) is under way
 	buf    []byte                    // frames waiting for the writer
 	closed bool
 	wake   chan struct{}
