@@ -7,7 +7,8 @@ package main
 //
 // Settings (environment): GRIDLOCK_FAILOVER_TRIALS (50),
 // GRIDLOCK_HUNG_TRIALS (10), GRIDLOCK_RTT_MOVES (5000),
-// GRIDLOCK_BENCH_SECONDS (5: throughput, many players, memory).
+// GRIDLOCK_BENCH_SECONDS (5: throughput, many players, memory),
+// GRIDLOCK_WINDOW (8: commands in flight per client in ThroughputWindow).
 //
 // GRIDLOCK_CPUPROFILE=DIR has every node process write a CPU profile to
 // DIR/nID-START.pprof (an execution trace, .trace, with GRIDLOCK_TRACE=1).
@@ -28,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -322,6 +324,17 @@ func BenchmarkClusterHungPrimary(b *testing.B) {
 // BenchmarkClusterMoveRTT: one client, one move in flight, 3 nodes.
 func BenchmarkClusterMoveRTT(b *testing.B) { moveRTT(b) }
 
+// BenchmarkClusterLoneRTT: one client, one move in flight, one node alone
+// (a primary with no backups).
+func BenchmarkClusterLoneRTT(b *testing.B) {
+	for range b.N {
+		c := newCluster(b, withFlags("--countdown", "1s"))
+		c.start(1)
+		c.waitSettled(1, 10*time.Second)
+		measureRTT(b, c.addrs())
+	}
+}
+
 // BenchmarkClusterMoveRTTFsync: the same with every node keeping its data,
 // synced before anything is acknowledged (--fsync=always) or not
 // (--fsync=off).
@@ -331,35 +344,61 @@ func BenchmarkClusterMoveRTTFsync(b *testing.B) {
 }
 
 func moveRTT(b *testing.B, opts ...clusterOpt) {
-	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
 	for range b.N {
 		bn := startBenchWith(b, opts, "--countdown", "1s")
-		func() {
-			ctx := context.Background()
-			cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: bn.addrs})
-			defer cl.Close()
-			waitConnected(b, cl)
-			m := newMover(cl)
-			for range 200 { // warm up
-				if _, err := cl.Do(ctx, m.next()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			rtt := make(durations, 0, moves)
-			start := time.Now()
-			for range moves {
-				cmd := m.next()
-				t0 := time.Now()
-				if _, err := cl.Do(ctx, cmd); err != nil {
-					b.Fatal(err)
-				}
-				rtt = append(rtt, time.Since(t0))
-			}
-			el := time.Since(start)
-			reportRTT(b, "move round trip", rtt)
-			b.ReportMetric(float64(moves)/el.Seconds(), "moves/s")
-		}()
+		measureRTT(b, bn.addrs)
 	}
+}
+
+// measureRTT makes moves one at a time through the client library, in
+// blocks, with a block of loopback echoes between two processes after each
+// (startEcho), and reports the moves' round trip and its ratio to the
+// echo's, both measured in the same stretch of time: on a shared machine
+// only the ratio compares from one run to the next.
+func measureRTT(b *testing.B, addrs []string) {
+	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
+	const block = 250
+	ctx := context.Background()
+	echo := startEcho(b)
+	// As a bot plays (gridlock bot): no copy of the room with every batch
+	// of events, which would be most of the player's work on the path.
+	cl := client.Dial(ctx, client.ClientOptions{Name: "rtt", Addrs: addrs, NoRoomCopies: true})
+	defer cl.Close()
+	waitConnected(b, cl)
+	m := newMover(cl)
+	for range 200 { // warm up
+		if _, err := cl.Do(ctx, m.next()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rtt := make(durations, 0, moves)
+	var hot durations
+	var played time.Duration
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for len(rtt) < moves {
+		start := time.Now()
+		for range min(block, moves-len(rtt)) {
+			cmd := m.next()
+			t0 := time.Now()
+			if _, err := cl.Do(ctx, cmd); err != nil {
+				b.Fatal(err)
+			}
+			rtt = append(rtt, time.Since(t0))
+		}
+		played += time.Since(start)
+		hot = append(hot, echo(block/5)...)
+	}
+	runtime.ReadMemStats(&m1)
+	reportRTT(b, "move round trip", rtt)
+	b.Logf("loopback echo in the same run, back to back, over %d: p50 %v p99 %v; move p50 / echo p50 = %.2f",
+		len(hot), hot.pct(50), hot.pct(99), float64(rtt.pct(50))/float64(hot.pct(50)))
+	b.ReportMetric(float64(moves)/played.Seconds(), "moves/s")
+	b.ReportMetric(us(hot.pct(50)), "echo-p50-µs")
+	b.ReportMetric(float64(rtt.pct(50))/float64(hot.pct(50)), "p50-x-echo")
+	// This process's allocations: the client's, and with GRIDLOCK_INPROC
+	// the nodes' too (the echo's few are counted as well).
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(moves), "allocs/move")
 }
 
 // BenchmarkClusterMoveRTTWire: the same, from a bare connection that
@@ -458,6 +497,12 @@ func cpuShares(b testing.TB, pids map[string]int, f func()) map[string]float64 {
 // each room in its own RunBots, and returns the reports. With steady, rated
 // bots send at every tick (chat lines between rounds).
 func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d time.Duration, steady bool) []bot.Report {
+	return playRoomsWindow(b, addrs, rooms, per, rate, 1, d, steady)
+}
+
+// playRoomsWindow is playRooms with window commands in flight per bot
+// (rate 0).
+func playRoomsWindow(b testing.TB, addrs []string, rooms, per int, rate float64, window int, d time.Duration, steady bool) []bot.Report {
 	log := slog.New(slog.DiscardHandler)
 	if path := os.Getenv("GRIDLOCK_BOT_LOG"); path != "" {
 		f, err := os.Create(path)
@@ -475,7 +520,7 @@ func playRooms(b testing.TB, addrs []string, rooms, per int, rate float64, d tim
 		go func() {
 			defer wg.Done()
 			reps[r], errs[r] = bot.Run(context.Background(), bot.Options{
-				Players: per, Rate: rate, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
+				Players: per, Rate: rate, Window: window, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
 				ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.05, Prefix: fmt.Sprintf("r%dp", r+1),
 				Addrs: addrs, Settle: 30 * time.Second, Logger: log, Steady: steady,
 			})
@@ -507,6 +552,12 @@ func mergeLatencies(reps []bot.Report) durations {
 // bots' mix of commands as fast as they are answered.
 func BenchmarkClusterThroughput(b *testing.B) { throughput(b) }
 
+// BenchmarkClusterThroughputWindow: the same with GRIDLOCK_WINDOW (8)
+// commands in flight per client.
+func BenchmarkClusterThroughputWindow(b *testing.B) {
+	throughputWindow(b, envInt("GRIDLOCK_WINDOW", 8))
+}
+
 // BenchmarkClusterThroughputFsync: the same with data directories, synced
 // or not.
 func BenchmarkClusterThroughputFsync(b *testing.B) {
@@ -514,13 +565,15 @@ func BenchmarkClusterThroughputFsync(b *testing.B) {
 	b.Run("off", func(b *testing.B) { throughput(b, withData("off")) })
 }
 
-func throughput(b *testing.B, opts ...clusterOpt) {
+func throughput(b *testing.B, opts ...clusterOpt) { throughputWindow(b, 1, opts...) }
+
+func throughputWindow(b *testing.B, window int, opts ...clusterOpt) {
 	secs := envInt("GRIDLOCK_BENCH_SECONDS", 5)
 	for range b.N {
 		bn := startBenchWith(b, opts, "--countdown", "1s")
 		var reps []bot.Report
 		cpu := cpuShares(b, bn.pids, func() {
-			reps = playRooms(b, bn.addrs, 10, 10, 0, time.Duration(secs)*time.Second, false)
+			reps = playRoomsWindow(b, bn.addrs, 10, 10, 0, window, time.Duration(secs)*time.Second, false)
 		})
 		acked, secsPlayed := 0, 0.0
 		for _, r := range reps {
@@ -530,6 +583,9 @@ func throughput(b *testing.B, opts ...clusterOpt) {
 		lat := mergeLatencies(reps)
 		b.Logf("throughput: %d acknowledged in %.1f s; latency p50 %v p99 %v; CPU (cores): %v", acked, secsPlayed, lat.pct(50), lat.pct(99), cpu)
 		b.ReportMetric(float64(acked)/secsPlayed, "acked/s")
+		if core, ok := cpu["n3"]; ok && acked > 0 {
+			b.ReportMetric(core*secsPlayed/float64(acked)*1e6, "primary-cpu-µs/cmd")
+		}
 		b.ReportMetric(ms(lat.pct(99)), "p99-ms")
 		for k, v := range cpu {
 			b.ReportMetric(v, "cpu-"+k)
@@ -607,47 +663,60 @@ func BenchmarkClusterMemory(b *testing.B) {
 func BenchmarkClusterLoopbackFloor(b *testing.B) {
 	const n = 5000
 	for range b.N {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "GRIDLOCK_ECHO_SERVER=1")
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		var addr string
-		if _, err := fmt.Fscan(out, &addr); err != nil {
-			b.Fatal(err)
-		}
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		run := func(idle time.Duration) durations {
-			buf := make([]byte, 64)
-			d := make(durations, 0, n)
-			for range n {
-				t0 := time.Now()
-				if _, err := conn.Write(buf); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(conn, buf); err != nil {
-					b.Fatal(err)
-				}
-				d = append(d, time.Since(t0))
-				time.Sleep(idle)
-			}
-			return d
-		}
-		hot, paced := run(0), run(time.Millisecond)
-		conn.Close()
+		echo := startEchoPaced(b)
+		hot, paced := echo(n, 0), echo(n, time.Millisecond)
 		b.Logf("loopback echo between two processes: back to back p50 %v p99 %v; paced p50 %v p99 %v",
 			hot.pct(50), hot.pct(99), paced.pct(50), paced.pct(99))
 		b.ReportMetric(us(hot.pct(50)), "hot-p50-µs")
 		b.ReportMetric(us(paced.pct(50)), "paced-p50-µs")
 		b.ReportMetric(us(paced.pct(99)), "paced-p99-µs")
+	}
+}
+
+// startEcho starts the echo process of BenchmarkClusterLoopbackFloor and
+// returns a function that makes k back-to-back 64-byte round trips with it.
+func startEcho(b *testing.B) func(k int) durations {
+	echo := startEchoPaced(b)
+	return func(k int) durations { return echo(k, 0) }
+}
+
+// startEchoPaced is startEcho with a pause after each round trip.
+func startEchoPaced(b *testing.B) func(k int, pause time.Duration) durations {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "GRIDLOCK_ECHO_SERVER=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var addr string
+	if _, err := fmt.Fscan(out, &addr); err != nil {
+		b.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	buf := make([]byte, 64)
+	return func(k int, pause time.Duration) durations {
+		d := make(durations, 0, k)
+		for range k {
+			t0 := time.Now()
+			if _, err := conn.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(conn, buf); err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, time.Since(t0))
+			time.Sleep(pause)
+		}
+		return d
 	}
 }
 

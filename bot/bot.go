@@ -23,6 +23,7 @@ import (
 type Options struct {
 	Players   int
 	Rate      float64       // commands a second per player; 0: as fast as they are answered
+	Window    int           // with Rate 0: commands in flight at once per player (default 1)
 	Duration  time.Duration // how long they play
 	Room      string        // room to play in ("" or "main": main; others are created)
 	Size      uint8         // puzzle size for a room the bots create
@@ -60,6 +61,7 @@ type conn interface {
 	WithRoom(f func(room *game.RoomView, ok bool))
 	Room() (game.RoomView, uint64, bool)
 	Send(cmd game.Command) uint64
+	SendAll(cmds []game.Command) []uint64
 	Do(ctx context.Context, cmd game.Command) (client.Ack, error)
 	Notify() <-chan struct{}
 	Status() client.Status
@@ -177,7 +179,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		name := fmt.Sprintf("%s%d", o.Prefix, i+1)
 		players[i] = &botPlayer{
 			o: &o, t: t, name: name,
-			c:           client.Dial(cctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true}),
+			c:           client.Dial(cctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true, Window: max(o.Window, 32)}),
 			rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))),
 			solved:      map[string][]uint8{},
 			inflight:    map[uint64]sentCmd{},
@@ -306,94 +308,6 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.P50, rep.P90, rep.P99, rep.Max = ms(lat[n*50/100]), ms(lat[n*90/100]), ms(lat[min(n-1, n*99/100)]), ms(lat[n-1])
 	}
 	return rep, nil
-}
-
-// play sends commands until ctx ends.
-func (p *botPlayer) play(ctx context.Context) {
-	var tick *time.Ticker
-	var every time.Duration
-	if p.o.Rate > 0 {
-		// Players are not in step: each has its first tick at a point of
-		// the interval of its own, or all of them would send in the same
-		// millisecond, every time.
-		every = time.Duration(float64(time.Second) / p.o.Rate)
-		tick = time.NewTicker(time.Duration(1 + p.rng.Int64N(int64(every))))
-		defer tick.Stop()
-	}
-	started := false
-	for ctx.Err() == nil {
-		if tick != nil {
-			hurried := false
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if !started {
-					started = true
-					tick.Reset(every)
-				}
-				p.takeHurry() // this move is the one
-			case <-p.c.Notify():
-				p.drain()
-				if hurried = p.takeHurry(); !hurried {
-					continue
-				}
-			}
-			p.drain()
-			cmd, inRoom := p.next()
-			if cmd == nil && inRoom && (p.o.Steady || hurried) {
-				cmd = p.chatLine()
-			}
-			if cmd != nil {
-				p.send(cmd)
-			}
-			continue
-		}
-		// Closed loop: one command at a time, as fast as answered; with
-		// no move to make (the round is over, every free cell is claimed)
-		// a chat line.
-		cmd, inRoom := p.next()
-		if cmd == nil && inRoom {
-			cmd = p.chatLine()
-		}
-		if cmd == nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-p.c.Notify():
-				p.drain()
-			case <-time.After(20 * time.Millisecond):
-			}
-			continue
-		}
-		seq := p.send(cmd)
-		for ctx.Err() == nil && p.waiting(seq) {
-			select {
-			case <-ctx.Done():
-			case <-p.c.Notify():
-				p.drain()
-			}
-		}
-	}
-}
-
-func (p *botPlayer) waiting(seq uint64) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.inflight[seq]
-	return ok
-}
-
-func (p *botPlayer) send(cmd game.Command) uint64 {
-	var round uint32
-	var name string
-	p.c.WithRoom(func(room *game.RoomView, _ bool) { round, name = room.Round, room.Name })
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	seq := p.c.Send(cmd)
-	p.sent++
-	p.inflight[seq] = sentCmd{cmd: cmd, round: round, room: name}
-	return seq
 }
 
 // drain takes the client's events: answers, rollbacks, reconnects.

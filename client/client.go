@@ -16,8 +16,10 @@ import (
 )
 
 // Client is the runtime around a Core: it dials what the core asks for,
-// reads each connection in a goroutine of its own, writes through a writer
-// goroutine per connection, wakes the core at its deadline, relays the
+// reads each connection in a goroutine of its own, writes on the goroutine
+// that made the frames when the socket takes them at once and else through
+// a writer goroutine per connection (write.go), wakes the core at its
+// deadline, relays the
 // embedded node's view, and queues the core's events for the app. Every
 // input to the core is taken under one mutex, so that the core's
 // decisions are made one at a time, in the order things happened.
@@ -84,8 +86,10 @@ type cliConn struct {
 	watch bool
 
 	mu     sync.Mutex
-	nc     net.Conn // nil while dialling
-	buf    []byte   // frames waiting for the writer
+	nc     net.Conn                  // nil while dialling
+	direct func([]byte) (int, error) // writes what nc takes now (nil: none)
+	busy   bool                      // a write (direct or the writer's) is under way
+	buf    []byte                    // frames waiting for the writer
 	closed bool
 	wake   chan struct{}
 	done   chan struct{}
@@ -102,17 +106,6 @@ func (cc *cliConn) close() {
 	close(cc.done)
 	if cc.nc != nil {
 		cc.nc.Close()
-	}
-}
-
-// queue hands frames to the writer.
-func (cc *cliConn) queue(b []byte) {
-	cc.mu.Lock()
-	cc.buf = append(cc.buf, b...)
-	cc.mu.Unlock()
-	select {
-	case cc.wake <- struct{}{}:
-	default:
 	}
 }
 
@@ -312,7 +305,7 @@ func (c *Client) dial(cc *cliConn) {
 		nc.Close()
 		return
 	}
-	cc.nc = nc
+	cc.nc, cc.direct = nc, directWriter(nc)
 	cc.mu.Unlock()
 	c.wg.Add(1)
 	go c.write(cc)
@@ -326,33 +319,6 @@ func (c *Client) dial(cc *cliConn) {
 			return
 		}
 		c.step(func(now time.Time) { c.core.Receive(now, cc.id, m) })
-	}
-}
-
-// write writes what is queued for cc until it closes.
-func (c *Client) write(cc *cliConn) {
-	defer c.wg.Done()
-	var out []byte
-	for {
-		select {
-		case <-cc.wake:
-		case <-cc.done:
-			return
-		}
-		cc.mu.Lock()
-		out, cc.buf = cc.buf, out[:0]
-		cc.mu.Unlock()
-		if len(out) == 0 {
-			continue
-		}
-		_ = cc.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := cc.nc.Write(out); err != nil {
-			cc.close()
-			return
-		}
-		if cap(out) > 64<<10 {
-			out = nil
-		}
 	}
 }
 
@@ -449,6 +415,18 @@ func (c *Client) Send(cmd game.Command) uint64 {
 	var seq uint64
 	c.step(func(now time.Time) { seq = c.core.Send(now, cmd) })
 	return seq
+}
+
+// SendAll queues commands, in order, in one write, and returns their
+// sequence numbers; their answers come as Answered events.
+func (c *Client) SendAll(cmds []game.Command) []uint64 {
+	seqs := make([]uint64, 0, len(cmds))
+	c.step(func(now time.Time) {
+		for _, cmd := range cmds {
+			seqs = append(seqs, c.core.Send(now, cmd))
+		}
+	})
+	return seqs
 }
 
 // Do sends a command and waits for its answer.
