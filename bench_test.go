@@ -618,6 +618,33 @@ func BenchmarkClusterManyPlayers(b *testing.B) {
 	}
 }
 
+// samplePeakRSS samples a process's resident memory every 100 ms until
+// the function it returns is called, which returns the peak in kB.
+func samplePeakRSS(pid int) (stop func() int) {
+	var peak int
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+				if kb, err := rssKB(pid); err == nil {
+					peak = max(peak, kb)
+				}
+			}
+		}
+	}()
+	return func() int {
+		close(done)
+		wg.Wait()
+		return peak
+	}
+}
+
 // BenchmarkClusterMemory: the primary's resident memory while it serves 100
 // clients (10 rooms) that play at 5 commands a second each.
 func BenchmarkClusterMemory(b *testing.B) {
@@ -625,26 +652,9 @@ func BenchmarkClusterMemory(b *testing.B) {
 	for range b.N {
 		c := startThree(b, withFlags("--countdown", "1s"))
 		idle, _ := rssKB(c.node(3).pid())
-		var peakRSS int
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(100 * time.Millisecond):
-					if kb, err := rssKB(c.node(3).pid()); err == nil {
-						peakRSS = max(peakRSS, kb)
-					}
-				}
-			}
-		}()
+		peak := samplePeakRSS(c.node(3).pid())
 		playRooms(b, c.addrs(), 10, 10, 5, time.Duration(secs)*time.Second, false)
-		close(stop)
-		wg.Wait()
+		peakRSS := peak()
 		after, _ := rssKB(c.node(3).pid())
 		backup, _ := rssKB(c.node(2).pid())
 		b.Logf("memory: primary RSS idle %d kB, serving 100 clients up to %d kB, after %d kB; a backup %d kB", idle, peakRSS, after, backup)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,27 +29,10 @@ func TestClusterOverloadKeepsItsPrimary(t *testing.T) {
 	}
 
 	// The primary's resident memory, sampled while they play.
-	var peakKB int
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			if kb, err := rssKB(c.node(3).pid()); err == nil {
-				peakKB = max(peakKB, kb)
-			}
-		}
-	}()
+	peak := samplePeakRSS(c.node(3).pid())
 	out, errOut, code := runGridlock(t, 3*time.Minute, "bot", "--players", fmt.Sprint(players), "--rate", "2", "--chat", "1", "--claims", "0",
 		"--duration", fmt.Sprintf("%ds", seconds), "--connect", c.addrs()[0]+","+c.addrs()[1]+","+c.addrs()[2], "--prefix", "load", "--json")
-	close(stop)
-	wg.Wait()
+	peakKB := peak()
 	var rep bot.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("gridlock bot: exit %d, %v\n%s%s", code, err, out, errOut)

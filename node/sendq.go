@@ -75,7 +75,9 @@ func (s *sendQueue) detach() {
 
 // push sends b or queues it. It fails when the queue is full (the other
 // side is too slow), the connection failed, or the queue is closing.
-func (s *sendQueue) push(b []byte) error {
+// lockOpen takes the lock if the queue still takes frames; else it says
+// why not, unlocked.
+func (s *sendQueue) lockOpen() error {
 	s.mu.Lock()
 	if s.err != nil || s.closing {
 		err := s.err
@@ -83,6 +85,13 @@ func (s *sendQueue) push(b []byte) error {
 		if err == nil {
 			err = net.ErrClosed
 		}
+		return err
+	}
+	return nil
+}
+
+func (s *sendQueue) push(b []byte) error {
+	if err := s.lockOpen(); err != nil {
 		return err
 	}
 	if s.direct != nil && !s.busy && len(s.q) == 0 {
@@ -126,13 +135,7 @@ func (s *sendQueue) push(b []byte) error {
 // goroutine: for fan-out, where the caller has many connections to serve.
 // It fails as push does.
 func (s *sendQueue) queue(b []byte) error {
-	s.mu.Lock()
-	if s.err != nil || s.closing {
-		err := s.err
-		s.mu.Unlock()
-		if err == nil {
-			err = net.ErrClosed
-		}
+	if err := s.lockOpen(); err != nil {
 		return err
 	}
 	return s.enqueueLocked(b)
@@ -141,13 +144,7 @@ func (s *sendQueue) queue(b []byte) error {
 // queueQuiet queues b and wakes no one: the caller has writeOut called
 // (or signals the writer) soon after. It fails as push does.
 func (s *sendQueue) queueQuiet(b []byte) error {
-	s.mu.Lock()
-	if s.err != nil || s.closing {
-		err := s.err
-		s.mu.Unlock()
-		if err == nil {
-			err = net.ErrClosed
-		}
+	if err := s.lockOpen(); err != nil {
 		return err
 	}
 	if len(s.q) >= s.maxFrames || s.bytes+len(b) > s.maxBytes {
