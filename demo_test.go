@@ -404,4 +404,17 @@ func TestDemoKilledLeavesNothing(t *testing.T) {
 	nodes = second.children()
 	tm.keys(second.session, "q")
 	waitGone(t, append([]int{second.pid}, nodes...), 30*time.Second, "the second demo gone after q")
+	// What the demo's processes wrote is gone with them (a child still
+	// writing would show here, not as a failed cleanup of the test's dir).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left, _ := filepath.Glob(filepath.Join(dir, "tmp", "gridlock-demo-*"))
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the second demo left %v", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
