@@ -297,7 +297,7 @@ func (c *Core) Tick(now int64) {
 
 	switch c.role {
 	case wire.RoleStarting:
-		if now-c.started >= int64(c.cfg.StartupWait) && (c.leader == 0 || !c.Alive(c.leader)) {
+		if now-c.started >= int64(c.cfg.StartupWait) && !c.leaderLeads() {
 			c.startElection("no primary found")
 		}
 	case wire.RoleBackup:
@@ -506,6 +506,16 @@ func (c *Core) onBeacon(b *wire.Beacon) {
 		(c.role == wire.RoleBackup || c.role == wire.RoleStarting) && c.now >= c.retryElectionAt {
 		c.startElection("n%d leads but n%d is higher", b.From, c.id)
 	}
+}
+
+// leaderLeads reports whether the primary this node knows of is alive and
+// says it leads (one remembered from disk may not, any more).
+func (c *Core) leaderLeads() bool {
+	if c.leader == 0 || !c.Alive(c.leader) {
+		return false
+	}
+	p := c.peers[c.leader]
+	return p == nil || p.role == wire.RolePrimary || p.role == wire.RoleSyncing
 }
 
 // hasOwnPrimary reports whether this node leads, or follows a primary that
