@@ -489,9 +489,14 @@ func (c *Core) onBeacon(b *wire.Beacon) {
 		return
 	}
 	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From {
-		if b.Epoch == c.epoch && (c.role == wire.RoleBackup || c.role == wire.RoleStarting) {
+		// An electing node follows the primary of its epoch too, if Bully
+		// would choose it: one whose configuration is newer than this
+		// node's may never get this node's ELECTION to remind it.
+		if b.Epoch == c.epoch && (c.role == wire.RoleBackup || c.role == wire.RoleStarting || c.role == wire.RoleElecting && b.From > c.id) {
 			c.leader = b.From
-			if c.role == wire.RoleStarting {
+			if c.role != wire.RoleBackup {
+				c.electDeadline, c.gotOK = 0, false
+				c.lastFromLeader = c.now
 				c.setRole(wire.RoleBackup)
 				c.askToJoin()
 			} else if c.now-c.lastFromLeader > 2*int64(c.cfg.Heartbeat) {
