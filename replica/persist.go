@@ -183,10 +183,20 @@ func RestartCore(cfg Config, now int64, r Restored) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Snapshot == nil && len(r.Entries) == 0 {
-		return c, nil // nothing kept: as a node with no data
-	}
 	h := r.HardState
+	if r.Snapshot == nil && len(r.Entries) == 0 {
+		// No log: as a node with no data, but one that keeps its promise
+		// and what it answered as recovering (a founder that never got an
+		// entry is still one after a restart: its disk proves it held
+		// nothing).
+		c.epoch = h.Epoch
+		if len(h.RecoverEpochs) > 0 {
+			c.recoverEpochs = slices.Clone(h.RecoverEpochs)
+		}
+		c.savedHard = c.hardState()
+		c.savedHard.RecoverEpochs = slices.Clone(c.recoverEpochs)
+		return c, nil
+	}
 	if r.Snapshot != nil {
 		st, err := game.Restore(r.Snapshot.Data)
 		if err != nil {
