@@ -37,6 +37,7 @@ type checker struct {
 	lastDefacto int64
 	lines       map[string]map[uint64]string // room -> line number -> text, as clients saw them
 	linesSeen   int
+	readsOK     int // checked reads answered
 }
 
 type committedEntry struct {
@@ -91,6 +92,9 @@ func (k *checker) applied(n *simNode, a Applied) {
 	}
 	ce := committedEntry{set: true, epoch: a.Epoch, session: a.Entry.Session, seq: a.Entry.Seq, kind: a.Entry.Cmd.Kind(), time: a.Entry.Time}
 	prev := k.committed[a.Index]
+	if k.s.opts.quorum && (!prev.set || prev.epoch != ce.epoch) {
+		k.heldByMajority(n, a.Index, a.Epoch)
+	}
 	switch {
 	case !prev.set:
 		k.committed[a.Index] = ce
@@ -126,6 +130,38 @@ func (k *checker) applied(n *simNode, a Applied) {
 				k.fail("a rollback event does not name the player and the room: %+v", ev)
 			}
 		}
+	}
+}
+
+// heldByMajority checks, as an entry first commits in quorum mode, that a
+// majority of the voters hold it: on disk (durable), else in the memory of
+// the life that answered for it.
+func (k *checker) heldByMajority(n *simNode, i uint64, e wire.Epoch) {
+	conf := n.core.voters()
+	held := 0
+	for _, id := range conf {
+		if int(id) > len(k.s.nodes) {
+			continue
+		}
+		x := k.s.node(id)
+		// An answer may still be on its way from a life that has just
+		// ended (the fault model kept that safe): it counts for a while.
+		recent := k.s.now-x.lastEnd < int64(10*time.Millisecond)
+		holds := func(c *Core) bool {
+			got, ok := c.log.epochAt(i)
+			return ok && got == e
+		}
+		switch {
+		case k.s.opts.durable:
+			if x.disk.holds(i, e) || recent && x.lastDisk.holds(i, e) {
+				held++
+			}
+		case holds(x.core) || recent && x.lastCore != nil && holds(x.lastCore):
+			held++
+		}
+	}
+	if held < majority(len(conf)) {
+		k.fail("entry %d of epoch %d (n%d) committed held by %d of the %d voters %v", i, e.Term(), e.Node(), held, len(conf), conf)
 	}
 }
 
@@ -316,7 +352,7 @@ func (k *checker) invoke(c *simPlayer, op *simOp) {
 		// The puzzle as the most advanced live node has it.
 		var best *simNode
 		for _, n := range k.s.nodes {
-			if _, has := n.core.State().RoomView(op.room); has && n.up && (best == nil || n.core.Applied() > best.core.Applied()) {
+			if _, has := n.core.State().RoomView(op.room); has && (best == nil || n.core.Applied() > best.core.Applied()) {
 				best = n
 			}
 		}
@@ -370,8 +406,13 @@ var boardModel = porcupine.NondeterministicModel{
 		by := map[string][]porcupine.Operation{}
 		var keys []string
 		for _, op := range h {
-			in := op.Input.(placeInput)
-			key := fmt.Sprintf("%s/%d", in.room, in.cell)
+			var key string
+			switch in := op.Input.(type) {
+			case placeInput:
+				key = fmt.Sprintf("%s/%d", in.room, in.cell)
+			case readInput:
+				key = fmt.Sprintf("%s/%d", in.room, in.cell)
+			}
 			if _, ok := by[key]; !ok {
 				keys = append(keys, key)
 			}
@@ -387,6 +428,12 @@ var boardModel = porcupine.NondeterministicModel{
 	Init: func() []any { return []any{uint8(0)} },
 	Step: func(state, input, output any) []any {
 		v := state.(uint8)
+		if _, read := input.(readInput); read {
+			if output.(uint8) == v {
+				return []any{v}
+			}
+			return nil
+		}
 		in := input.(placeInput)
 		if _, unknown := output.(unknownOutput); unknown {
 			if v == 0 && in.correct {
@@ -412,6 +459,9 @@ var boardModel = porcupine.NondeterministicModel{
 		return nil
 	},
 	DescribeOperation: func(input, output any) string {
+		if r, read := input.(readInput); read {
+			return fmt.Sprintf("read %s/%d -> %v", r.room, r.cell, output)
+		}
 		in := input.(placeInput)
 		return fmt.Sprintf("place %d at %s/%d (right: %v) -> %v", in.digit, in.room, in.cell, in.correct, output)
 	},

@@ -18,9 +18,11 @@ import (
 // Scenario scripts (testdata/scenarios/*.txt) drive the simulation one
 // line at a time:
 //
-//	nodes N [quorum|quorumK] start N nodes (in quorum mode: a majority of the
+//	nodes N [quorum|quorumK] [durable]
+//	                        start N nodes (in quorum mode: a majority of the
 //	                        voters; quorumK is the old --quorum K, which now
-//	                        means quorum mode whatever K)
+//	                        means quorum mode whatever K); durable: each
+//	                        keeps a disk (Config.Durable)
 //	mixed nX                nX runs with the other quorum setting: its peers
 //	                        refuse it, as the handshake does
 //	clients N               start N players
@@ -29,8 +31,16 @@ import (
 //	play N                  run until N more commands are answered (at most
 //	                        5 s: a cluster that cannot serve, as both halves
 //	                        of an even split in quorum mode, answers fewer)
-//	crash nX [silent]       kill a node (silent: no broken-link signal)
-//	restart nX [memory]     bring a node back, empty or with its memory
+//	crash nX [silent]       kill a node (silent: no broken-link signal); with
+//	                        a disk, what it had not synced is lost
+//	crash all               kill every node at once
+//	restart nX [memory|wiped] bring a node back: from its disk (durable),
+//	                        else empty; or with its memory; or with its
+//	                        disk lost
+//	join                    start a node with the next new id
+//	leave nX                shut a node down gracefully, for good
+//	clock nX D              step nX's wall clock by D (e.g. -2s)
+//	quit cK                 player K closes its session and stops playing
 //	pause nX / resume nX    stop and continue a node
 //	partition n1,n2 | n3    cut the network into groups
 //	cut nX -> nY            drop everything X sends to Y
@@ -41,6 +51,7 @@ import (
 //	                        (heal and stop also end every route)
 //	expect view nX n1,n2    the primary's view: exactly these backups
 //	expect settled          one primary, all nodes at its last index
+//	expect stalled          no node serves as primary
 //	expect lost 0           every acknowledged move on the final board
 //	expect answered N       at least N commands answered since the start
 //	expect rolledback N|>0  rollback events reported (count of moves)
@@ -153,10 +164,13 @@ func (sc *scenario) exec(f []string) {
 				o.quorum = true
 			case strings.HasPrefix(f[2], "quorum") && err == nil && k > 0:
 				o.quorum, o.quorumN = true, k
+			case f[2] == "durable":
 			default:
-				sc.fatalf("nodes N [quorum|quorumK]")
+				sc.fatalf("nodes N [quorum|quorumK] [durable]")
 			}
 		}
+		o.durable = slices.Contains(f, "durable")
+		o.syncMax = 200
 		sc.s = newSim(1, o)
 	case "mixed":
 		sc.s.setMixed(sc.node(f[1]))
@@ -184,9 +198,42 @@ func (sc *scenario) exec(f []string) {
 			sc.t.Logf("%s:%d: only %d of %d commands answered in 5s", sc.file, sc.line, len(sc.s.check.acked)-(want-n), n)
 		}
 	case "crash":
+		if f[1] == "all" {
+			for _, n := range sc.s.nodes {
+				if n.up {
+					sc.s.crash(n, true)
+				}
+			}
+			return
+		}
 		sc.s.crash(sc.node(f[1]), !(len(f) > 2 && f[2] == "silent"))
 	case "restart":
-		sc.s.restart(sc.node(f[1]), len(f) > 2 && f[2] == "memory")
+		n := sc.node(f[1])
+		n.wipe = len(f) > 2 && f[2] == "wiped"
+		sc.s.restart(n, len(f) > 2 && f[2] == "memory")
+	case "join":
+		sc.s.join()
+	case "leave":
+		sc.s.leave(sc.node(f[1]))
+	case "clock":
+		sc.s.stepClock(sc.node(f[1]), time.Duration(sc.duration(strings.TrimPrefix(f[2], "+"))))
+	case "quit":
+		k := sc.number(strings.TrimPrefix(f[1], "c"))
+		if k >= len(sc.s.clients) {
+			sc.fatalf("no client %s", f[1])
+		}
+		p := sc.s.clients[k]
+		p.quitting = true
+		if p.next == never && p.op == nil {
+			p.next = sc.s.now
+		}
+		deadline := sc.s.now + int64(3*time.Second)
+		for !p.quit && sc.s.now < deadline {
+			sc.s.run(sc.s.now + int64(time.Millisecond))
+		}
+		if !p.quit {
+			sc.fatalf("client %s did not close its session in 3s", f[1])
+		}
 	case "pause":
 		sc.s.pause(sc.node(f[1]))
 	case "resume":
@@ -309,6 +356,12 @@ func (sc *scenario) expect(f []string) {
 		n := sc.number(f[1])
 		if moves != n {
 			sc.fatalf("expected %d rolled-back moves, got %d", n, moves)
+		}
+	case "stalled":
+		for _, n := range s.nodes {
+			if n.up && !n.paused && n.core.Serving() {
+				sc.fatalf("n%d serves as primary:\n%s", n.id, sc.roles())
+			}
 		}
 	case "answered":
 		if n := sc.number(f[1]); len(s.check.acked) < n {

@@ -32,6 +32,11 @@ func scheduleOpts(seed uint64) simOpts {
 		clients:     2 + r.IntN(4),
 		duration:    time.Duration(400+r.IntN(800)) * time.Millisecond,
 		heal:        3 * time.Second,
+		durable:     r.IntN(3) == 0,
+		syncMax:     []int{200, 2000}[r.IntN(2)],
+		clocks:      r.IntN(2) == 0,
+		members:     r.IntN(3) == 0,
+		reads:       r.IntN(2) == 0,
 	}
 }
 
@@ -80,13 +85,17 @@ func TestRandomSchedules(t *testing.T) {
 
 type runStats struct {
 	acked, partitioned, rolledBack, quorum, lines atomic.Int64
+	durable, crashAll, joins, leaves, steps       atomic.Int64 // the grown simulation's faults
+	restarts, olderSnaps, reads                   atomic.Int64
 	lost, watched, moved, silent                  atomic.Int64 // what the players' clients did
 }
 
 func (r *runStats) String() string {
-	return fmt.Sprintf("%d acknowledged commands, %d chat lines shown to clients; %d schedules partitioned, %d with a reported rollback, %d with a quorum; "+
+	return fmt.Sprintf("%d acknowledged commands, %d chat lines shown to clients, %d checked reads; %d schedules partitioned, %d with a reported rollback, %d with a quorum, %d durable; "+
+		"%d restarts from disk, %d power cuts (every node at once), %d joins, %d leaves, %d wall clock steps; %d snapshots older than the stored one (node/store refuses them); "+
 		"clients lost a primary %d times, watched the other nodes %d times, moved to a newer primary seen in a view %d times, gave up a silent primary %d times",
-		r.acked.Load(), r.lines.Load(), r.partitioned.Load(), r.rolledBack.Load(), r.quorum.Load(),
+		r.acked.Load(), r.lines.Load(), r.reads.Load(), r.partitioned.Load(), r.rolledBack.Load(), r.quorum.Load(), r.durable.Load(),
+		r.restarts.Load(), r.crashAll.Load(), r.joins.Load(), r.leaves.Load(), r.steps.Load(), r.olderSnaps.Load(),
 		r.lost.Load(), r.watched.Load(), r.moved.Load(), r.silent.Load())
 }
 
@@ -98,6 +107,20 @@ func (r *runStats) add(s *sim) {
 	}
 	if len(s.check.rollback) > 0 {
 		r.rolledBack.Add(1)
+	}
+	if s.opts.durable {
+		r.durable.Add(1)
+	}
+	r.crashAll.Add(int64(s.counts["power cut"]))
+	r.joins.Add(int64(s.counts["join"]))
+	r.leaves.Add(int64(s.counts["leave"]))
+	r.steps.Add(int64(s.counts["clock step"]))
+	r.restarts.Add(int64(s.counts["restart from disk"]))
+	r.reads.Add(int64(s.check.readsOK))
+	for _, n := range s.nodes {
+		if n.disk != nil {
+			r.olderSnaps.Add(int64(n.disk.olderSnaps))
+		}
 	}
 	r.lost.Add(int64(s.clientLogs["lost the primary"]))
 	r.watched.Add(int64(s.clientLogs["the primary is silent: watching the other nodes"]))
@@ -188,6 +211,7 @@ func TestCheckerBites(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
 		o := scheduleOpts(seed)
 		o.async, o.quorum = true, false
+		o.durable, o.clocks, o.members = false, false, false // the plain simulation: a disk would keep what a crash loses
 		if f := firstWith(runSchedule(seed, o).check.failed, "acknowledged move lost"); f != "" {
 			t.Logf("seed %d: %s", seed, f)
 			return

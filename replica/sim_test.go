@@ -18,14 +18,25 @@ import (
 // with or without memory, pause (no ticks, messages held), partitions of any
 // shape, one-way cuts, message drop, duplication, reordering and delay.
 //
-// The fault model: the cluster keeps nothing on disk, so a schedule never
-// takes down (crashes or pauses) a node when no other live node would still
-// hold every acknowledged command, judged as the primary judges it: the
-// primary and the backups in its view (or, with no primary, the logs
-// themselves). Without a quorum, a partition (a cut, or losses heavy enough
-// that two live nodes do not hear each other for a suspicion timeout) may
-// roll back the commands of the losing branch, and every such rollback must
-// be reported; nothing else may be lost.
+// Durable schedules add a disk to each node (simdisk_test.go): a crash
+// loses what was not synced, and a restart from disk rebuilds the core from
+// what was. Nodes have clocks of their own (simclock_test.go), and nodes
+// join with new ids and leave through the log (simfaults_test.go).
+//
+// The fault model: what a node keeps is its disk (durable schedules) or,
+// without one, its memory as long as it is not restarted empty. A schedule
+// never takes down a node for good (a crash it restarts empty from, or a
+// pause in availability mode) when no other live node would still hold
+// every acknowledged command, judged as the primary judges it: the primary
+// and the backups in its view (or, with no primary, the logs themselves).
+// Crashes that keep the data (a disk, a restart with memory) and, in
+// quorum mode, pauses may take the cluster past its failure threshold:
+// it must then stall, never lose or fork what it acknowledged. Without a
+// quorum, a partition (a cut, losses heavy enough that two live nodes do
+// not hear each other for a suspicion timeout, or the only holders of the
+// newest commits down while others play on) may roll back the commands of
+// the losing branch, and every such rollback must be reported; nothing else
+// may be lost.
 
 const simBase = int64(1_800_000_000) * int64(time.Second) // the simulated clock starts here
 
@@ -42,6 +53,12 @@ type simOpts struct {
 	// skipLines makes nodes forget to push one chat line in this many
 	// (only for the test that shows the chat checks bite).
 	skipLines int
+
+	durable bool // nodes keep a disk (Config.Durable): disk faults
+	syncMax int  // a sync takes 50 µs to this many µs more (durable)
+	clocks  bool // per-node clocks: drift, offsets, steps of the wall clock
+	members bool // nodes join with new ids and leave; mixed settings
+	reads   bool // a reader checks reads at whoever believes it leads
 }
 
 type msgEvent struct {
@@ -52,6 +69,7 @@ type msgEvent struct {
 	msg  wire.PeerMessage
 	down wire.NodeID // a LinkDown(down) for node to
 	cl   *connEvent  // client traffic (to is 0 for the client's side)
+	disk int         // a write of start disk of node to completes
 }
 
 type eventQueue []*msgEvent
@@ -87,7 +105,19 @@ type simNode struct {
 	silent    bool     // down without a trace: dials to it time out
 	lastEpoch wire.Epoch
 	lives     uint64 // starts so far: each start is a new life
-	mixed     bool   // runs with the other quorum setting (scenarios)
+	mixed     bool   // runs with the other quorum setting
+
+	disk    *simDisk   // durable schedules
+	saving  bool       // a Ready waits for its write (durable)
+	spoke   wire.Epoch // the newest epoch its messages carried
+	keepMem bool       // it crashed keeping its memory: it restarts with it
+	wipe    bool       // it crashed losing its disk: it restarts empty
+	gone    bool       // it left the cluster for good
+	clock   simClock
+	// The life before this one, for answers still on their way.
+	lastCore *Core
+	lastDisk *simDisk
+	lastEnd  int64
 }
 
 type sim struct {
@@ -116,6 +146,10 @@ type sim struct {
 	// often they lost a primary, watched, moved, gave up on silence.
 	clientLogs map[string]int
 	check      *checker
+	counts     map[string]int // faults of the grown simulation, by kind
+	readSeq    uint64
+	readsOut   map[uint64]*simRead
+	nextRead   int64
 	onApplied  func(n *simNode, a Applied)
 	trace      []string
 	faultLog   []string
@@ -133,6 +167,8 @@ func newSim(seed uint64, o simOpts) *sim {
 		heard:    map[[2]wire.NodeID]int64{},
 
 		clientLogs: map[string]int{},
+		counts:     map[string]int{},
+		readsOut:   map[uint64]*simRead{},
 	}
 	s.check = newChecker(s)
 	s.group = make([]int, o.nodes)
@@ -174,30 +210,61 @@ func (s *sim) config(id wire.NodeID) Config {
 	return c
 }
 
-// start boots a node: a fresh core, or the one it had (restart with memory).
+// start boots a node: a fresh core, the one it had (restart with memory),
+// or one rebuilt from its disk (durable).
 func (s *sim) start(n *simNode, keep *Core) {
 	n.up, n.paused, n.held = true, false, nil
 	n.upSince = s.now
 	n.boot++
 	n.silent = false
+	n.saving = false
+	n.keepMem, n.wipe = false, false
 	n.svc = newService(s, n)
 	if keep != nil {
 		n.core = keep
-		n.core.Tick(s.now)
-	} else {
-		cfg := s.config(n.id)
-		if n.mixed {
-			cfg.Quorum = !cfg.Quorum
-			cfg.Bootstrap, cfg.BootstrapAny = nil, false
+		s.tick(n)
+		n.nextTick = s.now + n.phase
+		return
+	}
+	cfg := s.config(n.id)
+	if n.mixed {
+		cfg.Quorum = !cfg.Quorum
+		cfg.Bootstrap, cfg.BootstrapAny = nil, false
+	}
+	n.lives++
+	cfg.Life = n.lives
+	if n.core != nil {
+		n.lastCore, n.lastEnd = n.core, s.now
+	}
+	s.newClock(n)
+	var r Restored
+	if s.opts.durable {
+		if n.disk == nil {
+			n.disk = &simDisk{}
 		}
-		n.lives++
-		cfg.Life = n.lives
-		c, err := NewCore(cfg, s.now)
+		r = n.disk.restored()
+	}
+	c, err := RestartCore(cfg, s.mono(n), r)
+	if err != nil {
+		s.check.fail("n%d cannot restart from its disk: %v", n.id, err)
+		n.disk = &simDisk{}
+		c, err = NewCore(cfg, s.mono(n))
 		if err != nil {
 			panic(err)
 		}
-		n.core = c
-		n.lastEpoch = wire.Epoch{}
+	}
+	if s.opts.durable && n.disk.hard != nil {
+		// Its promise survives: no epoch it spoke in is forgotten.
+		if e := c.Epoch(); e.Before(n.spoke) {
+			s.check.fail("n%d restarted from disk in epoch %d, older than epoch %d its messages carried", n.id, e.Term(), n.spoke.Term())
+		}
+	} else {
+		n.spoke = wire.Epoch{}
+	}
+	n.core = c
+	n.lastEpoch = c.Epoch()
+	if s.opts.clocks {
+		c.SetWall(s.wall(n))
 	}
 	n.nextTick = s.now + n.phase
 }
@@ -242,6 +309,10 @@ func (s *sim) cut(from, to wire.NodeID) bool {
 func (s *sim) setMixed(n *simNode) {
 	n.mixed = true
 	s.fault("n%d runs with the other quorum setting", n.id)
+	s.connsDie(n)
+	if n.disk != nil {
+		n.lastDisk, n.disk = n.disk, &simDisk{} // another process, with its own data
+	}
 	s.start(n, nil)
 	s.linksBreak(n)
 }
@@ -267,13 +338,30 @@ func (s *sim) sendPeer(from, to wire.NodeID, m wire.PeerMessage) {
 	}
 }
 
-// drain takes a node's Ready and acts on it.
+// drain takes a node's Ready and acts on it, or, durable, hands it to
+// the disk first (see simdisk_test.go).
 func (s *sim) drain(n *simNode) {
-	if !n.up || n.paused {
+	if !n.up || n.paused || n.saving {
 		return
 	}
 	rd := n.core.Ready()
+	if s.opts.durable && !rd.Persist.Empty() {
+		w := simWrite{rd: rd, wait: rd.Persist.MustSync}
+		s.write(n, w)
+		if w.wait {
+			n.saving = true
+			return
+		}
+	}
+	s.process(n, rd)
+}
+
+// process acts on a Ready: sends, answers, shows.
+func (s *sim) process(n *simNode, rd Ready) {
 	for _, env := range rd.Messages {
+		if _, e := env.Msg.Header(); e.After(n.spoke) {
+			n.spoke = e
+		}
 		if env.To == 0 {
 			for _, o := range s.nodes {
 				if o.id != n.id {
@@ -293,6 +381,7 @@ func (s *sim) drain(n *simNode) {
 			s.onApplied(n, a)
 		}
 	}
+	s.readsDone(n, rd.Reads)
 	n.svc.committed(rd)
 	n.svc.publish(rd)
 	s.check.afterStep(n)
@@ -316,6 +405,10 @@ func (s *sim) deliver(e *msgEvent) {
 		s.heard[[2]wire.NodeID{e.from, e.to}] = s.now
 	}
 	switch {
+	case e.disk != 0:
+		if e.disk == n.boot {
+			s.synced(n)
+		}
 	case e.down != 0:
 		n.core.LinkDown(e.down)
 	case e.cl != nil:
@@ -341,6 +434,9 @@ func (s *sim) run(end int64) {
 		for _, p := range s.clients {
 			next = min(next, p.wake())
 		}
+		if s.opts.reads {
+			next = min(next, max(s.nextRead, s.now))
+		}
 		if next > s.now {
 			s.now = next
 		}
@@ -350,7 +446,7 @@ func (s *sim) run(end int64) {
 		}
 		for _, n := range s.nodes {
 			if n.up && !n.paused && n.nextTick <= s.now {
-				n.core.Tick(s.now)
+				s.tick(n)
 				n.nextTick = s.now + int64(time.Millisecond)
 				s.drain(n)
 			}
@@ -360,214 +456,8 @@ func (s *sim) run(end int64) {
 				p.step()
 			}
 		}
+		s.readTick()
 		s.check.tick()
-	}
-}
-
-// ---- faults ----
-
-// linkDownAt is when a peer learns that from's link broke: after whatever
-// from had sent on it (a killed process's socket is flushed, then closed).
-func (s *sim) linkDownAt(from, to wire.NodeID) int64 {
-	return max(s.now+s.latency(), s.lastLink[[2]wire.NodeID{from, to}]+1)
-}
-
-// linksBreak tells n's live peers whose links to it are not cut that
-// those links broke.
-func (s *sim) linksBreak(n *simNode) {
-	for _, o := range s.nodes {
-		if o.id != n.id && o.up && !s.cut(n.id, o.id) {
-			s.push(&msgEvent{at: s.linkDownAt(n.id, o.id), to: o.id, down: n.id})
-		}
-	}
-}
-
-// fault records a fault in the trace and in the list of faults.
-func (s *sim) fault(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	s.logf("FAULT %s", msg)
-	s.faultLog = append(s.faultLog, fmt.Sprintf("%.1fms %s", float64(s.now-simBase)/1e6, msg))
-}
-
-func (s *sim) crash(n *simNode, linkDown bool) {
-	n.up = false
-	n.held = nil
-	n.silent = !linkDown
-	s.fault("crash n%d (link down signal: %v)", n.id, linkDown)
-	if linkDown {
-		s.linksBreak(n)
-	}
-	s.connsDie(n)
-}
-
-func (s *sim) restart(n *simNode, memory bool) {
-	var keep *Core
-	if memory {
-		keep = n.core
-	}
-	s.fault("restart n%d (memory: %v)", n.id, memory)
-	s.start(n, keep)
-	s.linksBreak(n) // peers' old links to it break when it comes back
-	s.drain(n)
-}
-
-func (s *sim) pause(n *simNode) {
-	n.paused = true
-	s.fault("pause n%d", n.id)
-}
-
-func (s *sim) resume(n *simNode) {
-	if !n.up || !n.paused {
-		return
-	}
-	n.paused = false
-	n.resumed = s.now
-	s.logf("FAULT resume n%d", n.id)
-	n.core.Tick(s.now)
-	n.nextTick = s.now + int64(time.Millisecond)
-	s.drain(n)
-	held := n.held
-	n.held = nil
-	for _, e := range held {
-		s.deliver(e)
-	}
-}
-
-// partition cuts the network into groups. With reset, the links it severs
-// break at once (as behind a firewall that rejects): the nodes on both
-// sides get LinkDown for the peers they lose.
-func (s *sim) partition(groups []int, reset bool) {
-	s.relink()
-	was := slices.Clone(s.group)
-	copy(s.group, groups)
-	s.fault("partition %v (links reset: %v)", groups, reset)
-	s.check.partitioned = true
-	if !reset {
-		return
-	}
-	for _, a := range s.nodes {
-		for _, b := range s.nodes {
-			if a != b && was[a.id-1] == was[b.id-1] && groups[a.id-1] != groups[b.id-1] {
-				s.push(&msgEvent{at: s.linkDownAt(b.id, a.id), to: a.id, down: b.id})
-			}
-		}
-	}
-}
-
-// relink gives every peer link that a cut broke a redial delay (up to
-// 300 ms, as a dialer's backoff would) before it carries messages again.
-func (s *sim) relink() {
-	for _, a := range s.nodes {
-		for _, b := range s.nodes {
-			if a != b && s.cut(a.id, b.id) {
-				s.linkBack[[2]wire.NodeID{a.id, b.id}] = s.now + int64(s.rng.IntN(300))*int64(time.Millisecond)
-			}
-		}
-	}
-}
-
-func (s *sim) heal() {
-	s.relink()
-	for i := range s.group {
-		s.group[i] = 0
-	}
-	clear(s.oneWay)
-	s.drop, s.dup, s.reorder = 0, 0, false
-	s.logf("FAULT heal")
-}
-
-// randomFaults runs the fault phase: a fault every 2–11 heartbeats
-// (20–110 simulated ms with the test timings).
-func (s *sim) randomFaults(end int64) {
-	hb := int64(s.config(1).Heartbeat)
-	for s.now < end {
-		s.run(min(end, s.now+hb*int64(2+s.rng.IntN(10))))
-		s.oneFault()
-	}
-}
-
-func (s *sim) oneFault() {
-	pick := func(f func(n *simNode) bool) *simNode {
-		var cands []*simNode
-		for _, n := range s.nodes {
-			if f(n) {
-				cands = append(cands, n)
-			}
-		}
-		if len(cands) == 0 {
-			return nil
-		}
-		return cands[s.rng.IntN(len(cands))]
-	}
-	// Bring things back more often than taking them down.
-	switch r := s.rng.IntN(100); {
-	case r < 18:
-		if n := pick(func(n *simNode) bool { return !n.up }); n != nil {
-			s.restart(n, s.rng.IntN(3) == 0)
-		}
-	case r < 30:
-		if n := pick(func(n *simNode) bool { return n.up && n.paused }); n != nil {
-			s.resume(n)
-		}
-	case r < 48:
-		prim := s.rng.IntN(2) == 0
-		if n := pick(func(n *simNode) bool {
-			return n.up && !n.paused && (!prim || n.core.Role() == wire.RolePrimary) && s.check.mayTakeDown(n)
-		}); n != nil {
-			s.crash(n, s.rng.IntN(4) != 0)
-		}
-	case r < 58:
-		if n := pick(func(n *simNode) bool { return n.up && !n.paused && s.check.mayTakeDown(n) }); n != nil {
-			s.pause(n)
-		}
-	case r < 72 && s.opts.noPartition:
-		s.drop = []float64{0.01, 0.03}[s.rng.IntN(2)]
-		s.logf("FAULT drop %.2f", s.drop)
-	case r < 68:
-		groups := make([]int, len(s.nodes))
-		switch s.rng.IntN(3) {
-		case 0: // isolate one
-			groups[s.rng.IntN(len(groups))] = 1
-		default: // random split
-			for i := range groups {
-				groups[i] = s.rng.IntN(2)
-			}
-		}
-		s.partition(groups, s.rng.IntN(2) == 0)
-	case r < 72:
-		a, b := s.randomNode(), s.randomNode()
-		if a != b {
-			s.oneWay[[2]wire.NodeID{a, b}] = true
-			s.logf("FAULT one-way cut n%d -> n%d", a, b)
-			s.check.partitioned = true
-		}
-	case r < 80:
-		s.drop = []float64{0.01, 0.05, 0.1}[s.rng.IntN(3)]
-		s.logf("FAULT drop %.2f", s.drop)
-	case r < 84:
-		s.dup = 0.05
-		s.logf("FAULT duplicate")
-	case r < 88:
-		s.reorder = true
-		s.logf("FAULT reorder")
-	default:
-		s.heal() // the network only; nodes stay as they are
-	}
-}
-
-// healAll ends every fault: network healed, paused nodes resumed, crashed
-// nodes restarted (without memory), and lets the cluster settle.
-func (s *sim) healAll() {
-	s.heal()
-	for _, n := range s.nodes {
-		if n.paused {
-			s.resume(n)
-		}
-	}
-	for _, n := range s.nodes {
-		if !n.up {
-			s.restart(n, false)
-		}
 	}
 }
 

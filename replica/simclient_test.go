@@ -34,6 +34,8 @@ type simPlayer struct {
 	op          *simOp // the command waiting for its answer
 	next        int64  // when the app acts next
 	stop        bool   // heal phase: finish what is in flight, start nothing new
+	quitting    bool   // it closes its session next, and stops playing
+	quit        bool   // its session is closed: the app has quit
 	ops         int
 	pendingJoin string
 	session     game.SessionID
@@ -88,7 +90,12 @@ func newSimPlayer(s *sim, i int) *simPlayer {
 }
 
 // wake is when the player next needs a step.
-func (p *simPlayer) wake() int64 { return min(p.next, p.due) }
+func (p *simPlayer) wake() int64 {
+	if p.quit {
+		return never
+	}
+	return min(p.next, p.due)
+}
 
 func (p *simPlayer) step() {
 	s := p.s
@@ -107,6 +114,10 @@ func (p *simPlayer) step() {
 func (p *simPlayer) drive() {
 	s := p.s
 	rd := p.core.Ready()
+	if p.quit {
+		p.due = never
+		return
+	}
 	for _, l := range rd.Logs {
 		s.clientLogs[l.Msg]++
 		s.logf("%s: %s %v", p.name, l.Msg, l.Args)
@@ -132,7 +143,7 @@ func (p *simPlayer) drive() {
 // act sends the app's next command.
 func (p *simPlayer) act() {
 	s := p.s
-	if p.op != nil || p.stop {
+	if p.op != nil || p.stop && !p.quitting || p.quit {
 		return
 	}
 	room, _, ok := p.core.Room()
@@ -140,6 +151,9 @@ func (p *simPlayer) act() {
 		return // no room yet: it acts after the welcome
 	}
 	op := p.nextCommand(room)
+	if p.quitting {
+		op = &simOp{cmd: game.CloseSession{}}
+	}
 	op.room = room.Name
 	p.placedIn = ""
 	op.seq = p.core.Send(time.Unix(0, s.now), op.cmd)
@@ -189,6 +203,9 @@ func (p *simPlayer) answered(a *client.Ack, st client.Status) {
 			p.pendingJoin = cmd.Name
 		}
 	}
+	if _, ok := op.cmd.(game.CloseSession); ok && a.Result.Err == nil {
+		p.quitApp()
+	}
 	ans := &simAnswer{result: a.Result, index: a.Index, node: st.Node, placedIn: p.placedIn}
 	if a.Index > 0 && a.Index < uint64(len(s.check.committed)) {
 		if ce := s.check.committed[a.Index]; ce.session == st.Session && ce.seq == op.seq {
@@ -196,6 +213,17 @@ func (p *simPlayer) answered(a *client.Ack, st client.Status) {
 		}
 	}
 	s.check.complete(p, op, ans)
+}
+
+// quitApp: the session is closed; the app closes its connections and
+// ends.
+func (p *simPlayer) quitApp() {
+	p.quit, p.quitting, p.stop = true, false, true
+	p.next = never
+	p.s.logf("%s: quit", p.name)
+	for _, id := range sortedKeys(p.conns) {
+		p.s.playerClose(p, id)
+	}
 }
 
 // nextCommand picks a player's next move from its room.

@@ -238,7 +238,7 @@ var errReset = errors.New("connection reset")
 // toPlayer delivers a connection's event to its player.
 func (s *sim) toPlayer(e *connEvent) {
 	c, p := e.conn, e.conn.p
-	if c.left || c.closed {
+	if c.left || c.closed || p.quit {
 		return
 	}
 	now := time.Unix(0, s.now)
