@@ -38,6 +38,10 @@ type checker struct {
 	lines       map[string]map[uint64]string // room -> line number -> text, as clients saw them
 	linesSeen   int
 	readsOK     int // checked reads answered
+
+	// support: how many nodes held each entry as it committed (the
+	// primary and its view), for majorityKept.
+	support map[indexEpoch]int
 }
 
 type committedEntry struct {
@@ -71,7 +75,7 @@ type placeInput struct {
 }
 
 func newChecker(s *sim) *checker {
-	return &checker{s: s, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[indexEpoch]bool{}, rbAt: map[rollbackKey]int64{}, undone: map[rollbackKey]bool{}}
+	return &checker{s: s, support: map[indexEpoch]int{}, officeAt: map[wire.Epoch]uint64{}, ops: map[*simOp]*pendingOp{}, solved: map[string][]uint8{}, rbSeen: map[indexEpoch]bool{}, rbAt: map[rollbackKey]int64{}, undone: map[rollbackKey]bool{}}
 }
 
 func (k *checker) fail(format string, args ...any) {
@@ -91,9 +95,26 @@ func (k *checker) applied(n *simNode, a Applied) {
 		k.committed = append(k.committed, committedEntry{})
 	}
 	ce := committedEntry{set: true, epoch: a.Epoch, session: a.Entry.Session, seq: a.Entry.Seq, kind: a.Entry.Cmd.Kind(), time: a.Entry.Time}
+	if a.Index < uint64(len(n.applied)) && !n.applied[a.Index].IsZero() && n.applied[a.Index] != a.Epoch {
+		k.majorityKept(n, a.Index) // the node drops its branch for another
+	}
+	if a.Index < uint64(len(n.applied)) {
+		n.applied = n.applied[:a.Index]
+	}
+	for uint64(len(n.applied)) < a.Index {
+		n.applied = append(n.applied, wire.Epoch{})
+	}
+	n.applied = append(n.applied, a.Epoch)
 	prev := k.committed[a.Index]
-	if k.s.opts.quorum && (!prev.set || prev.epoch != ce.epoch) {
-		k.heldByMajority(n, a.Index, a.Epoch)
+	if !prev.set || prev.epoch != ce.epoch {
+		if k.s.opts.quorum {
+			k.heldByMajority(n, a.Index, a.Epoch)
+		}
+		if n.core.Role() == wire.RolePrimary {
+			// The nodes that held it as it committed: the primary
+			// and the backups in its view.
+			k.support[indexEpoch{a.Index, a.Epoch}] = 1 + len(n.core.InView())
+		}
 	}
 	switch {
 	case !prev.set:
@@ -130,6 +151,34 @@ func (k *checker) applied(n *simNode, a Applied) {
 				k.fail("a rollback event does not name the player and the room: %+v", ev)
 			}
 		}
+	}
+}
+
+// majorityKept checks, as node n applies at index i an entry of another
+// branch than the one it applied there before, that the branch kept held at least as many nodes
+// during the split as the one dropped (availability mode: DESIGN.md's
+// rule for healing), by the support seen as their entries committed.
+func (k *checker) majorityKept(n *simNode, i uint64) {
+	// Where the branches part: a snapshot may have replaced entries
+	// before i without applying them one by one.
+	for j := uint64(1); j < i; j++ {
+		if e, ok := n.core.log.epochAt(j); ok && !n.applied[j].IsZero() && !e.IsZero() && e != n.applied[j] {
+			i = j
+			break
+		}
+	}
+	lost := 0
+	for j, e := range n.applied[i:] {
+		lost = max(lost, k.support[indexEpoch{i + uint64(j), e}])
+	}
+	kept := 0
+	for j := i; j <= n.core.Commit(); j++ {
+		if e, ok := n.core.log.epochAt(j); ok {
+			kept = max(kept, k.support[indexEpoch{j, e}])
+		}
+	}
+	if kept > 0 && kept < lost { // 0: its entries first committed where nobody watched
+		k.fail("n%d keeps a branch from %d that held %d nodes and drops one that held %d", n.id, i, kept, lost)
 	}
 }
 

@@ -118,6 +118,7 @@ type simNode struct {
 	lastCore *Core
 	lastDisk *simDisk
 	lastEnd  int64
+	applied  []wire.Epoch // the epoch of each entry it applied, by index
 }
 
 type sim struct {
