@@ -85,7 +85,7 @@ func (c *Core) Synced(i uint64) {
 
 // selfMatch is how far this node's own log counts toward a commit.
 func (c *Core) selfMatch() uint64 {
-	if c.cfg.Durable {
+	if c.cfg.Durable && !mutant("earlyack") {
 		return min(c.log.last(), c.synced)
 	}
 	return c.log.last()
@@ -148,7 +148,7 @@ func (c *Core) collectPersist() {
 		c.savedHard = h
 		p.HardState = &h
 	}
-	p.MustSync = p.MustSync || p.Snapshot != nil || p.FirstIndex != 0
+	p.MustSync = p.MustSync || (p.Snapshot != nil || p.FirstIndex != 0) && !mutant("earlyack")
 	p.Ahead = p.MustSync && !promise && p.Snapshot == nil && c.role == wire.RolePrimary &&
 		(p.FirstIndex == 0 || p.FirstIndex > c.handedUpTo)
 	p.UpTo = c.log.last()

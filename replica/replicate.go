@@ -88,8 +88,10 @@ func (c *Core) primaryTick() {
 	}
 	if c.shrunk {
 		c.shrunk = false
-		c.renew()
-		return
+		if !mutant("norenew") {
+			c.renew()
+			return
+		}
 	}
 	if c.cfg.Quorum && c.recoveredMember() && (c.lastRenew == 0 || c.now-c.lastRenew >= int64(c.cfg.Suspicion)) {
 		// A member that lost its data has caught up: a view change that
@@ -208,6 +210,9 @@ func (c *Core) advanceCommit() {
 	case c.cfg.Quorum:
 		// The highest index a majority of the voters holds.
 		v := c.voters()
+		if mutant("anyquorum") {
+			v = append(c.InView(), c.id)
+		}
 		matches := make([]uint64, 0, len(v))
 		for _, id := range v {
 			switch m := c.members[id]; {
@@ -222,7 +227,7 @@ func (c *Core) advanceCommit() {
 		slices.Sort(matches)
 		to = matches[len(matches)-majority(len(matches))]
 	default:
-		if c.shrunk {
+		if c.shrunk && !mutant("norenew") {
 			return // the view lost a backup: commit again once the office is renewed
 		}
 		for _, m := range c.members {
@@ -348,19 +353,23 @@ func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
 
 // onAppend is a backup taking entries from its primary.
 func (c *Core) onAppend(m *wire.Append) {
-	if m.Epoch.Before(c.epoch) {
+	stale := m.Epoch.Before(c.epoch)
+	if stale && !mutant("staleack") {
 		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch})
 		return
 	}
 	if m.Epoch.Node() != m.From {
 		return
 	}
-	if !c.follow(m.From, m.Epoch) {
+	if !stale && !c.follow(m.From, m.Epoch) {
 		return
 	}
-
+	ep := c.epoch
+	if stale {
+		ep = m.Epoch // the mutant answers the stale primary as its own
+	}
 	nack := func(needSnap bool, hint uint64) {
-		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, Match: hint, Sent: m.Sent, NeedSnap: needSnap})
+		c.send(m.From, &wire.AppendAck{From: c.id, Epoch: ep, Match: hint, Sent: m.Sent, NeedSnap: needSnap})
 	}
 	prev := m.PrevIndex
 	entries := m.Entries
@@ -368,7 +377,7 @@ func (c *Core) onAppend(m *wire.Append) {
 		// What we folded into the state is committed; skip it.
 		skip := c.log.snapIndex - prev
 		if skip >= uint64(len(entries)) {
-			c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, OK: true, Match: c.log.snapIndex, Sent: m.Sent})
+			c.send(m.From, &wire.AppendAck{From: c.id, Epoch: ep, OK: true, Match: c.log.snapIndex, Sent: m.Sent})
 			return
 		}
 		entries = entries[skip:]
@@ -410,5 +419,5 @@ func (c *Core) onAppend(m *wire.Append) {
 	}
 	c.applyCommitted()
 	c.recovered()
-	c.send(m.From, &wire.AppendAck{From: c.id, Epoch: c.epoch, OK: true, Match: match, Sent: m.Sent})
+	c.send(m.From, &wire.AppendAck{From: c.id, Epoch: ep, OK: true, Match: match, Sent: m.Sent})
 }

@@ -22,7 +22,8 @@ import (
 //	                        start N nodes (in quorum mode: a majority of the
 //	                        voters; quorumK is the old --quorum K, which now
 //	                        means quorum mode whatever K); durable: each
-//	                        keeps a disk (Config.Durable)
+//	                        keeps a disk (Config.Durable); reads: a reader
+//	                        reads cells at whoever believes it leads
 //	mixed nX                nX runs with the other quorum setting: its peers
 //	                        refuse it, as the handshake does
 //	clients N               start N players
@@ -40,6 +41,7 @@ import (
 //	join                    start a node with the next new id
 //	leave nX                shut a node down gracefully, for good
 //	clock nX D              step nX's wall clock by D (e.g. -2s)
+//	clock nX rate R         nX's clock runs at R seconds a second from now
 //	quit cK                 player K closes its session and stops playing
 //	pause nX / resume nX    stop and continue a node
 //	partition n1,n2 | n3    cut the network into groups
@@ -70,18 +72,28 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// scenarioT is what a scenario needs of its test (the mutation suite runs
+// scenarios with a recorder instead).
+type scenarioT interface {
+	Helper()
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Failed() bool
+}
+
 type scenario struct {
-	t      *testing.T
+	t      scenarioT
 	file   string
 	line   int
 	s      *sim
 	routes map[int]wire.NodeID
 }
 
-func runScenario(t *testing.T, file string) {
+func runScenario(t scenarioT, file string) {
 	f, err := os.Open(file)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer f.Close()
 	sc := &scenario{t: t, file: file, routes: map[int]wire.NodeID{}}
@@ -157,19 +169,21 @@ func (sc *scenario) exec(f []string) {
 	case "nodes":
 		n := sc.number(f[1])
 		o := simOpts{nodes: n}
-		if len(f) > 2 {
-			k, err := strconv.Atoi(strings.TrimPrefix(f[2], "quorum"))
+		for _, w := range f[2:] {
+			k, err := strconv.Atoi(strings.TrimPrefix(w, "quorum"))
 			switch {
-			case f[2] == "quorum":
+			case w == "quorum":
 				o.quorum = true
-			case strings.HasPrefix(f[2], "quorum") && err == nil && k > 0:
+			case strings.HasPrefix(w, "quorum") && err == nil && k > 0:
 				o.quorum, o.quorumN = true, k
-			case f[2] == "durable":
+			case w == "durable":
+				o.durable = true
+			case w == "reads":
+				o.reads = true
 			default:
-				sc.fatalf("nodes N [quorum|quorumK] [durable]")
+				sc.fatalf("nodes N [quorum|quorumK] [durable] [reads]")
 			}
 		}
-		o.durable = slices.Contains(f, "durable")
 		o.syncMax = 200
 		sc.s = newSim(1, o)
 	case "mixed":
@@ -216,7 +230,16 @@ func (sc *scenario) exec(f []string) {
 	case "leave":
 		sc.s.leave(sc.node(f[1]))
 	case "clock":
-		sc.s.stepClock(sc.node(f[1]), time.Duration(sc.duration(strings.TrimPrefix(f[2], "+"))))
+		n := sc.node(f[1])
+		if f[2] == "rate" {
+			r, err := strconv.ParseFloat(f[3], 64)
+			if err != nil || r <= 0 {
+				sc.fatalf("clock nX rate R")
+			}
+			n.clock.origin, n.clock.from, n.clock.rate = sc.s.mono(n), sc.s.now, r
+			return
+		}
+		sc.s.stepClock(n, time.Duration(sc.duration(strings.TrimPrefix(f[2], "+"))))
 	case "quit":
 		k := sc.number(strings.TrimPrefix(f[1], "c"))
 		if k >= len(sc.s.clients) {
