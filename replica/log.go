@@ -73,13 +73,11 @@ func (l *raftLog) append(es ...wire.LogEntry) {
 }
 
 // setSupport records the view size of epoch e's primary in its history
-// record, if the record is there and has none yet.
+// record, if the record is there and holds a smaller one.
 func (l *raftLog) setSupport(e wire.Epoch, s uint8) {
 	for i := len(l.history) - 1; i >= 0; i-- {
 		if l.history[i].Epoch == e {
-			if l.history[i].Support == 0 {
-				l.history[i].Support = s
-			}
+			l.history[i].Support = max(l.history[i].Support, s)
 			return
 		}
 		if l.history[i].Epoch.Before(e) {

@@ -242,6 +242,12 @@ func (c *Core) advanceCommit() {
 	if e, _ := c.log.epochAt(to); e != c.epoch {
 		return
 	}
+	if !c.cfg.Quorum {
+		// The view may have grown since the office began: the epoch's
+		// support is the most nodes that held one of its commits.
+		c.officeSupport = max(c.officeSupport, uint8(min(1+len(c.InView()), 255)))
+		c.log.setSupport(c.epoch, c.officeSupport)
+	}
 	c.commit = to
 	c.log.setCommitted(c.epoch, to)
 	c.applyCommitted()
