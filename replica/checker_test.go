@@ -106,6 +106,17 @@ func (k *checker) applied(n *simNode, a Applied) {
 	}
 	n.applied = append(n.applied, a.Epoch)
 	prev := k.committed[a.Index]
+	if !prev.set && n.core.Role() == wire.RolePrimary && a.Epoch != n.core.Epoch() {
+		// Raft's figure 8: an entry of an older epoch commits only under
+		// one of the primary's own, never by counting its replicas.
+		known := false // another node knew it committed (a view change fetched it)
+		for _, x := range k.s.nodes {
+			known = known || x != n && x.core.Commit() >= a.Index && x.core.log.matches(a.Index, a.Epoch)
+		}
+		if e, _ := n.core.log.epochAt(n.core.Commit()); e != n.core.Epoch() && !known {
+			k.fail("n%d (epoch %d) commits entry %d of epoch %d with no entry of its own epoch above it", n.id, n.core.Epoch().Term(), a.Index, a.Epoch.Term())
+		}
+	}
 	if !prev.set || prev.epoch != ce.epoch {
 		if k.s.opts.quorum {
 			k.heldByMajority(n, a.Index, a.Epoch)

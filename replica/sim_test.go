@@ -59,6 +59,7 @@ type simOpts struct {
 	clocks  bool // per-node clocks: drift, offsets, steps of the wall clock
 	members bool // nodes join with new ids and leave; mixed settings
 	reads   bool // a reader checks reads at whoever believes it leads
+	batch   int  // the most entries an APPEND carries (0: the test preset's)
 }
 
 type msgEvent struct {
@@ -208,6 +209,9 @@ func (s *sim) config(id wire.NodeID) Config {
 	// Rollback reports list what the dropping node still holds; keep a
 	// schedule's worth (compaction still runs in long schedules).
 	c.LogKeep = 1024
+	if s.opts.batch > 0 {
+		c.MaxBatch = s.opts.batch
+	}
 	return c
 }
 
@@ -237,6 +241,7 @@ func (s *sim) start(n *simNode, keep *Core) {
 	if n.core != nil {
 		n.lastCore, n.lastEnd = n.core, s.now
 	}
+	n.applied = nil // a new process: what it applies is news to it
 	s.newClock(n)
 	var r Restored
 	if s.opts.durable {
