@@ -39,7 +39,10 @@ func (c *Core) startElection(format string, args ...any) {
 	}
 	var higher []wire.NodeID
 	for _, id := range c.aliveIDs() {
-		if id > c.id && c.mayLead(c.peers[id]) {
+		// A higher primary is asked too, whatever this node's (perhaps
+		// stale) configuration says of it: its answer tells it of this
+		// node and this node of its epoch.
+		if p := c.peers[id]; id > c.id && (c.mayLead(p) || p.role == wire.RolePrimary) {
 			higher = append(higher, id)
 		}
 	}
