@@ -250,7 +250,15 @@ func (s *sim) healAll() {
 // cluster past its threshold, and it must stall; without a quorum a lone
 // holder must stay up, as others would play on without it.
 func (s *sim) mayCrash(n *simNode) bool {
-	return s.opts.quorum || s.check.mayTakeDown(n)
+	return s.opts.quorum && s.made() || s.check.mayTakeDown(n)
+}
+
+// made reports whether the cluster exists: its first entry committed. A
+// bootstrap cut short past the threshold (a power cut before any node
+// synced its first answer) leaves a cluster that never was and cannot
+// count its founders; the simulation leaves that case out.
+func (s *sim) made() bool {
+	return len(s.check.committed) > 1 && s.check.committed[1].set
 }
 
 // extraFault runs, now and then, one of the faults of the grown
@@ -286,7 +294,7 @@ func (s *sim) extraFault(pick func(func(*simNode) bool) *simNode) bool {
 		if n := pick(func(n *simNode) bool { return n.up && n.mixed }); n != nil {
 			s.unmix(n)
 		}
-	case r < 20 && s.opts.durable:
+	case r < 20 && s.opts.durable && s.made():
 		s.crashAll()
 	default:
 		return false
