@@ -352,7 +352,12 @@ func (s *sim) drain(n *simNode) {
 	}
 	rd := n.core.Ready()
 	if s.opts.durable && !rd.Persist.Empty() {
-		w := simWrite{rd: rd, wait: rd.Persist.MustSync}
+		// As node.turnReady: a primary's Ready that only appends (Ahead)
+		// is acted on while it is written.
+		w := simWrite{rd: rd, wait: rd.Persist.MustSync, acted: rd.Persist.MustSync && rd.Persist.Ahead}
+		if w.acted {
+			s.process(n, rd)
+		}
 		s.write(n, w)
 		if w.wait {
 			n.saving = true

@@ -13,9 +13,11 @@ import (
 // drives it as node/durable.go does: a Ready whose Persist must be synced
 // is held (nothing in it is sent, answered or applied to what players
 // see) while the core goes on taking inputs, and acted on once the write
-// completes, after Synced; the next Ready is taken then. A Persist that
-// only moves the commit index is written at leisure, after its Ready is
-// acted on. Writes complete in order, one at a time.
+// completes, after Synced; the next Ready is taken then. A primary's Ready
+// that only appends (Persist.Ahead) is acted on at once while it is
+// written. A Persist that only moves the commit index is written at
+// leisure, after its Ready is acted on. Writes complete in order, one at
+// a time.
 //
 // A crash keeps what was synced and a random prefix of the writes under
 // way (synced just before the process died, which never heard of it); the
@@ -34,8 +36,9 @@ type simDisk struct {
 }
 
 type simWrite struct {
-	rd   Ready
-	wait bool // the node holds rd until it is on disk
+	rd    Ready
+	wait  bool // the node takes no Ready until this is on disk
+	acted bool // rd was acted on already (Persist.Ahead)
 }
 
 func (d *simDisk) snapIndex() uint64 {
@@ -146,7 +149,9 @@ func (s *sim) synced(n *simNode) {
 	}
 	n.saving = false
 	n.core.Synced(w.rd.Persist.UpTo)
-	s.process(n, w.rd)
+	if !w.acted {
+		s.process(n, w.rd)
+	}
 }
 
 // diskCrash: the process died. A random prefix of the writes under way

@@ -181,7 +181,9 @@ func (s *sim) oneFault() {
 			n.wipe = s.opts.durable && !sole && s.rng.IntN(3) == 0
 		}
 	case r < 58:
-		if n := pick(func(n *simNode) bool { return n.up && !n.paused && (s.opts.quorum && s.made() || s.check.mayTakeDown(n)) }); n != nil {
+		if n := pick(func(n *simNode) bool {
+			return n.up && !n.paused && (s.opts.quorum && s.made() || s.check.mayTakeDown(n))
+		}); n != nil {
 			s.pause(n)
 		}
 	case r < 72 && s.opts.noPartition:
