@@ -203,6 +203,7 @@ func (s *sim) config(id wire.NodeID) Config {
 	}
 	c.ClusterID = s.seed
 	c.UnsafeAsync = s.opts.async
+	c.Durable = s.opts.durable
 	c.Seed = s.seed
 	c.Rules.RoundCountdown = time.Hour // a full board ends the schedule's game
 	c.Rules.ClaimLease = 40 * c.Heartbeat
