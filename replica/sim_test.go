@@ -239,8 +239,8 @@ func (s *sim) start(n *simNode, keep *Core) {
 	}
 	n.lives++
 	cfg.Life = n.lives
-	if n.core != nil {
-		n.lastCore, n.lastEnd = n.core, s.now
+	if n.core != nil && (n.core.LastIndex() > 0 || s.now-n.lastEnd >= int64(10*time.Millisecond)) {
+		n.lastCore, n.lastEnd = n.core, s.now // (an empty life in between answered nothing)
 	}
 	n.applied = nil // a new process: what it applies is news to it
 	s.newClock(n)
@@ -318,7 +318,7 @@ func (s *sim) setMixed(n *simNode) {
 	s.fault("n%d runs with the other quorum setting", n.id)
 	s.connsDie(n)
 	if n.disk != nil {
-		n.lastDisk, n.disk = n.disk, &simDisk{} // another process, with its own data
+		n.setDisk(s, &simDisk{}) // another process, with its own data
 	}
 	s.start(n, nil)
 	s.linksBreak(n)

@@ -50,6 +50,15 @@ func (d *simDisk) snapIndex() uint64 {
 
 func (d *simDisk) last() uint64 { return d.snapIndex() + uint64(len(d.entries)) }
 
+// setDisk gives n a new disk, keeping the old one for answers still on
+// their way (unless it is empty and a fuller one was lost just before).
+func (n *simNode) setDisk(s *sim, d *simDisk) {
+	if old := n.disk; old != nil && (old.last() > 0 || s.now-n.lastEnd >= int64(10*time.Millisecond)) {
+		n.lastDisk, n.lastEnd = old, s.now
+	}
+	n.disk = d
+}
+
 // holds reports whether the disk holds entry i of epoch e.
 func (d *simDisk) holds(i uint64, e wire.Epoch) bool {
 	if d == nil || i > d.last() || i == 0 {

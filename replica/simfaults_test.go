@@ -53,7 +53,7 @@ func (s *sim) restart(n *simNode, memory bool) {
 	how := "empty"
 	switch {
 	case s.opts.durable && n.wipe:
-		n.lastDisk, n.disk = n.disk, &simDisk{}
+		n.setDisk(s, &simDisk{})
 		how = "disk lost: empty"
 	case s.opts.durable:
 		how = "from disk"
