@@ -50,7 +50,7 @@ func (s *service) committed(rd replica.Ready) {
 	}
 	for i := range rd.Committed {
 		a := &rd.Committed[i]
-		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && a.Epoch == n.core.Epoch() { // an older one is an earlier HELLO's
+		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && (a.Epoch == n.core.Epoch() || a.Epoch.Node() == n.ID()) { // another node's is an earlier HELLO's
 			for _, c := range s.opening[o.Token] {
 				s.opened(c, a.Result)
 			}
