@@ -83,6 +83,12 @@ func (c *Core) onElection(m *wire.Election) {
 	if m.From > c.id {
 		return // ELECTION goes to higher ids only
 	}
+	if c.role != wire.RolePrimary && !c.canLead() {
+		// OK means "I take over": a node that may not lead (a learner
+		// the caller's newer configuration counts as a voter) stays
+		// silent, and the caller takes office.
+		return
+	}
 	c.send(m.From, &wire.ElectionOK{From: c.id, Epoch: c.epoch})
 	switch c.role {
 	case wire.RolePrimary:
