@@ -100,16 +100,17 @@ func (m *model) apply(u Update) error {
 		n.meta.ClusterID = u.ClusterID
 	}
 	if u.Snapshot != nil {
-		if u.Snapshot.Index < n.snapIndex() {
-			return errors.New("old snapshot")
-		}
+		older := u.Snapshot.Index < n.snapIndex()
 		n.snap = &Snapshot{Index: u.Snapshot.Index, Data: append([]byte{}, u.Snapshot.Data...)}
 		for k := range n.entries {
-			if k <= n.snap.Index {
+			if k <= n.snap.Index || older {
 				delete(n.entries, k)
 			}
 		}
 		n.last = max(n.last, n.snap.Index)
+		if older {
+			n.last = n.snap.Index
+		}
 	}
 	if u.Compact > n.snapIndex() {
 		return errors.New("compact")

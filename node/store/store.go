@@ -167,10 +167,16 @@ func (s *Store) plan(u Update) (*plan, error) {
 		p.meta = encodeMeta(formatVersion, n.meta)
 	}
 	if sn := u.Snapshot; sn != nil {
-		if sn.Index < n.snap {
-			return nil, fmt.Errorf("snapshot at index %d is older than the stored one at %d", sn.Index, n.snap)
-		}
-		if sn.Index > n.snap && n.last > n.snap {
+		switch {
+		case sn.Index < n.snap:
+			// A node that follows another branch (a healed partition
+			// without a quorum) takes its state whole, older or not:
+			// nothing stored stays.
+			if n.last > n.snap {
+				p.dels = append(p.dels, [2]uint64{n.snap + 1, n.last})
+			}
+			n.last = sn.Index
+		case sn.Index > n.snap && n.last > n.snap:
 			p.dels = append(p.dels, [2]uint64{n.snap + 1, min(sn.Index, n.last)})
 		}
 		p.snap = encodeSnap(sn)

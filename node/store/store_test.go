@@ -73,6 +73,12 @@ func TestRoundTrips(t *testing.T) {
 				FirstIndex: 6, Entries: entries(506, 4), HardState: []byte("h2"), ClusterID: 9},
 		},
 		"cluster id": {{ClusterID: 0xfeed}, {ClusterID: 0xfeed, HardState: []byte("x")}},
+		"an older branch's state": { // a healed partition without a quorum
+			{FirstIndex: 1, Entries: entries(1, 20)},
+			{Snapshot: &Snapshot{Index: 15, Data: []byte("s15")}, Compact: 15},
+			{Snapshot: &Snapshot{Index: 9, Data: []byte("other s9")}, FirstIndex: 10, Entries: entries(3010, 2), HardState: []byte("h")},
+			{FirstIndex: 12, Entries: entries(3012, 1)},
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -118,7 +124,6 @@ func TestBadUpdatesChangeNothing(t *testing.T) {
 		"gap":                 {Update{FirstIndex: 12, Entries: entries(12, 1), HardState: []byte("lost")}, "log ends at 10"},
 		"overlap":             {Update{FirstIndex: 10, Entries: entries(10, 1)}, "log ends at 10"},
 		"no first index":      {Update{Entries: entries(1, 1)}, "entries at index 0"},
-		"older snapshot":      {Update{Snapshot: &Snapshot{Index: 3}, HardState: []byte("lost")}, "older than the stored one"},
 		"compact past snap":   {Update{Compact: 5, HardState: []byte("lost")}, "passes the snapshot"},
 		"truncate into snap":  {Update{HasTruncate: true, TruncateAfter: 3, HardState: []byte("lost")}, "cuts into the snapshot"},
 		"other cluster id":    {Update{ClusterID: 6, HardState: []byte("lost")}, "cluster id"},
