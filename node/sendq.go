@@ -147,14 +147,7 @@ func (s *sendQueue) queueQuiet(b []byte) error {
 	if err := s.lockOpen(); err != nil {
 		return err
 	}
-	if len(s.q) >= s.maxFrames || s.bytes+len(b) > s.maxBytes {
-		s.mu.Unlock()
-		return errQueueFull
-	}
-	s.q = append(s.q, b)
-	s.bytes += len(b)
-	s.mu.Unlock()
-	return nil
+	return s.addLocked(b)
 }
 
 // writeOut writes what waits as far as the connection takes it without
@@ -217,8 +210,17 @@ func (s *sendQueue) writeOut() {
 	}
 }
 
-// enqueueLocked queues b for the writer and unlocks.
+// enqueueLocked queues b for the writer, unlocks and wakes it.
 func (s *sendQueue) enqueueLocked(b []byte) error {
+	if err := s.addLocked(b); err != nil {
+		return err
+	}
+	s.signal()
+	return nil
+}
+
+// addLocked queues b and unlocks; a full queue takes nothing.
+func (s *sendQueue) addLocked(b []byte) error {
 	if len(s.q) >= s.maxFrames || s.bytes+len(b) > s.maxBytes {
 		s.mu.Unlock()
 		return errQueueFull
@@ -226,7 +228,6 @@ func (s *sendQueue) enqueueLocked(b []byte) error {
 	s.q = append(s.q, b)
 	s.bytes += len(b)
 	s.mu.Unlock()
-	s.signal()
 	return nil
 }
 
