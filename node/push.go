@@ -24,16 +24,9 @@ func (s *service) committed(rd replica.Ready) {
 	n := s.n
 	clear(s.rooms) // the state may have moved on
 	serving := n.core.Role() == wire.RolePrimary
-	defer s.releaseHeld()
-	if !serving && s.renewing() {
-		// Taking office again: the players stay (hold.go), and what
-		// they wait for is answered as it commits.
-		serving = true
-	}
 	if s.serving && !serving {
 		// No longer primary: every player goes to the new one.
 		s.redirectAll()
-		s.held = nil // redirected with the rest
 		clear(s.opening)
 		clear(s.waiting)
 		for _, q := range [][]*clientConn{s.later, s.now, s.pushes} {
@@ -50,7 +43,7 @@ func (s *service) committed(rd replica.Ready) {
 	}
 	for i := range rd.Committed {
 		a := &rd.Committed[i]
-		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && (a.Epoch == n.core.Epoch() || a.Epoch.Node() == n.ID()) { // another node's is an earlier HELLO's
+		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && a.Epoch == n.core.Epoch() { // an earlier office's is an earlier HELLO's
 			for _, c := range s.opening[o.Token] {
 				s.opened(c, a.Result)
 			}

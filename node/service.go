@@ -32,25 +32,23 @@ type service struct {
 	next  atomic.Uint64
 
 	// owned by the node's goroutine
-	clients    map[uint64]*clientConn
-	opening    map[string][]*clientConn
-	waiting    map[dedupeKey]*clientConn
-	bySession  map[game.SessionID]*clientConn
-	feeds      map[string]*roomFeed      // by room
-	due        []*roomFeed               // feeds with events waiting
-	behind     []*clientConn             // clients to resynchronise when caught up
-	rooms      map[string]*game.RoomView // room views made this turn
-	outJobs    chan []*sendQueue         // for the fan-out writer (fanout.go)
-	touched    []*clientConn
-	later      []*clientConn // clients whose events wait for the next push
-	laterAt    time.Time     // when the oldest of them started waiting
-	now        []*clientConn // clients to send to now
-	pushes     []*clientConn // clients whose push is due
-	serving    bool
-	held       []heldMsg              // what waits for this node to take office again (hold.go)
-	renewSince time.Time              // when it began to take office again
-	reads      map[uint64]pendingRead // queries waiting for a checked read
-	nextRead   uint64
+	clients   map[uint64]*clientConn
+	opening   map[string][]*clientConn
+	waiting   map[dedupeKey]*clientConn
+	bySession map[game.SessionID]*clientConn
+	feeds     map[string]*roomFeed      // by room
+	due       []*roomFeed               // feeds with events waiting
+	behind    []*clientConn             // clients to resynchronise when caught up
+	rooms     map[string]*game.RoomView // room views made this turn
+	outJobs   chan []*sendQueue         // for the fan-out writer (fanout.go)
+	touched   []*clientConn
+	later     []*clientConn // clients whose events wait for the next push
+	laterAt   time.Time     // when the oldest of them started waiting
+	now       []*clientConn // clients to send to now
+	pushes    []*clientConn // clients whose push is due
+	serving   bool
+	reads     map[uint64]pendingRead // queries waiting for a checked read
+	nextRead  uint64
 }
 
 type clientConn struct {
@@ -286,9 +284,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			return
 		}
 		if !n.core.Serving() {
-			if !s.hold(c, m) {
-				s.redirect(c)
-			}
+			s.redirect(c)
 			return
 		}
 		c.token = m.Token
@@ -316,9 +312,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
 			return
 		case err != nil:
-			if !s.hold(c, m) {
-				s.redirect(c)
-			}
+			s.redirect(c)
 			return
 		case p.Done:
 			c.acks = append(c.acks, ackOf(m.Seq, 0, p.Result))
@@ -340,9 +334,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 		case errors.Is(err, replica.ErrNoQuorum):
 			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
 		case err != nil:
-			if !s.hold(c, m) {
-				s.redirect(c)
-			}
+			s.redirect(c)
 		default:
 			s.reads[id] = pendingRead{c: c, q: *m}
 		}
