@@ -25,7 +25,6 @@ import (
 
 	"github.com/gridlock-game/gridlock/bot"
 	"github.com/gridlock-game/gridlock/client"
-	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/sshd"
 	"github.com/gridlock-game/gridlock/wire"
 )
@@ -157,17 +156,9 @@ func TestSSHEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	obs := client.Dial(ctx, client.ClientOptions{Name: "observer", Addrs: c.addrs()})
+	obs, room, sol := observeRoom(ctx, t, client.ClientOptions{Name: "observer", Addrs: c.addrs()})
 	defer obs.Close()
-	if err := obs.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
-	room, _, _ := obs.Room()
 	size := int(room.Puzzle.Size)
-	sol, ok := game.Solve(room.Puzzle.Size, room.Puzzle.Givens)
-	if !ok {
-		t.Fatal("no solution")
-	}
 	used := map[int]bool{}
 	nextEmpty := func() (int, int, uint8) {
 		r, _, _ := obs.Room()

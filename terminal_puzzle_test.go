@@ -24,6 +24,24 @@ import (
 	"github.com/gridlock-game/gridlock/node"
 )
 
+// observeRoom connects an observer and returns its room and the room's
+// solution.
+func observeRoom(ctx context.Context, t *testing.T, o client.ClientOptions) (*client.Client, game.RoomView, []uint8) {
+	t.Helper()
+	obs := client.Dial(ctx, o)
+	if err := obs.WaitConnected(ctx); err != nil {
+		obs.Close()
+		t.Fatal(err)
+	}
+	room, _, _ := obs.Room()
+	sol, ok := game.Solve(room.Puzzle.Size, room.Puzzle.Givens)
+	if !ok {
+		obs.Close()
+		t.Fatal("the room's puzzle has no solution")
+	}
+	return obs, room, sol
+}
+
 // cellsOf reads the cells off a screen drawn in grid mode (a line between
 // every two cells): each row of the board as its cells' three columns.
 func cellsOf(screen string, size int) [][]string {
@@ -125,17 +143,9 @@ func TestTerminalNotesAndWatching(t *testing.T) {
 	for _, n := range v.Nodes {
 		addrs = append(addrs, n.ClientAddr)
 	}
-	obs := client.Dial(ctx, client.ClientOptions{Name: "observer", Addrs: addrs, Watch: true})
+	obs, room, sol := observeRoom(ctx, t, client.ClientOptions{Name: "observer", Addrs: addrs, Watch: true})
 	defer obs.Close()
-	if err := obs.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
-	room, _, _ := obs.Room()
 	size := int(room.Puzzle.Size)
-	sol, ok := game.Solve(room.Puzzle.Size, room.Puzzle.Givens)
-	if !ok {
-		t.Fatal("the room's puzzle has no solution")
-	}
 	var empties []int
 	for i, c := range room.Board {
 		if c.Digit == 0 {

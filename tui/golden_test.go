@@ -230,13 +230,11 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-// TestProgram runs the app as a real Bubble Tea program: it draws what the
-// cluster sends, sends what the keys say, shows a failover and quits on q.
-func TestProgram(t *testing.T) {
-	f := newFake()
-	clk := &clock{t: t0.Add(5 * time.Second)}
-	m := New(f, Options{Name: "alice", Self: 2, Now: clk.now})
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+// startProgram runs the app as a Bubble Tea program at 80×24, connected to
+// n3 of a busy world; wait waits until the screen shows a text.
+func startProgram(t *testing.T, f *fakeCluster, o Options) (*teatest.TestModel, *world, func(string)) {
+	t.Helper()
+	tm := teatest.NewTestModel(t, New(f, o), teatest.WithInitialTermSize(80, 24))
 	t.Cleanup(func() { close(f.notify) })
 	w := busyWorld(t)
 	st := connected(3, 4, t0)
@@ -249,6 +247,15 @@ func TestProgram(t *testing.T) {
 		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
 			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 	}
+	return tm, w, wait
+}
+
+// TestProgram runs the app as a real Bubble Tea program: it draws what the
+// cluster sends, sends what the keys say, shows a failover and quits on q.
+func TestProgram(t *testing.T) {
+	f := newFake()
+	clk := &clock{t: t0.Add(5 * time.Second)}
+	tm, w, wait := startProgram(t, f, Options{Name: "alice", Self: 2, Now: clk.now})
 	wait("n3 is primary, epoch 4")
 	r, c := w.emptyCell("main", 0)
 	for range r {

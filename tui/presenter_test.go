@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"strings"
@@ -254,20 +253,7 @@ func TestDemoProgram(t *testing.T) {
 	f := newFake()
 	clk := &clock{t: t0.Add(5 * time.Second)}
 	fp := newFakePresenter(Panel{Primary: 3, Majority: 2, Nodes: demoNodes(), Bots: 4, Acked: 12})
-	m := New(f, Options{Name: "presenter", Now: clk.now, Presenter: fp})
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	t.Cleanup(func() { close(f.notify) })
-	w := busyWorld(t)
-	st := connected(3, 4, t0)
-	f.push(
-		client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(3, 3, 4)},
-		roomEvent(w.room("main"), st, t0),
-	)
-	wait := func(s string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
-	}
+	tm, _, wait := startProgram(t, f, Options{Name: "presenter", Now: clk.now, Presenter: fp})
 	wait("no failover yet")
 	tm.Type("K")
 	wait("kill -9 n3")
