@@ -120,7 +120,8 @@ func (v *RoomView) ApplyEvent(ev Event) {
 			v.Board[i] = CellView{Digit: ev.Digit, Owner: ev.Name}
 			v.clearPlaced(i, ev.Digit)
 		}
-		sc := v.score(ev.Name)
+		i = v.score(ev.Name)
+		sc := &v.Scores[i]
 		sc.Name = ev.Name
 		sc.Round += ev.Points
 		sc.Total += ev.Points
@@ -131,7 +132,7 @@ func (v *RoomView) ApplyEvent(ev Event) {
 			sc.Wrong++
 			sc.RoundWrong++
 		}
-		sortScores(v.Scores)
+		v.resort(i)
 	case EvNotes:
 		if i, ok := v.cell(ev.Row, ev.Col); ok {
 			v.setNote(i, ev.Notes)
@@ -151,7 +152,9 @@ func (v *RoomView) ApplyEvent(ev Event) {
 	case EvRoundOver:
 		v.State, v.Winner, v.NextRoundAt, v.RoundEnd = RoundOver, ev.Name, ev.Until, ev.At
 		if ev.Name != "" {
-			v.score(ev.Name).Wins++
+			i := v.score(ev.Name)
+			v.Scores[i].Wins++
+			v.resort(i)
 		}
 	case EvRoundStarted:
 		if ev.Puzzle == nil {
@@ -179,7 +182,10 @@ func (v *RoomView) ApplyEvent(ev Event) {
 			limit = DefaultRules().ChatHistory
 		}
 		if over := len(v.Chat) - limit; over > 0 {
-			v.Chat = slices.Delete(v.Chat, 0, over)
+			// Dropping from the front costs nothing; append copies the
+			// kept lines only when the array is full, once per limit lines.
+			clear(v.Chat[:over])
+			v.Chat = v.Chat[over:]
 		}
 	}
 }
@@ -255,16 +261,45 @@ func (v *RoomView) cell(row, col uint8) (int, bool) {
 	return i, true
 }
 
-// score finds or adds a player's score entry.
-func (v *RoomView) score(name string) *ScoreView {
+// score finds or adds a player's score entry and returns its index; a new
+// entry is added last, for resort to move.
+func (v *RoomView) score(name string) int {
+	for i := range v.Scores {
+		if v.Scores[i].Name == name {
+			return i
+		}
+	}
 	key := NameKey(name)
 	for i := range v.Scores {
 		if NameKey(v.Scores[i].Name) == key {
-			return &v.Scores[i]
+			return i
 		}
 	}
 	v.Scores = append(v.Scores, ScoreView{Name: name})
-	return &v.Scores[len(v.Scores)-1]
+	return len(v.Scores) - 1
+}
+
+// resort moves entry i, the only one changed, to its place in the
+// scoreboard's order (sortScores): a move changes one score, so sorting
+// them all at every event is not needed.
+func (v *RoomView) resort(i int) {
+	s := v.Scores
+	for i > 0 && scoreBefore(&s[i], &s[i-1]) {
+		s[i], s[i-1] = s[i-1], s[i]
+		i--
+	}
+	for i+1 < len(s) && scoreBefore(&s[i+1], &s[i]) {
+		s[i], s[i+1] = s[i+1], s[i]
+		i++
+	}
+}
+
+// scoreBefore is sortScores' order.
+func scoreBefore(a, b *ScoreView) bool {
+	if a.Round != b.Round {
+		return a.Round > b.Round
+	}
+	return NameKey(a.Name) < NameKey(b.Name)
 }
 
 // Equal reports whether two views show the same thing (an empty list equals
