@@ -32,7 +32,9 @@ func (c *Core) remember(a Ack) {
 	}
 	c.acks = append(c.acks, ackRecord{ack: a})
 	if len(c.acks) > maxAcks {
-		c.acks = append(c.acks[:0], c.acks[len(c.acks)-maxAcks:]...)
+		// O(1); append copies the kept answers once per maxAcks.
+		clear(c.acks[:len(c.acks)-maxAcks])
+		c.acks = c.acks[len(c.acks)-maxAcks:]
 	}
 }
 
