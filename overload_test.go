@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,32 @@ func TestClusterOverloadKeepsItsPrimary(t *testing.T) {
 	}
 	if rep.P99 > 1000 {
 		t.Errorf("admitted lines answered in p99 %.0f ms, want at most 1 s", rep.P99)
+	}
+}
+
+// BenchmarkClusterBigRoom: GRIDLOCK_ROOM_PLAYERS (300) players chatting
+// once a second in one room, through `gridlock bot` as a player would run
+// it, for 10 s; the figure the issue names for a room that holds.
+func BenchmarkClusterBigRoom(b *testing.B) {
+	players := envInt("GRIDLOCK_ROOM_PLAYERS", 300)
+	for range b.N {
+		c := startThree(b, withFlags("--quorum=on", "--bootstrap=1,2,3"))
+		before, err := c.view(3, time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, errOut, code := runGridlock(b, 3*time.Minute, "bot", "--players", fmt.Sprint(players), "--rate", "1", "--chat", "1", "--claims", "0",
+			"--duration", "10s", "--connect", strings.Join(c.addrs(), ","), "--prefix", "room", "--json")
+		var rep bot.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || rep.Lost != 0 || rep.Errors != 0 {
+			b.Fatalf("gridlock bot: exit %d, %v\n%s%s", code, err, out, errOut)
+		}
+		after, err := c.view(3, 5*time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%d players chatting: %s; epoch %d → %d", players, rep, before.Epoch.Term(), after.Epoch.Term())
+		b.ReportMetric(rep.P50, "p50-ms")
+		b.ReportMetric(rep.P99, "p99-ms")
 	}
 }
