@@ -96,8 +96,8 @@ func (d *discovery) read(pc net.PacketConn) {
 		}
 		src := udpAddrOf(from)
 		b, ok := d.accept(buf[:k], src)
-		if !ok {
-			continue
+		if !ok || (b.From == d.n.ID() && b.Instance == d.n.instance) {
+			continue // not for us, or our own, looped back by the group
 		}
 		select {
 		case d.n.inbox <- input{kind: inBeacon, msg: b, src: src}:
