@@ -149,3 +149,29 @@ func TestBenchmarkMessagesRoundTrip(t *testing.T) {
 		t.Fatalf("json room: %v", err)
 	}
 }
+
+// pushMsg is a room's push as a player's app reads it under load: ten
+// players' moves and a chat line.
+func pushMsg() *Events {
+	m := &Events{Index: 123456}
+	for i := range 10 {
+		m.Events = append(m.Events, game.Event{Kind: game.EvPlaced, Room: "room7", Session: game.SessionID(1000 + i),
+			Name: "r7p" + string(rune('a'+i)), Row: uint8(i % 9), Col: uint8(i * 2 % 9), Digit: uint8(1 + i%9), Points: 10, Round: 3})
+	}
+	m.Events = append(m.Events, game.Event{Kind: game.EvChat, Room: "room7", Name: "r7pa",
+		Line: &game.ChatLine{N: 77, Time: 1700000000000000000, From: "r7pa", Text: "nice one (12)"}})
+	return m
+}
+
+// BenchmarkDecodePush: a player's app decodes every push of its room; in
+// a room of 100 the players' machines together decode each event 100 times.
+func BenchmarkDecodePush(b *testing.B) {
+	b.ReportAllocs()
+	buf := encode(b, pushMsg())
+	for b.Loop() {
+		if _, err := DecodeMessage(buf, ClientLimits); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/11, "ns/event")
+}
