@@ -153,8 +153,10 @@ func Dial(ctx context.Context, o ClientOptions) *Client {
 	if o.Local != nil {
 		n := o.Local
 		ch := n.Watch()
-		c.step(func(now time.Time) { c.core.LocalChanged(now, n.ClientAddr(), n.View(), nil) })
+		// Counted before the first step: that step's dials may finish the
+		// client, whose wait must not race this Add.
 		c.wg.Add(1)
+		c.step(func(now time.Time) { c.core.LocalChanged(now, n.ClientAddr(), n.View(), nil) })
 		go c.watchLocal(ch)
 	}
 	c.step(func(now time.Time) { c.core.Tick(now) })
