@@ -148,6 +148,7 @@ func cmdPlay(args []string) error {
 		return err
 	}
 	defer closer.Close()
+	nf.applyProcs()
 	o, err := nf.options(log)
 	if err != nil {
 		return err

@@ -43,6 +43,7 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	nf.applyProcs()
 	o, err := nf.options(log)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,6 +98,7 @@ type nodeFlags struct {
 	dataDir, fsync                                 string
 	peers, advertise, listen                       string
 	heartbeat, suspicion, election, ack, countdown time.Duration
+	procs                                          int
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
@@ -118,11 +120,28 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.election, "election-timeout", d.ElectionAnswer, "wait for an answer from a higher id")
 	fs.DurationVar(&f.ack, "ack-timeout", d.AckTimeout, "wait for a backup's acknowledgement before it leaves the view")
 	fs.DurationVar(&f.countdown, "countdown", game.DefaultRules().RoundCountdown, "pause between rounds (a new cluster's rule)")
+	procs := 1
+	if os.Getenv("GOMAXPROCS") != "" {
+		procs = 0
+	}
+	fs.IntVar(&f.procs, "procs", procs, "threads running the process's Go code at once (0: one per core, or $GOMAXPROCS); the node is one loop, and on one thread its goroutines hand work to each other without waking another thread")
+}
+
+// applyProcs sets how many threads run Go code at once. One, by default:
+// measured with three nodes on two cores, a lone node's round trip is
+// 15-25 % shorter, throughput the same or higher, an idle node cheaper.
+func (f *nodeFlags) applyProcs() {
+	if f.procs > 0 {
+		runtime.GOMAXPROCS(f.procs)
+	}
 }
 
 func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.id < 0 || f.id > 65535 {
 		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
+	}
+	if f.procs < 0 {
+		return node.Options{}, usagef("--procs %d: must be 0 (one per core) or more", f.procs)
 	}
 	cfg := replica.DefaultConfig(wire.NodeID(f.id))
 	cfg.Heartbeat, cfg.Suspicion, cfg.ElectionAnswer, cfg.AckTimeout = f.heartbeat, f.suspicion, f.election, f.ack
