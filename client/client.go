@@ -307,7 +307,7 @@ func (c *Client) dial(cc *cliConn) {
 		nc.Close()
 		return
 	}
-	cc.nc, cc.direct = nc, directWriter(nc)
+	cc.nc, cc.direct = nc, wire.DirectWriter(nc)
 	cc.mu.Unlock()
 	c.wg.Add(1)
 	go c.write(cc)

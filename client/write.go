@@ -1,8 +1,6 @@
 package client
 
 import (
-	"net"
-	"syscall"
 	"time"
 )
 
@@ -89,39 +87,5 @@ func (c *Client) write(cc *cliConn) {
 		if cap(out) > 64<<10 {
 			out = nil
 		}
-	}
-}
-
-// directWriter returns a write that does not block, for a socket; nil for
-// other connections.
-func directWriter(nc net.Conn) func([]byte) (int, error) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	return func(b []byte) (int, error) {
-		var k int
-		var werr error
-		err := raw.Write(func(fd uintptr) bool {
-			for {
-				k, werr = syscall.Write(int(fd), b)
-				if werr != syscall.EINTR {
-					return true
-				}
-			}
-		})
-		switch {
-		case err != nil:
-			return 0, err
-		case werr == syscall.EAGAIN:
-			return 0, nil
-		case werr != nil:
-			return 0, werr
-		}
-		return max(k, 0), nil
 	}
 }

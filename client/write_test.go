@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // TestWritesKeepOrder queues far more than a loopback socket takes while
@@ -30,7 +32,7 @@ func TestWritesKeepOrder(t *testing.T) {
 	}
 	defer peer.Close()
 
-	cc := &cliConn{nc: nc, direct: directWriter(nc), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	cc := &cliConn{nc: nc, direct: wire.DirectWriter(nc), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if cc.direct == nil {
 		t.Fatal("a TCP connection gets no direct writer")
 	}

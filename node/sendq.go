@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // sendQueue carries frames to one connection. A sender writes at once,
@@ -48,9 +50,7 @@ func (s *sendQueue) attach(conn net.Conn) {
 	var direct func([]byte) (int, error)
 	switch c := conn.(type) {
 	case syscall.Conn: // a socket: a non-blocking write(2)
-		if raw, err := c.SyscallConn(); err == nil {
-			direct = func(b []byte) (int, error) { return writeNow(raw, b) }
-		}
+		direct = wire.DirectWriter(conn)
 	case interface{ TryWrite([]byte) (int, error) }: // a MemNetwork stream
 		direct = c.TryWrite
 	}
@@ -240,30 +240,6 @@ func (s *sendQueue) backlog() (bytes, frames int) {
 		frames++
 	}
 	return bytes, frames
-}
-
-// writeNow writes what the socket takes without waiting.
-func writeNow(raw syscall.RawConn, b []byte) (int, error) {
-	var k int
-	var werr error
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			k, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return true
-			}
-		}
-	})
-	if err != nil {
-		return 0, err
-	}
-	if werr == syscall.EAGAIN {
-		return 0, nil
-	}
-	if werr != nil {
-		return 0, werr
-	}
-	return max(k, 0), nil
 }
 
 // closeQuiet has the writer close once what waits is sent, when it is next
