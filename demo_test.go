@@ -404,6 +404,14 @@ func TestDemoKilledLeavesNothing(t *testing.T) {
 	nodes = second.children()
 	tm.keys(second.session, "q")
 	waitGone(t, append([]int{second.pid}, nodes...), 30*time.Second, "the second demo gone after q")
+	// The panes' shells write the exit statuses into dir just after; read
+	// them, so that no write races the cleanup of dir.
+	if st := second.status(); st != "0" {
+		t.Errorf("the second demo exited with status %s after q", st)
+	}
+	if st := first.status(); st != "137" {
+		t.Errorf("the first demo's status %s, want 137 (kill -9)", st)
+	}
 	// What the demo's processes wrote is gone with them (a child still
 	// writing would show here, not as a failed cleanup of the test's dir).
 	deadline := time.Now().Add(10 * time.Second)
