@@ -27,6 +27,9 @@ type Core struct {
 	index   uint64
 	view    wire.ClusterView
 	local   localNode
+	// shown is the local node's view as last emitted.
+	shown    wire.ClusterView
+	hasShown bool
 	// lastLine is the last chat line shown, per room (sent with Hello).
 	lastLine map[string]uint64
 

@@ -384,6 +384,29 @@ func TestCoreLocalViewMoves(t *testing.T) {
 	r.dial(rd, "b:1")
 }
 
+// A node republishes the same view as it ticks: the app hears of a view
+// only when it changes, a notice always.
+func TestCoreLocalViewOnlyChanges(t *testing.T) {
+	r := newRig(t, Config{Local: true})
+	e1 := wire.MakeEpoch(1, 1)
+	r.c.LocalChanged(r.now, "b:1", view(1, e1, 1, 2), nil)
+	r.c.Ready()
+	r.c.LocalChanged(r.now, "b:1", view(1, e1, 1, 2), nil)
+	if got := kinds(r.c.Ready()); len(got) != 0 {
+		t.Fatalf("the same view again gave events %v", got)
+	}
+	r.c.LocalChanged(r.now, "b:1", view(1, e1, 1, 2), []wire.Notice{{Text: "n3 is up"}})
+	if got := kinds(r.c.Ready()); !slices.Equal(got, []string{"Noticed"}) {
+		t.Fatalf("a notice with the same view gave events %v", got)
+	}
+	v := view(1, e1, 1, 2)
+	v.Nodes[1].Lag = 3
+	r.c.LocalChanged(r.now, "b:1", v, nil)
+	if got := kinds(r.c.Ready()); !slices.Equal(got, []string{"ViewChanged"}) {
+		t.Fatalf("a backup's lag changed and gave events %v", got)
+	}
+}
+
 func TestCorePingMeasuresRTT(t *testing.T) {
 	r := newRig(t, Config{Addrs: []string{"a:1"}})
 	e := wire.MakeEpoch(1, 1)

@@ -206,9 +206,19 @@ func (c *Core) LocalChanged(now time.Time, addr string, v wire.ClusterView, noti
 	if c.left != 0 && v.Primary == c.left && v.Epoch.After(c.leftEpoch) {
 		c.left, c.leftAddr = 0, "" // it leads again
 	}
-	c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(v)})
+	if !sameView(c.shown, v) || !c.hasShown {
+		// A node republishes its view as it ticks: only a change is news.
+		c.shown, c.hasShown = cloneView(v), true
+		c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(v)})
+	}
 	for i := range notices {
 		c.emit(Noticed{EventInfo: c.info(), Notice: notices[i]})
 	}
 	c.move(v)
+}
+
+// sameView reports whether two views show the same.
+func sameView(a, b wire.ClusterView) bool {
+	return a.Self == b.Self && a.Primary == b.Primary && a.Epoch == b.Epoch && a.Commit == b.Commit &&
+		a.Quorum == b.Quorum && a.HasQuorum == b.HasQuorum && slices.Equal(a.Nodes, b.Nodes)
 }
