@@ -143,6 +143,9 @@ func (s *service) pushLater(now time.Time) {
 	s.later = s.later[:0]
 }
 
+// pushesLater reports whether pushes wait for a later turn.
+func (s *service) pushesLater() bool { return len(s.later) > 0 || len(s.due) > 0 || len(s.behind) > 0 }
+
 // sending reports whether sends wait.
 func (s *service) sending() bool { return len(s.now) > 0 || len(s.pushes) > 0 }
 

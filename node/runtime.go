@@ -332,13 +332,10 @@ func (n *Node) loop(ctx context.Context) {
 	}()
 	// The core's timers are heartbeats and timeouts of hundreds of
 	// milliseconds, and it is told the time on every turn. A turn comes
-	// with every message, command or broken link, and else a step after
-	// the last one: a node that hears from its peers often hardly needs a
-	// timer of its own, and an idle one wakes up as little as it can.
-	step := n.opts.Config.Heartbeat / tickDivisor
-	if step < time.Millisecond {
-		step = time.Millisecond
-	}
+	// with every message, command or broken link, and else when the core
+	// says it is due (replica/due.go): an idle node wakes once a period,
+	// with its peers.
+	step := max(n.opts.Config.Heartbeat/2, time.Millisecond)
 	ticker := time.NewTimer(step)
 	defer ticker.Stop()
 	forgetEvery := time.NewTicker(5 * time.Second)
@@ -403,7 +400,7 @@ func (n *Node) loop(ctx context.Context) {
 		t2 := time.Now()
 		n.svc.pushLater(now)
 		n.svc.send()
-		ticker.Reset(step)
+		ticker.Reset(n.sleep(step))
 		if d := time.Since(now); d > slowTurn {
 			n.limited.warn(n.log, "slow-turn", "slow turn of the node's loop", "took", d.Round(time.Millisecond),
 				"inputs", t1.Sub(now).Round(time.Millisecond), "process", t2.Sub(t1).Round(time.Millisecond), "clients", len(n.svc.clients))
@@ -411,8 +408,16 @@ func (n *Node) loop(ctx context.Context) {
 	}
 }
 
-// tickDivisor: an idle node's loop wakes this many times a heartbeat.
-const tickDivisor = 2
+// sleep is how long the loop may wait for its next turn: until the core's
+// next timer, or a step while the service has pushes waiting.
+func (n *Node) sleep(step time.Duration) time.Duration {
+	now := time.Now()
+	d := time.Duration(n.core.Due() - n.monoAt(now))
+	if n.svc.pushesLater() {
+		d = min(d, step)
+	}
+	return max(d, time.Millisecond)
+}
 
 // slowTurn is a turn of the loop worth a warning: the core may take the
 // node for paused if turns get near the suspicion timeout.

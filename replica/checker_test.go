@@ -268,6 +268,17 @@ func (k *checker) tick() {
 
 // mayTakeDown applies the fault model: some other live node must still hold
 // every acknowledged command.
+// voterStays reports whether a node that live allows is a voter with its
+// data (one that may lead).
+func (k *checker) voterStays(live func(*simNode) bool) bool {
+	for _, x := range k.s.nodes {
+		if live(x) && x.core.LastIndex() > 0 && !x.core.Recovering() && x.core.isVoter(x.id) {
+			return true
+		}
+	}
+	return false
+}
+
 func (k *checker) mayTakeDown(n *simNode) bool {
 	s := k.s
 	live := func(x *simNode) bool { return x.up && !x.paused && x != n }
@@ -298,6 +309,8 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 		if voters < majority(len(conf)) {
 			return false
 		}
+	} else if s.made() && !k.voterStays(live) {
+		return false // learners hold the data, but only voters lead
 	}
 	if len(k.acked) == 0 {
 		return true

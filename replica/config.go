@@ -97,8 +97,9 @@ type Config struct {
 	Seed uint64
 
 	// UnsafeAsync makes the primary commit entries before any backup holds
-	// them. It exists only so that tests can show the checkers catch the
-	// loss it causes; never set it otherwise.
+	// them, and ship them with its heartbeats, as lazy replication does.
+	// It exists only so that tests can show the checkers catch the loss it
+	// causes; never set it otherwise.
 	UnsafeAsync bool
 }
 

@@ -69,6 +69,7 @@ type Core struct {
 	recoverEpochs []wire.Epoch
 	leaderCommit  uint64 // the commit index the primary last sent
 	hardChanged   bool   // what must be kept on disk changed
+	due           int64  // the last Due handed out (0: none since the last Tick)
 	// What the disk holds, as far as the Readies handed out say.
 	synced     uint64 // the log is on disk up to here (Durable)
 	handedUpTo uint64 // the last Persist's UpTo: what the runtime writes
@@ -278,7 +279,7 @@ func (c *Core) Tick(now int64) {
 	if now < c.now {
 		now = c.now
 	}
-	gap := now - c.now
+	gap := c.missed(now, now-c.now)
 	c.now = now
 	if gap > min(3*int64(c.cfg.Heartbeat), int64(c.cfg.AckTimeout)/2) && c.lastBeacon != 0 {
 		// This process was not running (a pause, a stopped process).
@@ -314,7 +315,7 @@ func (c *Core) Tick(now int64) {
 		}
 	}
 
-	if now-c.lastBeacon >= int64(c.cfg.Heartbeat) {
+	if c.beaconDue() {
 		c.lastBeacon = now
 		c.send(0, c.beacon())
 	}
@@ -471,11 +472,11 @@ func (c *Core) Leave() {
 }
 
 func (c *Core) onBeacon(b *wire.Beacon) {
-	// A primary of a newer epoch. A node with a primary of its own (or
-	// that leads) only tells it that it exists: that primary will contact
-	// it, and merge their branches if they parted (after a partition, the
-	// side that held more nodes must keep serving until then). Others
-	// follow it and tell it their state.
+	c.greet(b)
+	// A primary of a newer epoch. A node with a primary of its own (or that
+	// leads) only tells it that it exists: that primary will contact it, and
+	// merge their branches if they parted (after a partition, the side that
+	// held more nodes must keep serving until then). Others follow it.
 	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From && b.Epoch.After(c.epoch) {
 		if c.hasOwnPrimary() {
 			if c.now-c.lastIntroduced >= int64(c.cfg.Heartbeat) {
@@ -499,7 +500,7 @@ func (c *Core) onBeacon(b *wire.Beacon) {
 				c.lastFromLeader = c.now
 				c.setRole(wire.RoleBackup)
 				c.askToJoin()
-			} else if c.now-c.lastFromLeader > 2*int64(c.cfg.Heartbeat) {
+			} else if c.now-c.lastFromLeader > c.leaderQuiet() {
 				// Our primary is alive but not talking to us: it has
 				// dropped us. Ask again.
 				c.askToJoin()

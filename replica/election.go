@@ -173,7 +173,7 @@ func (c *Core) backupTick() {
 		c.startElection("n%d does not lead", c.leader)
 		return
 	}
-	if c.now-c.lastFromLeader > 2*int64(c.cfg.Heartbeat) {
+	if c.now-c.lastFromLeader > c.leaderQuiet() {
 		c.askToJoin()
 	}
 	c.forgetReported() // a snapshot may have brought the news

@@ -30,6 +30,7 @@ var mutants = []struct {
 	{"earlyack", "a node acknowledges (and a primary counts its own entries) before its log is synced", durableOpts},
 	{"uncheckedread", "reads answered without confirming the leadership", quorumOpts},
 	{"nobranchweight", "on healing, the branch kept is chosen by epoch, not by the nodes it held", availOpts},
+	{"latedue", "the core asks a runtime that sleeps until its next timer to wake far too late", sleepyOpts},
 }
 
 // mutantSchedules bounds the random schedules run against each mutant.
@@ -44,6 +45,12 @@ func quorumOpts(seed uint64) simOpts {
 func availOpts(seed uint64) simOpts {
 	o := scheduleOpts(seed)
 	o.quorum, o.noPartition = false, false
+	return o
+}
+
+func sleepyOpts(seed uint64) simOpts {
+	o := scheduleOpts(seed)
+	o.sleepy = true
 	return o
 }
 

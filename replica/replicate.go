@@ -126,7 +126,7 @@ func (c *Core) flush() {
 		return
 	}
 	c.flushRollback()
-	hb := c.now-c.lastHB >= int64(c.cfg.Heartbeat)
+	hb := c.now-c.lastHB >= c.every()
 	if hb {
 		c.lastHB = c.now
 	}
@@ -165,7 +165,7 @@ func (c *Core) sendTo(m *member, hb, news bool) {
 		}
 		return
 	}
-	if m.next <= last {
+	if m.next <= last && (hb || !c.cfg.UnsafeAsync) {
 		upto := min(last, m.next-1+uint64(c.cfg.MaxBatch))
 		m.sentCommit = c.commit
 		c.send(m.id, c.appendMsg(m.next-1, c.log.slice(m.next-1, upto)))
@@ -354,6 +354,7 @@ func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
 	c.lastFromLeader = c.now
 	c.electDeadline = 0
 	c.setRole(wire.RoleBackup)
+	c.beaconWithPrimary()
 	return true
 }
 

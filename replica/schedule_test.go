@@ -38,6 +38,7 @@ func scheduleOpts(seed uint64) simOpts {
 		members:     r.IntN(3) == 0,
 		reads:       r.IntN(2) == 0,
 		batch:       []int{0, 0, 1, 3}[r.IntN(4)],
+		sleepy:      r.IntN(2) == 0,
 	}
 }
 

@@ -60,6 +60,10 @@ type simOpts struct {
 	members bool // nodes join with new ids and leave; mixed settings
 	reads   bool // a reader checks reads at whoever believes it leads
 	batch   int  // the most entries an APPEND carries (0: the test preset's)
+	// sleepy nodes run as node's loop does: a turn (Tick first) with each
+	// message, and else a timer at the core's Due.
+	// Without, every node ticks each millisecond.
+	sleepy bool
 }
 
 type msgEvent struct {
@@ -416,6 +420,9 @@ func (s *sim) deliver(e *msgEvent) {
 	if e.from != 0 {
 		s.heard[[2]wire.NodeID{e.from, e.to}] = s.now
 	}
+	if s.opts.sleepy {
+		s.tick(n)
+	}
 	switch {
 	case e.disk != 0:
 		if e.disk == n.boot {
@@ -429,6 +436,23 @@ func (s *sim) deliver(e *msgEvent) {
 		n.core.Step(e.msg)
 	}
 	s.drain(n)
+	if s.opts.sleepy {
+		s.rearm(n)
+	}
+}
+
+// rearm sets a node's next tick after a turn: a millisecond on, or, for a
+// sleepy node, the core's Due.
+func (s *sim) rearm(n *simNode) {
+	if !s.opts.sleepy {
+		n.nextTick = s.now + int64(time.Millisecond)
+		return
+	}
+	d := n.core.Due() - s.mono(n)
+	if r := n.clock.rate; r != 1 {
+		d = int64(float64(d) / r)
+	}
+	n.nextTick = s.now + max(d, int64(time.Millisecond))
 }
 
 // run advances the simulation to time end.
@@ -459,8 +483,8 @@ func (s *sim) run(end int64) {
 		for _, n := range s.nodes {
 			if n.up && !n.paused && n.nextTick <= s.now {
 				s.tick(n)
-				n.nextTick = s.now + int64(time.Millisecond)
 				s.drain(n)
+				s.rearm(n)
 			}
 		}
 		for _, p := range s.clients {
