@@ -18,6 +18,7 @@
 //		rd := c.Ready()
 //		// send rd.Messages; answer the players whose commands are in
 //		// rd.Committed; show rd.Notices
+//		// then wait for the next input, or until c.Due()
 //	}
 //
 // The core starts no goroutine, touches no socket or file and never reads
@@ -27,10 +28,11 @@
 //
 // # The protocol
 //
-// Failure detection. Every node beacons each heartbeat. A peer is
-// suspected after the suspicion timeout with no word from it, or at once
-// when the runtime reports its link broken: a crashed primary is noticed in
-// milliseconds, a hung one within the timeout.
+// Failure detection. Every node beacons each heartbeat (while the cluster
+// is idle, each steady period: see Due). A peer is suspected after the
+// suspicion timeout with no word from it, or at once when the runtime
+// reports its link broken: a crashed primary is noticed in milliseconds, a
+// hung one within the timeout.
 //
 // Election. Bully: a node that suspects the primary sends ELECTION to the
 // live nodes with higher ids; any that answers takes the election over; a
