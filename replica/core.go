@@ -315,7 +315,7 @@ func (c *Core) Tick(now int64) {
 		}
 	}
 
-	if c.beaconDue() {
+	if now >= c.beaconAt() {
 		c.lastBeacon = now
 		c.send(0, c.beacon())
 	}

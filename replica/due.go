@@ -28,11 +28,7 @@ func (c *Core) Due() int64 {
 		every := c.steadyEvery()
 		due = c.now + every
 		at := func(t int64) { due = min(due, t) }
-		if c.role == wire.RolePrimary {
-			at(c.lastBeacon + every)
-		} else {
-			at(c.lastBeacon + every + int64(c.cfg.Heartbeat)/2)
-		}
+		at(c.beaconAt())
 		for _, id := range c.ids {
 			if p := c.peers[id]; c.alive(p) {
 				at(p.lastHeard + int64(c.cfg.Suspicion) + 1)
@@ -66,19 +62,20 @@ func (c *Core) missed(now, gap int64) int64 {
 	return m
 }
 
-// beaconDue reports whether this turn sends a beacon. A steady primary
-// sends it with its heartbeat; a steady backup sends it when its
+// beaconAt is when this node's own timer sends its next beacon. A steady
+// primary sends it with its heartbeat; a steady backup sends it when its
 // primary's heartbeat comes (beaconWithPrimary), with a timer of its own
 // only in case that is late; anyone else every heartbeat.
-func (c *Core) beaconDue() bool {
+func (c *Core) beaconAt() int64 {
+	hb := int64(c.cfg.Heartbeat)
 	if !c.steady() {
-		return c.now-c.lastBeacon >= int64(c.cfg.Heartbeat)
+		return c.lastBeacon + hb
 	}
 	every := c.steadyEvery()
 	if c.role == wire.RoleBackup {
-		return c.now-c.lastBeacon >= every+int64(c.cfg.Heartbeat)/2
+		return c.lastBeacon + every + hb/2
 	}
-	return c.now-c.lastBeacon >= every || c.now-c.lastHB >= every
+	return min(c.lastBeacon, c.lastHB) + every
 }
 
 // beaconWithPrimary sends a steady backup's beacon as its primary's
