@@ -12,6 +12,7 @@ import (
 
 	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // Bots are automated players for load, demos and tests. Each plays through
@@ -175,11 +176,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	// session (Leave), so that the names are free at once for the next run.
 	cctx := context.WithoutCancel(ctx)
 	players := make([]*botPlayer, o.Players)
+	pushes := wire.NewPushCache(wire.ServerLimits) // the room's pushes, decoded once for all its bots
 	for i := range players {
 		name := fmt.Sprintf("%s%d", o.Prefix, i+1)
 		players[i] = &botPlayer{
 			o: &o, t: t, name: name,
-			c:           client.Dial(cctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true, Window: max(o.Window, 32)}),
+			c:           client.Dial(cctx, client.ClientOptions{Name: name, Addrs: o.Addrs, Local: o.Local, Logger: o.Logger, NoRoomCopies: true, SharedPushes: pushes, Window: max(o.Window, 32)}),
 			rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))),
 			solved:      map[string][]uint8{},
 			inflight:    map[uint64]sentCmd{},

@@ -34,7 +34,7 @@ type RoomChanged struct {
 	// (nil with NoRoomCopies: read it through Room or WithRoom).
 	Room *game.RoomView
 	// Events are the game events that changed it, in order; nil when it
-	// was replaced.
+	// was replaced. Read-only: they may be shared (SharedPushes).
 	Events []game.Event
 	// Replaced: the room came whole (a welcome, a move to another room).
 	Replaced bool

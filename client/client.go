@@ -39,6 +39,11 @@ type ClientOptions struct {
 	// the room through Room or WithRoom (bots): it saves a copy of the
 	// room for every batch of events.
 	NoRoomCopies bool
+	// SharedPushes decodes room pushes once for all the clients of this
+	// process that share it (wire.NewPushCache(wire.ServerLimits)): for a
+	// process that runs many players. The events in RoomChanged are then
+	// shared between those clients, read-only.
+	SharedPushes *wire.PushCache
 	// Watch opens a spectator's session: it sees the room and chats, is
 	// on no scoreboard and cannot move.
 	Watch bool
@@ -313,6 +318,9 @@ func (c *Client) dial(cc *cliConn) {
 	go c.write(cc)
 	c.step(func(now time.Time) { c.core.Connected(now, cc.id) })
 	r := wire.NewReader(nc, wire.ServerLimits.MaxFrame)
+	if c.opts.SharedPushes != nil {
+		r.SharePushes(c.opts.SharedPushes)
+	}
 	for {
 		m, err := r.ReadMessage(wire.ServerLimits)
 		if err != nil {

@@ -34,6 +34,7 @@ type Reader struct {
 	max        int
 	buf        []byte // unread bytes are buf[start:end]
 	start, end int
+	pushes     *PushCache
 }
 
 // NewReader returns a Reader of frames of at most maxFrame bytes (body,
@@ -70,11 +71,15 @@ func (fr *Reader) ReadFrame() ([]byte, error) {
 	return body, nil
 }
 
-// ReadMessage reads and decodes the next frame.
+// ReadMessage reads and decodes the next frame (Events frames through
+// the Reader's PushCache, if it shares one).
 func (fr *Reader) ReadMessage(lim Limits) (Message, error) {
 	b, err := fr.ReadFrame()
 	if err != nil {
 		return nil, err
+	}
+	if fr.pushes != nil && len(b) > 0 && Type(b[0]) == TEvents && lim == fr.pushes.lim {
+		return fr.pushes.decode(b)
 	}
 	return DecodeMessage(b, lim)
 }
