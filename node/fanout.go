@@ -41,24 +41,31 @@ const minChatPerPush = 2
 
 var chatPerPush = 2048 // a variable for tests
 
-// maxChat is how many players' chat lines a push gives each member.
-func (f *roomFeed) maxChat() int {
-	return max(minChatPerPush, chatPerPush*f.slower()/max(1, len(f.members)))
+// maxChat is how many players' chat lines a push of f gives each member.
+func (s *service) maxChat(f *roomFeed) int {
+	return max(minChatPerPush, chatPerPush*s.slower(f)/max(1, len(f.members)))
 }
 
-// A room of more than membersPerDelay members is pushed to less often, up
-// to maxSlower times pushDelay: each push costs a write to every member and
-// a read in each of their apps, and a room of 1,000 pushed to every 50 ms
-// takes 20,000 of each a second. Its members see others' moves up to 200
-// ms late; their own answers are not delayed.
+// Each push costs a write to every member and a read in each of their apps.
+// A node pushes to about pushBudget members a second at pushDelay; beyond
+// (1,000 players in busy rooms would take 20,000 pushes a second), every
+// busy room is pushed to less often, and a room of more than
+// membersPerDelay members on its own account (a room of 1,000 pushed to
+// every 50 ms takes 20,000), up to maxSlower times pushDelay. Members then
+// see others' moves up to 200 ms late; their own answers are not delayed.
 const (
+	pushBudget      = 10000
 	membersPerDelay = 250
 	maxSlower       = 4
 )
 
-// slower is how many times pushDelay the feed waits.
-func (f *roomFeed) slower() int {
-	return min(maxSlower, max(1, len(f.members)/membersPerDelay))
+// membersPerPush is how many members pushBudget feeds every pushDelay.
+const membersPerPush = int(pushBudget * pushDelay / time.Second)
+
+// slower is how many times pushDelay feed f waits. s.busy is the factor
+// for the members of the rooms with events waiting, as last counted.
+func (s *service) slower(f *roomFeed) int {
+	return min(maxSlower, max(1, len(f.members)/membersPerDelay, s.busy))
 }
 
 // behindBytes is the backlog of a connection beyond which its client is
@@ -151,7 +158,7 @@ func (s *service) catchUp(c *clientConn) {
 		return
 	}
 	if f := s.feeds[c.room]; f != nil && c.feedFrom < f.evs.Len() {
-		c.own.AddFrom(&f.evs, c.feedFrom, f.maxChat(), c.name)
+		c.own.AddFrom(&f.evs, c.feedFrom, s.maxChat(f), c.name)
 		c.feedFrom = f.evs.Len()
 	}
 }
@@ -167,9 +174,14 @@ func (s *service) feedLen(room string) int {
 // pushFeeds pushes the feeds whose oldest event waited pushDelay (longer in
 // a big room), or that hold pushMaxEvents.
 func (s *service) pushFeeds(now time.Time) {
+	members := 0
+	for _, f := range s.due {
+		members += len(f.members)
+	}
+	s.busy = (members + membersPerPush - 1) / membersPerPush
 	k := 0
 	for _, f := range s.due {
-		if f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay*time.Duration(f.slower()) {
+		if f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay*time.Duration(s.slower(f)) {
 			s.pushFeed(f)
 			continue
 		}
@@ -188,7 +200,7 @@ func (s *service) pushFeed(f *roomFeed) {
 		return
 	}
 	applied := s.n.core.Applied()
-	maxChat := f.maxChat()
+	maxChat := s.maxChat(f)
 	shared := f.evs.AppendFrame(nil, applied, 0, maxChat, "")
 	var left map[string]bool // who had lines left out of shared
 	f.evs.LeftOut(0, maxChat, func(from string) {

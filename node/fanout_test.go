@@ -160,3 +160,50 @@ func TestOwnLinesComeBeforeTheirAnswers(t *testing.T) {
 	<-done
 	t.Logf("%d of the other player's lines seen meanwhile", others)
 }
+
+// Busy rooms are pushed to less often when, together, they have more
+// members than the push budget feeds every pushDelay; a big room on its
+// own account too; and quiet rooms do not count.
+func TestPushesSlowDownWithTheMembersFed(t *testing.T) {
+	feedOf := func(members int) *roomFeed {
+		f := &roomFeed{members: map[*clientConn]struct{}{}, waiting: true}
+		for range members {
+			f.members[&clientConn{}] = struct{}{}
+		}
+		return f
+	}
+	now := time.Now()
+	for _, tc := range []struct {
+		name    string
+		members []int // of the rooms with events waiting
+		quiet   int   // members of a room with nothing waiting
+		slower  int
+	}{
+		{"one room of 100", []int{100}, 0, 1},
+		{"rooms within the budget", []int{100, 100, 100, 100, 100}, 5000, 1},
+		{"1,000 players in rooms of 100", []int{100, 100, 100, 100, 100, 100, 100, 100, 100, 100}, 0, 2},
+		{"a room of 600", []int{600}, 0, 2},
+		{"a room of 1,000", []int{1000}, 0, 4},
+		{"5,000 players", []int{1000, 1000, 1000, 1000, 1000}, 0, maxSlower},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &service{feeds: map[string]*roomFeed{"quiet": feedOf(tc.quiet)}}
+			for i, m := range tc.members {
+				f := feedOf(m)
+				s.feeds[fmt.Sprint(i)] = f
+				s.due = append(s.due, f)
+			}
+			for _, f := range s.due {
+				f.since = now.Add(-pushDelay*time.Duration(tc.slower) + time.Millisecond)
+			}
+			s.pushFeeds(now)
+			if len(s.due) != len(tc.members) {
+				t.Fatalf("%d of %d rooms pushed before %d×pushDelay", len(tc.members)-len(s.due), len(tc.members), tc.slower)
+			}
+			s.pushFeeds(now.Add(time.Millisecond))
+			if len(s.due) != 0 {
+				t.Fatalf("%d of %d rooms not pushed at %d×pushDelay", len(s.due), len(tc.members), tc.slower)
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ type service struct {
 	waiting   map[dedupeKey]*clientConn
 	bySession map[game.SessionID]*clientConn
 	feeds     map[string]*roomFeed      // by room
+	busy      int                       // busy rooms wait this many times pushDelay (slower)
 	due       []*roomFeed               // feeds with events waiting
 	behind    []*clientConn             // clients to resynchronise when caught up
 	rooms     map[string]*game.RoomView // room views made this turn
