@@ -16,5 +16,6 @@
 // checks every field against its limit and answers bad input with a
 // DecodeError that says which field; every encoder refuses what the
 // decoder would refuse. It does no I/O beyond reading and writing frames
-// on a stream it is given.
+// on a stream it is given. A process with many clients of one room can have
+// their Readers share each push's decoding (PushCache).
 package wire
