@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -41,6 +42,14 @@ func (m *Model) scoreRows() []scoreRow {
 			rows = append(rows, scoreRow{name: mv.Name, online: mv.Online})
 		}
 	}
+	// A player who has not scored yet has 0 this round, and ranks above
+	// one who lost points: in the room's order (round, then name).
+	slices.SortStableFunc(rows, func(a, b scoreRow) int {
+		if a.round != b.round {
+			return cmp.Compare(b.round, a.round)
+		}
+		return cmp.Compare(game.NameKey(a.name), game.NameKey(b.name))
+	})
 	return rows
 }
 
