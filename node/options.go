@@ -32,6 +32,10 @@ type Options struct {
 	Burst      int
 	MaxClients int
 	SendQueue  int // frames queued per client before it is dropped
+	// ManyClients, if set, is called with true when the node comes to
+	// serve ManyClientsAt client connections, and with false when it is
+	// down to half as many (the process may then run more threads).
+	ManyClients func(many bool)
 
 	Logger *slog.Logger
 
