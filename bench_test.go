@@ -512,17 +512,26 @@ func playRoomsWindow(b testing.TB, addrs []string, rooms, per int, rate float64,
 		defer f.Close()
 		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var wg sync.WaitGroup
+	// The rooms play together: every room's players are in before any
+	// plays, and none leaves while another plays.
+	var wg, ready sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(rooms)
+	go func() { ready.Wait(); close(start) }()
 	reps := make([]bot.Report, rooms)
 	errs := make([]error, rooms)
 	for r := range rooms {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var once sync.Once
+			in := func() { once.Do(ready.Done) }
+			defer in() // a room that failed to set up holds nobody back
 			reps[r], errs[r] = bot.Run(context.Background(), bot.Options{
 				Players: per, Rate: rate, Window: window, Duration: d, Room: fmt.Sprintf("room%d", r+1), Size: 9,
 				ErrorRate: 0.1, ClaimRate: 0.1, ChatRate: 0.05, Prefix: fmt.Sprintf("r%dp", r+1),
 				Addrs: addrs, Settle: 30 * time.Second, Logger: log, Steady: steady,
+				Ready: in, Start: start,
 			})
 		}()
 	}

@@ -547,3 +547,31 @@ func TestClientFollowsHandover(t *testing.T) {
 		t.Errorf("no status said n2 handed over: %+v", events)
 	}
 }
+
+// Bots set up, then wait for Start before they play: runs that share a
+// cluster play together (the cluster benchmarks rely on it).
+func TestBotsWaitForStart(t *testing.T) {
+	c := startThree(t)
+	start := make(chan struct{})
+	ready := make(chan struct{})
+	var mu sync.Mutex
+	acked := 0
+	wait := goBots(c.addrs(), bot.Options{
+		Players: 2, Rate: 20, Duration: time.Second, Room: "together", Size: 4, Prefix: "w",
+		Ready: func() { close(ready) }, Start: start,
+		Progress: func(p bot.Progress) { mu.Lock(); acked = p.Acked; mu.Unlock() },
+	})
+	<-ready
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	before := acked
+	mu.Unlock()
+	if before != 0 {
+		t.Fatalf("%d commands acknowledged before Start", before)
+	}
+	close(start)
+	rep := wait(t)
+	if rep.Acked == 0 || rep.Lost != 0 || rep.Errors != 0 {
+		t.Fatalf("after Start: %s", rep)
+	}
+}

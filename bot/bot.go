@@ -40,6 +40,13 @@ type Options struct {
 	// closed or ctx ends); the check at the end still runs, where the end
 	// of ctx cuts everything short.
 	Done <-chan struct{}
+	// Ready, if set, is called once every player is in the room, before
+	// play; Start, if set, then holds play back until it is closed. Runs
+	// that share a cluster use them to play together: all set up, then all
+	// play, then all check and leave, so that one's setting up or leaving
+	// does not fall in another's play.
+	Ready func()
+	Start <-chan struct{}
 	// Progress, if set, is told the running tally (see Progress) after
 	// every acknowledgement and every check. It is called from the bots'
 	// goroutines, one call at a time, and must not block.
@@ -219,6 +226,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 	}
 
+	if o.Ready != nil {
+		o.Ready()
+	}
+	if o.Start != nil {
+		select {
+		case <-o.Start:
+		case <-ctx.Done():
+			return Report{}, ctx.Err()
+		}
+	}
 	start := time.Now()
 	playCtx, stop := context.WithCancel(ctx)
 	if o.Duration > 0 {
