@@ -82,6 +82,7 @@ func startBenchWith(b *testing.B, opts []clusterOpt, flags ...string) *benchNode
 		if err != nil {
 			b.Fatal(err)
 		}
+		o.ManyClients = nil // three nodes share this process's threads
 		n, err := node.Start(context.Background(), o)
 		if err != nil {
 			b.Fatal(err)

@@ -103,9 +103,7 @@ func TestProcsFollowTheClientsByDefault(t *testing.T) {
 		{[]string{"--procs", "0"}, "", false},
 		{nil, "2", false},
 	} {
-		if tc.env != "" {
-			t.Setenv("GOMAXPROCS", tc.env)
-		}
+		t.Setenv("GOMAXPROCS", tc.env) // "" reads as unset
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		var nf nodeFlags
 		nf.register(fs)

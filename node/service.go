@@ -98,7 +98,6 @@ func newService(n *Node) *service {
 	}
 }
 
-// accept takes client connections until the listener closes.
 // ManyClientsAt is the number of client connections at which a node calls
 // Options.ManyClients: measured with 1,000 players on two cores, one
 // thread notices a ready connection only when it has nothing else to run,
@@ -121,6 +120,7 @@ func (s *service) counted(n int64) {
 	}
 }
 
+// accept takes client connections until the listener closes.
 func (s *service) accept() {
 	n := s.n
 	defer n.wg.Done()
