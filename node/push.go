@@ -229,8 +229,10 @@ func (s *service) sendBatch(c *clientConn) {
 			Done: done, DoneFrom: from, Watch: c.watch})
 		c.own.Reset()
 		c.feedFrom = s.feedLen(c.room)
-	} else {
+	} else if c.own.Len() > 0 {
 		s.catchUp(c)
+	} else {
+		buf = s.appendFeed(buf, c, applied)
 	}
 	if c.own.Len() > 0 {
 		buf = c.own.AppendFrame(buf, applied, 0, -1, "")
@@ -255,4 +257,4 @@ func (s *service) sendBatch(c *clientConn) {
 }
 
 // maxKeptOwn is the memory a client keeps for its own next events.
-const maxKeptOwn = 16 << 10
+const maxKeptOwn = 2 << 10
