@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"sync"
 )
 
@@ -40,6 +41,9 @@ type Reader struct {
 // NewReader returns a Reader of frames of at most maxFrame bytes (body,
 // without the 4-byte length).
 func NewReader(r io.Reader, maxFrame int) *Reader {
+	if nc, ok := r.(net.Conn); ok {
+		r = socketReader(nc)
+	}
 	return &Reader{r: r, max: min(max(maxFrame, 0), math.MaxInt-4)}
 }
 

@@ -1,0 +1,112 @@
+package wire
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// tcpPair is both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (a, b net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			c = nil
+		}
+		done <- c
+	}()
+	a, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = <-done
+	if b == nil {
+		t.Fatal("no connection accepted")
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// A Reader of a socket and DirectWriter carry every frame, written in
+// pieces of a few bytes, and end with io.EOF at a frame boundary.
+func TestSocketReaderAndDirectWriter(t *testing.T) {
+	a, b := tcpPair(t)
+	r := NewReader(b, PeerLimits.MaxFrame)
+	if _, ok := r.r.(*rawReader); !ok {
+		t.Fatalf("a socket is read through %T, want *rawReader", r.r)
+	}
+	stream, want := sampleStream(t)
+	w := DirectWriter(a)
+	go func() {
+		for i := 0; i < len(stream); i += 7 {
+			chunk := stream[i:min(i+7, len(stream))]
+			for len(chunk) > 0 {
+				k, err := w(chunk)
+				if err != nil {
+					return
+				}
+				chunk = chunk[k:]
+			}
+		}
+		a.Close()
+	}()
+	if got := readAll(t, r); !reflect.DeepEqual(got, want) {
+		t.Fatalf("read %d messages, want %d, or they differ", len(got), len(want))
+	}
+}
+
+// A deadline, a closed connection and a peer gone read as they do through
+// net.Conn.Read.
+func TestSocketReaderErrors(t *testing.T) {
+	a, b := tcpPair(t)
+	r := NewReader(b, PeerLimits.MaxFrame)
+	_ = b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err := r.ReadFrame()
+	var ne net.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("past the deadline: %v, want a timeout", err)
+	}
+	_ = b.SetReadDeadline(time.Time{})
+	if _, err := a.Write([]byte{0, 0, 0, 3, 1}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if _, err := r.ReadFrame(); err != io.ErrUnexpectedEOF {
+		t.Fatalf("a frame cut short: %v, want io.ErrUnexpectedEOF", err)
+	}
+	b.Close()
+	if _, err := NewReader(b, PeerLimits.MaxFrame).ReadFrame(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a closed connection: %v, want net.ErrClosed", err)
+	}
+	if k, err := DirectWriter(b)([]byte{1}); k != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("writing a closed connection: %d, %v; want 0, net.ErrClosed", k, err)
+	}
+}
+
+// A write to a full socket takes nothing and does not block.
+func TestDirectWriterFull(t *testing.T) {
+	a, _ := tcpPair(t)
+	w := DirectWriter(a)
+	buf := make([]byte, 64<<10)
+	for range 10_000 {
+		k, err := w(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			return
+		}
+	}
+	t.Fatal("the socket never filled")
+}
