@@ -129,6 +129,7 @@ type mover struct {
 	c      *client.Client
 	rng    *rand.Rand
 	solved map[string][]uint8
+	free   []int
 	n      int
 }
 
@@ -138,32 +139,38 @@ func newMover(c *client.Client) *mover {
 
 func (m *mover) next() game.Command {
 	m.n++
-	room, _, ok := m.c.Room()
-	if !ok || room.State == game.RoundOver {
-		return game.Chat{Text: fmt.Sprintf("line %d", m.n)}
-	}
-	size := int(room.Puzzle.Size)
-	var free []int
-	for i, cell := range room.Board {
-		if cell.Digit == 0 {
-			free = append(free, i)
+	// In place, as a bot reads it: a copy of the room (200 chat lines)
+	// every move was most of this process's garbage, and its collections
+	// fell among the moves timed.
+	var cmd game.Command = game.Chat{Text: fmt.Sprintf("line %d", m.n)}
+	m.c.WithRoom(func(room *game.RoomView, ok bool) {
+		if !ok || room.State == game.RoundOver {
+			return
 		}
-	}
-	if len(free) == 0 {
-		return game.Chat{Text: fmt.Sprintf("line %d", m.n)}
-	}
-	key := string(room.Puzzle.Givens)
-	sol, ok := m.solved[key]
-	if !ok {
-		sol, _ = game.Solve(room.Puzzle.Size, room.Puzzle.Givens)
-		m.solved[key] = sol
-	}
-	i := free[m.rng.IntN(len(free))]
-	d := uint8(1 + m.rng.IntN(size))
-	if sol != nil {
-		d = sol[i]
-	}
-	return game.Place{Row: uint8(i / size), Col: uint8(i % size), Digit: d}
+		m.free = m.free[:0]
+		for i, cell := range room.Board {
+			if cell.Digit == 0 {
+				m.free = append(m.free, i)
+			}
+		}
+		if len(m.free) == 0 {
+			return
+		}
+		size := int(room.Puzzle.Size)
+		key := string(room.Puzzle.Givens)
+		sol, ok := m.solved[key]
+		if !ok {
+			sol, _ = game.Solve(room.Puzzle.Size, room.Puzzle.Givens)
+			m.solved[key] = sol
+		}
+		i := m.free[m.rng.IntN(len(m.free))]
+		d := uint8(1 + m.rng.IntN(size))
+		if sol != nil {
+			d = sol[i]
+		}
+		cmd = game.Place{Row: uint8(i / size), Col: uint8(i % size), Digit: d}
+	})
+	return cmd
 }
 
 // probeAck is one acknowledged move of the probe, and the node it came
