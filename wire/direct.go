@@ -3,6 +3,7 @@ package wire
 import (
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -25,50 +26,81 @@ func DirectWriter(nc net.Conn) func([]byte) (int, error) {
 	if raw == nil {
 		return nil
 	}
-	return func(b []byte) (int, error) {
-		if len(b) == 0 {
-			return 0, nil
-		}
-		var k int
-		var werr syscall.Errno
-		err := raw.Write(func(fd uintptr) bool {
-			k, werr = rawIO(syscall.SYS_WRITE, fd, b)
-			return true
-		})
-		switch {
-		case err != nil:
-			return 0, err
-		case werr == syscall.EAGAIN:
-			return 0, nil
-		case werr != 0:
-			return 0, werr
-		}
-		return k, nil
+	w := &rawWriter{raw: raw}
+	w.f = w.write
+	return w.Write
+}
+
+// rawWriter and rawReader keep the call to RawConn in a method value made
+// once: a closure made for every call would be allocated for every call.
+type rawWriter struct {
+	mu  sync.Mutex
+	raw syscall.RawConn
+	f   func(fd uintptr) bool
+	b   []byte
+	k   int
+	err syscall.Errno
+}
+
+func (w *rawWriter) write(fd uintptr) bool {
+	w.k, w.err = rawIO(syscall.SYS_WRITE, fd, w.b)
+	return true
+}
+
+func (w *rawWriter) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = b
+	err := w.raw.Write(w.f)
+	k, werr := w.k, w.err
+	w.b = nil
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == syscall.EAGAIN:
+		return 0, nil
+	case werr != 0:
+		return 0, werr
+	}
+	return k, nil
 }
 
 // socketReader reads nc as nc.Read does, with read(2) run as DirectWriter
-// runs write(2); nc itself if it is not a socket.
+// runs write(2); nc itself if it is not a socket. Not for concurrent use.
 func socketReader(nc net.Conn) io.Reader {
 	raw := rawConn(nc)
 	if raw == nil {
 		return nc
 	}
-	return &rawReader{raw: raw}
+	r := &rawReader{raw: raw}
+	r.f = r.read
+	return r
 }
 
-type rawReader struct{ raw syscall.RawConn }
+type rawReader struct {
+	raw syscall.RawConn
+	f   func(fd uintptr) bool
+	b   []byte
+	n   int
+	err syscall.Errno
+}
+
+func (r *rawReader) read(fd uintptr) bool {
+	r.n, r.err = rawIO(syscall.SYS_READ, fd, r.b)
+	return r.err != syscall.EAGAIN // else wait until it is readable
+}
 
 func (r *rawReader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var rerr syscall.Errno
-	err := r.raw.Read(func(fd uintptr) bool {
-		n, rerr = rawIO(syscall.SYS_READ, fd, b)
-		return rerr != syscall.EAGAIN // else wait until it is readable
-	})
+	r.b = b
+	err := r.raw.Read(r.f)
+	n, rerr := r.n, r.err
+	r.b = nil
 	switch {
 	case err != nil:
 		return 0, err

@@ -110,3 +110,21 @@ func TestDirectWriterFull(t *testing.T) {
 	}
 	t.Fatal("the socket never filled")
 }
+
+// Reading and writing a socket allocate nothing.
+func TestSocketIODoesNotAllocate(t *testing.T) {
+	a, b := tcpPair(t)
+	w, r := DirectWriter(a), socketReader(b)
+	out, in := []byte("frame"), make([]byte, 16)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := w(out); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, in[:len(out)]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations a write and read, want 0", allocs)
+	}
+}
