@@ -367,6 +367,13 @@ func measureRTT(b *testing.B, addrs []string) {
 	moves := envInt("GRIDLOCK_RTT_MOVES", 5000)
 	const block = 250
 	ctx := context.Background()
+	// The moves from one player's process, as connect and bot --players 1
+	// run it: on one thread. The echo keeps every core (its fastest).
+	procs, playerProcs := runtime.GOMAXPROCS(0), runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		playerProcs = 1
+	}
+	defer runtime.GOMAXPROCS(procs)
 	echo := startEcho(b)
 	// As a bot plays (gridlock bot): no copy of the room with every batch
 	// of events, which would be most of the player's work on the path.
@@ -385,6 +392,7 @@ func measureRTT(b *testing.B, addrs []string) {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	for len(rtt) < moves {
+		runtime.GOMAXPROCS(playerProcs)
 		start := time.Now()
 		for range min(block, moves-len(rtt)) {
 			cmd := m.next()
@@ -395,6 +403,7 @@ func measureRTT(b *testing.B, addrs []string) {
 			rtt = append(rtt, time.Since(t0))
 		}
 		played += time.Since(start)
+		runtime.GOMAXPROCS(procs)
 		hot = append(hot, echo(block/5)...)
 	}
 	runtime.ReadMemStats(&m1)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,29 @@ func TestProcsFollowTheClientsByDefault(t *testing.T) {
 		}
 		if auto := o.ManyClients != nil; auto != tc.auto {
 			t.Errorf("%v with GOMAXPROCS=%q: threads follow the clients %v, want %v", tc.args, tc.env, auto, tc.auto)
+		}
+	}
+}
+
+// A process playing for one player runs on one thread, unless $GOMAXPROCS
+// is set; one playing for more keeps every core.
+func TestOnePlayerRunsOnOneThread(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct {
+		players int
+		env     string
+		want    int
+	}{
+		{1, "", 1},
+		{2, "", 4},
+		{100, "", 4},
+		{1, "3", 4},
+	} {
+		t.Setenv("GOMAXPROCS", tc.env) // "" reads as unset
+		runtime.GOMAXPROCS(4)
+		onePlayerProcs(tc.players)
+		if got := runtime.GOMAXPROCS(0); got != tc.want {
+			t.Errorf("%d players, GOMAXPROCS=%q: %d threads, want %d", tc.players, tc.env, got, tc.want)
 		}
 	}
 }

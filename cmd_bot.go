@@ -34,6 +34,7 @@ func cmdBot(args []string) error {
 	if *duration < 0 {
 		return usagef("--duration %v: 0 or more (0: until interrupted)", *duration)
 	}
+	onePlayerProcs(*players)
 	// The first SIGINT or SIGTERM ends play: the bots then check what
 	// they were told and close their sessions. A second one cuts that short.
 	ctx, cancel := context.WithCancel(context.Background())

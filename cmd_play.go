@@ -193,6 +193,7 @@ func cmdConnect(args []string) error {
 	if _, err := parse(fs, rest[1:], 0); err != nil {
 		return err
 	}
+	onePlayerProcs(1)
 	if *watch {
 		named := false
 		fs.Visit(func(f *flag.Flag) { named = named || f.Name == "name" })

@@ -84,6 +84,7 @@ func discoverAddrs(gf *groupFlags, timeout time.Duration) ([]string, error) {
 
 // runWatch shows the app as a spectator of the nodes at addrs.
 func runWatch(af appFlags, addrs []string) error {
+	onePlayerProcs(1)
 	log, closer, err := openLog(af.logFile)
 	if err != nil {
 		return err

@@ -148,6 +148,19 @@ func (f *nodeFlags) applyProcs() {
 	}
 }
 
+// onePlayerProcs runs a process that plays for one player (connect,
+// watch, bot --players 1) on one thread, unless $GOMAXPROCS says
+// otherwise: with a second thread idle, the client's reader wakes it at
+// every answer it hands to the player, and on two cores that cost a lone
+// node's round trip a third (50 µs against 70 µs, runs interleaved). With
+// 100 players in one process one thread answered 14 % fewer commands a
+// second, so more players keep every core.
+func onePlayerProcs(players int) {
+	if players == 1 && os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+}
+
 // manyProcs runs more threads than cores while a node serves many players,
 // so that one of them is free to notice a ready connection at once.
 func manyProcs(many bool) {
