@@ -92,6 +92,7 @@ type Report struct {
 	P99        float64  `json:"latency_p99_ms"`
 	Max        float64  `json:"latency_max_ms"`
 	Reconnects int      `json:"reconnects"`
+	Throttled  int      `json:"throttled"` // times the cluster paused a bot for sending too fast
 	RolledBack int      `json:"rolled_back"`
 	ChatSent   int      `json:"chat_sent"`
 	ChatLost   int      `json:"chat_lost"`
@@ -105,9 +106,9 @@ type Report struct {
 
 func (r Report) String() string {
 	s := fmt.Sprintf("players=%d seconds=%.1f sent=%d acknowledged=%d rejected-by-rule=%d errors=%d per-second=%.0f\n"+
-		"latency p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms reconnects=%d rolled-back=%d chat-sent=%d chat-lost=%d chat-duplicated=%d lost=%d",
+		"latency p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms reconnects=%d throttled=%d rolled-back=%d chat-sent=%d chat-lost=%d chat-duplicated=%d lost=%d",
 		r.Players, r.Seconds, r.Sent, r.Acked, r.Rejected, r.Errors, r.PerSecond,
-		r.P50, r.P90, r.P99, r.Max, r.Reconnects, r.RolledBack, r.ChatSent, r.ChatLost, r.ChatDups, r.Lost)
+		r.P50, r.P90, r.P99, r.Max, r.Reconnects, r.Throttled, r.RolledBack, r.ChatSent, r.ChatLost, r.ChatDups, r.Lost)
 	for _, p := range r.Problems {
 		s += "\n  " + p
 	}
@@ -137,6 +138,7 @@ type botPlayer struct {
 	chatSent    map[string]bool   // acknowledged lines
 	chatSeen    map[string]uint64 // per room, the newest system line catchUp read
 	reconnects  int
+	throttled   int
 	lastState   client.ConnState
 	hurry       bool // MoveOnFailover: the primary was lost, move now
 	chatN       int  // chat lines made (play goroutine only)
@@ -302,6 +304,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.Rejected += p.rejected
 		rep.Errors += len(p.inflight)
 		rep.Reconnects += p.reconnects
+		rep.Throttled += p.throttled
 		rep.RolledBack += len(p.rolled)
 		rep.ChatSent += len(p.chatSent)
 		lat = append(lat, p.lat...)
@@ -329,7 +332,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
-// drain takes the client's events: answers, rollbacks, reconnects.
+// drain takes the client's events: answers, rollbacks, reconnects,
+// throttling.
 func (p *botPlayer) drain() {
 	for _, ev := range p.c.Drain() {
 		p.mu.Lock()
@@ -355,6 +359,8 @@ func (p *botPlayer) drain() {
 			}
 		case client.Undone:
 			p.onRollback(ev.Rollback())
+		case client.Throttled:
+			p.throttled++
 		case client.StatusChanged:
 			if ev.Status.State == client.Failover && p.lastState != client.Failover {
 				p.reconnects++

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/gridlock-game/gridlock/client"
@@ -74,3 +75,17 @@ func (f *fakeConn) Drain() []client.Event {
 }
 
 func (f *fakeConn) WithRoom(fn func(room *game.RoomView, ok bool)) { fn(&f.room, true) }
+
+// Each pause the cluster imposes on a bot for sending too fast is counted
+// and reported.
+func TestBotCountsThrottling(t *testing.T) {
+	c := &fakeConn{events: []client.Event{client.Throttled{Text: "slow down"}, client.Throttled{Text: "slow down"}}}
+	p := &botPlayer{o: &Options{Logger: slog.New(slog.DiscardHandler)}, c: c}
+	p.drain()
+	if p.throttled != 2 {
+		t.Fatalf("throttled %d times, want 2", p.throttled)
+	}
+	if s := (Report{Throttled: 2}).String(); !strings.Contains(s, " throttled=2 ") {
+		t.Fatalf("the report does not say throttled=2: %q", s)
+	}
+}
