@@ -152,7 +152,7 @@ func (f *nodeFlags) applyProcs() {
 // watch, bot --players 1) on one thread, unless $GOMAXPROCS says
 // otherwise: with a second thread idle, the client's reader wakes it at
 // every answer it hands to the player, and on two cores that cost a lone
-// node's round trip a third (50 µs against 70 µs, runs interleaved). With
+// node's round trip a third (54-57 µs against 82-88 µs, runs interleaved). With
 // 100 players in one process one thread answered 14 % fewer commands a
 // second, so more players keep every core.
 func onePlayerProcs(players int) {
