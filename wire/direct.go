@@ -3,6 +3,7 @@ package wire
 import (
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -86,6 +87,8 @@ type rawReader struct {
 	b   []byte
 	n   int
 	err syscall.Errno
+	// short: the last read left the socket empty.
+	short bool
 }
 
 func (r *rawReader) read(fd uintptr) bool {
@@ -97,10 +100,16 @@ func (r *rawReader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if r.short {
+		// The next read(2) will most likely find nothing: let the
+		// goroutines that the last frames made ready run first.
+		runtime.Gosched()
+	}
 	r.b = b
 	err := r.raw.Read(r.f)
 	n, rerr := r.n, r.err
 	r.b = nil
+	r.short = n < len(b)
 	switch {
 	case err != nil:
 		return 0, err
