@@ -2,10 +2,14 @@ package wire
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"reflect"
+	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -126,5 +130,67 @@ func TestSocketIODoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations a write and read, want 0", allocs)
+	}
+}
+
+// After a read(2) that empties the socket, the goroutine the bytes were
+// handed to runs before the reader's next read(2), which would find the
+// socket empty: on one thread that empty read would delay every hop.
+func TestReaderYieldsBeforeAnEmptyRead(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	a, b := tcpPair(t)
+	rr, ok := socketReader(b).(*rawReader)
+	if !ok {
+		t.Fatal("a socket is not read through *rawReader")
+	}
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, s)
+	}
+	read := rr.f
+	rr.f = func(fd uintptr) bool {
+		note("read(2)")
+		return read(fd)
+	}
+	// On loopback the bytes are in b's queue when Write returns.
+	if _, err := a.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 1) // the reader never waits to hand over
+	handled := make(chan struct{})
+	go func() {
+		n := <-got
+		note(fmt.Sprintf("handled %d bytes", n))
+		close(handled)
+	}()
+	go func() {
+		buf := make([]byte, 64)
+		n, err := rr.Read(buf)
+		if err != nil {
+			return
+		}
+		got <- n
+		_, _ = rr.Read(buf) // waits for more, until the test closes b
+	}()
+	<-handled
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		seen := slices.Clone(order)
+		mu.Unlock()
+		if len(seen) >= 3 {
+			want := []string{"read(2)", "handled 5 bytes", "read(2)"}
+			if !slices.Equal(seen[:3], want) {
+				t.Fatalf("order %q, want %q", seen, want)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order %q: the reader never read again", seen)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
