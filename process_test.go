@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +49,13 @@ func botLoop(t *testing.T, addrs []string, o bot.Options, stop <-chan struct{}) 
 			ro := o
 			ro.Addrs = addrs
 			ro.Prefix = fmt.Sprintf("%sr%dp", o.Prefix, round)
+			// The round's log is shown if it finds anything wrong.
+			var logBuf lockedBuffer
+			ro.Logger = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			rep, err := bot.Run(context.Background(), ro)
+			if err != nil || rep.Lost != 0 || rep.Errors != 0 || len(rep.Problems) > 0 {
+				t.Logf("bots, round %d: the last lines of its log:\n%s", round, lastLines(logBuf.String(), 400))
+			}
 			mu.Lock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("round %d: %w", round, err))
@@ -64,6 +72,24 @@ func botLoop(t *testing.T, addrs []string, o bot.Options, stop <-chan struct{}) 
 		}
 		return reps
 	}
+}
+
+// lockedBuffer is a bytes.Buffer for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // goBots plays in the background; the returned function waits for the

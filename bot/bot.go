@@ -387,6 +387,11 @@ func (p *botPlayer) onAck(a *client.Ack) bool {
 		p.rejected++
 		return true
 	}
+	if p.o.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		st := p.c.Status()
+		p.o.Logger.Debug("bots: acknowledged", "bot", p.name, "seq", a.Seq, "cmd", a.Cmd.Kind().String(), "text", chatText(a.Cmd),
+			"index", a.Index, "from", fmt.Sprintf("n%d", st.Node), "epoch", st.Epoch.Term())
+	}
 	switch cmd := a.Cmd.(type) {
 	case game.Place:
 		p.right++
@@ -461,4 +466,12 @@ func (p *botPlayer) drainUntilIdle(ctx context.Context) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// chatText is a chat command's line, for the log ("" for other commands).
+func chatText(c game.Command) string {
+	if ch, ok := c.(game.Chat); ok {
+		return ch.Text
+	}
+	return ""
 }
