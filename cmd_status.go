@@ -51,6 +51,7 @@ func cmdStatus(args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	var v *wire.ClusterView // the last view heard
+	var why error           // the last failure that the timeout did not cause
 	for {
 		var err error
 		var got *wire.ClusterView
@@ -69,6 +70,12 @@ func cmdStatus(args []string) error {
 				}
 			}
 		}
+		switch {
+		case err == nil:
+			why = nil
+		case ctx.Err() == nil:
+			why = err
+		}
 		if err == nil && (whole || v == nil || got.Primary != 0) {
 			v = got
 		}
@@ -79,8 +86,11 @@ func cmdStatus(args []string) error {
 			if v != nil {
 				printStatus(os.Stdout, v, *asJSON)
 			}
-			if err != nil {
-				return fmt.Errorf("no primary found within %v: %v", *timeout, err)
+			if why == nil {
+				why = err
+			}
+			if why != nil {
+				return fmt.Errorf("no primary found within %v: %v", *timeout, why)
 			}
 			return fmt.Errorf("no primary found within %v", *timeout)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -31,5 +32,20 @@ func TestStatusShowsTheRealClientAddress(t *testing.T) {
 	out, _, _ = runGridlock(t, 10*time.Second, "status", "--connect", p.addr())
 	if line := nodeLine(out, "n1"); !strings.Contains(line, p.addr()) || strings.Contains(line, "0.0.0.0") {
 		t.Errorf("status: n1's line %q, want %s in it", line, p.addr())
+	}
+}
+
+// TestStatusSaysWhyItFoundNoPrimary: asked at an address where nothing
+// listens, status says so, not that its own time ran out.
+func TestStatusSaysWhyItFoundNoPrimary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, errOut, code := runGridlock(t, 10*time.Second, "status", "--connect", addr, "--timeout", "1s")
+	if code != 1 || !strings.Contains(errOut, "connection refused") {
+		t.Errorf("status --connect %s: exit %d, want 1 and the refusal in:\n%s", addr, code, errOut)
 	}
 }

@@ -155,6 +155,8 @@ type Status struct {
 	Resumed  bool // the session was resumed (not new) at the last welcome
 	Attempts int  // connection attempts since the last success
 	Watch    bool // the session is a spectator's (it cannot move)
+	// LastError says why the last attempt failed (empty after a success).
+	LastError string
 }
 
 // Line describes the status the way the app's status line says it, e.g.
@@ -162,6 +164,9 @@ type Status struct {
 func (s Status) Line() string {
 	switch s.State {
 	case Connecting:
+		if s.LastError != "" {
+			return "looking for the cluster… (the last attempt: " + s.LastError + ")"
+		}
 		return "looking for the cluster…"
 	case Failover:
 		if s.Handover != 0 {

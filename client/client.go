@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -504,6 +505,12 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			c.mu.Lock()
+			why := c.core.Status().LastError
+			c.mu.Unlock()
+			if why != "" {
+				return fmt.Errorf("%w (the last attempt: %s)", ctx.Err(), why)
+			}
 			return ctx.Err()
 		case <-c.done:
 			return c.err()

@@ -151,6 +151,9 @@ func (c *Core) Closed(now time.Time, id ConnID, err error) {
 		c.lost(err)
 		return
 	}
+	if err != nil {
+		c.setStatus(func(s *Status) { s.LastError = err.Error() })
+	}
 	c.attemptFailed()
 }
 
@@ -198,7 +201,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 		s.Lost, s.Handover = 0, 0
 		s.Session, s.Name, s.Watch = m.Session, m.Name, m.Watch
 		s.Resumed = resumed
-		s.Attempts = 0
+		s.Attempts, s.LastError = 0, ""
 	})
 	c.emitRoom(nil)
 	c.welcomes++

@@ -139,6 +139,24 @@ func TestCoreTriesEachAddressThenBacksOff(t *testing.T) {
 	}
 }
 
+// TestCoreSaysWhyItCannotConnect: a player pointed at a wrong address sees
+// why each attempt fails, until one succeeds.
+func TestCoreSaysWhyItCannotConnect(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	a := r.dial(r.at(0), "a:1")
+	r.c.DialFailed(r.now, a, fmt.Errorf("dial tcp a:1: connect: connection refused"))
+	rd := r.c.Ready()
+	st := r.c.Status()
+	if st.State != Connecting || !strings.Contains(st.Line(), "connection refused") || !slices.Contains(kinds(rd), "StatusChanged") {
+		t.Fatalf("status %+v, line %q, events %v", st, st.Line(), kinds(rd))
+	}
+	e := wire.MakeEpoch(1, 1)
+	r.session(r.at(minBackoff), 1, e, view(1, e, 1))
+	if st := r.c.Status(); st.LastError != "" {
+		t.Fatalf("a session began, and the last failure is still shown: %+v", st)
+	}
+}
+
 func TestCoreFollowsARedirectFirst(t *testing.T) {
 	r := newRig(t, Config{Addrs: []string{"a:1", "b:1"}})
 	a := r.dial(r.at(0), "a:1")
