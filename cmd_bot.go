@@ -34,6 +34,20 @@ func cmdBot(args []string) error {
 	if *duration < 0 {
 		return usagef("--duration %v: 0 or more (0: until interrupted)", *duration)
 	}
+	if *players < 1 {
+		return usagef("--players %d: 1 or more", *players)
+	}
+	if *rate < 0 {
+		return usagef("--rate %v: 0 or more (0: as fast as they are answered)", *rate)
+	}
+	for _, s := range []struct {
+		name string
+		v    float64
+	}{{"error-rate", *errRate}, {"claims", *claims}, {"chat", *chat}} {
+		if s.v < 0 || s.v > 1 {
+			return usagef("--%s %v: a share, from 0 to 1", s.name, s.v)
+		}
+	}
 	onePlayerProcs(*players)
 	// The first SIGINT or SIGTERM ends play: the bots then check what
 	// they were told and close their sessions. A second one cuts that short.
