@@ -177,6 +177,7 @@ func (c *Core) helloAnswer(cc *conn, msg wire.Message) {
 			return
 		}
 		c.logf(slog.LevelInfo, "node refused the hello", "addr", cc.addr, "code", m.Code, "text", m.Text)
+		c.setStatus(func(s *Status) { s.LastError = fmt.Sprintf("%s refused the hello: %s", cc.addr, m.Text) })
 	}
 	c.close(cc.id)
 	c.attemptFailed()

@@ -150,8 +150,15 @@ func TestCoreSaysWhyItCannotConnect(t *testing.T) {
 	if st.State != Connecting || !strings.Contains(st.Line(), "connection refused") || !slices.Contains(kinds(rd), "StatusChanged") {
 		t.Fatalf("status %+v, line %q, events %v", st, st.Line(), kinds(rd))
 	}
+	// A node that refuses the hello (a name it cannot take): the same.
+	a = r.dial(r.at(minBackoff), "a:1")
+	r.connected(a)
+	r.receive(a, &wire.Error{Code: wire.ErrTooLarge, Text: "hello: field name: 100 bytes exceeds 24 runes"})
+	if st := r.c.Status(); !strings.Contains(st.Line(), "a:1 refused the hello: hello: field name") {
+		t.Fatalf("status %+v, line %q", st, st.Line())
+	}
 	e := wire.MakeEpoch(1, 1)
-	r.session(r.at(minBackoff), 1, e, view(1, e, 1))
+	r.session(r.at(3*minBackoff), 1, e, view(1, e, 1))
 	if st := r.c.Status(); st.LastError != "" {
 		t.Fatalf("a session began, and the last failure is still shown: %+v", st)
 	}
