@@ -29,6 +29,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bot", "--players", "0"}, "--players 0: 1 or more"},
 		{[]string{"bot", "--rate", "-1"}, "--rate -1: 0 or more"},
 		{[]string{"bot", "--chat", "2"}, "--chat 2: a share, from 0 to 1"},
+		{[]string{"bot", "--prefix", strings.Repeat("b", 24)}, "--prefix"},
+		{[]string{"--name", strings.Repeat("x", 25)}, "a name is 1 to 24"},
+		{[]string{"connect", "localhost:1", "--name", ""}, "a name is 1 to 24"},
+		{[]string{"watch", "localhost:1", "--name", "  "}, "a name is 1 to 24"},
+		{[]string{"connect", "localhost:1", "--watch", "--name", "\x07"}, "a name is 1 to 24"},
+		{[]string{"demo", "--name", strings.Repeat("y", 25)}, "a name is 1 to 24"},
 		{[]string{"generate", "9"}, `unexpected argument "9"`},
 		{[]string{"generate", "--size", "5"}, "--size 5"},
 		{[]string{"--name", "alice", "bob"}, `unexpected argument "bob"`},
@@ -143,6 +149,17 @@ func TestOnePlayerRunsOnOneThread(t *testing.T) {
 		onePlayerProcs(tc.players)
 		if got := runtime.GOMAXPROCS(0); got != tc.want {
 			t.Errorf("%d players, GOMAXPROCS=%q: %d threads, want %d", tc.players, tc.env, got, tc.want)
+		}
+	}
+}
+
+// TestDefaultNamesFitTheGame: the names made from a long $USER are names
+// the game takes.
+func TestDefaultNamesFitTheGame(t *testing.T) {
+	t.Setenv("USER", strings.Repeat("averylongusername", 3))
+	for _, n := range []string{defaultName(), watchName()} {
+		if _, err := checkName("name", n); err != nil || !strings.HasPrefix(n, "averylong") {
+			t.Errorf("default name %q: %v", n, err)
 		}
 	}
 }

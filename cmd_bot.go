@@ -37,6 +37,9 @@ func cmdBot(args []string) error {
 	if *players < 1 {
 		return usagef("--players %d: 1 or more", *players)
 	}
+	if _, err := checkName("prefix", fmt.Sprintf("%s%d", *prefix, *players)); err != nil {
+		return err
+	}
 	if *rate < 0 {
 		return usagef("--rate %v: 0 or more (0: as fast as they are answered)", *rate)
 	}

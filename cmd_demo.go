@@ -27,6 +27,10 @@ func cmdDemo(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	var err error
+	if *name, err = checkName("name", *name); err != nil {
+		return err
+	}
 	switch {
 	case *nodes < 1 || *nodes > demo.MaxNodes:
 		return usagef("--nodes %d: 1 to %d", *nodes, demo.MaxNodes)

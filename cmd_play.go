@@ -32,8 +32,8 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 }
 
 func defaultName() string {
-	if u := os.Getenv("USER"); u != "" {
-		return fmt.Sprintf("%s-%d", u, 1+rand.IntN(99))
+	if n := userName(fmt.Sprintf("-%d", 1+rand.IntN(99))); n != "" {
+		return n
 	}
 	return fmt.Sprintf("player-%d", 1+rand.IntN(999))
 }
@@ -139,6 +139,10 @@ func cmdPlay(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	var err error
+	if af.name, err = checkName("name", af.name); err != nil {
+		return err
+	}
 	defaultDir := nf.dataDir == "auto"
 	if defaultDir {
 		nf.dataDir = defaultDataDir(nf.cluster, af.name)
@@ -201,6 +205,9 @@ func cmdConnect(args []string) error {
 			af.name = watchName()
 		}
 		return runWatch(af, strings.Split(addr, ","))
+	}
+	if af.name, err = checkName("name", af.name); err != nil {
+		return err
 	}
 	log, closer, err := openLog(af.logFile)
 	if err != nil {

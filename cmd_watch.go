@@ -14,8 +14,8 @@ import (
 
 // watchName is a spectator's default name.
 func watchName() string {
-	if u := os.Getenv("USER"); u != "" {
-		return fmt.Sprintf("%s-watching-%d", u, 1+rand.IntN(99))
+	if n := userName(fmt.Sprintf("-watching-%d", 1+rand.IntN(99))); n != "" {
+		return n
 	}
 	return fmt.Sprintf("spectator-%d", 1+rand.IntN(999))
 }
@@ -41,6 +41,9 @@ func cmdWatch(args []string) error {
 		if _, err := parse(fs, rest[1:], 0); err != nil {
 			return err
 		}
+	}
+	if _, err := checkName("name", af.name); err != nil {
+		return err
 	}
 	var addrs []string
 	if addr != "" {
@@ -84,6 +87,10 @@ func discoverAddrs(gf *groupFlags, timeout time.Duration) ([]string, error) {
 
 // runWatch shows the app as a spectator of the nodes at addrs.
 func runWatch(af appFlags, addrs []string) error {
+	var err error
+	if af.name, err = checkName("name", af.name); err != nil {
+		return err
+	}
 	onePlayerProcs(1)
 	log, closer, err := openLog(af.logFile)
 	if err != nil {

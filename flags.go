@@ -273,3 +273,28 @@ func (q *quorumFlag) Set(v string) error {
 	}
 	return fmt.Errorf("%q: on or off", v)
 }
+
+// checkName returns a player's name as the game takes it (trimmed), or a
+// usage error: a node refuses a hello with a name it cannot take, and the
+// app would look for a cluster that never answers.
+func checkName(flagName, name string) (string, error) {
+	n, ok := game.NormalizeName(name)
+	if !ok {
+		return "", usagef("--%s %q: a name is 1 to %d letters, digits, spaces or signs", flagName, name, game.MaxNameRunes)
+	}
+	return n, nil
+}
+
+// userName is $USER followed by suffix, the user's part cut so that the
+// whole is a valid name; "" without a usable $USER.
+func userName(suffix string) string {
+	u := []rune(os.Getenv("USER"))
+	if keep := game.MaxNameRunes - len([]rune(suffix)); len(u) > keep {
+		u = u[:keep]
+	}
+	n, ok := game.NormalizeName(string(u) + suffix)
+	if !ok || len(u) == 0 {
+		return ""
+	}
+	return n
+}
