@@ -24,6 +24,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"serve", "--id", "70000"}, "--id 70000: must be 0..65535"},
 		{[]string{"serve", "--log-format", "xml"}, `--log-format "xml"`},
+		{[]string{"serve", "--listen", "127.0.0.1:8000"}, "an address without a port"},
 		{[]string{"status", "now"}, `unexpected argument "now"`},
 		{[]string{"bot", "--players", "2", "fast"}, `unexpected argument "fast"`},
 		{[]string{"bot", "--players", "0"}, "--players 0: 1 or more"},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -198,6 +199,9 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 		if f.id != 0 && !slices.Contains(cfg.Bootstrap, wire.NodeID(f.id)) {
 			cfg.Bootstrap = append(cfg.Bootstrap, wire.NodeID(f.id))
 		}
+	}
+	if _, _, err := net.SplitHostPort(f.listen); err == nil || strings.Count(f.listen, ":") == 1 {
+		return node.Options{}, usagef("--listen %q: an address without a port (the ports are --tcp-port and --replication-port)", f.listen)
 	}
 	switch f.fsync {
 	case "always", "off":
