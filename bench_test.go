@@ -332,6 +332,14 @@ func BenchmarkClusterHungPrimary(b *testing.B) {
 // BenchmarkClusterMoveRTT: one client, one move in flight, 3 nodes.
 func BenchmarkClusterMoveRTT(b *testing.B) { moveRTT(b) }
 
+// BenchmarkClusterMoveRTTQuorum: the same in quorum mode, the default of
+// serve and of the compose file: a move commits once one of the two
+// backups holds it (the tests' clusters run in availability mode, where
+// it waits for both).
+func BenchmarkClusterMoveRTTQuorum(b *testing.B) {
+	moveRTT(b, withFlags("--quorum=on", "--bootstrap=1,2,3"))
+}
+
 // BenchmarkClusterLoneRTT: one client, one move in flight, one node alone
 // (a primary with no backups).
 func BenchmarkClusterLoneRTT(b *testing.B) {
