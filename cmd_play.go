@@ -204,10 +204,12 @@ func cmdConnect(args []string) error {
 		if !named {
 			af.name = watchName()
 		}
-		return runWatch(af, strings.Split(addr, ","))
 	}
 	if af.name, err = checkName("name", af.name); err != nil {
 		return err
+	}
+	if *watch {
+		return runWatch(af, strings.Split(addr, ","))
 	}
 	log, closer, err := openLog(af.logFile)
 	if err != nil {

@@ -42,7 +42,7 @@ func cmdWatch(args []string) error {
 			return err
 		}
 	}
-	if _, err := checkName("name", af.name); err != nil {
+	if af.name, err = checkName("name", af.name); err != nil {
 		return err
 	}
 	var addrs []string
@@ -86,11 +86,8 @@ func discoverAddrs(gf *groupFlags, timeout time.Duration) ([]string, error) {
 }
 
 // runWatch shows the app as a spectator of the nodes at addrs.
+// af.name has been checked (checkName).
 func runWatch(af appFlags, addrs []string) error {
-	var err error
-	if af.name, err = checkName("name", af.name); err != nil {
-		return err
-	}
 	onePlayerProcs(1)
 	log, closer, err := openLog(af.logFile)
 	if err != nil {
