@@ -168,11 +168,9 @@ func cmdPlay(args []string) error {
 	if err != nil {
 		return err
 	}
-	token, release := sessionToken(af.name, log)
-	defer release()
-	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Local: n, Logger: log})
-	err = runApp(c, tui.Options{Name: af.name, SelfFunc: n.ID, PID: os.Getpid(), NoColor: os.Getenv("NO_COLOR") != ""}, log)
-	c.Leave(context.Background())
+	err = runNamed(af.name, "", log, tui.Options{SelfFunc: n.ID, PID: os.Getpid()}, func(name, token string) *client.Client {
+		return client.Dial(context.Background(), client.ClientOptions{Name: name, Token: token, Local: n, Logger: log})
+	})
 	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = n.Leave(lctx)
@@ -216,12 +214,42 @@ func cmdConnect(args []string) error {
 		return err
 	}
 	defer closer.Close()
-	token, release := sessionToken(af.name, log)
-	defer release()
-	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
-	err = runApp(c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != ""}, log)
-	c.Leave(context.Background())
-	return err
+	return runNamed(af.name, "", log, tui.Options{}, func(name, token string) *client.Client {
+		return client.Dial(context.Background(), client.ClientOptions{Name: name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
+	})
+}
+
+// runNamed runs the app as name until the player quits, then leaves the
+// game. dial joins as a name with a session token (kept in the session
+// file of prefix+name). When the cluster refuses the name (a player
+// elsewhere has it), the player is asked for another, as over SSH, and
+// the app starts again with that one; leaving that screen ends with the
+// refusal.
+func runNamed(name, prefix string, log *slog.Logger, o tui.Options, dial func(name, token string) *client.Client) error {
+	o.NoColor = os.Getenv("NO_COLOR") != ""
+	o.QuitOnRefusal = true
+	for {
+		token, release := sessionToken(prefix+name, log)
+		c := dial(name, token)
+		o.Name = name
+		err := runApp(c, o, log)
+		re := (*tui.RefusedError)(nil)
+		if !errors.As(err, &re) {
+			c.Leave(context.Background())
+			release()
+			return err
+		}
+		c.Close()
+		release()
+		log.Info("the cluster refused the name: asking for another", "name", name, "why", re.Err)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		next, aerr := tui.AskName(ctx, tui.AskOptions{Why: re.Err.Error(), Name: name, NoColor: o.NoColor})
+		stop()
+		if aerr != nil {
+			return re.Err
+		}
+		name = next
+	}
 }
 
 // runApp shows the app until the player quits or a signal comes: SIGTERM,

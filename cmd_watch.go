@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"time"
 
@@ -94,10 +93,7 @@ func runWatch(af appFlags, addrs []string) error {
 		return err
 	}
 	defer closer.Close()
-	token, release := sessionToken("watch-"+af.name, log)
-	defer release()
-	c := client.Dial(context.Background(), client.ClientOptions{Name: af.name, Token: token, Addrs: addrs, Logger: log, Watch: true})
-	err = runApp(c, tui.Options{Name: af.name, NoColor: os.Getenv("NO_COLOR") != "", Watch: true}, log)
-	c.Leave(context.Background())
-	return err
+	return runNamed(af.name, "watch-", log, tui.Options{Watch: true}, func(name, token string) *client.Client {
+		return client.Dial(context.Background(), client.ClientOptions{Name: name, Token: token, Addrs: addrs, Logger: log, Watch: true})
+	})
 }

@@ -424,3 +424,60 @@ func BenchmarkApp(b *testing.B) {
 	}
 	b.ReportMetric(worst, "idle-cpu-%")
 }
+
+// TestAppAsksForAnotherName: an app whose name a player elsewhere has is
+// asked for another, plays under it, and one whose player leaves that
+// screen ends with the refusal, said once.
+func TestAppAsksForAnotherName(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (.ci/run installs it)")
+	}
+	c := newCluster(t)
+	c.start(1)
+	c.waitPrimary(1, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	alice := client.Dial(ctx, client.ClientOptions{Name: "alice", Addrs: c.addrs()})
+	defer alice.Leave(context.Background())
+	if err := alice.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	tm := &tmuxServer{t: t, sock: fmt.Sprintf("gridlock-name-%d", os.Getpid())}
+	t.Cleanup(func() { tm.run("kill-server") })
+	app := func(session string) string {
+		status := filepath.Join(dir, session+".status")
+		tm.must("new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+			fmt.Sprintf("env XDG_CACHE_HOME=%s %s connect %s --name alice --log-file %s 2>&1; echo $? > %s; sleep 60",
+				filepath.Join(dir, "cache-"+session), binPath, c.addrs()[0], filepath.Join(dir, session+".log"), status))
+		waitScreen(t, tm, session, 10*time.Second, session+" asked for another name", func(sc string) bool {
+			return strings.Contains(sc, `the name "alice" is taken`) && strings.Contains(sc, "your name")
+		})
+		return status
+	}
+
+	app("a")
+	tm.keys("a", "C-u")
+	tm.keys("a", "-l", "alicia")
+	tm.keys("a", "Enter")
+	waitScreen(t, tm, "a", 10*time.Second, "a plays as alicia", func(sc string) bool {
+		return strings.Contains(sc, "alicia") && len(boardOf(sc, 9)) == 9
+	})
+	if err := connectAs(c, "alicia"); err == nil {
+		t.Error("a second alicia got in: the app does not play under the name it was given")
+	}
+
+	status := app("b")
+	tm.keys("b", "Escape")
+	var code string
+	waitFor(t, 10*time.Second, "b to exit", func() (bool, string) {
+		b, _ := os.ReadFile(status)
+		code = strings.TrimSpace(string(b))
+		return code != "", code
+	})
+	sc := tm.screen("b")
+	if code != "1" || strings.Count(sc, "gridlock") != 1 || !strings.Contains(sc, `the name "alice" is taken`) {
+		t.Errorf("b left the name screen: exit status %s, want 1 and the refusal said once; the screen:\n%s", code, sc)
+	}
+}
