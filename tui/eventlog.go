@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,12 +36,18 @@ type eventLog struct {
 	primary string // log key of the last primary logged
 }
 
-// logAdd logs text, keeping the last maxLog entries.
+// logAdd logs text, keeping the last maxLog entries in time order: a
+// node's notice can arrive after what it led to (an app that starts gets
+// its node's election notices after the primary it found).
 func (l *eventLog) logAdd(t time.Time, k logKind, text string) {
 	if text == "" {
 		return
 	}
-	l.log = append(l.log, logEntry{t, k, text})
+	i := len(l.log)
+	for i > 0 && l.log[i-1].t.After(t) {
+		i--
+	}
+	l.log = slices.Insert(l.log, i, logEntry{t, k, text})
 	if len(l.log) > maxLog {
 		l.log = append(l.log[:0], l.log[len(l.log)-maxLog:]...)
 	}

@@ -596,6 +596,32 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	h.wantNoScreen("failover took")
 }
 
+func TestLogKeepsTimeOrder(t *testing.T) {
+	// An app that starts finds the primary, then gets its node's notices
+	// of the election that made it: they go above it in the log.
+	h, _ := playing(t, 120, 40)
+	st := h.m.status
+	at := t0.Add(-700 * time.Millisecond)
+	h.deliver(
+		client.Noticed{EventInfo: evInfo(t0, st), Notice: wire.Notice{Time: at.UnixNano(), Kind: wire.NoticeElection, Node: 1, Text: "election: no primary found"}},
+		client.Noticed{EventInfo: evInfo(t0, st), Notice: wire.Notice{Time: at.Add(time.Millisecond).UnixNano(), Kind: wire.NoticeElected, Node: 3, Epoch: wire.MakeEpoch(4, 3), Text: "n3 is primary (epoch 4)"}},
+	)
+	h.clk.add(time.Second)
+	h.deliver(client.Noticed{EventInfo: evInfo(t0.Add(time.Second), st), Notice: wire.Notice{Time: t0.Add(time.Second).UnixNano(), Kind: wire.NoticeSuspected, Node: 1, Text: "n1 suspected"}})
+	var got []string
+	for _, e := range h.m.log {
+		got = append(got, e.text)
+	}
+	want := []string{"election: no primary found", "n3 is primary (epoch 4)", "n1 suspected"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("log %q, want %q", got, want)
+	}
+	sc := h.plain()
+	if i, j := strings.Index(sc, "no primary found"), strings.Index(sc, "n3 is primary (e"); i < 0 || j < 0 || i > j {
+		t.Fatalf("the election is not shown above its result:\n%s", sc)
+	}
+}
+
 func TestFailoverInConnectMode(t *testing.T) {
 	// no notices (gridlock connect): the status alone tells the story
 	h, _ := playing(t, 80, 24)
