@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gridlock-game/gridlock/game"
 )
@@ -114,14 +115,15 @@ func (m *askModel) View() string {
 	th := m.th
 	inner := min(max(40, width(m.why)+2), W-2)
 	var rows []string
-	row := func(ss ...seg) {
+	rowWith := func(fill func(l *line)) {
 		var l line
 		l.add(th.border, "│ ")
-		l.segs(ss, 2+inner)
+		fill(&l)
 		l.pad(2 + inner)
 		l.add(th.border, " │")
 		rows = append(rows, l.String())
 	}
+	row := func(ss ...seg) { rowWith(func(l *line) { l.segs(ss, 2+inner) }) }
 	top := line{}
 	top.add(th.border, "╭ ")
 	top.add(th.app, "gridlock")
@@ -133,7 +135,12 @@ func (m *askModel) View() string {
 		}
 		row()
 	}
-	row(seg{th.bold, "your name  "}, seg{paint{}, m.input.View()})
+	rowWith(func(l *line) {
+		l.add(th.bold, "your name  ")
+		// The input comes styled: its width is what the terminal shows.
+		in := m.input.View()
+		l.addW(paint{}, in, ansi.StringWidth(in))
+	})
 	row()
 	row(seg{th.key, "enter"}, seg{th.dim, " play · "}, seg{th.key, "esc"}, seg{th.dim, " leave"})
 	rows = append(rows, th.border.r("╰"+repeat("─", inner+2)+"╯"))

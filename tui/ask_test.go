@@ -1,0 +1,46 @@
+package tui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+func TestAskBoxIsSquare(t *testing.T) {
+	// In colour the input comes with escapes around its text and cursor:
+	// they take no column, and the border after it stays in line.
+	for _, p := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.Ascii} {
+		r := lipgloss.NewRenderer(nil)
+		r.SetColorProfile(p)
+		m := newAskModel(newCommon(Options{}, r, true), AskOptions{Why: `the name "bob" is taken`, Name: "bob"})
+		m.width, m.height = 100, 12
+		if sc := ansi.Strip(m.View()); !boxAligned(sc) {
+			t.Errorf("profile %v: the name screen's box is not square:\n%s", p, sc)
+		}
+	}
+}
+
+// boxAligned reports whether every row of the box drawn on screen (from
+// ╭ to ╰) ends with its border in the same column as the top corner.
+func boxAligned(screen string) bool {
+	col, rows := -1, 0
+	for _, l := range strings.Split(screen, "\n") {
+		r := []rune(l)
+		switch {
+		case strings.Contains(l, "╭"):
+			col = slices.Index(r, '╮')
+		case col >= 0 && strings.Contains(l, "╰"):
+			return rows > 0 && slices.Index(r, '╯') == col
+		case col >= 0:
+			rows++
+			if col >= len(r) || r[col] != '│' {
+				return false
+			}
+		}
+	}
+	return false
+}
