@@ -151,6 +151,9 @@ func (m *Model) setStatus(s client.Status, t time.Time) {
 			m.logDown(s.Lost, t, fmt.Sprintf("n%d lost", s.Lost))
 		}
 	case client.Connected:
+		if s.Resumed {
+			m.resumedAt = since
+		}
 		if old.State == client.Failover && !m.failSince.IsZero() {
 			m.failTook = since.Sub(m.failSince)
 			m.recovered = since

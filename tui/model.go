@@ -12,7 +12,8 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-// recoveredFor is how long the status line says "failover took …".
+// recoveredFor is how long the status line says "failover took …" (and
+// "resumed").
 const recoveredFor = 10 * time.Second
 
 type focus uint8
@@ -69,6 +70,7 @@ type Model struct {
 	failSince time.Time
 	recovered time.Time
 	failTook  time.Duration
+	resumedAt time.Time // when the session was last resumed (shown as long as "failover took")
 
 	throttledAt time.Time // when the chat last said the cluster throttles us
 
@@ -186,6 +188,9 @@ func (m *Model) expire() {
 	if !m.recovered.IsZero() && now.Sub(m.recovered) >= recoveredFor {
 		m.recovered = time.Time{}
 	}
+	if !m.resumedAt.IsZero() && now.Sub(m.resumedAt) >= recoveredFor {
+		m.resumedAt = time.Time{}
+	}
 }
 
 // tick schedules a tickMsg for the next moment something on screen changes
@@ -217,6 +222,9 @@ func (m *Model) tick() tea.Cmd {
 	}
 	if !m.recovered.IsZero() {
 		soonest(m.recovered.Add(recoveredFor).Sub(now))
+	}
+	if !m.resumedAt.IsZero() {
+		soonest(m.resumedAt.Add(recoveredFor).Sub(now))
 	}
 	if m.room != nil && m.room.State == game.RoundOver && m.room.NextRoundAt != 0 {
 		secondsLeft(time.Unix(0, m.room.NextRoundAt))

@@ -594,6 +594,9 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	h.clk.add(recoveredFor)
 	h.send(tickMsg{})
 	h.wantNoScreen("failover took")
+	// "resumed" is news for as long: then the line says who leads.
+	h.wantNoScreen("resumed")
+	h.wantScreen("n2 is primary, epoch 5")
 }
 
 func TestLogKeepsTimeOrder(t *testing.T) {

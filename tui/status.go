@@ -48,6 +48,7 @@ func (m *Model) statusSegs(room int) []seg {
 	}
 	quiet := s
 	quiet.RTT = 0
+	quiet.Resumed = s.Resumed && !m.resumedAt.IsZero() // news for a while, not for good
 	ss := []seg{{th.ok, "● "}, {th.text, quiet.Line()}}
 	if !m.recovered.IsZero() {
 		ss = append(ss, seg{th.dim, " · "}, seg{th.ok, "failover took " + shortDur(m.failTook)})
