@@ -43,6 +43,15 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"connect", "--name", "alice"}, "give the address of a node"},
 		{[]string{"watch", "localhost:1", "localhost:2"}, `unexpected argument "localhost:2"`},
 		{[]string{"watch", "--timeout"}, "flag needs an argument: -timeout"},
+		// An address that no dial can reach is said at once, not retried.
+		{[]string{"connect", "127.0.0.1"}, `address "127.0.0.1": missing port in address`},
+		{[]string{"connect", "127.0.0.1:99999"}, `address "127.0.0.1:99999": the port must be a number from 1 to 65535`},
+		{[]string{"connect", ","}, `address ",": give HOST:PORT`},
+		{[]string{"watch", "127.0.0.1:x"}, `address "127.0.0.1:x": the port`},
+		{[]string{"status", "--connect", "127.0.0.1"}, `--connect "127.0.0.1": missing port`},
+		{[]string{"bot", "--connect", "127.0.0.1:1,127.0.0.1"}, `--connect "127.0.0.1": missing port`},
+		{[]string{"serve", "--peers", "127.0.0.1:8020,127.0.0.2"}, `--peers "127.0.0.2": missing port`},
+		{[]string{"serve", "--advertise", "localhost"}, `--advertise "localhost": missing port`},
 	} {
 		_, stderr, code := runGridlock(t, 10*time.Second, tc.args...)
 		if code != 2 || strings.Count(stderr, tc.want) != 1 {

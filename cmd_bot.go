@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -51,6 +50,13 @@ func cmdBot(args []string) error {
 			return usagef("--%s %v: a share, from 0 to 1", s.name, s.v)
 		}
 	}
+	var addrs []string
+	if *connect != "" {
+		var err error
+		if addrs, err = splitAddrs("--connect", *connect); err != nil {
+			return err
+		}
+	}
 	onePlayerProcs(*players)
 	// The first SIGINT or SIGTERM ends play: the bots then check what
 	// they were told and close their sessions. A second one cuts that short.
@@ -73,10 +79,7 @@ func cmdBot(args []string) error {
 		case <-ctx.Done():
 		}
 	}()
-	var addrs []string
-	if *connect != "" {
-		addrs = strings.Split(*connect, ",")
-	} else {
+	if len(addrs) == 0 {
 		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		v, err := gf.discover(dctx)
 		cancel()

@@ -191,8 +191,11 @@ func cmdConnect(args []string) error {
 		fs.Usage()
 		return usagef("give the address of a node, e.g. gridlock connect localhost:8000")
 	}
-	addr := rest[0]
 	if _, err := parse(fs, rest[1:], 0); err != nil {
+		return err
+	}
+	addrs, err := splitAddrs("address", rest[0])
+	if err != nil {
 		return err
 	}
 	onePlayerProcs(1)
@@ -207,7 +210,7 @@ func cmdConnect(args []string) error {
 		return err
 	}
 	if *watch {
-		return runWatch(af, strings.Split(addr, ","))
+		return runWatch(af, addrs)
 	}
 	log, closer, err := openLog(af.logFile)
 	if err != nil {
@@ -215,7 +218,7 @@ func cmdConnect(args []string) error {
 	}
 	defer closer.Close()
 	return runNamed(af.name, "", log, tui.Options{}, func(name, token string) *client.Client {
-		return client.Dial(context.Background(), client.ClientOptions{Name: name, Token: token, Addrs: strings.Split(addr, ","), Logger: log})
+		return client.Dial(context.Background(), client.ClientOptions{Name: name, Token: token, Addrs: addrs, Logger: log})
 	})
 }
 

@@ -48,6 +48,13 @@ func cmdStatus(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if *connect != "" {
+		addrs, err := splitAddrs("--connect", *connect)
+		if err != nil {
+			return err
+		}
+		*connect = addrs[0] // status asks one node
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	var v *wire.ClusterView // the last view heard

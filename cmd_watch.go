@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/gridlock-game/gridlock/client"
@@ -46,7 +45,9 @@ func cmdWatch(args []string) error {
 	}
 	var addrs []string
 	if addr != "" {
-		addrs = strings.Split(addr, ",")
+		if addrs, err = splitAddrs("address", addr); err != nil {
+			return err
+		}
 	} else if addrs, err = discoverAddrs(&gf, *timeout); err != nil {
 		return err
 	}

@@ -225,7 +225,15 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 		Logger:          log,
 	}
 	if f.peers != "" {
-		o.Peers = strings.Split(f.peers, ",")
+		var err error
+		if o.Peers, err = splitAddrs("--peers", f.peers); err != nil {
+			return o, err
+		}
+	}
+	if f.advertise != "" {
+		if _, err := splitAddrs("--advertise", f.advertise); err != nil {
+			return o, err
+		}
 	}
 	if f.procsAuto {
 		o.ManyClients = manyProcs
@@ -301,4 +309,34 @@ func userName(suffix string) string {
 		return ""
 	}
 	return n
+}
+
+// splitAddrs splits a comma-separated list of HOST:PORT addresses, or says
+// which one is not such an address as a usage error: a dial to it fails
+// every time, and the app would look for a cluster it cannot reach.
+func splitAddrs(what, list string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		why := ""
+		if _, port, err := net.SplitHostPort(a); err != nil {
+			why = err.Error()
+			if ae, ok := err.(*net.AddrError); ok {
+				why = ae.Err
+			}
+		} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			why = fmt.Sprintf("the port must be a number from 1 to 65535, not %q", port)
+		}
+		if why != "" {
+			return nil, usagef("%s %q: %s; give HOST:PORT, e.g. localhost:8000", what, a, why)
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, usagef("%s %q: give HOST:PORT, e.g. localhost:8000", what, list)
+	}
+	return out, nil
 }
