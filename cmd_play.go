@@ -247,8 +247,12 @@ func runNamed(name, prefix string, log *slog.Logger, o tui.Options, dial func(na
 		log.Info("the cluster refused the name: asking for another", "name", name, "why", re.Err)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		next, aerr := tui.AskName(ctx, tui.AskOptions{Why: re.Err.Error(), Name: name, NoColor: o.NoColor})
+		signalled := ctx.Err() != nil
 		stop()
-		if aerr != nil {
+		switch {
+		case signalled:
+			return nil // a quit, as in the app
+		case aerr != nil:
 			return re.Err
 		}
 		name = next

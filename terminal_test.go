@@ -291,15 +291,7 @@ func TestAppLeavesOnSignal(t *testing.T) {
 				t.Fatal("a second p3 got in while the app plays: the name check below proves nothing")
 			}
 
-			shell := strings.TrimSpace(tm.must("list-panes", "-t", "app", "-F", "#{pane_pid}"))
-			children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pid, err := strconv.Atoi(strings.TrimSpace(string(children)))
-			if err != nil {
-				t.Fatalf("the pane's shell has children %q, want the app alone", children)
-			}
+			pid := paneApp(t, tm, "app")
 			t0 := time.Now()
 			if err := syscall.Kill(pid, sig.sig); err != nil {
 				t.Fatal(err)
@@ -327,6 +319,22 @@ func TestAppLeavesOnSignal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// paneApp is the pid of the app that a session's pane runs: the one child
+// of the pane's shell.
+func paneApp(t *testing.T, tm *tmuxServer, session string) int {
+	t.Helper()
+	shell := strings.TrimSpace(tm.must("list-panes", "-t", session, "-F", "#{pane_pid}"))
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(children)))
+	if err != nil {
+		t.Fatalf("the pane's shell has children %q, want the app alone", children)
+	}
+	return pid
 }
 
 // connectAs connects a new player (a fresh session token) to c and leaves.
@@ -468,16 +476,28 @@ func TestAppAsksForAnotherName(t *testing.T) {
 		t.Error("a second alicia got in: the app does not play under the name it was given")
 	}
 
+	exit := func(session, status string) string {
+		var code string
+		waitFor(t, 10*time.Second, session+" to exit", func() (bool, string) {
+			b, _ := os.ReadFile(status)
+			code = strings.TrimSpace(string(b))
+			return code != "", code
+		})
+		return code
+	}
 	status := app("b")
 	tm.keys("b", "Escape")
-	var code string
-	waitFor(t, 10*time.Second, "b to exit", func() (bool, string) {
-		b, _ := os.ReadFile(status)
-		code = strings.TrimSpace(string(b))
-		return code != "", code
-	})
+	code := exit("b", status)
 	sc := tm.screen("b")
 	if code != "1" || strings.Count(sc, "gridlock") != 1 || !strings.Contains(sc, `the name "alice" is taken`) {
 		t.Errorf("b left the name screen: exit status %s, want 1 and the refusal said once; the screen:\n%s", code, sc)
+	}
+	// A signal on the name screen is a quit, as in the game.
+	status = app("c")
+	if err := syscall.Kill(paneApp(t, tm, "c"), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := exit("c", status); code != "0" {
+		t.Errorf("SIGTERM on the name screen: exit status %s, want 0; the screen:\n%s", code, tm.screen("c"))
 	}
 }
