@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // TestUsageErrors: a mistake on the command line is reported once, with exit
@@ -43,6 +46,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"connect", "--name", "alice"}, "give the address of a node"},
 		{[]string{"watch", "localhost:1", "localhost:2"}, `unexpected argument "localhost:2"`},
 		{[]string{"watch", "--timeout"}, "flag needs an argument: -timeout"},
+		{[]string{"version", "now"}, `unexpected argument "now"`},
 		// An address that no dial can reach is said at once, not retried.
 		{[]string{"connect", "127.0.0.1"}, `address "127.0.0.1": missing port in address`},
 		{[]string{"connect", "127.0.0.1:99999"}, `address "127.0.0.1:99999": the port must be a number from 1 to 65535`},
@@ -56,6 +60,18 @@ func TestUsageErrors(t *testing.T) {
 		_, stderr, code := runGridlock(t, 10*time.Second, tc.args...)
 		if code != 2 || strings.Count(stderr, tc.want) != 1 {
 			t.Errorf("gridlock %s: exit %d, want 2 and %q once in:\n%s", strings.Join(tc.args, " "), code, tc.want, stderr)
+		}
+	}
+}
+
+// TestVersion: `gridlock version` and `gridlock --version` say the build
+// and the protocol on stdout.
+func TestVersion(t *testing.T) {
+	want := fmt.Sprintf("; protocol %d; %s ", wire.Version, runtime.Version())
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		stdout, stderr, code := runGridlock(t, 10*time.Second, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "gridlock ") || !strings.Contains(stdout, want) || stderr != "" {
+			t.Errorf("gridlock %s: exit %d, stdout %q, stderr %q; want 0 and %q", args[0], code, stdout, stderr, want)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 // every player's app is also a replica of the game cluster.
 //
 // The package is wiring only: main.go holds the command table (play,
-// connect, watch, serve, status, bot, demo, generate), each cmd_*.go parses one
+// connect, watch, serve, status, bot, demo, generate, version), each cmd_*.go parses one
 // command's flags and puts the parts together (a node from package node,
 // a client from package client, the app from package tui, bots from
 // package bot), and flags.go the flags that several commands share.
@@ -33,6 +33,7 @@ var commands = []command{
 	{"bot", "automated players for load, demos and tests; checks nothing was lost", cmdBot},
 	{"demo", "a local cluster, bots and the app, with keys to kill, pause and cut off the primary", cmdDemo},
 	{"generate", "print a puzzle (and its solution)", cmdGenerate},
+	{"version", "print the build: its commit, protocol and Go release (also --version)", cmdVersion},
 }
 
 func main() {
@@ -43,6 +44,10 @@ func main() {
 	}
 	if name == "help" || (len(args) == 1 && name == "play" && (args[0] == "-h" || args[0] == "--help") && len(os.Args) == 2) {
 		usage(os.Stdout)
+		return
+	}
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		printVersion(os.Stdout)
 		return
 	}
 	for _, c := range commands {
