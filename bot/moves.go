@@ -83,8 +83,8 @@ func (p *botPlayer) chatLine() game.Command {
 }
 
 var chatPhrases = []string{
-	"nice one", "gg", "on it", "almost there", "this box is tricky", "careful with the 8s",
-	"who keeps taking the corners?", "that was close", "my turn", "row 5 is nearly done",
+	"nice one", "gg", "on it", "almost there", "this box is tricky", "careful with the 3s",
+	"who keeps taking the corners?", "that was close", "my turn", "this row is nearly done",
 }
 
 func (p *botPlayer) solution(pz game.PuzzleView) []uint8 {
