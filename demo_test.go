@@ -234,7 +234,7 @@ func TestDemoInATerminal(t *testing.T) {
 	r := startDemo(t, tm, "demo", t.TempDir())
 
 	// Up: a primary, three nodes, bots playing.
-	sc, took := r.wait(20*time.Second, "the demo up with n3 primary and the bots playing", func(s demoScreen) bool {
+	_, took := r.wait(20*time.Second, "the demo up with n3 primary and the bots playing", func(s demoScreen) bool {
 		a, _, ok := s.acked()
 		return s.whole(3) && ok && a > 0 && strings.Contains(string(s), "no failover yet")
 	})
@@ -300,7 +300,7 @@ func TestDemoInATerminal(t *testing.T) {
 	// notices the hang only through a request of its own that goes
 	// unanswered, at its next ping: later.)
 	d := replica.DefaultConfig(1)
-	sc = fault("P", "pause", d.Suspicion+time.Second, d.Suspicion+3*time.Second, "P")
+	sc := fault("P", "pause", d.Suspicion+time.Second, d.Suspicion+3*time.Second, "P")
 	// The demo's own measure, from the pause: within the suspicion time
 	// (counted from the last heartbeat n3 sent, before the pause) and a
 	// heartbeat's slack for the nodes' loop on a busy machine.

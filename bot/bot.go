@@ -134,7 +134,6 @@ type botPlayer struct {
 	points      int32
 	rolled      map[string]bool // our commands reported rolled back, by their line
 	rolledRight int
-	rolledPts   int32
 	chatSent    map[string]bool   // acknowledged lines
 	chatSeen    map[string]uint64 // per room, the newest system line catchUp read
 	reconnects  int

@@ -496,16 +496,6 @@ func TestPlaceScoring(t *testing.T) {
 	}
 }
 
-// fillBoard has the players place every empty cell of room in turn, right.
-func fillBoard(h *harness, room string, players ...SessionID) {
-	for k, i := range h.empties(room) {
-		res := h.do(players[k%len(players)], h.right(room, i))
-		if res.Err != nil {
-			h.t.Fatalf("fill: %v", res.Err)
-		}
-	}
-}
-
 func TestRoundOverAndNext(t *testing.T) {
 	r := testRules()
 	h := newHarness(t, r)

@@ -131,16 +131,6 @@ func (s *sendQueue) push(b []byte) error {
 	return s.enqueueLocked(b)
 }
 
-// queue hands b to the writer goroutine, without writing on the caller's
-// goroutine: for fan-out, where the caller has many connections to serve.
-// It fails as push does.
-func (s *sendQueue) queue(b []byte) error {
-	if err := s.lockOpen(); err != nil {
-		return err
-	}
-	return s.enqueueLocked(b)
-}
-
 // queueQuiet queues b and wakes no one: the caller has writeOut called
 // (or signals the writer) soon after. It fails as push does.
 func (s *sendQueue) queueQuiet(b []byte) error {

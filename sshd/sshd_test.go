@@ -179,6 +179,7 @@ func (c *testCluster) play(user string, key gossh.Signer, w, h int) *player {
 		buf := make([]byte, 32<<10)
 		answered := false
 		for {
+			// A gate (an empty critical section on purpose): wait while the test holds it.
 			p.hold.Lock()
 			p.hold.Unlock()
 			n, err := stdout.Read(buf)

@@ -125,7 +125,6 @@ type world struct {
 	now  int64
 	sid  map[string]game.SessionID
 	seq  map[string]uint64
-	evs  []game.Event
 	last []game.Event
 }
 
