@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gridlock-game/gridlock/client"
@@ -78,6 +79,13 @@ func (m *Model) setRoom(r *game.RoomView, evs []game.Event, t time.Time) {
 	}
 	for _, e := range evs {
 		m.onGameEvent(e, t)
+	}
+	// A room this player moved to comes whole, not with the join that
+	// brought it there: the log says so itself.
+	if prev != nil && prev.Name != r.Name && !slices.ContainsFunc(evs, func(e game.Event) bool {
+		return e.Kind == game.EvJoined && e.Room == r.Name && m.isMe(e.Name)
+	}) {
+		m.onGameEvent(game.Event{Kind: game.EvJoined, Room: r.Name, Name: m.me(), Watch: m.o.Watch}, t)
 	}
 }
 

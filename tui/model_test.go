@@ -660,6 +660,28 @@ func TestJoinsAndLeavesAreLogged(t *testing.T) {
 	h.wantScreen("12:01:04 dave left #main")
 }
 
+func TestOwnRoomSwitchIsLogged(t *testing.T) {
+	// The new room comes whole, without the join: the log has it once,
+	// after the leave, whether or not the join event comes along.
+	h, w := playing(t, 120, 40)
+	w.do("alice", game.CreateRoom{Name: "fun", Size: 4, Difficulty: game.Easy})
+	left := slices.DeleteFunc(slices.Clone(w.last), func(e game.Event) bool { return e.Kind != game.EvLeft })
+	h.deliver(roomEvent(w.room("main"), h.m.status, t0.Add(time.Second), left...))
+	h.deliver(roomEvent(w.room("fun"), h.m.status, t0.Add(time.Second)))
+	w.do("alice", game.JoinRoom{Name: "main"})
+	h.deliver(roomEvent(w.room("main"), h.m.status, t0.Add(2*time.Second), w.last...))
+	var got []string
+	for _, e := range h.m.log {
+		if strings.Contains(e.text, "#") {
+			got = append(got, e.text)
+		}
+	}
+	want := []string{"alice left #main", "alice joined #fun", "alice left #fun", "alice joined #main"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("log %q, want %q", got, want)
+	}
+}
+
 // cellOnScreen finds where cell (row, col) is drawn, from the screen alone:
 // the board's corners, then the row-th line of cells and the col-th group of
 // three columns between its bars.
