@@ -33,7 +33,7 @@ func (m *Model) helpPane(lines []string) {
 		put(l.String())
 	}
 	put("  " + th.dim.r(truncate("SIZE   4, 6 or 9 (default 9)", w-2)))
-	put("  " + th.dim.r(truncate("LEVEL  easy medium hard expert (default medium)", w-2)))
+	put("  " + th.dim.r(truncate("LEVEL  easy, medium (default), hard or expert", w-2)))
 }
 
 // keysHelp lays the keys out in as many columns as fit w, top to bottom.
