@@ -2,10 +2,11 @@
 // every player's app is also a replica of the game cluster.
 //
 // The package is wiring only: main.go holds the command table (play,
-// connect, watch, serve, status, bot, demo, generate, version), each cmd_*.go parses one
-// command's flags and puts the parts together (a node from package node,
-// a client from package client, the app from package tui, bots from
-// package bot), and flags.go the flags that several commands share.
+// connect, watch, serve, status, bot, demo, generate, version), each
+// cmd_*.go parses one command's flags and puts the parts together (a node
+// from package node, a client from package client, the app from package
+// tui, bots from package bot), and flags.go the flags that several
+// commands share.
 package main
 
 import (
