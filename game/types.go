@@ -455,6 +455,12 @@ type RoomView struct {
 	// (row-major), in the view that player's session gets; nil when it has
 	// none, and always in anyone else's.
 	Notes []uint16
+
+	// chatBuf is the array that Chat lies in once its history is full,
+	// twice the history long: ApplyEvent moves the kept lines back to its
+	// front when Chat reaches its end, instead of allocating a new array
+	// every history's worth of lines.
+	chatBuf []ChatLine
 }
 
 // RoomSummary is one line of the room list.

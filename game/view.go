@@ -176,18 +176,36 @@ func (v *RoomView) ApplyEvent(ev Event) {
 		if ev.Line == nil {
 			return
 		}
-		v.Chat = append(v.Chat, *ev.Line)
 		limit := v.ChatHistory
 		if limit <= 0 {
 			limit = DefaultRules().ChatHistory
 		}
+		if len(v.Chat) == cap(v.Chat) && len(v.Chat) >= limit {
+			v.rewindChat(limit)
+		}
+		v.Chat = append(v.Chat, *ev.Line)
 		if over := len(v.Chat) - limit; over > 0 {
-			// Dropping from the front costs nothing; append copies the
-			// kept lines only when the array is full, once per limit lines.
+			// Dropping from the front costs nothing but the array's room
+			// at its end, which rewindChat gives back.
 			clear(v.Chat[:over])
 			v.Chat = v.Chat[over:]
 		}
 	}
+}
+
+// rewindChat moves the newest limit-1 lines of a full Chat to the front of
+// chatBuf, which it makes when Chat does not lie in it (a view that came
+// whole, or a copy), so that the next limit+1 lines take no allocation.
+func (v *RoomView) rewindChat(limit int) {
+	keep := v.Chat[len(v.Chat)-(limit-1):]
+	buf := v.chatBuf[:cap(v.chatBuf)]
+	at := len(buf) - cap(keep)
+	if len(keep) == 0 || len(buf) < 2*limit || at < 0 || at >= len(buf) || &buf[at] != &keep[0] {
+		buf = make([]ChatLine, 2*limit)
+	}
+	n := copy(buf, keep)
+	clear(buf[n:])
+	v.chatBuf, v.Chat = buf, buf[:n]
 }
 
 func (v *RoomView) setPuzzle(p *PuzzleView) {

@@ -113,6 +113,9 @@ func zeroPaths(v reflect.Value, path string, set map[string]bool) {
 		zeroPaths(e, path, set)
 	case reflect.Struct:
 		for i := range v.NumField() {
+			if !v.Type().Field(i).IsExported() {
+				continue // not on the wire
+			}
 			zeroPaths(v.Field(i), path+"."+v.Type().Field(i).Name, set)
 		}
 	case reflect.Slice:
