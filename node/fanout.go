@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"github.com/gridlock-game/gridlock/game"
@@ -9,8 +10,9 @@ import (
 )
 
 // Fan-out to a room. A room's events are encoded once, as they commit, into
-// its feed; every pushDelay (sooner when many wait, later in a big room) the
-// feed goes to every member as one frame, the same bytes for all, written
+// its feed; once every pushDelay at most, at the room's own phase of that
+// period (sooner when many wait, later in a big room), the feed goes to
+// every member as one frame, the same bytes for all, written
 // by one fan-out goroutine: the node's loop does no socket write and no
 // encoding per member. A member that is sent something of its own (an
 // answer, its notes) is first given the feed's events it has not had, so
@@ -29,6 +31,28 @@ type roomFeed struct {
 	evs     wire.EventBatch
 	since   time.Time // when the oldest waiting event came
 	waiting bool      // in service.due
+	phase   float64   // where in each push period its pushes fall, in [0, 1)
+}
+
+// Pushes fall on each room's own grid of push periods, offset by its
+// phase, so that busy rooms' pushes spread over the period. Rooms that
+// started together used to be pushed in the same turn ever after, and
+// their members' apps then took a thousand frames at once and nothing
+// for the rest of the period. The phases of successive feeds are
+// multiples of the golden ratio, which spreads any number of them.
+const phaseStep = 0.6180339887498949
+
+// pushAt is when feed f, with events waiting since f.since, is pushed:
+// the first point of its grid at or after since. It is computed from the
+// wall clock but added to since, so a step of the clock moves no push
+// further than a period.
+func (f *roomFeed) pushAt(period time.Duration) time.Time {
+	off := time.Duration(f.phase * float64(period))
+	d := (off - time.Duration(f.since.UnixNano())%period) % period
+	if d < 0 {
+		d += period
+	}
+	return f.since.Add(d)
 }
 
 // A push gives each member at most chatPerPush/members of other players'
@@ -77,7 +101,9 @@ func (s *service) joinRoom(c *clientConn, room string) {
 	c.room = room
 	f := s.feeds[room]
 	if f == nil {
-		f = &roomFeed{members: map[*clientConn]struct{}{}}
+		s.feedSeq++
+		_, phase := math.Modf(float64(s.feedSeq) * phaseStep)
+		f = &roomFeed{members: map[*clientConn]struct{}{}, phase: phase}
 		s.feeds[room] = f
 	}
 	f.members[c] = struct{}{}
@@ -184,8 +210,8 @@ func (s *service) feedLen(room string) int {
 	return 0
 }
 
-// pushFeeds pushes the feeds whose oldest event waited pushDelay (longer in
-// a big room), or that hold pushMaxEvents.
+// pushFeeds pushes the feeds whose grid point came (at most pushDelay after
+// their oldest event, longer in a big room), or that hold pushMaxEvents.
 func (s *service) pushFeeds(now time.Time) {
 	members := 0
 	for _, f := range s.due {
@@ -194,7 +220,7 @@ func (s *service) pushFeeds(now time.Time) {
 	s.busy = (members + membersPerPush - 1) / membersPerPush
 	k := 0
 	for _, f := range s.due {
-		if f.evs.Len() >= pushMaxEvents || now.Sub(f.since) >= pushDelay*time.Duration(s.slower(f)) {
+		if f.evs.Len() >= pushMaxEvents || !now.Before(f.pushAt(pushDelay*time.Duration(s.slower(f)))) {
 			s.pushFeed(f)
 			continue
 		}

@@ -173,7 +173,6 @@ func TestPushesSlowDownWithTheMembersFed(t *testing.T) {
 		}
 		return f
 	}
-	now := time.Now()
 	for _, tc := range []struct {
 		name    string
 		members []int // of the rooms with events waiting
@@ -194,18 +193,53 @@ func TestPushesSlowDownWithTheMembersFed(t *testing.T) {
 				s.feeds[fmt.Sprint(i)] = f
 				s.due = append(s.due, f)
 			}
+			// Phase 0 and events that came just after a point of every
+			// grid: each room is pushed a whole period after them.
+			since := time.Unix(0, int64(time.Hour)+1)
+			period := pushDelay * time.Duration(tc.slower)
 			for _, f := range s.due {
-				f.since = now.Add(-pushDelay*time.Duration(tc.slower) + time.Millisecond)
+				f.since = since
 			}
-			s.pushFeeds(now)
+			s.pushFeeds(since.Add(period - time.Millisecond))
 			if len(s.due) != len(tc.members) {
 				t.Fatalf("%d of %d rooms pushed before %d×pushDelay", len(tc.members)-len(s.due), len(tc.members), tc.slower)
 			}
-			s.pushFeeds(now.Add(time.Millisecond))
+			s.pushFeeds(since.Add(period))
 			if len(s.due) != 0 {
 				t.Fatalf("%d of %d rooms not pushed at %d×pushDelay", len(s.due), len(tc.members), tc.slower)
 			}
 		})
+	}
+}
+
+// Busy rooms whose events came at the same moment are pushed at moments
+// spread over the push period, each within a period of its events.
+func TestRoomsPushesSpreadOverThePeriod(t *testing.T) {
+	for _, rooms := range []int{2, 3, 10, 40} {
+		s := &service{feeds: map[string]*roomFeed{}}
+		since := time.Now()
+		for i := range rooms {
+			c := &clientConn{}
+			s.joinRoom(c, fmt.Sprint("room", i))
+			f := s.feeds[c.room]
+			f.since, f.waiting = since, true // with no events: pushed is dropped from due
+			s.due = append(s.due, f)
+		}
+		// A tenth of the period takes at most a tenth of the rooms, and
+		// one more for where the grid falls.
+		step := pushDelay / 10
+		most := 0
+		for at := since; !at.After(since.Add(pushDelay)); at = at.Add(step) {
+			before := len(s.due)
+			s.pushFeeds(at)
+			most = max(most, before-len(s.due))
+		}
+		if len(s.due) != 0 {
+			t.Fatalf("%d rooms: %d not pushed within pushDelay", rooms, len(s.due))
+		}
+		if most > rooms/10+1 {
+			t.Fatalf("%d rooms: %d pushed in one tenth of the period", rooms, most)
+		}
 	}
 }
 

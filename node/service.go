@@ -39,6 +39,7 @@ type service struct {
 	waiting   map[dedupeKey]*clientConn
 	bySession map[game.SessionID]*clientConn
 	feeds     map[string]*roomFeed      // by room
+	feedSeq   int                       // feeds made, for their phases
 	busy      int                       // busy rooms wait this many times pushDelay (slower)
 	due       []*roomFeed               // feeds with events waiting
 	behind    []*clientConn             // clients to resynchronise when caught up
