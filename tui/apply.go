@@ -154,7 +154,9 @@ func (m *Model) setStatus(s client.Status, t time.Time) {
 		if old.State != client.Failover {
 			m.failSince = since
 			m.recovered = time.Time{}
+			m.handover = true
 		}
+		m.handover = m.handover && s.Lost == 0 && s.Handover != 0
 		if s.Lost != 0 {
 			m.logDown(s.Lost, t, fmt.Sprintf("n%d lost", s.Lost))
 		}

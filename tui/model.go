@@ -70,6 +70,7 @@ type Model struct {
 	failSince time.Time
 	recovered time.Time
 	failTook  time.Duration
+	handover  bool      // the last failover was a handover: no primary was lost
 	resumedAt time.Time // when the session was last resumed (shown as long as "failover took")
 
 	throttledAt time.Time // when the chat last said the cluster throttles us

@@ -599,6 +599,34 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	h.wantScreen("n2 is primary, epoch 5")
 }
 
+// A primary that steps down for a higher node (Bully) is a handover, and
+// the status line says so: nothing failed. A handover in which the node
+// is then lost is a failover.
+func TestHandoverIsNotAFailover(t *testing.T) {
+	for _, lostToo := range []bool{false, true} {
+		h, _ := playing(t, 120, 40)
+		h.wantScreen("n3 is primary, epoch 4")
+		at := t0.Add(time.Second)
+		moving := client.Status{State: client.Failover, Handover: 3, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice"}
+		h.clk.t = at
+		h.deliver(client.StatusChanged{EventInfo: evInfo(at, moving)})
+		h.wantScreen("n3 handed over — finding the new primary…")
+		if lostToo {
+			lost := moving
+			lost.Handover, lost.Lost = 0, 3
+			h.deliver(client.StatusChanged{EventInfo: evInfo(at.Add(10*time.Millisecond), lost)})
+		}
+		back := client.Status{State: client.Connected, Node: 4, Epoch: wire.MakeEpoch(5, 4), Since: at.Add(42 * time.Millisecond), Name: "alice", Resumed: true}
+		h.deliver(client.StatusChanged{EventInfo: evInfo(back.Since, back)})
+		want, not := "handover took 42ms", "failover took"
+		if lostToo {
+			want, not = "failover took 42ms", "handover took"
+		}
+		h.wantScreen("n4 is primary, epoch 5 — resumed · " + want)
+		h.wantNoScreen(not)
+	}
+}
+
 func TestLogKeepsTimeOrder(t *testing.T) {
 	// An app that starts finds the primary, then gets its node's notices
 	// of the election that made it: they go above it in the log.

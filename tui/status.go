@@ -51,7 +51,11 @@ func (m *Model) statusSegs(room int) []seg {
 	quiet.Resumed = s.Resumed && !m.resumedAt.IsZero() // news for a while, not for good
 	ss := []seg{{th.ok, "● "}, {th.text, quiet.Line()}}
 	if !m.recovered.IsZero() {
-		ss = append(ss, seg{th.dim, " · "}, seg{th.ok, "failover took " + shortDur(m.failTook)})
+		took := "failover took "
+		if m.handover {
+			took = "handover took " // the primary stepped down: nothing failed
+		}
+		ss = append(ss, seg{th.dim, " · "}, seg{th.ok, took + shortDur(m.failTook)})
 	}
 	if s.RTT > 0 && segsWidth(ss)+width(rtt(s.RTT))+3 <= room {
 		ss = append(ss, seg{th.dim, " · " + rtt(s.RTT)})
