@@ -12,12 +12,11 @@ import (
 // Fan-out to a room. A room's events are encoded once, as they commit, into
 // its feed; once every pushDelay at most, at the room's own phase of that
 // period (sooner when many wait, later in a big room), the feed goes to
-// every member as one frame, the same bytes for all, written
-// by one fan-out goroutine: the node's loop does no socket write and no
-// encoding per member. A member that is sent something of its own (an
-// answer, its notes) is first given the feed's events it has not had, so
-// that each client sees the room's events in commit order, before its own
-// answers.
+// every member as one frame, the same bytes for all, written by one
+// fan-out goroutine: the node's loop does no socket write and no encoding
+// per member. A member that is sent something of its own (an answer, its
+// notes) is first given the feed's events it has not had, so that each
+// client sees the room's events in commit order, before its own answers.
 //
 // A member whose connection has fallen behind (behindBytes waiting) gets
 // no more of the feed: once its backlog is written it gets the room whole
@@ -35,11 +34,11 @@ type roomFeed struct {
 }
 
 // Pushes fall on each room's own grid of push periods, offset by its
-// phase, so that busy rooms' pushes spread over the period. Rooms that
-// started together used to be pushed in the same turn ever after, and
-// their members' apps then took a thousand frames at once and nothing
-// for the rest of the period. The phases of successive feeds are
-// multiples of the golden ratio, which spreads any number of them.
+// phase, so that busy rooms' pushes spread over the period: rooms that
+// start together would otherwise be pushed in the same turn ever after,
+// and their members' apps take a thousand frames at once and nothing for
+// the rest of the period. The phases of successive feeds are multiples of
+// the golden ratio, which spreads any number of them.
 const phaseStep = 0.6180339887498949
 
 // pushAt is when feed f, with events waiting since f.since, is pushed:
