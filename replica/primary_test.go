@@ -98,3 +98,51 @@ func TestJoinBeyondTheHistoriesGetsASnapshot(t *testing.T) {
 		t.Fatalf("n1 joins with member %+v, want a snapshot", m)
 	}
 }
+
+// A backup that restarted without its data, while a report from its old
+// life that it held the whole log came late, refuses every append: the
+// primary goes back to what the refusals say it holds, and it catches up.
+func TestLateReportFromALostLogStillCatchesUp(t *testing.T) {
+	p := newPump(t, 3)
+	p.run(2 * time.Second)
+	c3 := p.cores[3]
+	if c3.Role() != wire.RolePrimary || len(c3.InView()) != 2 {
+		t.Fatalf("after 2 s: %s", c3)
+	}
+	for k := 0; k < 5; k++ {
+		if _, err := c3.Propose(0, 0, game.Tick{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.run(100 * time.Millisecond)
+	last := c3.log.last()
+	if m := c3.members[1]; m == nil || m.match != last {
+		t.Fatalf("n1 before its restart: %+v, want match %d", m, last)
+	}
+	// n1 restarts empty; the primary has let it go, and then hears its
+	// old report of the whole log.
+	fresh, err := NewCore(TestConfig(1), p.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cores[1] = fresh
+	delete(c3.members, 1)
+	// Its new report comes first (nothing from the primary reaches it
+	// meanwhile), then the old one.
+	p.hold = func(from wire.NodeID, env Envelope) bool {
+		_, beacon := env.Msg.(*wire.Beacon)
+		return from == 3 && env.To == 1 && !beacon
+	}
+	for k := 0; k < 100 && c3.members[1] == nil; k++ {
+		p.run(time.Millisecond)
+	}
+	if c3.members[1] == nil {
+		t.Fatal("the restarted n1 did not report to the primary")
+	}
+	c3.onJoin(&wire.StateReply{From: 1, Epoch: c3.Epoch(), Commit: c3.Commit(), Last: last, History: c3.log.history})
+	p.hold, p.held = nil, nil
+	p.run(time.Second)
+	if got := fresh.log.last(); got < last {
+		t.Fatalf("n1 holds %d entries a second after its restart, the primary %d: member %+v", got, c3.log.last(), c3.members[1])
+	}
+}

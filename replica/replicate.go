@@ -279,6 +279,12 @@ func (c *Core) onAppendAck(m *wire.AppendAck) {
 			mem.needSnap = true
 			mem.snapSent = 0
 		}
+		if m.Match < mem.match {
+			// It holds less than was taken for matched: a report from
+			// before it lost its log (a restart without its data) came
+			// late. Sending from the old match would be refused forever.
+			mem.match = m.Match
+		}
 		mem.next = min(mem.next, m.Match+1)
 		if mem.next <= mem.match {
 			mem.next = mem.match + 1
