@@ -432,7 +432,13 @@ func (k *checker) invoke(c *simPlayer, op *simOp) {
 			}
 		}
 		if best == nil {
-			k.fail("client %s places in room %s, which no node has", c.name, op.room)
+			if !k.partitioned || k.s.opts.quorum {
+				k.fail("client %s places in room %s, which no node has", c.name, op.room)
+				return
+			}
+			// The room went with a losing branch, just now: its player
+			// has not heard yet, and the move is refused.
+			k.ops[op] = p
 			return
 		}
 		if v, sol := k.roomAt(best.id, op.room); v != nil {
