@@ -31,8 +31,8 @@ func printVersion(w io.Writer) {
 			v = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && !strings.Contains(v, s.Value[:min(12, len(s.Value))]) {
-				v += " (commit " + s.Value[:min(12, len(s.Value))] + ")"
+			if rev := s.Value[:min(12, len(s.Value))]; s.Key == "vcs.revision" && !strings.Contains(v, rev) {
+				v += " (commit " + rev + ")"
 			}
 		}
 	}

@@ -70,22 +70,29 @@ func (p *pump) run(d time.Duration) {
 	}
 }
 
+// playing lets the cores elect the highest as primary with every other in
+// its view, has it commit five entries, and returns it.
+func (p *pump) playing() *Core {
+	p.run(2 * time.Second)
+	c := p.cores[wire.NodeID(len(p.cores))]
+	if c.Role() != wire.RolePrimary || len(c.InView()) != len(p.cores)-1 {
+		p.t.Fatalf("after 2 s: %s", c)
+	}
+	for range 5 {
+		if _, err := c.Propose(0, 0, game.Tick{}); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	p.run(100 * time.Millisecond)
+	return c
+}
+
 // A node that asks to join with a log the primary's history cannot place
 // (the histories are trimmed above where the logs part) gets a snapshot:
 // appends from where common() guessed would be refused forever.
 func TestJoinBeyondTheHistoriesGetsASnapshot(t *testing.T) {
 	p := newPump(t, 2)
-	p.run(2 * time.Second)
-	c2 := p.cores[2]
-	if c2.Role() != wire.RolePrimary || len(c2.InView()) != 1 {
-		t.Fatalf("after 2 s: %s", c2)
-	}
-	for k := 0; k < 5; k++ {
-		if _, err := c2.Propose(0, 0, game.Tick{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p.run(100 * time.Millisecond)
+	c2 := p.playing()
 	// n2's history as if older epochs had been trimmed away: it starts
 	// above n1's whole (other) branch.
 	h := c2.log.history[len(c2.log.history)-1]
@@ -104,17 +111,7 @@ func TestJoinBeyondTheHistoriesGetsASnapshot(t *testing.T) {
 // primary goes back to what the refusals say it holds, and it catches up.
 func TestLateReportFromALostLogStillCatchesUp(t *testing.T) {
 	p := newPump(t, 3)
-	p.run(2 * time.Second)
-	c3 := p.cores[3]
-	if c3.Role() != wire.RolePrimary || len(c3.InView()) != 2 {
-		t.Fatalf("after 2 s: %s", c3)
-	}
-	for k := 0; k < 5; k++ {
-		if _, err := c3.Propose(0, 0, game.Tick{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p.run(100 * time.Millisecond)
+	c3 := p.playing()
 	last := c3.log.last()
 	if m := c3.members[1]; m == nil || m.match != last {
 		t.Fatalf("n1 before its restart: %+v, want match %d", m, last)
