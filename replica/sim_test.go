@@ -96,21 +96,22 @@ func (q *eventQueue) Pop() any {
 }
 
 type simNode struct {
-	id        wire.NodeID
-	core      *Core
-	up        bool
-	paused    bool
-	held      []*msgEvent // delivered while paused
-	upSince   int64
-	resumed   int64
-	nextTick  int64
-	phase     int64
-	svc       *service // its client service
-	boot      int      // counts its starts: a connection is to one of them
-	silent    bool     // down without a trace: dials to it time out
-	lastEpoch wire.Epoch
-	lives     uint64 // starts so far: each start is a new life
-	mixed     bool   // runs with the other quorum setting
+	id         wire.NodeID
+	core       *Core
+	up         bool
+	paused     bool
+	held       []*msgEvent // delivered while paused
+	upSince    int64
+	resumed    int64
+	nextTick   int64
+	phase      int64
+	svc        *service // its client service
+	boot       int      // counts its starts: a connection is to one of them
+	silent     bool     // down without a trace: dials to it time out
+	lastEpoch  wire.Epoch
+	lastCommit uint64 // its commit index after its last step
+	lives      uint64 // starts so far: each start is a new life
+	mixed      bool   // runs with the other quorum setting
 
 	disk    *simDisk   // durable schedules
 	saving  bool       // a Ready waits for its write (durable)
@@ -274,6 +275,7 @@ func (s *sim) start(n *simNode, keep *Core) {
 	}
 	n.core = c
 	n.lastEpoch = c.Epoch()
+	n.lastCommit = c.Commit()
 	if s.opts.clocks {
 		c.SetWall(s.wall(n))
 	}
@@ -352,6 +354,9 @@ func (s *sim) sendPeer(from, to wire.NodeID, m wire.PeerMessage) {
 // drain takes a node's Ready and acts on it, or, durable, hands it to
 // the disk first (see simdisk_test.go).
 func (s *sim) drain(n *simNode) {
+	if n.up && !n.paused {
+		s.check.stepped(n)
+	}
 	if !n.up || n.paused || n.saving {
 		return
 	}
