@@ -32,6 +32,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bot", "--players", "2", "fast"}, `unexpected argument "fast"`},
 		{[]string{"bot", "--players", "0"}, "--players 0: 1 or more"},
 		{[]string{"bot", "--rate", "-1"}, "--rate -1: 0 or more"},
+		{[]string{"bot", "--difficulty", "insane"}, `--difficulty: unknown difficulty "insane"`},
 		{[]string{"bot", "--chat", "2"}, "--chat 2: a share, from 0 to 1"},
 		{[]string{"bot", "--prefix", strings.Repeat("b", 24)}, "--prefix"},
 		{[]string{"--name", strings.Repeat("x", 25)}, "a name is 1 to 24"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gridlock-game/gridlock/bot"
+	"github.com/gridlock-game/gridlock/game"
 )
 
 func cmdBot(args []string) error {
@@ -20,6 +21,7 @@ func cmdBot(args []string) error {
 	connect := fs.String("connect", "", "nodes to start from, host:port,… (default: discover on the multicast group)")
 	room := fs.String("room", "main", "room to play in (created if needed)")
 	size := fs.Int("size", 9, "puzzle size of a room the bots create")
+	diff := fs.String("difficulty", "easy", "difficulty of a room the bots create: easy, medium, hard or expert")
 	errRate := fs.Float64("error-rate", 0.1, "share of placements made wrong on purpose")
 	claims := fs.Float64("claims", 0.1, "share of commands that are claims")
 	chat := fs.Float64("chat", 0.05, "share of commands that are chat lines")
@@ -32,6 +34,10 @@ func cmdBot(args []string) error {
 	}
 	if *duration < 0 {
 		return usagef("--duration %v: 0 or more (0: until interrupted)", *duration)
+	}
+	level, err := game.ParseDifficulty(*diff)
+	if err != nil {
+		return usagef("--difficulty: %v", err)
 	}
 	if *players < 1 {
 		return usagef("--players %d: 1 or more", *players)
@@ -91,7 +97,7 @@ func cmdBot(args []string) error {
 		}
 	}
 	rep, err := bot.Run(ctx, bot.Options{
-		Players: *players, Rate: *rate, Duration: *duration, Room: *room, Size: uint8(*size),
+		Players: *players, Rate: *rate, Duration: *duration, Room: *room, Size: uint8(*size), Difficulty: level,
 		ErrorRate: *errRate, ClaimRate: *claims, ChatRate: *chat, Prefix: *prefix, Addrs: addrs, Done: done,
 	})
 	if err != nil {

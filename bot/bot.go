@@ -22,20 +22,21 @@ import (
 
 // Options configure Run.
 type Options struct {
-	Players   int
-	Rate      float64       // commands a second per player; 0: as fast as they are answered
-	Window    int           // with Rate 0: commands in flight at once per player (default 1)
-	Duration  time.Duration // how long they play
-	Room      string        // room to play in ("" or "main": main; others are created)
-	Size      uint8         // puzzle size for a room the bots create
-	ErrorRate float64       // share of placements made wrong on purpose
-	ClaimRate float64       // share of commands that are claims
-	ChatRate  float64       // share of commands that are chat lines
-	Prefix    string        // player names: prefix1, prefix2, …
-	Addrs     []string      // nodes to start from
-	Local     client.Local  // or an embedded node
-	Logger    *slog.Logger
-	Settle    time.Duration // how long to wait for the last answers (default 10 s)
+	Players    int
+	Rate       float64         // commands a second per player; 0: as fast as they are answered
+	Window     int             // with Rate 0: commands in flight at once per player (default 1)
+	Duration   time.Duration   // how long they play
+	Room       string          // room to play in ("" or "main": main; others are created)
+	Size       uint8           // puzzle size for a room the bots create
+	Difficulty game.Difficulty // of a room the bots create (default easy)
+	ErrorRate  float64         // share of placements made wrong on purpose
+	ClaimRate  float64         // share of commands that are claims
+	ChatRate   float64         // share of commands that are chat lines
+	Prefix     string          // player names: prefix1, prefix2, …
+	Addrs      []string        // nodes to start from
+	Local      client.Local    // or an embedded node
+	Logger     *slog.Logger
+	Settle     time.Duration // how long to wait for the last answers (default 10 s)
 	// Done ends play as Duration does (Duration <= 0: play until Done is
 	// closed or ctx ends); the check at the end still runs, where the end
 	// of ctx cuts everything short.
@@ -213,7 +214,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if size == 0 {
 			size = 9
 		}
-		a, err := players[0].c.Do(ctx, game.CreateRoom{Name: o.Room, Size: size, Difficulty: game.Easy})
+		a, err := players[0].c.Do(ctx, game.CreateRoom{Name: o.Room, Size: size, Difficulty: o.Difficulty})
 		if err != nil {
 			return Report{}, err
 		}
