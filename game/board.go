@@ -176,7 +176,7 @@ func (s *State) endRound(rm *room, evs []Event) []Event {
 // scores of players who are no longer in the room are dropped.
 func (s *State) startRound(rm *room, evs []Event) []Event {
 	rm.round++
-	p, err := GenerateSeed(rm.size, rm.diff, PuzzleSeed(s.seed, rm.name, rm.serial, rm.round))
+	p, err := source(rm.size, rm.diff, PuzzleSeed(s.seed, rm.name, rm.serial, rm.round))
 	if err != nil {
 		panic("game: " + err.Error()) // rooms only hold supported puzzles
 	}

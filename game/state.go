@@ -260,7 +260,7 @@ func PuzzleSeed(clusterSeed uint64, room string, serial uint64, round uint32) ui
 func (s *State) newRoom(name string, serial uint64, size uint8, d Difficulty) *room {
 	rm := &room{name: name, serial: serial, size: size, diff: d, g: geometryOf(size),
 		round: 1, scores: make(map[string]*score), nextLine: 1, startedAt: s.now}
-	p, err := GenerateSeed(size, d, PuzzleSeed(s.seed, name, serial, 1))
+	p, err := source(size, d, PuzzleSeed(s.seed, name, serial, 1))
 	if err != nil {
 		panic("game: room with unsupported puzzle: " + err.Error()) // callers check size and difficulty
 	}

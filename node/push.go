@@ -23,6 +23,7 @@ func (s *service) touch(c *clientConn) {
 func (s *service) committed(rd replica.Ready) {
 	n := s.n
 	clear(s.rooms) // the state may have moved on
+	puzzles.aheadOf(n.core.State(), rd.Committed)
 	serving := n.core.Role() == wire.RolePrimary
 	if s.serving && !serving {
 		// No longer primary: every player goes to the new one.
