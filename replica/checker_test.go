@@ -307,22 +307,31 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 		return false
 	}
 	if s.opts.quorum {
-		// A majority of the voters stays up with its data: the others
-		// can always form a quorum that holds every commit.
-		var conf []wire.NodeID
+		// A majority of the voters stays up with its data, in every
+		// configuration a live node holds (a join or leave not yet
+		// committed leaves two in play, and a view change needs both):
+		// the others can always form a quorum that holds every commit.
+		known := false
 		for _, x := range s.nodes {
-			if x.up && len(x.core.voters()) > len(conf) {
-				conf = x.core.voters()
+			if !x.up {
+				continue
+			}
+			conf, voters := x.core.voters(), 0
+			if len(conf) == 0 {
+				continue // an empty node knows of none yet
+			}
+			known = true
+			for _, id := range conf {
+				if x := s.node(id); live(x) && x.core.LastIndex() > 0 && !x.core.Recovering() {
+					voters++
+				}
+			}
+			if voters < majority(len(conf)) {
+				return false
 			}
 		}
-		voters := 0
-		for _, id := range conf {
-			if x := s.node(id); live(x) && x.core.LastIndex() > 0 && !x.core.Recovering() {
-				voters++
-			}
-		}
-		if voters < majority(len(conf)) {
-			return false
+		if !known {
+			return false // no cluster yet: its founders stay
 		}
 	} else if s.made() && !k.voterStays(live) {
 		return false // learners hold the data, but only voters lead
