@@ -17,7 +17,8 @@ func (c *Core) startElection(format string, args ...any) {
 		c.retryElectionAt = c.quietUntil
 		return
 	}
-	if c.role == wire.RolePrimary || c.role == wire.RoleSyncing {
+	led := c.role == wire.RolePrimary || c.role == wire.RoleSyncing
+	if led {
 		c.stepDown("new election")
 	}
 	if !c.canLead() {
@@ -25,6 +26,16 @@ func (c *Core) startElection(format string, args ...any) {
 		// others elect; it tries again later.
 		if c.role != wire.RoleBackup && c.role != wire.RoleStarting {
 			c.setRole(wire.RoleBackup)
+		}
+		if led {
+			// Its epoch may be newer than another primary's, which would
+			// then never take it in: that primary learns it and elects
+			// anew, in an epoch this node follows.
+			for _, id := range c.aliveIDs() {
+				if c.peers[id].role == wire.RolePrimary {
+					c.send(id, c.stateReply())
+				}
+			}
 		}
 		c.retryElectionAt = c.now + int64(c.cfg.Heartbeat)
 		return

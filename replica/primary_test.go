@@ -143,3 +143,53 @@ func TestLateReportFromALostLogStillCatchesUp(t *testing.T) {
 		t.Fatalf("n1 holds %d entries a second after its restart, the primary %d: member %+v", got, c3.log.last(), c3.members[1])
 	}
 }
+
+// A backup of another live primary says it exists to this primary (whose
+// epoch is newer): the primaries meet in a view change, which weighs
+// their branches, before this one takes the backup and sends it its own
+// branch over its primary's (seed 241040: the backup, catching up after
+// losing its data, dropped the heavier branch for the lighter one). The
+// other primary itself, with nothing committed beyond this branch, is
+// simply taken in.
+func TestBackupOfAnotherPrimaryCallsAViewChange(t *testing.T) {
+	p := newPump(t, 3)
+	c3 := p.playing()
+	older := wire.MakeEpoch(1, 2)
+	if !older.Before(c3.Epoch()) {
+		t.Fatalf("epoch %v is not older than the primary's %v", older, c3.Epoch())
+	}
+	delete(c3.members, 2)
+	c3.onJoin(&wire.StateReply{From: 2, Epoch: older})
+	if c3.members[2] == nil || c3.Role() != wire.RolePrimary {
+		t.Fatalf("n2, a primary with no commits of its own, is not taken in (role %v)", c3.Role())
+	}
+	delete(c3.members, 1)
+	c3.onJoin(&wire.StateReply{From: 1, Epoch: older, Recovering: true})
+	if m := c3.members[1]; m != nil || c3.Role() == wire.RolePrimary {
+		t.Fatalf("n1, n2's backup, made a member %+v, the primary still %v", m, c3.Role())
+	}
+}
+
+// A primary that may no longer lead and must let another elect tells any
+// other primary its epoch: that one, older, would otherwise never take it
+// in (seed 2901 with the rule above).
+func TestPrimaryThatMayNotLeadTellsTheOtherPrimary(t *testing.T) {
+	p := newPump(t, 3)
+	c3 := p.playing()
+	c3.Ready()
+	c3.peers[2].role = wire.RolePrimary // n2 leads a side of its own
+	c3.recovering = true                // as if it may no longer lead
+	c3.startElection("a test")
+	if c3.Role() == wire.RolePrimary {
+		t.Fatalf("n3 still leads")
+	}
+	told := map[wire.NodeID]bool{}
+	for _, env := range c3.Ready().Messages {
+		if r, ok := env.Msg.(*wire.StateReply); ok && r.Epoch == c3.Epoch() {
+			told[env.To] = true
+		}
+	}
+	if !told[2] || told[1] {
+		t.Fatalf("n3 told %v of its epoch, want n2 only", told)
+	}
+}

@@ -324,6 +324,16 @@ func (c *Core) onJoin(r *wire.StateReply) {
 		c.startElection("n%d holds committed entries of another branch", r.From)
 		return
 	}
+	if r.Epoch.Before(c.epoch) && r.Epoch.Node() != r.From && (r.Recovering || r.Last == 0) && c.canLead() {
+		// A backup of another live primary, catching up there after it
+		// lost its data, says it exists: taken in here, it would drop
+		// what it was given for this branch before the primaries weigh
+		// theirs. They meet in a view change first. (A primary that may
+		// not lead takes it in: stepping down, it would be left with an
+		// epoch that the other primary never hears of.)
+		c.startElection("n%d follows another primary, n%d", r.From, r.Epoch.Node())
+		return
+	}
 	mem := c.members[r.From]
 	if mem != nil && mem.inView {
 		// Already in the view (this is an old or repeated request): the
