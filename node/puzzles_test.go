@@ -141,8 +141,9 @@ func TestRoundOverGeneratesTheNextPuzzle(t *testing.T) {
 	}
 }
 
-// BenchmarkRoundStart: the entry that starts a 9×9 hard round, its puzzle
-// made during the countdown ("ahead") or by the entry itself ("cold").
+// BenchmarkRoundStart: how long the entry that starts a 9×9 hard round
+// waits for its puzzle (the cache's get), made during the countdown
+// ("ahead") or by the entry itself ("cold").
 func BenchmarkRoundStart(b *testing.B) {
 	for _, ahead := range []bool{false, true} {
 		name := map[bool]string{false: "cold", true: "ahead"}[ahead]

@@ -322,7 +322,7 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 			}
 			known = true
 			for _, id := range conf {
-				if x := s.node(id); live(x) && x.core.LastIndex() > 0 && !x.core.Recovering() {
+				if y := s.node(id); live(y) && y.core.LastIndex() > 0 && !y.core.Recovering() {
 					voters++
 				}
 			}
