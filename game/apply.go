@@ -484,7 +484,7 @@ func (s *State) createRoom(ss *session, c CreateRoom, evs []Event) (Result, []Ev
 		return fail(ErrRoomLimit), evs
 	}
 	s.serial++
-	rm := s.newRoom(name, s.serial, c.Size, c.Difficulty)
+	rm := s.newRoom(name, s.serial, c.Size, c.Difficulty, c.Dealt)
 	s.addRoom(rm)
 	pv := rm.puzzle.View()
 	evs = append(evs, Event{Kind: EvRoomCreated, Room: name, Round: rm.round, Puzzle: &pv, At: rm.startedAt})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // pcgStream is the second PCG word for every generator made from a seed.
@@ -44,6 +45,30 @@ func (s *State) NextPuzzle(room string) (size uint8, d Difficulty, seed uint64, 
 		return 0, 0, 0, false
 	}
 	return rm.size, rm.diff, PuzzleSeed(s.seed, rm.name, rm.serial, rm.round+1), true
+}
+
+// RoomPuzzle says which puzzle c would deal if it were applied now, and
+// false if it would fail. The primary makes that puzzle off its loop and
+// proposes c with it as Dealt; an entry applied after another room's
+// creation finds the seed changed and generates as before.
+func (s *State) RoomPuzzle(c CreateRoom) (size uint8, d Difficulty, seed uint64, ok bool) {
+	name, ok := NormalizeRoomName(c.Name)
+	if !ok || geometryOf(c.Size) == nil || c.Difficulty > Expert ||
+		s.roomsBy[name] != nil || len(s.rooms) >= s.rules.MaxRooms {
+		return 0, 0, 0, false
+	}
+	return c.Size, c.Difficulty, PuzzleSeed(s.seed, name, s.serial+1, 1), true
+}
+
+// ifItIs returns a copy of p if p is the consistent puzzle of size,
+// difficulty and seed, and nil otherwise.
+func (p *Puzzle) ifItIs(size uint8, d Difficulty, seed uint64) *Puzzle {
+	if p == nil || p.Size != size || p.Difficulty != d || p.Seed != seed || p.Check() != nil {
+		return nil
+	}
+	q := *p
+	q.Givens, q.Solution = slices.Clone(p.Givens), slices.Clone(p.Solution)
+	return &q
 }
 
 // GenerateSeed returns the puzzle of size, difficulty and seed: the same

@@ -184,7 +184,7 @@ func (s *State) reset(r Rules, seed uint64) {
 	s.byToken = make(map[string]*session)
 	s.byName = make(map[string]*session)
 	s.graceMin, s.graceCount, s.nextDue, s.dueDirty = 0, 0, 0, false
-	rm := s.newRoom(MainRoom, 0, r.MainSize, r.MainDifficulty)
+	rm := s.newRoom(MainRoom, 0, r.MainSize, r.MainDifficulty, nil)
 	s.addRoom(rm)
 }
 
@@ -257,10 +257,15 @@ func PuzzleSeed(clusterSeed uint64, room string, serial uint64, round uint32) ui
 
 // ---- rooms ----
 
-func (s *State) newRoom(name string, serial uint64, size uint8, d Difficulty) *room {
+// newRoom deals dealt if it is the room's first puzzle, else generates it.
+func (s *State) newRoom(name string, serial uint64, size uint8, d Difficulty, dealt *Puzzle) *room {
 	rm := &room{name: name, serial: serial, size: size, diff: d, g: geometryOf(size),
 		round: 1, scores: make(map[string]*score), nextLine: 1, startedAt: s.now}
-	p, err := source(size, d, PuzzleSeed(s.seed, name, serial, 1))
+	seed := PuzzleSeed(s.seed, name, serial, 1)
+	p, err := dealt.ifItIs(size, d, seed), error(nil)
+	if p == nil {
+		p, err = source(size, d, seed)
+	}
 	if err != nil {
 		panic("game: room with unsupported puzzle: " + err.Error()) // callers check size and difficulty
 	}

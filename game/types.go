@@ -56,6 +56,7 @@ const (
 	CmdMembership   CmdKind = 15
 	CmdNote         CmdKind = 16
 	CmdClearNotes   CmdKind = 17
+	// 18 is taken on the wire: a CreateRoom with its Dealt puzzle.
 )
 
 // Genesis is the first entry of a new cluster's log: it fixes the rules and
@@ -110,6 +111,10 @@ type CreateRoom struct {
 	Name       string
 	Size       uint8 // 4, 6 or 9
 	Difficulty Difficulty
+	// Dealt is the room's first puzzle, made by the primary before it
+	// proposes the entry (State.RoomPuzzle), so that no replica generates
+	// it in Apply. Players leave it nil.
+	Dealt *Puzzle
 }
 
 // JoinRoom moves the player into an existing room.

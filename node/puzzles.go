@@ -3,6 +3,7 @@ package node
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/replica"
@@ -36,6 +37,8 @@ type puzzleEntry struct {
 type puzzleCache struct {
 	gen   game.PuzzleSource
 	limit int
+
+	gets atomic.Int64 // puzzles asked for by replicas' Apply
 
 	mu    sync.Mutex
 	m     map[puzzleKey]*puzzleEntry
@@ -72,6 +75,7 @@ func (pc *puzzleCache) fill(k puzzleKey, e *puzzleEntry) {
 // get returns the puzzle, waiting for a generation under way (it has a head
 // start) or making it on the caller's goroutine.
 func (pc *puzzleCache) get(size uint8, d game.Difficulty, seed uint64) (*game.Puzzle, error) {
+	pc.gets.Add(1)
 	k := puzzleKey{size, d, seed}
 	e, mine := pc.entry(k)
 	if mine {
@@ -81,18 +85,31 @@ func (pc *puzzleCache) get(size uint8, d game.Difficulty, seed uint64) (*game.Pu
 	if e.err != nil {
 		return nil, e.err
 	}
-	p := *e.p
-	p.Givens, p.Solution = slices.Clone(p.Givens), slices.Clone(p.Solution)
-	return &p, nil
+	return e.made(), nil
 }
 
 // ahead starts the puzzle's generation on a goroutine of its own, unless
 // it is made or under way.
-func (pc *puzzleCache) ahead(size uint8, d game.Difficulty, seed uint64) {
+func (pc *puzzleCache) ahead(size uint8, d game.Difficulty, seed uint64) { pc.start(size, d, seed) }
+
+// start is ahead, and returns the puzzle's entry.
+func (pc *puzzleCache) start(size uint8, d game.Difficulty, seed uint64) *puzzleEntry {
 	k := puzzleKey{size, d, seed}
-	if e, mine := pc.entry(k); mine {
+	e, mine := pc.entry(k)
+	if mine {
 		go pc.fill(k, e)
 	}
+	return e
+}
+
+// made returns a copy of the made puzzle, or nil if it failed.
+func (e *puzzleEntry) made() *game.Puzzle {
+	if e.err != nil {
+		return nil
+	}
+	p := *e.p
+	p.Givens, p.Solution = slices.Clone(p.Givens), slices.Clone(p.Solution)
+	return &p
 }
 
 // aheadOf generates the next puzzle of every room whose round the entries

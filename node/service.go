@@ -83,6 +83,7 @@ type clientConn struct {
 	isLater    bool // in service.later or service.pushes
 	isNow      bool // in service.now
 	watchViews bool
+	held       []*wire.Command // behind a room's puzzle being made (dealing.go)
 }
 
 func newService(n *Node) *service {
@@ -328,25 +329,19 @@ func (s *service) message(c *clientConn, m wire.Message) {
 			s.fail(c, wire.ErrUnexpected, "not a player command")
 			return
 		}
+		if cr, ok := m.Cmd.(game.CreateRoom); ok && cr.Dealt != nil {
+			s.fail(c, wire.ErrUnexpected, "a player does not deal puzzles")
+			return
+		}
 		if !c.allow(n.opts.RateLimit, float64(n.opts.Burst)) {
 			c.send(&wire.Error{Code: wire.ErrRateLimited, Text: fmt.Sprintf("more than %.0f commands a second: slow down", n.opts.RateLimit)})
 			return
 		}
-		p, err := n.core.Propose(c.session, m.Seq, m.Cmd)
-		switch {
-		case errors.Is(err, replica.ErrNoQuorum):
-			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
-			return
-		case err != nil:
-			s.redirect(c)
-			return
-		case p.Done:
-			c.acks = append(c.acks, ackOf(m.Seq, 0, p.Result))
-			s.touch(c)
-			s.flush()
+		if len(c.held) > 0 {
+			c.held = append(c.held, m) // in order, behind a room's puzzle
 			return
 		}
-		s.waiting[dedupeKey{c.session, m.Seq}] = c
+		s.propose(c, m, false)
 	case *wire.Query:
 		if !c.hello {
 			s.fail(c, wire.ErrUnexpected, "send hello first")
@@ -367,6 +362,29 @@ func (s *service) message(c *clientConn, m wire.Message) {
 	default:
 		s.fail(c, wire.ErrUnexpected, "a client does not send %s", m.Type())
 	}
+}
+
+// propose proposes a player's command, and reports false if it is held
+// until the puzzle of the room it creates is made.
+func (s *service) propose(c *clientConn, m *wire.Command, dealing bool) bool {
+	n := s.n
+	if cr, ok := m.Cmd.(game.CreateRoom); ok && !s.deal(c, m, cr, dealing) {
+		return false
+	}
+	p, err := n.core.Propose(c.session, m.Seq, m.Cmd)
+	switch {
+	case errors.Is(err, replica.ErrNoQuorum):
+		c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
+	case err != nil:
+		s.redirect(c)
+	case p.Done:
+		c.acks = append(c.acks, ackOf(m.Seq, 0, p.Result))
+		s.touch(c)
+		s.flush()
+	default:
+		s.waiting[dedupeKey{c.session, m.Seq}] = c
+	}
+	return true
 }
 
 // pendingRead is a query waiting for its read to be checked.

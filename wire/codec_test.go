@@ -87,6 +87,11 @@ func TestSamplesCoverEveryType(t *testing.T) {
 		}
 		kinds[c.Kind()] = true
 	}
+	b, err := appendCommand(nil, sampleDealtRoom())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds[game.CmdKind(b[0])] = true // a CreateRoom's second form
 	for i := range 256 {
 		_, err := DecodeMessage([]byte{byte(TCommand), 0, byte(i)}, PeerLimits)
 		if unknown := CodeOf(err) == ErrUnknownType; unknown == kinds[game.CmdKind(i)] {
@@ -187,7 +192,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestEveryCommandRoundTrips(t *testing.T) {
-	for _, c := range sampleCommands() {
+	for _, c := range append(sampleCommands(), sampleDealtRoom()) {
 		m := &Command{Seq: 1, Cmd: c}
 		b, err := AppendMessage(nil, m)
 		if err != nil {

@@ -237,6 +237,8 @@ func (d *decoder) command(field string) game.Command {
 	case game.CmdCreateRoom:
 		return game.CreateRoom{Name: d.name("cmd.name", d.lim.MaxRoomName),
 			Size: d.u8("cmd.size"), Difficulty: game.Difficulty(d.u8("cmd.difficulty"))}
+	case cmdCreateRoomDealt:
+		return d.createRoomDealt()
 	case game.CmdJoinRoom:
 		return game.JoinRoom{Name: d.name("cmd.name", d.lim.MaxRoomName)}
 	case game.CmdLeaveRoom:
@@ -267,4 +269,32 @@ func (d *decoder) voters(field string) []uint16 {
 		d.fail(ErrMalformed, field, "not a configuration (sorted node ids, each once)")
 	}
 	return v
+}
+
+func (d *decoder) createRoomDealt() game.Command {
+	c := game.CreateRoom{Name: d.name("cmd.name", d.lim.MaxRoomName),
+		Size: d.u8("cmd.size"), Difficulty: game.Difficulty(d.u8("cmd.difficulty"))}
+	p := &game.Puzzle{Size: c.Size, Difficulty: c.Difficulty,
+		BoxRows: d.u8("cmd.box rows"), BoxCols: d.u8("cmd.box cols"), Seed: d.uvarint("cmd.seed")}
+	if d.err != nil {
+		return nil
+	}
+	if int(c.Size) > d.lim.MaxBoard {
+		d.fail(ErrTooLarge, "cmd.size", fmt.Sprintf("size %d exceeds %d", c.Size, d.lim.MaxBoard))
+		return nil
+	}
+	cells := int(c.Size) * int(c.Size)
+	if len(d.b) < 2*cells {
+		d.truncated("cmd.dealt")
+		return nil
+	}
+	p.Givens = append([]uint8(nil), d.b[:cells]...)
+	p.Solution = append([]uint8(nil), d.b[cells:2*cells]...)
+	d.b = d.b[2*cells:]
+	if err := p.Check(); err != nil {
+		d.fail(ErrMalformed, "cmd.dealt", err.Error())
+		return nil
+	}
+	c.Dealt = p
+	return c
 }

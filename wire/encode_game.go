@@ -216,6 +216,9 @@ func appendCommand(b []byte, c game.Command) ([]byte, error) {
 	case game.Chat:
 		return appendString(append(b, byte(game.CmdChat)), c.Text), nil
 	case game.CreateRoom:
+		if c.Dealt != nil {
+			return appendCreateRoomDealt(b, c)
+		}
 		b = appendString(append(b, byte(game.CmdCreateRoom)), c.Name)
 		return append(b, c.Size, byte(c.Difficulty)), nil
 	case game.JoinRoom:
@@ -247,4 +250,23 @@ func appendVoters(b []byte, v []uint16) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(id))
 	}
 	return b, nil
+}
+
+// cmdCreateRoomDealt tags a CreateRoom that carries its puzzle: only a
+// primary proposes one, and a node refuses it from a player.
+const cmdCreateRoomDealt = 18
+
+func appendCreateRoomDealt(b []byte, c game.CreateRoom) ([]byte, error) {
+	p := c.Dealt
+	if p.Size != c.Size || p.Difficulty != c.Difficulty {
+		return nil, fmt.Errorf("wire: create room: a %d×%d puzzle dealt for size %d", p.Size, p.Size, c.Size)
+	}
+	if err := p.Check(); err != nil {
+		return nil, fmt.Errorf("wire: create room: dealt puzzle: %w", err)
+	}
+	b = appendString(append(b, cmdCreateRoomDealt), c.Name)
+	b = append(b, c.Size, byte(c.Difficulty), p.BoxRows, p.BoxCols)
+	b = binary.AppendUvarint(b, p.Seed)
+	b = append(b, p.Givens...)
+	return append(b, p.Solution...), nil
 }

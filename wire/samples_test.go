@@ -35,6 +35,16 @@ func sampleCommands() []game.Command {
 	}
 }
 
+// sampleDealtRoom is a CreateRoom as a primary proposes it, with its puzzle
+// (a second value of one command type, so not in sampleCommands).
+func sampleDealtRoom() game.CreateRoom {
+	p, err := game.GenerateSeed(6, game.Hard, 7)
+	if err != nil {
+		panic(err)
+	}
+	return game.CreateRoom{Name: "den", Size: 6, Difficulty: game.Hard, Dealt: p}
+}
+
 func sampleRolledBack() []game.RolledBack {
 	return []game.RolledBack{
 		{Room: "main", Name: "bob", Seq: 17, Kind: game.CmdPlace, Row: 1, Col: 2, Digit: 3},
@@ -44,7 +54,7 @@ func sampleRolledBack() []game.RolledBack {
 
 func sampleEntries() []game.Entry {
 	var es []game.Entry
-	for i, c := range sampleCommands() {
+	for i, c := range append(sampleCommands(), sampleDealtRoom()) {
 		es = append(es, game.Entry{Time: 1_700_000_000_000_000_000 + int64(i), Session: game.SessionID(i + 1), Seq: uint64(100 + i), Cmd: c})
 	}
 	return es
