@@ -27,14 +27,13 @@ func (c *Core) startElection(format string, args ...any) {
 		if c.role != wire.RoleBackup && c.role != wire.RoleStarting {
 			c.setRole(wire.RoleBackup)
 		}
-		if led {
-			// Its epoch may be newer than another primary's, which would
-			// then never take it in: that primary learns it and elects
-			// anew, in an epoch this node follows.
-			for _, id := range c.aliveIDs() {
-				if c.peers[id].role == wire.RolePrimary {
-					c.send(id, c.stateReply())
-				}
+		// Its epoch may be newer than a live primary's (it led, or
+		// followed a primary now gone), which would then never take it
+		// in: that primary learns it and elects anew, in an epoch this
+		// node follows.
+		for _, id := range c.aliveIDs() {
+			if p := c.peers[id]; p.role == wire.RolePrimary && (led || p.epoch.Before(c.epoch)) {
+				c.send(id, c.stateReply())
 			}
 		}
 		c.retryElectionAt = c.now + int64(c.cfg.Heartbeat)

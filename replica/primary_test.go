@@ -193,3 +193,25 @@ func TestPrimaryThatMayNotLeadTellsTheOtherPrimary(t *testing.T) {
 		t.Fatalf("n3 told %v of its epoch, want n2 only", told)
 	}
 }
+
+// A node that may not lead (here: catching up after losing its data),
+// left with the epoch of a primary now gone that is newer than the live
+// primary's, tells that primary of its epoch: the live one never contacts
+// a node outside its view, and the node follows no older epoch, so it was
+// left out for good. The primary elects anew and takes it in.
+func TestNodeOfANewerEpochTellsAnOlderPrimary(t *testing.T) {
+	p := newPump(t, 4)
+	c4 := p.playing()
+	c1 := p.cores[1]
+	c1.epoch = wire.MakeEpoch(c4.Epoch().Term()+3, 5) // n5 led it elsewhere, and is gone
+	c1.leader = 5
+	c1.recovering = true
+	c1.lastFromLeader = p.now
+	gone := c1.epoch
+	delete(c4.members, 1) // as if it had dropped n1
+	p.run(10 * time.Second)
+	if c4.Role() != wire.RolePrimary || len(c4.InView()) != 3 || c1.Leader() != 4 ||
+		!c4.Epoch().After(gone) || c1.Epoch() != c4.Epoch() {
+		t.Fatalf("after 10 s: %s with %v in view; %s", c4, c4.InView(), c1)
+	}
+}
