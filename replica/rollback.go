@@ -22,10 +22,12 @@ type rollbackKey struct {
 func keyOf(it game.RolledBack) rollbackKey { return rollbackKey{strings.ToLower(it.Name), it.Seq} }
 
 // dropped is a player command about to be dropped, with the result it had
-// where it was applied (nil if it was not).
+// where it was applied (nil if it was not, or if its session's dedupe
+// window no longer holds it: then applied says which).
 type dropped struct {
-	item   game.RolledBack
-	result *game.Result
+	item    game.RolledBack
+	result  *game.Result
+	applied bool
 }
 
 // describe turns the player commands in (from, to] of this log into items a
@@ -61,8 +63,8 @@ func (c *Core) describe(from, to uint64) []dropped {
 		default:
 			continue
 		}
-		d := dropped{item: it}
-		if r, ok := c.state.Result(le.Entry.Session, le.Entry.Seq); ok && i <= c.applied {
+		d := dropped{item: it, applied: i <= c.applied}
+		if r, ok := c.state.Result(le.Entry.Session, le.Entry.Seq); ok && d.applied {
 			d.result = &r
 		}
 		items = append(items, d)
@@ -119,7 +121,7 @@ func (c *Core) notApplied(items []dropped) []dropped {
 	}
 	var out []dropped
 	for _, d := range items {
-		if held[keyOf(d.item)] && d.result == nil {
+		if held[keyOf(d.item)] && !d.applied {
 			continue
 		}
 		if !c.keptAs(d) {
@@ -130,14 +132,18 @@ func (c *Core) notApplied(items []dropped) []dropped {
 }
 
 // keptAs reports whether the state applied a dropped command with the
-// outcome it had (or with any, if it had none).
+// outcome it had (or with any, if it had none). One applied whose outcome
+// is no longer known is not kept: the player may have been told another.
 func (c *Core) keptAs(d dropped) bool {
 	sv, ok := c.state.SessionByName(d.item.Name)
 	if !ok {
 		return false
 	}
 	r, done := c.state.Result(sv.ID, d.item.Seq)
-	return done && (d.result == nil || sameResult(r, *d.result))
+	if d.result == nil {
+		return done && !d.applied
+	}
+	return done && sameResult(r, *d.result)
 }
 
 func sameResult(a, b game.Result) bool {

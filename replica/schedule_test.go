@@ -85,6 +85,23 @@ func TestRandomSchedules(t *testing.T) {
 	t.Logf("%d schedules (seeds %d..%d): %s", n, first, first+uint64(n)-1, stats)
 }
 
+// Seeds beyond the range CI runs that once failed, each replayed here:
+// 202155 and 229198 (the checker judged a commit against a later epoch),
+// 241040 (a primary took in a node catching up from another), 253341 (the
+// fault model let a committed configuration lose its majority), 283460 (a
+// dropped move whose outcome the losing node no longer remembered was
+// taken for kept), 284578 (a branch of two nodes kept over one of five).
+var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578}
+
+func TestFoundSeeds(t *testing.T) {
+	for _, seed := range foundSeeds {
+		s := runSchedule(seed, scheduleOpts(seed))
+		for _, f := range s.check.failed {
+			t.Errorf("seed %d: %s (replay: GRIDLOCK_SIM_SEED=%d go test -run TestRandomSchedules -v ./replica/)", seed, f, seed)
+		}
+	}
+}
+
 type runStats struct {
 	acked, partitioned, rolledBack, quorum, lines atomic.Int64
 	durable, crashAll, joins, leaves, steps       atomic.Int64 // the grown simulation's faults
