@@ -469,19 +469,27 @@ func (s *State) closeSession(ss *session, evs []Event) []Event {
 	return evs
 }
 
-func (s *State) createRoom(ss *session, c CreateRoom, evs []Event) (Result, []Event) {
+// roomRefused says why c would not create a room now (nil: it would), and
+// the room's name.
+func (s *State) roomRefused(c CreateRoom) (string, *Error) {
 	name, ok := NormalizeRoomName(c.Name)
-	if !ok {
-		return fail(ErrBadRoomName), evs
+	switch {
+	case !ok:
+		return name, &Error{Code: ErrBadRoomName}
+	case geometryOf(c.Size) == nil || c.Difficulty > Expert:
+		return name, &Error{Code: ErrBadSize}
+	case s.roomsBy[name] != nil:
+		return name, &Error{Code: ErrRoomExists, Room: name}
+	case len(s.rooms) >= s.rules.MaxRooms:
+		return name, &Error{Code: ErrRoomLimit}
 	}
-	if geometryOf(c.Size) == nil || c.Difficulty > Expert {
-		return fail(ErrBadSize), evs
-	}
-	if s.roomsBy[name] != nil {
-		return Result{Err: &Error{Code: ErrRoomExists, Room: name}}, evs
-	}
-	if len(s.rooms) >= s.rules.MaxRooms {
-		return fail(ErrRoomLimit), evs
+	return name, nil
+}
+
+func (s *State) createRoom(ss *session, c CreateRoom, evs []Event) (Result, []Event) {
+	name, refused := s.roomRefused(c)
+	if refused != nil {
+		return Result{Err: refused}, evs
 	}
 	s.serial++
 	rm := s.newRoom(name, s.serial, c.Size, c.Difficulty, c.Dealt)

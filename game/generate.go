@@ -52,9 +52,8 @@ func (s *State) NextPuzzle(room string) (size uint8, d Difficulty, seed uint64, 
 // proposes c with it as Dealt; an entry applied after another room's
 // creation finds the seed changed and generates as before.
 func (s *State) RoomPuzzle(c CreateRoom) (size uint8, d Difficulty, seed uint64, ok bool) {
-	name, ok := NormalizeRoomName(c.Name)
-	if !ok || geometryOf(c.Size) == nil || c.Difficulty > Expert ||
-		s.roomsBy[name] != nil || len(s.rooms) >= s.rules.MaxRooms {
+	name, refused := s.roomRefused(c)
+	if refused != nil {
 		return 0, 0, 0, false
 	}
 	return c.Size, c.Difficulty, PuzzleSeed(s.seed, name, s.serial+1, 1), true

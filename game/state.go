@@ -262,12 +262,12 @@ func (s *State) newRoom(name string, serial uint64, size uint8, d Difficulty, de
 	rm := &room{name: name, serial: serial, size: size, diff: d, g: geometryOf(size),
 		round: 1, scores: make(map[string]*score), nextLine: 1, startedAt: s.now}
 	seed := PuzzleSeed(s.seed, name, serial, 1)
-	p, err := dealt.ifItIs(size, d, seed), error(nil)
+	p := dealt.ifItIs(size, d, seed)
 	if p == nil {
-		p, err = source(size, d, seed)
-	}
-	if err != nil {
-		panic("game: room with unsupported puzzle: " + err.Error()) // callers check size and difficulty
+		var err error
+		if p, err = source(size, d, seed); err != nil {
+			panic("game: room with unsupported puzzle: " + err.Error()) // callers check size and difficulty
+		}
 	}
 	rm.setPuzzle(p)
 	return rm

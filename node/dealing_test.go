@@ -62,31 +62,31 @@ func TestPlayerMayNotDealAPuzzle(t *testing.T) {
 	if err := wire.WriteFrame(conn, &wire.Hello{Version: wire.Version, Name: "eve", Token: "0123456789abcdef0123"}); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		m, err := r.ReadMessage(wire.ClientLimits)
-		if err != nil {
-			t.Fatalf("before the welcome: %v", err)
-		}
-		if _, ok := m.(*wire.Welcome); ok {
-			break
+	// next reads until a message that stop takes.
+	next := func(what string, stop func(wire.Message) bool) {
+		t.Helper()
+		for {
+			m, err := r.ReadMessage(wire.ClientLimits)
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", what, err)
+			}
+			if stop(m) {
+				return
+			}
 		}
 	}
+	next("the welcome", func(m wire.Message) bool { _, ok := m.(*wire.Welcome); return ok })
 	p, _ := game.GenerateSeed(4, game.Easy, 1)
 	if err := wire.WriteFrame(conn, &wire.Command{Seq: 1, Cmd: game.CreateRoom{Name: "mine", Size: 4, Dealt: p}}); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		m, err := r.ReadMessage(wire.ClientLimits)
-		if err != nil {
-			t.Fatalf("no error before the close: %v", err)
+	next("an error", func(m wire.Message) bool {
+		e, ok := m.(*wire.Error)
+		if ok && (e.Code != wire.ErrUnexpected || !strings.Contains(e.Text, "deal")) {
+			t.Fatalf("got %+v", e)
 		}
-		if e, ok := m.(*wire.Error); ok {
-			if e.Code != wire.ErrUnexpected || !strings.Contains(e.Text, "deal") {
-				t.Fatalf("got %+v", e)
-			}
-			break
-		}
-	}
+		return ok
+	})
 	if onLoop(t, nodes[0], func() bool { _, ok := nodes[0].core.State().RoomView("mine"); return ok }) {
 		t.Fatalf("the room was made")
 	}
