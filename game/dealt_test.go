@@ -20,7 +20,7 @@ func TestCreateRoomDealsItsPuzzle(t *testing.T) {
 	h := newHarness(t, testRules())
 	a := h.open("ann")
 	c := CreateRoom{Name: "Side", Size: 6, Difficulty: Hard}
-	size, d, seed, ok := h.s.RoomPuzzle(c)
+	size, d, seed, ok := h.s.RoomPuzzle(c, 0)
 	if !ok || size != 6 || d != Hard {
 		t.Fatalf("RoomPuzzle: %d %v %v", size, d, ok)
 	}
@@ -40,23 +40,52 @@ func TestCreateRoomDealsItsPuzzle(t *testing.T) {
 	if h.puzzle("side").Givens[0] != orig {
 		t.Fatalf("the room shares the entry's puzzle")
 	}
-	if _, _, _, ok := h.s.RoomPuzzle(CreateRoom{Name: "side", Size: 6}); ok {
+	if _, _, _, ok := h.s.RoomPuzzle(CreateRoom{Name: "side", Size: 6}, 0); ok {
 		t.Fatalf("RoomPuzzle for a room that exists")
 	}
-	if _, _, _, ok := h.s.RoomPuzzle(CreateRoom{Name: "den", Size: 5}); ok {
+	if _, _, _, ok := h.s.RoomPuzzle(CreateRoom{Name: "den", Size: 5}, 0); ok {
 		t.Fatalf("RoomPuzzle for an unsupported size")
 	}
 
-	// Dealt for the serial before: not the seed's puzzle.
-	stale := CreateRoom{Name: "den", Size: 6, Difficulty: Hard}
-	_, _, staleSeed, _ := h.s.RoomPuzzle(stale)
+	// Dealt before another room's creation was applied, or counting one
+	// that was refused: the serial guessed is off by one, and the puzzle
+	// is kept all the same (the seed stays the one it was dealt for).
+	early := CreateRoom{Name: "den", Size: 6, Difficulty: Hard}
+	_, _, earlySeed, _ := h.s.RoomPuzzle(early, 0)
+	late := CreateRoom{Name: "loft", Size: 6, Difficulty: Hard}
+	_, _, lateSeed, _ := h.s.RoomPuzzle(late, 2)
 	wantErr(t, h.do(a, CreateRoom{Name: "other", Size: 4}), OK, "")
-	stale.Dealt, _ = GenerateSeed(6, Hard, staleSeed)
-	asked = 0
-	wantErr(t, h.do(a, stale), OK, "")
-	want, _ := GenerateSeed(6, Hard, PuzzleSeed(42, "den", 3, 1)) // the third room
-	if got := h.puzzle("den"); asked != 1 || got.Seed == staleSeed || !slices.Equal(got.Givens, want.Givens) {
-		t.Fatalf("a stale dealt puzzle: source asked %d times, seed %x (stale %x)", asked, got.Seed, staleSeed)
+	_, _, nowEarly, _ := h.s.RoomPuzzle(early, 0)
+	_, _, nowLate, _ := h.s.RoomPuzzle(late, 0)
+	if nowEarly == earlySeed || nowLate == lateSeed {
+		t.Fatalf("the guesses are not off")
+	}
+	early.Dealt, _ = GenerateSeed(6, Hard, earlySeed)
+	late.Dealt, _ = GenerateSeed(6, Hard, lateSeed)
+	for _, c := range []CreateRoom{early, late} {
+		asked = 0
+		wantErr(t, h.do(a, c), OK, "")
+		if asked != 0 || h.puzzle(c.Name).Seed != c.Dealt.Seed {
+			t.Fatalf("%s dealt near its serial: source asked %d times", c.Name, asked)
+		}
+	}
+
+	// Not this room's, or not near its serial: generated as if not dealt.
+	other, _ := GenerateSeed(6, Hard, PuzzleSeed(42, "elsewhere", 7, 1))
+	far, _ := GenerateSeed(6, Hard, PuzzleSeed(42, "far", 7+dealtSpread+1, 1))
+	small, _ := GenerateSeed(4, Hard, PuzzleSeed(42, "small", 7, 1))
+	for _, c := range []CreateRoom{
+		{Name: "mine", Size: 6, Difficulty: Hard, Dealt: other},
+		{Name: "far", Size: 6, Difficulty: Hard, Dealt: far},
+		{Name: "small", Size: 6, Difficulty: Hard, Dealt: small},
+	} {
+		asked = 0
+		wantErr(t, h.do(a, c), OK, "")
+		serial := h.s.serial
+		want, _ := GenerateSeed(6, Hard, PuzzleSeed(42, c.Name, serial, 1))
+		if got := h.puzzle(c.Name); asked != 1 || got.Seed != want.Seed || !slices.Equal(got.Givens, want.Givens) {
+			t.Fatalf("%s: source asked %d times, seed %x, want %x", c.Name, asked, got.Seed, want.Seed)
+		}
 	}
 }
 
@@ -78,7 +107,7 @@ func BenchmarkCreateRoom(b *testing.B) {
 				}
 				c := CreateRoom{Name: fmt.Sprintf("r%d", i), Size: 9, Difficulty: Hard}
 				if dealt {
-					size, d, seed, _ := h.s.RoomPuzzle(c)
+					size, d, seed, _ := h.s.RoomPuzzle(c, 0)
 					c.Dealt, _ = GenerateSeed(size, d, seed)
 				}
 				start := time.Now()

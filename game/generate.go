@@ -47,27 +47,40 @@ func (s *State) NextPuzzle(room string) (size uint8, d Difficulty, seed uint64, 
 	return rm.size, rm.diff, PuzzleSeed(s.seed, rm.name, rm.serial, rm.round+1), true
 }
 
-// RoomPuzzle says which puzzle c would deal if it were applied now, and
-// false if it would fail. The primary makes that puzzle off its loop and
-// proposes c with it as Dealt; an entry applied after another room's
-// creation finds the seed changed and generates as before.
-func (s *State) RoomPuzzle(c CreateRoom) (size uint8, d Difficulty, seed uint64, ok bool) {
+// RoomPuzzle says which puzzle c would deal if it were applied after ahead
+// more rooms' creations, and false if it would fail now. The primary makes
+// that puzzle off its loop and proposes c with it as Dealt.
+func (s *State) RoomPuzzle(c CreateRoom, ahead uint64) (size uint8, d Difficulty, seed uint64, ok bool) {
 	name, refused := s.roomRefused(c)
 	if refused != nil {
 		return 0, 0, 0, false
 	}
-	return c.Size, c.Difficulty, PuzzleSeed(s.seed, name, s.serial+1, 1), true
+	return c.Size, c.Difficulty, PuzzleSeed(s.seed, name, s.serial+1+ahead, 1), true
 }
 
-// ifItIs returns a copy of p if p is the consistent puzzle of size,
-// difficulty and seed, and nil otherwise.
-func (p *Puzzle) ifItIs(size uint8, d Difficulty, seed uint64) *Puzzle {
-	if p == nil || p.Size != size || p.Difficulty != d || p.Seed != seed || p.Check() != nil {
+// dealtSpread is how far the serial a puzzle was dealt for may be from the
+// room's own. The primary guesses it before the creations ahead of the
+// entry are applied, and a guess is off by those it did not count (or
+// counted but were refused). A guess is above every serial applied when it
+// is made, so a room made again under an old name still gets a puzzle that
+// the earlier rooms of that name did not have.
+const dealtSpread = 32
+
+// dealtFor returns a copy of p if p is a consistent puzzle of size and
+// difficulty, dealt for the room name created near serial; nil otherwise.
+func (p *Puzzle) dealtFor(clusterSeed uint64, name string, serial uint64, size uint8, d Difficulty) *Puzzle {
+	if p == nil || p.Size != size || p.Difficulty != d || p.Check() != nil {
 		return nil
 	}
-	q := *p
-	q.Givens, q.Solution = slices.Clone(p.Givens), slices.Clone(p.Solution)
-	return &q
+	named := splitmix64(clusterSeed ^ fnv64a(name))
+	for j := max(serial, dealtSpread+1) - dealtSpread; j <= serial+dealtSpread; j++ {
+		if roundSeed(named, j, 1) == p.Seed {
+			q := *p
+			q.Givens, q.Solution = slices.Clone(p.Givens), slices.Clone(p.Solution)
+			return &q
+		}
+	}
+	return nil
 }
 
 // GenerateSeed returns the puzzle of size, difficulty and seed: the same

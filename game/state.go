@@ -250,9 +250,12 @@ func fnv64a(s string) uint64 {
 // cluster seed, the room's name, its creation number (main is 0; a room made
 // again under an old name gets fresh puzzles) and the round.
 func PuzzleSeed(clusterSeed uint64, room string, serial uint64, round uint32) uint64 {
-	x := splitmix64(clusterSeed ^ fnv64a(room))
-	x = splitmix64(x ^ serial)
-	return splitmix64(x ^ uint64(round))
+	return roundSeed(splitmix64(clusterSeed^fnv64a(room)), serial, round)
+}
+
+// roundSeed is PuzzleSeed from the part of it that the room's name makes.
+func roundSeed(named, serial uint64, round uint32) uint64 {
+	return splitmix64(splitmix64(named^serial) ^ uint64(round))
 }
 
 // ---- rooms ----
@@ -261,11 +264,10 @@ func PuzzleSeed(clusterSeed uint64, room string, serial uint64, round uint32) ui
 func (s *State) newRoom(name string, serial uint64, size uint8, d Difficulty, dealt *Puzzle) *room {
 	rm := &room{name: name, serial: serial, size: size, diff: d, g: geometryOf(size),
 		round: 1, scores: make(map[string]*score), nextLine: 1, startedAt: s.now}
-	seed := PuzzleSeed(s.seed, name, serial, 1)
-	p := dealt.ifItIs(size, d, seed)
+	p := dealt.dealtFor(s.seed, name, serial, size, d)
 	if p == nil {
 		var err error
-		if p, err = source(size, d, seed); err != nil {
+		if p, err = source(size, d, PuzzleSeed(s.seed, name, serial, 1)); err != nil {
 			panic("game: room with unsupported puzzle: " + err.Error()) // callers check size and difficulty
 		}
 	}

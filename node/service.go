@@ -53,6 +53,7 @@ type service struct {
 	serving   bool
 	reads     map[uint64]pendingRead // queries waiting for a checked read
 	nextRead  uint64
+	creating  []proposedAt // rooms' creations proposed, maybe not applied (dealing.go)
 }
 
 type clientConn struct {
@@ -84,6 +85,7 @@ type clientConn struct {
 	isNow      bool // in service.now
 	watchViews bool
 	held       []*wire.Command // behind a room's puzzle being made (dealing.go)
+	dealing    *puzzleEntry    // the puzzle of held[0]
 }
 
 func newService(n *Node) *service {
@@ -372,6 +374,9 @@ func (s *service) propose(c *clientConn, m *wire.Command, dealing bool) bool {
 		return false
 	}
 	p, err := n.core.Propose(c.session, m.Seq, m.Cmd)
+	if _, ok := m.Cmd.(game.CreateRoom); ok && err == nil && !p.Done {
+		s.creating = append(s.creating, proposedAt{n.core.Epoch(), p.Index})
+	}
 	switch {
 	case errors.Is(err, replica.ErrNoQuorum):
 		c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
