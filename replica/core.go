@@ -15,11 +15,10 @@ import (
 // must send and what was committed (Ready). It starts no goroutine, reads no
 // clock and touches no socket; one goroutine owns it.
 type Core struct {
-	cfg Config
-	id  wire.NodeID
-
+	cfg     Config
+	id      wire.NodeID
 	now     int64 // the clock as of the last Tick (monotonic)
-	started int64
+	started int64 // since when it has listened unbroken (a start, or a wake from a pause)
 	wall    int64 // wall time as of the last SetWall: stamps entries, for the game's clocks
 
 	epoch  wire.Epoch // the highest epoch this node has accepted
@@ -335,6 +334,7 @@ func (c *Core) slept(gap int64) {
 			c.leader = 0
 		}
 		c.quietUntil = c.now + int64(c.cfg.StartupWait)
+		c.started = c.now
 	}
 	for _, p := range c.peers {
 		if p.known && !p.suspected {

@@ -147,12 +147,26 @@ func (c *Core) mayLead(p *peer) bool {
 	return c.log.last() == 0 || c.isVoter(p.id)
 }
 
+// bootstrapSilence is how long a node listens before it may make a new
+// cluster: a node with data that it has not heard is taken for gone after
+// the silence that has a known node suspected by default (five heartbeats),
+// or sooner with a shorter suspicion timeout. A longer one, set for nodes
+// that hang, does not hold up a new cluster.
+func (c *Core) bootstrapSilence() int64 {
+	return min(int64(c.cfg.Suspicion), 5*int64(c.cfg.Heartbeat))
+}
+
 // mayBootstrap reports whether this node, which has no data, may create a
 // new cluster now: no node in sight has data, and every bootstrap voter is
 // up (an empty one could be a node that lost its data; only when all of
 // them are here and empty is there no game to lose).
 func (c *Core) mayBootstrap() bool {
 	if !c.cfg.BootstrapAny && !slices.Contains(c.cfg.Bootstrap, c.id) {
+		return false
+	}
+	if c.now-c.started < c.bootstrapSilence() && !mutant("hastybootstrap") {
+		// A node with data that it has not heard yet may be there: a new
+		// cluster beside it would split the game.
 		return false
 	}
 	for _, p := range c.peers {

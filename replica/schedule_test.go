@@ -91,7 +91,7 @@ func TestRandomSchedules(t *testing.T) {
 // fault model let a committed configuration lose its majority), 283460 (a
 // dropped move whose outcome the losing node no longer remembered was
 // taken for kept), 284578 (a branch of two nodes kept over one of five).
-var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578}
+var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264}
 
 func TestFoundSeeds(t *testing.T) {
 	for _, seed := range foundSeeds {

@@ -508,6 +508,7 @@ func TestFullServer(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	const idle = 600 * time.Millisecond
 	c := newTestCluster(t, func(o *Options) { o.IdleTimeout = idle })
+	c.observer() // the cluster is made before the idle clock starts
 	p := c.play("alice", newKey(t), 100, 30)
 	p.waitText("n1 is primary", 10*time.Second)
 	// Keys keep it open past the timeout.
