@@ -132,7 +132,21 @@ func (c *Core) canLead() bool {
 	if c.log.last() == 0 {
 		return c.mayBootstrap()
 	}
+	if c.reachable() == 1 && c.hasty() {
+		return false // alone, it could lead a branch beside a node it has not heard
+	}
 	return (!c.recovering || mutant("emptyvote")) && c.isVoter(c.id)
+}
+
+// hasty reports whether this node has listened for less than the silence
+// that has a known node suspected by default (five heartbeats, or the
+// suspicion timeout if that is shorter; a longer one, set for nodes that
+// hang, holds nothing up). Until then a node it has not heard yet may be
+// there: it neither makes a new cluster nor takes office alone, which
+// would leave that node with a game beside its own.
+func (c *Core) hasty() bool {
+	d := min(int64(c.cfg.Suspicion), 5*int64(c.cfg.Heartbeat))
+	return c.now-c.started < d && !mutant("hastyoffice")
 }
 
 // mayLead reports whether, as far as this node knows, peer p could take
@@ -147,15 +161,6 @@ func (c *Core) mayLead(p *peer) bool {
 	return c.log.last() == 0 || c.isVoter(p.id)
 }
 
-// bootstrapSilence is how long a node listens before it may make a new
-// cluster: a node with data that it has not heard is taken for gone after
-// the silence that has a known node suspected by default (five heartbeats),
-// or sooner with a shorter suspicion timeout. A longer one, set for nodes
-// that hang, does not hold up a new cluster.
-func (c *Core) bootstrapSilence() int64 {
-	return min(int64(c.cfg.Suspicion), 5*int64(c.cfg.Heartbeat))
-}
-
 // mayBootstrap reports whether this node, which has no data, may create a
 // new cluster now: no node in sight has data, and every bootstrap voter is
 // up (an empty one could be a node that lost its data; only when all of
@@ -164,9 +169,7 @@ func (c *Core) mayBootstrap() bool {
 	if !c.cfg.BootstrapAny && !slices.Contains(c.cfg.Bootstrap, c.id) {
 		return false
 	}
-	if c.now-c.started < c.bootstrapSilence() && !mutant("hastybootstrap") {
-		// A node with data that it has not heard yet may be there: a new
-		// cluster beside it would split the game.
+	if c.hasty() {
 		return false
 	}
 	for _, p := range c.peers {
