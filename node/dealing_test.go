@@ -20,6 +20,7 @@ func TestPrimaryDealsANewRoomsPuzzle(t *testing.T) {
 	nodes, _ := memCluster(t, m, []wire.NodeID{1, 2, 3}, nil)
 	waitFor(t, 10*time.Second, "n3 primary", func() bool { return primaryOf(nodes) == 3 }, nodes[2].Watch())
 	cl := memClient(t, m.NewHost(), "ann", nodes[2].ClientAddr())
+	waitMade(t, nodes)
 	before := puzzles.gets.Load()
 	cl.SendAll([]game.Command{
 		game.CreateRoom{Name: "dealt", Size: 9, Difficulty: game.Hard},
@@ -74,6 +75,7 @@ func TestRoomsCreatedTogetherAreDealt(t *testing.T) {
 		_, _, b, _ := prim.core.State().RoomPuzzle(bobs, 0)
 		return [2]uint64{a, b}
 	})
+	waitMade(t, nodes)
 	<-puzzles.start(9, game.Hard, seeds[1]).done
 	gate, mine := puzzles.entry(puzzleKey{9, game.Hard, seeds[0]})
 	if !mine {
@@ -175,5 +177,16 @@ func TestPlayerMayNotDealAPuzzle(t *testing.T) {
 	})
 	if onLoop(t, nodes[0], func() bool { _, ok := nodes[0].core.State().RoomView("mine"); return ok }) {
 		t.Fatalf("the room was made")
+	}
+}
+
+// waitMade waits until every replica has applied the cluster's first
+// entry, whose #main asks for its puzzle in Apply.
+func waitMade(t *testing.T, nodes []*Node) {
+	t.Helper()
+	for _, n := range nodes {
+		waitFor(t, 10*time.Second, "the cluster made on every replica", func() bool {
+			return onLoop(t, n, func() bool { return n.core.Applied() > 0 })
+		})
 	}
 }
