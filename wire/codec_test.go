@@ -389,14 +389,14 @@ func TestDecodeErrors(t *testing.T) {
 		{"command kind in entry", []byte{byte(TAppend), 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 99}, ErrUnknownType, "entry.cmd", "unknown command kind 99"},
 		{"utf8 str", []byte{byte(TRedirect), 1, 1, 0, 0, 2, 0xc3, 0x28}, ErrMalformed, "addr", "invalid UTF-8"},
 		{"utf8 text", []byte{byte(TError), 1, 1, 0xff}, ErrMalformed, "text", "invalid UTF-8"},
-		{"utf8 name", []byte{byte(THello), 0, 2, 2, 0xed, 0xa0}, ErrMalformed, "name", "invalid UTF-8"},
-		{"surrogate", []byte{byte(THello), 0, 2, 3, 0xed, 0xa0, 0x80}, ErrMalformed, "name", "invalid UTF-8"},
-		{"control in name", []byte{byte(THello), 0, 2, 3, 'a', 0x1b, 'b'}, ErrMalformed, "name", "control character U+001B"},
-		{"C1 control in name", []byte{byte(THello), 0, 2, 2, 0xc2, 0x9b}, ErrMalformed, "name", "control character U+009B"},
+		{"utf8 name", []byte{byte(THello), 0, byte(Version), 2, 0xed, 0xa0}, ErrMalformed, "name", "invalid UTF-8"},
+		{"surrogate", []byte{byte(THello), 0, byte(Version), 3, 0xed, 0xa0, 0x80}, ErrMalformed, "name", "invalid UTF-8"},
+		{"control in name", []byte{byte(THello), 0, byte(Version), 3, 'a', 0x1b, 'b'}, ErrMalformed, "name", "control character U+001B"},
+		{"C1 control in name", []byte{byte(THello), 0, byte(Version), 2, 0xc2, 0x9b}, ErrMalformed, "name", "control character U+009B"},
 		{"DEL in room", []byte{byte(TQuery), 1, 1, 1, 0x7f}, ErrMalformed, "room", "control character U+007F"},
-		{"version", []byte{byte(THello), 0, 3}, ErrBadVersion, "version", "protocol version 3, want 2"},
-		{"peer version", []byte{byte(TPeerHello), 1, 0}, ErrBadVersion, "version", "protocol version 256, want 2"},
-		{"beacon version", []byte{byte(TBeacon), 0, 0}, ErrBadVersion, "version", "protocol version 0, want 2"},
+		{"version", []byte{byte(THello), 0, byte(Version + 1)}, ErrBadVersion, "version", fmt.Sprintf("protocol version %d, want %d", Version+1, Version)},
+		{"peer version", []byte{byte(TPeerHello), 1, 0}, ErrBadVersion, "version", fmt.Sprintf("protocol version 256, want %d", Version)},
+		{"beacon version", []byte{byte(TBeacon), 0, 0}, ErrBadVersion, "version", fmt.Sprintf("protocol version 0, want %d", Version)},
 		{"givens", room(func(r *game.RoomView) { r.Puzzle.Givens = r.Puzzle.Givens[:80] }), ErrMalformed, "puzzle.givens", "80 givens for 81 cells"},
 		{"board", room(func(r *game.RoomView) { r.Board = r.Board[:80] }), ErrMalformed, "room.board", "80 cells for a board of 81"},
 		{"board over size", room(func(r *game.RoomView) { r.Puzzle.Size = 4; r.Puzzle.Givens = r.Puzzle.Givens[:16] }), ErrTooLarge, "room.board", "81 items exceeds 16"},
@@ -412,7 +412,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"huge count", cat([]byte{byte(TEvents), 1}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrTooLarge, "events", "4294967295 items exceeds 4096"},
 		{"string beyond bytes", []byte{byte(TError), 1, 5, 'a'}, ErrMalformed, "text", "truncated"},
 		{"huge string", cat([]byte{byte(TError), 1}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrMalformed, "text", "truncated"},
-		{"huge token", cat([]byte{byte(THello), 0, 2, 0}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrTooLarge, "token", "4294967295 bytes exceeds 64"},
+		{"huge token", cat([]byte{byte(THello), 0, byte(Version), 0}, []byte{0xff, 0xff, 0xff, 0xff, 0x0f}), ErrTooLarge, "token", "4294967295 bytes exceeds 64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := DecodeMessage(tc.in, PeerLimits)
@@ -495,7 +495,7 @@ func TestCheckVersion(t *testing.T) {
 	// A Hello of another version is refused as such, whatever follows the
 	// version: later versions may lay their fields out differently.
 	for _, rest := range [][]byte{nil, {0xff, 0xff}, bytes.Repeat([]byte{0x80}, 20)} {
-		b := append([]byte{byte(THello), 0, 3}, rest...)
+		b := append([]byte{byte(THello), 0, byte(Version + 1)}, rest...)
 		if _, err := DecodeMessage(b, ClientLimits); CodeOf(err) != ErrBadVersion {
 			t.Errorf("%x: got %v", b, err)
 		}

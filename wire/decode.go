@@ -87,7 +87,8 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 		m = &Append{From: d.nodeID("from"), Epoch: d.epoch("epoch"),
 			PrevIndex: d.uvarint("prev index"), PrevEpoch: d.epoch("prev epoch"),
 			Commit: d.uvarint("commit"), Support: d.u8("support"),
-			Sent: d.varint("sent"), Entries: d.logEntries("entries")}
+			Sent: d.varint("sent"), Entries: d.logEntries("entries"),
+			History: d.epochStarts("history", d.lim.MaxHistory)}
 	case TAppendAck:
 		m = &AppendAck{From: d.nodeID("from"), Epoch: d.epoch("epoch"),
 			OK: d.bool("ok"), Match: d.uvarint("match"), Sent: d.varint("sent"),

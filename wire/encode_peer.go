@@ -90,7 +90,11 @@ func (m *Append) appendTo(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, m.Commit)
 	b = append(b, m.Support)
 	b = binary.AppendVarint(b, m.Sent)
-	return appendLogEntries(b, m.Entries)
+	b, err := appendLogEntries(b, m.Entries)
+	if err != nil {
+		return nil, err
+	}
+	return appendHistory(b, m.History), nil
 }
 
 func (m *AppendAck) appendTo(b []byte) ([]byte, error) {

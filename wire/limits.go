@@ -23,7 +23,7 @@ type Limits struct {
 	MaxEntries   int // log entries in an Append or a Snapshot tail; items of a RolledBack or a Rollback command
 	MaxEvents    int // events in an Events batch
 	MaxNodes     int // nodes in a ClusterView
-	MaxHistory   int // epoch starts in a StateReply or a Snapshot
+	MaxHistory   int // epoch starts in a StateReply, a Snapshot or an Append
 	MaxRooms     int // room summaries in a QueryReply
 	MaxMembers   int // members, scores and claims of a room view; players of a room summary; members of a QueryReply
 	MaxChatLines int // chat lines in a room view

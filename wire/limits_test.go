@@ -100,6 +100,7 @@ func limitCases() []limitCase {
 		{limit: "MaxNodes", field: "view.nodes", count: func(n int) Message { return &Welcome{View: ClusterView{Nodes: repeatN(n, node)}} }},
 		{limit: "MaxHistory", field: "history", count: func(n int) Message { return &StateReply{History: repeatN(n, start)} }},
 		{limit: "MaxHistory", field: "history", count: func(n int) Message { return &Snapshot{History: repeatN(n, start)} }},
+		{limit: "MaxHistory", field: "history", count: func(n int) Message { return &Append{History: repeatN(n, start)} }},
 		{limit: "MaxRooms", field: "rooms", count: func(n int) Message {
 			return &QueryReply{Rooms: repeatN(n, func(int) game.RoomSummary { return game.RoomSummary{Name: "r"} })}
 		}},

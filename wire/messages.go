@@ -11,7 +11,7 @@ import (
 // in every beacon. A peer or client with another version is refused.
 // Version 2: notes, spectators and round results in commands, events and
 // room views.
-const Version uint16 = 2
+const Version uint16 = 3
 
 // NodeID identifies a replica. 0 means "none".
 type NodeID uint16
@@ -442,9 +442,10 @@ type Fetch struct {
 
 // Append replicates entries after (PrevIndex, PrevEpoch) and carries the
 // primary's commit index. With no entries it is a heartbeat. Support is the
-// number of nodes the primary's view held when it took office in Epoch. Sent
-// is the primary's clock when it sent the message; the ack echoes it
-// (leases).
+// number of nodes the primary's view held when it took office in Epoch.
+// History holds the primary's records of the older epochs the entries belong
+// to (a node catching up learns what weighs their branch). Sent is the
+// primary's clock when it sent the message; the ack echoes it (leases).
 type Append struct {
 	From      NodeID
 	Epoch     Epoch
@@ -454,6 +455,7 @@ type Append struct {
 	Support   uint8
 	Sent      int64
 	Entries   []LogEntry
+	History   []EpochStart
 }
 
 // AppendAck answers Append (and Snapshot). OK with Match = the last index the

@@ -189,7 +189,7 @@ func sampleMessages() []Message {
 			Recovering: true, Voters: []NodeID{1, 2, 3}, Since: MakeEpochLife(1, 0x5eed+1, 3)},
 		&Fetch{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), After: 1200, Snapshot: true},
 		&Append{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), PrevIndex: 1235, PrevEpoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234, Support: 3,
-			Sent: 1_700_000_000_000_000_000, Entries: sampleLogEntries()},
+			Sent: 1_700_000_000_000_000_000, Entries: sampleLogEntries(), History: sampleHistory()},
 		&AppendAck{From: 2, Epoch: MakeEpochLife(5, 0x5eed+5, 3), OK: true, Match: 1250, Sent: 1_700_000_000_000_000_000, NeedSnap: true},
 		&Snapshot{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Index: 1200, IndexEpoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234,
 			History: sampleHistory(), Data: []byte("\x00opaque game state\xff"), Before: 1, Tail: sampleLogEntries()},
