@@ -98,6 +98,16 @@ func (k *checker) applied(n *simNode, a Applied) {
 	if a.Index < uint64(len(n.applied)) && !n.applied[a.Index].IsZero() && n.applied[a.Index] != a.Epoch {
 		k.majorityKept(n, a.Index) // the node drops its branch for another
 	}
+	if a.Index > uint64(len(n.applied)) {
+		// A snapshot took the node past what it applied: it may have
+		// dropped a branch without applying the other one entry by entry.
+		for j := uint64(1); j < uint64(len(n.applied)); j++ {
+			if e, ok := n.core.log.epochAt(j); ok && !e.IsZero() && !n.applied[j].IsZero() && e != n.applied[j] {
+				k.majorityKept(n, j)
+				break
+			}
+		}
+	}
 	if a.Index < uint64(len(n.applied)) {
 		n.applied = n.applied[:a.Index]
 	}
@@ -173,9 +183,11 @@ func (k *checker) majorityKept(n *simNode, i uint64) {
 	for j, e := range n.applied[i:] {
 		lost = max(lost, k.support[indexEpoch{i + uint64(j), e}])
 	}
+	// The current epoch's entries came after the branch was chosen: a
+	// merged view commits them, and they do not weigh the branch.
 	kept := 0
 	for j := i; j <= n.core.Commit(); j++ {
-		if e, ok := n.core.log.epochAt(j); ok {
+		if e, ok := n.core.log.epochAt(j); ok && e != n.core.epoch {
 			kept = max(kept, k.support[indexEpoch{j, e}])
 		}
 	}

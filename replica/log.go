@@ -163,6 +163,25 @@ func (l *raftLog) mergeHistory(h []wire.EpochStart) {
 	}
 }
 
+// recordsOf returns the history records, other than epoch e's, of the
+// entries in (after, upto] that know something: an append carries them so
+// that a node catching up learns what weighs their branch.
+func (l *raftLog) recordsOf(after, upto uint64, e wire.Epoch) []wire.EpochStart {
+	var rs []wire.EpochStart
+	for k, r := range l.history {
+		if k+1 < len(l.history) && l.history[k+1].Index <= after+1 {
+			continue
+		}
+		if r.Index > upto {
+			break
+		}
+		if r.Epoch != e && (r.Support != 0 || r.Committed != 0) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
 // slice returns copies of the entries in (after, upto].
 func (l *raftLog) slice(after, upto uint64) []wire.LogEntry {
 	if upto > l.last() {

@@ -30,6 +30,7 @@ var mutants = []struct {
 	{"earlyack", "a node acknowledges (and a primary counts its own entries) before its log is synced", durableOpts},
 	{"uncheckedread", "reads answered without confirming the leadership", quorumOpts},
 	{"nobranchweight", "on healing, the branch kept is chosen by epoch, not by the nodes it held", availOpts},
+	{"nohistory", "appends carry no records of older epochs: a node that catches up by them cannot weigh their branch", availOpts},
 	{"hastyoffice", "a node that has heard nobody makes a new cluster, or takes office alone, after the startup wait, before the silence that has a node suspected", availOpts},
 	{"latedue", "the core asks a runtime that sleeps until its next timer to wake far too late", sleepyOpts},
 }

@@ -187,12 +187,16 @@ func (c *Core) sendTo(m *member, hb, news bool) {
 // appendMsg carries entries after index prev (none: a heartbeat).
 func (c *Core) appendMsg(prev uint64, entries []wire.LogEntry) *wire.Append {
 	pe, _ := c.log.epochAt(prev)
-	return &wire.Append{
+	a := &wire.Append{
 		From: c.id, Epoch: c.epoch,
 		PrevIndex: prev, PrevEpoch: pe,
 		Commit: c.commit, Support: c.officeSupport, Sent: int64(c.round),
 		Entries: entries,
 	}
+	if len(entries) > 0 && entries[0].Epoch != c.epoch && !mutant("nohistory") {
+		a.History = c.log.recordsOf(prev, prev+uint64(len(entries)), c.epoch)
+	}
+	return a
 }
 
 // advanceCommit moves the commit index as far as the rule allows: every
@@ -434,6 +438,7 @@ func (c *Core) onAppend(m *wire.Append) {
 	}
 	c.logChanged()
 	c.log.setSupport(m.Epoch, m.Support)
+	c.log.mergeHistory(m.History)
 	match := prev + uint64(len(entries))
 	c.leaderCommit = m.Commit
 	if to := min(m.Commit, match); to > c.commit {
