@@ -93,7 +93,7 @@ func (c *Core) onElection(m *wire.Election) {
 	if m.From > c.id {
 		return // ELECTION goes to higher ids only
 	}
-	if c.role != wire.RolePrimary && !c.canLead() {
+	if c.role != wire.RolePrimary && !c.leadable(false) {
 		// OK means "I take over": a node that may not lead (a learner
 		// the caller's newer configuration counts as a voter) stays
 		// silent, and the caller takes office.

@@ -128,11 +128,16 @@ func (c *Core) reachableVoters() (n, need int) {
 // canLead reports whether this node may take office: a voter that is not
 // recovering, or, with no data at all, a node allowed to create the
 // cluster.
-func (c *Core) canLead() bool {
+func (c *Core) canLead() bool { return c.leadable(true) }
+
+// leadable is canLead, or with now false whether this node may take office
+// once it has listened long enough (what its OK to an election promises:
+// the caller waits for it rather than take office beside it).
+func (c *Core) leadable(now bool) bool {
 	if c.log.last() == 0 {
-		return c.mayBootstrap()
+		return c.mayBootstrap(now)
 	}
-	if c.reachable() == 1 && c.hasty() {
+	if now && c.reachable() == 1 && c.hasty() {
 		return false // alone, it could lead a branch beside a node it has not heard
 	}
 	return (!c.recovering || mutant("emptyvote")) && c.isVoter(c.id)
@@ -165,11 +170,11 @@ func (c *Core) mayLead(p *peer) bool {
 // new cluster now: no node in sight has data, and every bootstrap voter is
 // up (an empty one could be a node that lost its data; only when all of
 // them are here and empty is there no game to lose).
-func (c *Core) mayBootstrap() bool {
+func (c *Core) mayBootstrap(now bool) bool {
 	if !c.cfg.BootstrapAny && !slices.Contains(c.cfg.Bootstrap, c.id) {
 		return false
 	}
-	if c.hasty() {
+	if now && c.hasty() {
 		return false
 	}
 	for _, p := range c.peers {

@@ -215,3 +215,26 @@ func TestNodeOfANewerEpochTellsAnOlderPrimary(t *testing.T) {
 		t.Fatalf("after 10 s: %s with %v in view; %s", c4, c4.InView(), c1)
 	}
 }
+
+// A node still listening before it may make a cluster answers a lower
+// node's election with OK: the lower one waits for it instead of making
+// the cluster beside it, to be replaced at once (or, with packets lost,
+// to leave a cluster's first entries on one node).
+func TestListeningNodeHoldsBackLowerOnes(t *testing.T) {
+	p := newPump(t, 3)
+	p.run(30 * time.Millisecond)
+	c3, err := NewCore(p.cores[3].cfg, p.now) // n3 starts 30 ms after the others
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cores[3] = c3
+	p.run(2 * time.Second)
+	for id, c := range p.cores {
+		if c.Epoch().Term() != 1 || c.Epoch().Node() != 3 {
+			t.Fatalf("n%d is in %s's epoch %d: another node took office before n3", id, c.Epoch().Node(), c.Epoch().Term())
+		}
+	}
+	if c3.Role() != wire.RolePrimary {
+		t.Fatalf("n3: %s", c3)
+	}
+}

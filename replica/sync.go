@@ -190,7 +190,7 @@ func (v *viewChange) finish(c *Core) {
 				return
 			}
 		}
-		if !c.mayBootstrap() {
+		if !c.mayBootstrap(true) {
 			v.abort(c, "no node here has data: waiting for a cluster to join (or for every bootstrap voter)")
 			return
 		}
