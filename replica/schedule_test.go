@@ -92,8 +92,11 @@ func TestRandomSchedules(t *testing.T) {
 // dropped move whose outcome the losing node no longer remembered was
 // taken for kept), 284578 (a branch of two nodes kept over one of five),
 // 310264 (a node restarted empty that heard nobody for 26 ms made a new
-// cluster beside the game).
-var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264}
+// cluster beside the game), 308805 (a branch of two kept over one of four:
+// its nodes had caught up by appends, which carried no older epoch's
+// weight), 339807 (a lower node took office while the higher one listened,
+// and the new cluster stalled).
+var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807}
 
 func TestFoundSeeds(t *testing.T) {
 	for _, seed := range foundSeeds {
