@@ -122,13 +122,13 @@ func (c *memPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			c.queue = c.queue[1:]
 			return copy(b, d.b), d.from, nil
 		}
-		ch := c.wake
+		ch, rdl := c.wake, c.rdl
 		c.waiters++
 		c.mu.Unlock()
-		if c.rdl.IsZero() {
+		if rdl.IsZero() {
 			<-ch
 		} else {
-			t := time.NewTimer(time.Until(c.rdl))
+			t := time.NewTimer(time.Until(rdl))
 			select {
 			case <-ch:
 			case <-t.C:
