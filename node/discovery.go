@@ -167,6 +167,7 @@ func (d *discovery) send(core *wire.Beacon) {
 	b.Version = wire.Version
 	b.Cluster = n.opts.Cluster
 	b.Instance = n.instance
+	b.FixedID = n.idFixed
 	b.ClientAddr = n.ClientAddr()
 	b.PeerAddr = n.PeerAddr()
 	b.Advertise = n.opts.Advertise

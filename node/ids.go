@@ -12,9 +12,15 @@ import (
 	"github.com/gridlock-game/gridlock/wire"
 )
 
-// yieldsID decides, when two nodes chose the same id, which one chooses
-// again: the one with nothing in its log, else the smaller instance.
+// yieldsID decides, when two nodes claim the same id, which one chooses
+// again: never one whose id was given or is its data's; else the one with
+// nothing in its log, else the smaller instance. (Two apps started at the
+// same moment choose the same id, and both may hold the cluster's data by
+// the time they hear each other.)
 func (n *Node) yieldsID(b *wire.Beacon) bool {
+	if n.idFixed || b.FixedID {
+		return !n.idFixed
+	}
 	mine, theirs := n.core.LastIndex() > 0, b.Last > 0
 	if mine != theirs {
 		return theirs
@@ -35,10 +41,9 @@ func (n *Node) reID(b *wire.Beacon) {
 	}
 	old := n.ID()
 	if n.store != nil {
-		if n.core.LastIndex() > 0 {
-			n.log.Error("another node took this node's id, and this one holds data under it: keeping the id (give each node its own --id or --data-dir)")
-			return
-		}
+		// The id was chosen in this process, so whatever the store holds
+		// is a copy of the cluster's made since: dropped, as by a node
+		// that lost its disk.
 		path := n.store.Path()
 		n.store.Close()
 		n.store = nil

@@ -25,6 +25,7 @@ type Node struct {
 	core     *replica.Core
 	instance uint64
 	id       atomic.Uint32 // 0 until chosen
+	idFixed  bool          // the id was given or is its data's: kept in a collision
 	started  time.Time     // the monotonic clock's origin
 
 	store  *store.Store
@@ -146,6 +147,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		n.closeSockets()
 		return nil, err
 	}
+	n.idFixed = o.ID != 0 || n.store != nil
 	if n.ID() != 0 {
 		if err := n.boot(ctx); err != nil {
 			n.closeSockets()

@@ -15,6 +15,7 @@ func (d *decoder) beacon() *Beacon {
 		Last:       d.uvarint("last"),
 		Quorum:     d.bool("quorum"),
 		Recovering: d.bool("recovering"),
+		FixedID:    d.bool("fixed id"),
 		ClientAddr: d.str("client addr", d.lim.MaxAddr),
 		PeerAddr:   d.str("peer addr", d.lim.MaxAddr),
 		Advertise:  d.str("advertise", d.lim.MaxAddr),

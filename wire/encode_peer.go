@@ -20,7 +20,7 @@ func (m *Beacon) appendTo(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(m.Leader))
 	b = binary.AppendUvarint(b, m.Commit)
 	b = binary.AppendUvarint(b, m.Last)
-	b = appendBool(appendBool(b, m.Quorum), m.Recovering)
+	b = appendBool(appendBool(appendBool(b, m.Quorum), m.Recovering), m.FixedID)
 	b = appendString(b, m.ClientAddr)
 	b = appendString(b, m.PeerAddr)
 	b = appendString(b, m.Advertise)

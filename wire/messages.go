@@ -383,6 +383,9 @@ type Beacon struct {
 	Last       uint64
 	Quorum     bool // quorum mode (a setting the cluster must agree on)
 	Recovering bool // lost its data, catching up: it neither votes nor leads
+	// FixedID: the node's id was given (--id) or is its data's; an id
+	// chosen in this process is given up, not this one, when two collide.
+	FixedID    bool
 	ClientAddr string
 	PeerAddr   string
 	Advertise  string

@@ -180,7 +180,7 @@ func sampleMessages() []Message {
 		&RoomState{Index: 5003, Room: sampleRoom(3)},
 		&Status{},
 		&Beacon{Version: Version, Cluster: "demo", From: 3, Instance: 0x0123456789abcdef, Epoch: MakeEpochLife(4, 0x5eed+4, 3),
-			Role: RolePrimary, Leader: 3, Commit: 1234, Last: 1235, Quorum: true, Recovering: true,
+			Role: RolePrimary, Leader: 3, Commit: 1234, Last: 1235, Quorum: true, Recovering: true, FixedID: true,
 			ClientAddr: "127.0.0.1:8002", PeerAddr: "127.0.0.1:9002", Advertise: "server3:8000", MAC: sampleMAC(1)},
 		&Election{From: 2, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
 		&ElectionOK{From: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
