@@ -27,6 +27,9 @@ func (c *Core) startElection(format string, args ...any) {
 		if c.role != wire.RoleBackup && c.role != wire.RoleStarting {
 			c.setRole(wire.RoleBackup)
 		}
+		if c.leader == c.id {
+			c.leader = 0 // it led: now it looks for a primary, and retries
+		}
 		// Its epoch may be newer than a live primary's (it led, or
 		// followed a primary now gone), which would then never take it
 		// in: that primary learns it and elects anew, in an epoch this

@@ -95,8 +95,10 @@ func TestRandomSchedules(t *testing.T) {
 // cluster beside the game), 308805 (a branch of two kept over one of four:
 // its nodes had caught up by appends, which carried no older epoch's
 // weight), 339807 (a lower node took office while the higher one listened,
-// and the new cluster stalled).
-var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807}
+// and the new cluster stalled), 359523 and 362431 (a primary that stepped
+// down unable to lead, a learner in the log it had taken, still took
+// itself for the leader and never looked for one).
+var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431}
 
 func TestFoundSeeds(t *testing.T) {
 	for _, seed := range foundSeeds {
