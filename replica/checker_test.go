@@ -125,7 +125,11 @@ func (k *checker) applied(n *simNode, a Applied) {
 			// and the backups in its view. (With a disk, a Ready is
 			// acted on after its write, when the view may have changed:
 			// durable schedules leave this check out.)
-			k.support[indexEpoch{a.Index, a.Epoch}] = 1 + len(n.core.InView())
+			// The first is the primary that committed it; a later one
+			// applies it catching up, with another view.
+			if key := (indexEpoch{a.Index, a.Epoch}); k.support[key] == 0 {
+				k.support[key] = 1 + len(n.core.InView())
+			}
 		}
 	}
 	switch {
