@@ -188,7 +188,9 @@ func (k *checker) majorityKept(n *simNode, i uint64) {
 		lost = max(lost, k.support[indexEpoch{i + uint64(j), e}])
 	}
 	// The current epoch's entries came after the branch was chosen: a
-	// merged view commits them, and they do not weigh the branch.
+	// merged view commits them, and they do not weigh the branch. (A
+	// primary that stayed in office through the heal has its own left
+	// out too, which can only make the check fail, not pass.)
 	kept := 0
 	for j := i; j <= n.core.Commit(); j++ {
 		if e, ok := n.core.log.epochAt(j); ok && e != n.core.epoch {

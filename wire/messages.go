@@ -10,7 +10,8 @@ import (
 // Version is the protocol version, carried in HELLO, in peer link hellos and
 // in every beacon. A peer or client with another version is refused.
 // Version 2: notes, spectators and round results in commands, events and
-// room views.
+// room views. Version 3: older epochs' records in appends, and whether a
+// node's id is fixed in beacons.
 const Version uint16 = 3
 
 // NodeID identifies a replica. 0 means "none".
