@@ -361,11 +361,12 @@ func (c *Core) install(m *wire.Snapshot) bool {
 	if start == m.Index {
 		incoming.snapEpoch = m.IndexEpoch
 	}
+	if e := incoming.lastEpoch(); e == m.Epoch && c.log.matches(incoming.last(), e) && m.Index <= c.applied {
+		return true // a late message of this office: this log holds all it brings
+	}
 	d := common(c.shape(), logShape{history: incoming.history, last: incoming.last()})
-	if m.Data == nil {
-		if !c.log.matches(m.Index, m.IndexEpoch) || c.applied > m.Index {
-			return false
-		}
+	if m.Data == nil && (!c.log.matches(m.Index, m.IndexEpoch) || c.applied > m.Index) {
+		return false
 	}
 	// What this node drops and may have been acknowledged: what it knows
 	// committed, and (without a quorum) what a primary that can no longer
