@@ -104,13 +104,14 @@ func (c *Core) forgetClosed(i uint64) {
 
 // notApplied keeps the items that the log now held does not hold: a command
 // the player resent to the winning side is not lost, unless it came out
-// otherwise there (the answer the player saw is what was lost).
+// otherwise there (the answer the player saw is what was lost). The log's
+// applied entries count too: the dedupe window may have forgotten them.
 func (c *Core) notApplied(items []dropped) []dropped {
 	if len(items) == 0 {
 		return nil
 	}
 	held := map[rollbackKey]bool{}
-	for i := c.applied + 1; i <= c.log.last(); i++ {
+	for i := c.log.snapIndex + 1; i <= c.log.last(); i++ {
 		e := c.log.entry(i).Entry
 		if e.Session == 0 {
 			continue
