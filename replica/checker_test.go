@@ -116,20 +116,24 @@ func (k *checker) applied(n *simNode, a Applied) {
 	}
 	n.applied = append(n.applied, a.Epoch)
 	prev := k.committed[a.Index]
-	if !prev.set || prev.epoch != ce.epoch {
-		if k.s.opts.quorum {
-			k.heldByMajority(n, a.Index, a.Epoch)
-		}
-		if n.core.Role() == wire.RolePrimary && !k.s.opts.durable {
-			// The nodes that held it as it committed: the primary
-			// and the backups in its view. (With a disk, a Ready is
-			// acted on after its write, when the view may have changed:
-			// durable schedules leave this check out.)
-			// The first is the primary that committed it; a later one
-			// applies it catching up, with another view.
-			if key := (indexEpoch{a.Index, a.Epoch}); k.support[key] == 0 {
-				k.support[key] = 1 + len(n.core.InView())
-			}
+	first := !prev.set || prev.epoch != ce.epoch
+	if first && k.s.opts.quorum {
+		k.heldByMajority(n, a.Index, a.Epoch)
+	}
+	if n.core.Role() == wire.RolePrimary && !k.s.opts.durable {
+		// The nodes that held it as it committed: the primary and the
+		// backups in its view. (With a disk, a Ready is acted on after
+		// its write, when the view may have changed: durable schedules
+		// leave this check out.) The first is the primary that
+		// committed it; a later one applies it catching up, with
+		// another view. But the primary of its own epoch counts its
+		// holders itself, even after a later one took it in.
+		key, held := indexEpoch{a.Index, a.Epoch}, 1+len(n.core.InView())
+		switch {
+		case a.Epoch == n.core.Epoch():
+			k.support[key] = max(k.support[key], held)
+		case first && k.support[key] == 0:
+			k.support[key] = held
 		}
 	}
 	switch {
@@ -473,17 +477,27 @@ func (k *checker) invoke(c *simPlayer, op *simOp) {
 				best = n
 			}
 		}
-		if best == nil {
-			if !k.partitioned || k.s.opts.quorum {
-				k.fail("client %s places in room %s, which no node has", c.name, op.room)
-				return
+		var v *game.RoomView
+		var sol []uint8
+		switch {
+		case best != nil:
+			v, sol = k.roomAt(best.id, op.room)
+		case k.roomUnapplied(op.room):
+			// The puzzle as the client has it, from the node that
+			// applied the room and went away.
+			if cv, _, ok := c.core.Room(); ok && cv.Name == op.room {
+				v, sol = cv, k.solution(cv)
 			}
+		case !k.partitioned || k.s.opts.quorum:
+			k.fail("client %s places in room %s, which no node has", c.name, op.room)
+			return
+		default:
 			// The room went with a losing branch, just now: its player
 			// has not heard yet, and the move is refused.
 			k.ops[op] = p
 			return
 		}
-		if v, sol := k.roomAt(best.id, op.room); v != nil {
+		if v != nil {
 			size := int(v.Puzzle.Size)
 			cell := int(pl.Row)*size + int(pl.Col)
 			if cell < len(sol) && v.Puzzle.Givens[cell] == 0 {
@@ -493,6 +507,27 @@ func (k *checker) invoke(c *simPlayer, op *simOp) {
 		}
 	}
 	k.ops[op] = p
+}
+
+// roomUnapplied reports whether a live node holds, above what it applied,
+// a CreateRoom of room that the checker saw commit: its primary applied
+// it and went away before the backups learned that it committed.
+func (k *checker) roomUnapplied(room string) bool {
+	for _, n := range k.s.nodes {
+		if !n.up {
+			continue
+		}
+		for i := n.core.Applied() + 1; i <= n.core.LastIndex() && i < uint64(len(k.committed)); i++ {
+			le := n.core.log.entry(i)
+			if le == nil || !k.committed[i].set || k.committed[i].epoch != le.Epoch {
+				continue
+			}
+			if cr, ok := le.Entry.Cmd.(game.CreateRoom); ok && cr.Name == room {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (k *checker) complete(c *simPlayer, op *simOp, r *simAnswer) {

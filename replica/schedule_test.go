@@ -98,8 +98,16 @@ func TestRandomSchedules(t *testing.T) {
 // and the new cluster stalled), 359523 and 362431 (a primary that stepped
 // down unable to lead, a learner in the log it had taken, still took
 // itself for the leader and never looked for one), 404313 and 419446 (the
-// checker took a later primary's view for the committing one's).
-var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431, 404313, 419446}
+// checker took a later primary's view for the committing one's), 425001
+// (a late snapshot of the same office undid an entry, reported as rolled
+// back), 425867 (a node restarted with the other quorum setting broke no
+// links, and its primary counted what its old life had acknowledged),
+// 433312 (a dropped command the winning log held, past its dedupe window,
+// was reported as rolled back), 448708 (a room whose creation only a
+// departed primary had applied was taken for no room at all) and 455168
+// (an entry that a later primary took in before its own epoch's primary
+// committed it was weighed by the later one's view).
+var foundSeeds = []uint64{202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431, 404313, 419446, 425001, 425867, 433312, 448708, 455168}
 
 func TestFoundSeeds(t *testing.T) {
 	for _, seed := range foundSeeds {

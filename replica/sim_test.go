@@ -320,8 +320,9 @@ func (s *sim) cut(from, to wire.NodeID) bool {
 // a cluster): its peers refuse it, as their handshakes and beacon filters
 // do, so it stays out of the cluster; players do not reach it.
 func (s *sim) setMixed(n *simNode) {
-	n.mixed = true
 	s.fault("n%d runs with the other quorum setting", n.id)
+	s.linksBreak(n) // the old process's links break, before the new one is cut off
+	n.mixed = true
 	s.connsDie(n)
 	if n.disk != nil {
 		n.setDisk(s, &simDisk{}) // another process, with its own data
