@@ -80,7 +80,7 @@ func (c *Core) electionTick() {
 		c.beginViewChange()
 		return
 	}
-	c.startElection("the higher node that answered did not take office")
+	c.startElection("a higher node answered but did not lead")
 }
 
 // maxTerm is the highest term this node has seen anywhere.
