@@ -108,11 +108,19 @@ func (k *checker) applied(n *simNode, a Applied) {
 			}
 		}
 	}
+	jumped := a.Index != uint64(len(n.applied))
 	if a.Index < uint64(len(n.applied)) {
 		n.applied = n.applied[:a.Index]
 	}
 	for uint64(len(n.applied)) < a.Index {
 		n.applied = append(n.applied, wire.Epoch{})
+	}
+	if jumped {
+		// A snapshot: the node now holds its log's branch up to here,
+		// not what it applied before.
+		for j := uint64(1); j < a.Index; j++ {
+			n.applied[j], _ = n.core.log.epochAt(j)
+		}
 	}
 	n.applied = append(n.applied, a.Epoch)
 	prev := k.committed[a.Index]
