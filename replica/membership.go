@@ -43,6 +43,20 @@ func (c *Core) loadConf() {
 	c.conf, c.confIndex = toNodeIDs(c.state.Voters()), 0
 }
 
+// committedVoters is the configuration as of this node's commit index:
+// the newest one that no view change can lose.
+func (c *Core) committedVoters() []wire.NodeID {
+	if c.voters(); c.confIndex <= c.commit {
+		return c.conf
+	}
+	for i := c.commit; i > c.applied && i > c.log.snapIndex; i-- {
+		if v, ok := confOf(c.log.entry(i).Entry.Cmd); ok {
+			return v
+		}
+	}
+	return toNodeIDs(c.state.Voters())
+}
+
 // confOf returns the configuration an entry sets, if it sets one.
 func confOf(cmd game.Command) ([]wire.NodeID, bool) {
 	switch cmd := cmd.(type) {

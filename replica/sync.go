@@ -281,15 +281,15 @@ func (v *viewChange) quorate(c *Core, members []wire.NodeID) (got, need int, ok 
 		return got, need, false
 	}
 	for _, id := range members {
-		r := v.replies[id]
-		if r.Last < c.commit && c.confIndex <= c.commit {
+		conf := v.replies[id].Voters
+		if v.replies[id].Last < c.commit {
 			// Its whole log is older than what this node knows
-			// committed, and so is this node's configuration: the one it
-			// reports was superseded for good (a learner that lags may
-			// still name a voter that has left).
-			continue
+			// committed: the configuration it reports is at best the
+			// committed one (a learner that lags may still name a voter
+			// that has left, or miss one that joined).
+			conf = c.committedVoters()
 		}
-		if conf := r.Voters; len(conf) > 0 && !check(conf) {
+		if len(conf) > 0 && !check(conf) {
 			return got, need, false
 		}
 	}
