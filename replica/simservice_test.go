@@ -189,12 +189,12 @@ func (v *service) committed(rd Ready) {
 	}
 	for i := range rd.Committed {
 		a := &rd.Committed[i]
-		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && (a.Epoch == core.Epoch() || a.Epoch.Node() == v.n.id) {
-			// Only an entry this node made answers a HELLO it took (the
-			// runtime keeps its players through a renewal of its office):
-			// another node's with the same token (an earlier resume,
-			// applied late by a primary that was behind) comes before
-			// entries the player was answered for.
+		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && a.Epoch == core.Epoch() {
+			// Only an entry of this office answers a HELLO it took, as in
+			// package node: an older one with the same token (an earlier
+			// resume, applied late by a primary that was behind, this
+			// node's own before a restart too) comes before entries the
+			// player was answered for.
 			for _, c := range v.opening[o.Token] {
 				v.opened(c, a.Result)
 			}
