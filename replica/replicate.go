@@ -443,7 +443,11 @@ func (c *Core) onAppend(m *wire.Append) {
 	c.leaderCommit = m.Commit
 	if to := min(m.Commit, match); to > c.commit {
 		c.commit = to
-		c.log.setCommitted(m.Epoch, to)
+		// A primary's commit index may be one it carried over from an
+		// earlier epoch; credit its epoch only with its own entries.
+		if e, _ := c.log.epochAt(to); e == m.Epoch {
+			c.log.setCommitted(m.Epoch, to)
+		}
 	}
 	c.applyCommitted()
 	c.recovered()
