@@ -59,7 +59,11 @@ func (c *Core) startElection(format string, args ...any) {
 			higher = append(higher, id)
 		}
 	}
-	c.notice(wire.NoticeElection, c.id, "election: "+format, args...)
+	kind := wire.NoticeElection
+	if format == electAgain {
+		kind = wire.NoticeDetail // a retry as a cluster forms: for the log only
+	}
+	c.notice(kind, c.id, "election: "+format, args...)
 	if len(higher) == 0 {
 		c.beginViewChange()
 		return
@@ -80,8 +84,10 @@ func (c *Core) electionTick() {
 		c.beginViewChange()
 		return
 	}
-	c.startElection("a higher node answered but did not lead")
+	c.startElection(electAgain)
 }
+
+const electAgain = "a higher node answered but did not lead"
 
 // maxTerm is the highest term this node has seen anywhere.
 func (c *Core) maxTerm() uint64 {
