@@ -366,12 +366,13 @@ func (k *checker) mayTakeDown(n *simNode) bool {
 	} else if s.made() && !k.voterStays(live) {
 		return false // learners hold the data, but only voters lead
 	}
-	if len(k.acked) == 0 {
+	if len(k.acked) == 0 && s.opts.async {
 		return true
 	}
 	if !s.opts.async {
 		// Literally: no acknowledged command may lose its last live
-		// holder.
+		// holder, nor may the newest committed entry, before any
+		// command is acknowledged too (a lone primary's office).
 		holds := func(x *simNode, i uint64, e wire.Epoch) bool {
 			got, ok := x.core.log.epochAt(i)
 			return ok && got == e
