@@ -100,6 +100,7 @@ type Core struct {
 	closed map[game.SessionID]closedSession
 
 	lastBeacon int64
+	said       said // what the last beacon told of role and office
 	out        Ready
 }
 
@@ -353,20 +354,6 @@ func (c *Core) slept(gap int64) {
 	}
 	if c.sync != nil {
 		c.sync.deadline = c.now + int64(c.cfg.SyncWait)
-	}
-}
-
-func (c *Core) beacon() *wire.Beacon {
-	return &wire.Beacon{
-		Instance:   c.cfg.Life,
-		Quorum:     c.cfg.Quorum,
-		Recovering: c.recovering,
-		From:       c.id,
-		Epoch:      c.epoch,
-		Role:       c.role,
-		Leader:     c.leader,
-		Commit:     c.commit,
-		Last:       c.log.last(),
 	}
 }
 

@@ -88,6 +88,36 @@ func (c *Core) beaconWithPrimary() {
 	}
 }
 
+func (c *Core) beacon() *wire.Beacon {
+	c.said = said{c.role, c.epoch}
+	return &wire.Beacon{
+		Instance:   c.cfg.Life,
+		Quorum:     c.cfg.Quorum,
+		Recovering: c.recovering,
+		From:       c.id,
+		Epoch:      c.epoch,
+		Role:       c.role,
+		Leader:     c.leader,
+		Commit:     c.commit,
+		Last:       c.log.last(),
+	}
+}
+
+type said struct {
+	role  wire.Role
+	epoch wire.Epoch
+}
+
+// announce sends a beacon at once when this node settles in a new role or
+// office (primary or backup), instead of at its next period: every app's
+// sidebar shows a new primary and its backups as they happen.
+func (c *Core) announce() {
+	if (c.role == wire.RolePrimary || c.role == wire.RoleBackup) && (said{c.role, c.epoch}) != c.said {
+		c.lastBeacon = c.now
+		c.send(0, c.beacon())
+	}
+}
+
 // greet answers a starting node's beacon with this node's own at once
 // (at most one every quarter heartbeat): a node that starts learns of the
 // cluster in one round trip, however long the steady period, and a lost

@@ -238,3 +238,36 @@ func TestListeningNodeHoldsBackLowerOnes(t *testing.T) {
 		t.Fatalf("n3: %s", c3)
 	}
 }
+
+// A node that takes office, and each backup that follows it, beacons at
+// once: every node's view (every app's sidebar) shows the new roles in the
+// same round of messages, not a beacon period later.
+func TestNewRolesAreAnnouncedAtOnce(t *testing.T) {
+	p := newPump(t, 4)
+	c4 := p.playing()
+	delete(p.cores, 4)
+	for _, c := range p.cores {
+		c.LinkDown(4)
+	}
+	c3 := p.cores[3]
+	for range 200 {
+		p.run(time.Millisecond)
+		if c3.Role() == wire.RolePrimary {
+			break
+		}
+	}
+	if c3.Role() != wire.RolePrimary || !c3.Epoch().After(c4.Epoch()) {
+		t.Fatalf("after the crash: %s", c3)
+	}
+	for _, id := range []wire.NodeID{1, 2} {
+		for _, n := range p.cores[id].View().Nodes {
+			want := wire.RoleBackup
+			if n.ID == 3 {
+				want = wire.RolePrimary
+			}
+			if n.ID != 4 && (n.Role != want || n.Epoch != c3.Epoch()) {
+				t.Errorf("n%d sees n%d as %s in epoch %d the moment n3 leads epoch %d", id, n.ID, n.Role, n.Epoch.Term(), c3.Epoch().Term())
+			}
+		}
+	}
+}

@@ -122,6 +122,7 @@ func (c *Core) memberIDs() []wire.NodeID {
 
 // flush sends the primary's new entries (and heartbeats) to its backups.
 func (c *Core) flush() {
+	c.announce()
 	if c.role != wire.RolePrimary {
 		return
 	}
