@@ -741,8 +741,12 @@ func (k *checker) final() {
 				skip[it.Text] = true
 			}
 		}
+		// A command goes in the history under the room its client
+		// showed when it was sent; one resent after a rollback moved
+		// the player lands in another room (the one its Rollback item
+		// names), and its entry under the first is not a move there.
 		for _, a := range k.acked {
-			if k.undone[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})] {
+			if key := keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq}); k.undone[key] || rolled[key] {
 				skip[a.op.room] = true
 			}
 		}
