@@ -34,6 +34,10 @@ type SnapshotRecord struct {
 	Epoch   wire.Epoch // of the entry at Index
 	History []wire.EpochStart
 	Data    []byte // game.State.Snapshot()
+	// Before are the entries up to Index that the log keeps behind the
+	// state (LogKeep at most), as in memory: a restarted node can still
+	// list the commands of a branch it drops later.
+	Before []wire.LogEntry
 }
 
 // Persist is what a Ready asks the runtime to make durable first.
@@ -122,7 +126,8 @@ func (c *Core) collectPersist() {
 	if c.snapToSave {
 		c.snapToSave = false
 		e, _ := c.log.epochAt(c.applied)
-		p.Snapshot = &SnapshotRecord{Index: c.applied, Epoch: e, History: c.log.historyCopy(), Data: c.state.Snapshot()}
+		from := max(c.log.snapIndex, c.applied-min(c.applied, uint64(c.cfg.LogKeep)))
+		p.Snapshot = &SnapshotRecord{Index: c.applied, Epoch: e, History: c.log.historyCopy(), Data: c.state.Snapshot(), Before: c.log.slice(from, c.applied)}
 		c.savedSnap = c.applied
 		if c.dirtyFrom != 0 && c.dirtyFrom <= c.applied {
 			c.dirtyFrom = c.applied + 1
@@ -204,6 +209,10 @@ func RestartCore(cfg Config, now int64, r Restored) (*Core, error) {
 		}
 		c.state = st
 		c.log.reset(r.Snapshot.Index, r.Snapshot.Epoch, r.Snapshot.History, nil)
+		if n := uint64(len(r.Snapshot.Before)); n > 0 && n <= r.Snapshot.Index {
+			start := r.Snapshot.Index - n
+			c.log.reset(start, historyEpoch(r.Snapshot.History, start), r.Snapshot.History, r.Snapshot.Before)
+		}
 		c.applied, c.commit = r.Snapshot.Index, r.Snapshot.Index
 		c.savedSnap = r.Snapshot.Index
 	}

@@ -14,6 +14,10 @@ import (
 
 const persistVersion = 1
 
+// snapshotVersion 2 adds the entries kept before the snapshot's index;
+// a version 1 snapshot (none) is read too.
+const snapshotVersion = 2
+
 func appendEpoch(b []byte, e wire.Epoch) []byte {
 	b = binary.AppendUvarint(b, e.Term())
 	b = binary.AppendUvarint(b, uint64(e.Node()))
@@ -58,27 +62,66 @@ func UnmarshalHardState(b []byte) (HardState, error) {
 
 // MarshalSnapshot encodes a snapshot record for the disk.
 func MarshalSnapshot(s *SnapshotRecord) []byte {
-	b := []byte{persistVersion}
+	b := []byte{snapshotVersion}
 	b = binary.AppendUvarint(b, s.Index)
 	b = appendEpoch(b, s.Epoch)
 	b = appendEpochStarts(b, s.History)
 	b = binary.AppendUvarint(b, uint64(len(s.Data)))
-	return append(b, s.Data...)
+	b = append(b, s.Data...)
+	// The entries before the index, each with its length. One that does
+	// not encode leaves out those before it: the rest still follow on.
+	var es [][]byte
+	for i := len(s.Before) - 1; i >= 0; i-- {
+		e, err := wire.AppendLogEntry(nil, &s.Before[i])
+		if err != nil {
+			break
+		}
+		es = append(es, e)
+	}
+	b = binary.AppendUvarint(b, uint64(len(es)))
+	for i := len(es) - 1; i >= 0; i-- {
+		b = binary.AppendUvarint(b, uint64(len(es[i])))
+		b = append(b, es[i]...)
+	}
+	return b
 }
 
 // UnmarshalSnapshot decodes what MarshalSnapshot encoded.
 func UnmarshalSnapshot(b []byte) (*SnapshotRecord, error) {
 	d := pdec{b: b}
-	d.version()
+	v := byte(0)
+	if len(b) > 0 && b[0] == snapshotVersion {
+		v, d.b = snapshotVersion, b[1:]
+	} else {
+		d.version()
+	}
 	s := &SnapshotRecord{Index: d.u(), Epoch: d.epoch(), History: d.epochStarts()}
-	if n := d.count(); d.err == nil {
-		if n > len(d.b) {
-			d.err = errors.New("truncated")
-		} else {
-			s.Data, d.b = append([]byte(nil), d.b[:n]...), d.b[n:]
+	s.Data = d.bytes()
+	if v == snapshotVersion {
+		n := d.count()
+		for i := 0; i < n && d.err == nil; i++ {
+			e, err := wire.DecodeLogEntry(d.bytes(), wire.PeerLimits)
+			if d.err == nil && err != nil {
+				d.err = fmt.Errorf("entry %d before the index: %w", i, err)
+			}
+			s.Before = append(s.Before, e)
+		}
+		if d.err == nil && uint64(len(s.Before)) > s.Index {
+			d.err = errors.New("more entries before the index than it has")
 		}
 	}
 	return s, d.end("snapshot")
+}
+
+// bytes reads a length, then that many bytes.
+func (d *pdec) bytes() []byte {
+	n := d.count()
+	if d.err != nil {
+		return nil
+	}
+	out := append([]byte(nil), d.b[:n]...)
+	d.b = d.b[n:]
+	return out
 }
 
 func appendBool(b []byte, v bool) []byte {

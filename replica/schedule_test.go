@@ -117,8 +117,11 @@ func TestRandomSchedules(t *testing.T) {
 // before any command was acknowledged: the checker's guard looked at
 // acknowledged commands only), and 472041 (a move resent after a rollback
 // landed in another room than the one it was filed under, and the checker
-// left the first room in the linearizability check).
-var foundSeeds = []uint64{2928, 202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431, 404313, 419446, 425001, 425867, 433312, 448708, 455168, 472041, 486259, 490049, 496300}
+// left the first room in the linearizability check), and 519393 (a node
+// that installed a snapshot kept the entries behind it in memory only; two
+// restarts later it could no longer list the commands of a branch it
+// dropped, and reported none of them rolled back).
+var foundSeeds = []uint64{2928, 202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431, 404313, 419446, 425001, 425867, 433312, 448708, 455168, 472041, 486259, 490049, 496300, 519393}
 
 func TestFoundSeeds(t *testing.T) {
 	for _, seed := range foundSeeds {
