@@ -126,8 +126,7 @@ func (c *Core) collectPersist() {
 	if c.snapToSave {
 		c.snapToSave = false
 		e, _ := c.log.epochAt(c.applied)
-		from := max(c.log.snapIndex, c.applied-min(c.applied, uint64(c.cfg.LogKeep)))
-		p.Snapshot = &SnapshotRecord{Index: c.applied, Epoch: e, History: c.log.historyCopy(), Data: c.state.Snapshot(), Before: c.log.slice(from, c.applied)}
+		p.Snapshot = &SnapshotRecord{Index: c.applied, Epoch: e, History: c.log.historyCopy(), Data: c.state.Snapshot(), Before: c.log.slice(c.keptFrom(), c.applied)}
 		c.savedSnap = c.applied
 		if c.dirtyFrom != 0 && c.dirtyFrom <= c.applied {
 			c.dirtyFrom = c.applied + 1
@@ -178,6 +177,12 @@ func samePromise(a, b HardState) bool {
 func sameHard(a, b HardState) bool {
 	return a.Epoch == b.Epoch && a.Commit == b.Commit && a.Recovering == b.Recovering &&
 		slices.Equal(a.History, b.History) && slices.Equal(a.RecoverEpochs, b.RecoverEpochs)
+}
+
+// keptFrom is where the entries the log keeps behind the applied state
+// begin (LogKeep of them at most), which a snapshot carries with it.
+func (c *Core) keptFrom() uint64 {
+	return max(c.log.snapIndex, c.applied-min(c.applied, uint64(c.cfg.LogKeep)))
 }
 
 // RestartCore returns a core that starts at time now from what a node kept

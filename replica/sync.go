@@ -336,7 +336,7 @@ func (c *Core) onFetch(m *wire.Fetch) {
 // after it.
 func (c *Core) snapshotMsg() *wire.Snapshot {
 	e, _ := c.log.epochAt(c.applied)
-	from := max(c.log.snapIndex, c.applied-min(c.applied, uint64(c.cfg.LogKeep)))
+	from := c.keptFrom()
 	return &wire.Snapshot{
 		From:       c.id,
 		Epoch:      c.epoch,
