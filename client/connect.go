@@ -193,6 +193,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 	}
 	c.room, c.hasRoom, c.index = m.Room, true, m.Index
 	c.checkDone(m)
+	c.dropForeign(m)
 	for _, p := range c.pending {
 		p.sent = false
 	}

@@ -169,6 +169,9 @@ type pendingCmd struct {
 	first time.Time // when the app sent it
 	sent  bool      // sent on the current connection
 	at    time.Time // when it was sent on the current connection
+	// The session and room the player saw when the app sent it.
+	session game.SessionID
+	room    string
 }
 
 type connState uint8
@@ -291,7 +294,7 @@ func (c *Core) Stopped() bool { return c.stopped }
 func (c *Core) Send(now time.Time, cmd game.Command) uint64 {
 	c.now = now
 	c.seq++
-	c.pending = append(c.pending, &pendingCmd{seq: c.seq, cmd: cmd, first: now})
+	c.pending = append(c.pending, &pendingCmd{seq: c.seq, cmd: cmd, first: now, session: c.status.Session, room: c.room.Name})
 	c.flush()
 	return c.seq
 }

@@ -230,6 +230,66 @@ func TestCoreResendsOnANewConnectionWithTheSameSeq(t *testing.T) {
 	}
 }
 
+// A session the cluster lost (it expired, or a restart forgot it): the
+// moves aimed at its board are answered here, not sent into the new one;
+// a chat line for the same room, and a room command, still go.
+func TestCoreDropsMovesOfALostSession(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e1, e2 := wire.MakeEpoch(1, 1), wire.MakeEpoch(2, 2)
+	a := r.session(r.at(0), 1, e1, view(1, e1, 1, 2))
+	r.now = t0.Add(time.Millisecond)
+	place := r.c.Send(r.now, game.Place{Row: 1, Col: 2, Digit: 3})
+	chat := r.c.Send(r.now, game.Chat{Text: "hi"})
+	claim := r.c.Send(r.now, game.Claim{Row: 0, Col: 0})
+	join := r.c.Send(r.now, game.JoinRoom{Name: "side"})
+	r.c.Ready()
+	rd := r.closed(a)
+	b := r.dial(rd, "a:1")
+	r.connected(b)
+	rd = r.receive(b, welcome(1, e2, 8, view(1, e2, 1, 2)))
+	if got := commands(rd, b); !slices.Equal(got, []uint64{chat, join}) {
+		t.Fatalf("sent %v in the new session, want the chat line and the join %v", got, []uint64{chat, join})
+	}
+	var dropped []uint64
+	for _, e := range rd.Events {
+		if a, ok := e.(Answered); ok {
+			if a.Ack.Result.Err == nil || a.Ack.Result.Err.Code != game.ErrNoSession || a.Ack.Index != 0 {
+				t.Fatalf("answer %+v: want ErrNoSession from the client", a.Ack)
+			}
+			dropped = append(dropped, a.Ack.Seq)
+		}
+	}
+	if !slices.Equal(dropped, []uint64{place, claim}) {
+		t.Fatalf("answered %v here, want the move and the claim %v", dropped, []uint64{place, claim})
+	}
+	if st := r.c.Status(); st.Pending != 2 || st.Session != 8 {
+		t.Fatalf("status %+v: two commands pending in session 8", st)
+	}
+
+	// A resumed session keeps everything; a new one in another room drops
+	// the chat lines typed for the room before.
+	line := r.c.Send(r.now, game.Chat{Text: "to main"})
+	r.c.Ready()
+	rd = r.closed(b)
+	c := r.dial(rd, "a:1")
+	r.connected(c)
+	if got := commands(r.receive(c, welcome(1, e2, 8, view(1, e2, 1, 2))), c); !slices.Equal(got, []uint64{chat, join, line}) {
+		t.Fatalf("resumed and sent %v, want %v", got, []uint64{chat, join, line})
+	}
+	rd = r.closed(c)
+	d := r.dial(rd, "a:1")
+	r.connected(d)
+	w := welcome(1, e2, 9, view(1, e2, 1, 2))
+	w.Room.Name = "side"
+	rd = r.receive(d, w)
+	if got := commands(rd, d); !slices.Equal(got, []uint64{join}) {
+		t.Fatalf("sent %v in another room, want only the join [%d]", got, join)
+	}
+	if got := kinds(rd); slices.Index(got, "Answered") < 0 || r.c.Status().Pending != 1 {
+		t.Fatalf("events %v, status %+v: both lines answered here", got, r.c.Status())
+	}
+}
+
 func TestCoreWindow(t *testing.T) {
 	r := newRig(t, Config{Addrs: []string{"a:1"}, Window: 2})
 	e := wire.MakeEpoch(1, 1)

@@ -100,6 +100,38 @@ func (c *Core) acked(m *wire.Ack) {
 	c.flush()
 }
 
+// dropForeign answers, without sending them, the unanswered commands that
+// the player aimed at a board or room of a session the cluster no longer
+// knows (it expired, or a restart lost it): in the new session they would
+// land on whatever board it shows. Whether the old session's cluster made
+// them is unknown; the player sees the new board and can act again.
+func (c *Core) dropForeign(m *wire.Welcome) {
+	keep := c.pending[:0]
+	for _, p := range c.pending {
+		if p.session == 0 || p.session == m.Session || !boundTo(p.cmd, p.room, m.Room.Name) {
+			keep = append(keep, p)
+			continue
+		}
+		a := Ack{Seq: p.seq, Cmd: p.cmd, Result: game.Result{Err: &game.Error{Code: game.ErrNoSession, Room: p.room}}, RTT: c.now.Sub(p.first)}
+		c.emit(Answered{EventInfo: c.info(), Ack: a})
+	}
+	clear(c.pending[len(keep):])
+	c.pending = keep
+}
+
+// boundTo reports whether cmd, sent while the player was in room was, means
+// something else in room now: a move always (the board may be another), a
+// chat line or a leave when the room differs.
+func boundTo(cmd game.Command, was, now string) bool {
+	switch cmd.(type) {
+	case game.Place, game.Claim, game.Release, game.Note, game.ClearNotes:
+		return true
+	case game.Chat, game.LeaveRoom:
+		return was != now
+	}
+	return false
+}
+
 // flush sends the commands not yet sent on the session's connection, up to
 // the window.
 func (c *Core) flush() {

@@ -545,11 +545,16 @@ func (k *checker) complete(c *simPlayer, op *simOp, r *simAnswer) {
 	if p := k.ops[op]; p != nil {
 		delete(k.ops, op)
 		if p.place {
-			code := game.OK
+			var out any = game.OK
 			if r.result.Err != nil {
-				code = r.result.Err.Code
+				out = r.result.Err.Code
 			}
-			k.history = append(k.history, porcupine.Operation{ClientId: p.client, Input: p.input, Call: p.call, Output: code, Return: k.s.now})
+			if out == game.ErrNoSession {
+				// The client dropped it with its lost session, in which it
+				// may have been made.
+				out = unknownOutput{}
+			}
+			k.history = append(k.history, porcupine.Operation{ClientId: p.client, Input: p.input, Call: p.call, Output: out, Return: k.s.now})
 		}
 	}
 	if r.result.Err != nil && (r.result.Err.Code == game.ErrNoSession || r.result.Err.Code == game.ErrStale) && !k.diverged {

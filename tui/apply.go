@@ -248,6 +248,16 @@ func (m *Model) onAck(a client.Ack) {
 		m.claim = claimGuess{}
 	}
 	err := a.Result.Err
+	if err != nil && err.Code == game.ErrNoSession && a.Index == 0 {
+		// Answered by the client: the session it was made in is gone.
+		m.addLocal(lineError, fmt.Sprintf("%s not sent: the cluster lost your session, and the board it was for", cmdWord(cmd)))
+		switch cmd.(type) {
+		case game.Place, game.Claim, game.Release, game.Note, game.ClearNotes:
+			// The cell's flash says it too.
+		default:
+			return
+		}
+	}
 	switch c := cmd.(type) {
 	case game.Place:
 		row, col := int(c.Row), int(c.Col)
@@ -269,7 +279,7 @@ func (m *Model) onAck(a client.Ack) {
 		}
 	case game.Release:
 		if err != nil && err.Code != game.ErrNotClaimed {
-			m.setFlash(m.row, m.col, 0, err.Error(), false)
+			m.setFlash(m.row, m.col, 0, reason(err, 0), false)
 		}
 	case game.Note, game.ClearNotes:
 		m.noteAnswered(a.Seq)
@@ -288,9 +298,26 @@ func (m *Model) onAck(a client.Ack) {
 	}
 }
 
+// cmdWord names a command in a message to the player.
+func cmdWord(cmd game.Command) string {
+	switch cmd.(type) {
+	case game.Place:
+		return "move"
+	case game.Claim, game.Release:
+		return "claim"
+	case game.Note, game.ClearNotes:
+		return "note"
+	case game.Chat:
+		return "chat line"
+	}
+	return "command"
+}
+
 // reason is a rejection as the board says it.
 func reason(err *game.Error, points int32) string {
 	switch err.Code {
+	case game.ErrNoSession:
+		return "not sent: session lost"
 	case game.ErrWrong:
 		if points == 0 {
 			points = -3
