@@ -186,14 +186,16 @@ func (c *Core) helloAnswer(cc *conn, msg wire.Message) {
 // welcome starts a session on the primary.
 func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 	cc.state, cc.node, cc.epoch, cc.lastRead = inSession, m.Node, m.Epoch, c.now
-	resumed := c.status.State == Failover || c.status.Session == m.Session
+	key := sessionKey{m.Cluster, m.Session}
+	resumed := c.session == key
 	if !c.cfg.Local {
 		c.view = m.View
 		c.emit(ViewChanged{EventInfo: c.info(), View: cloneView(m.View)})
 	}
 	c.room, c.hasRoom, c.index = m.Room, true, m.Index
-	c.checkDone(m)
-	c.dropForeign(m)
+	c.checkDone(m, key)
+	c.dropForeign(m, key)
+	c.session = key
 	for _, p := range c.pending {
 		p.sent = false
 	}

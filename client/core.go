@@ -38,8 +38,10 @@ type Core struct {
 	// acks are the answers given in session acksSession, kept so that a
 	// resumed session can check them (undone.go).
 	acks        []ackRecord
-	acksSession game.SessionID
-	qseq        uint64
+	acksSession sessionKey
+	// session is the one the last welcome opened or resumed.
+	session sessionKey
+	qseq    uint64
 
 	nextID ConnID
 	conn   *conn   // the connection to the primary: dialling, in hello or in session
@@ -170,8 +172,14 @@ type pendingCmd struct {
 	sent  bool      // sent on the current connection
 	at    time.Time // when it was sent on the current connection
 	// The session and room the player saw when the app sent it.
-	session game.SessionID
+	session sessionKey
 	room    string
+}
+
+// sessionKey names a session: its number, within one cluster's history.
+type sessionKey struct {
+	cluster uint64
+	id      game.SessionID
 }
 
 type connState uint8
@@ -294,7 +302,7 @@ func (c *Core) Stopped() bool { return c.stopped }
 func (c *Core) Send(now time.Time, cmd game.Command) uint64 {
 	c.now = now
 	c.seq++
-	c.pending = append(c.pending, &pendingCmd{seq: c.seq, cmd: cmd, first: now, session: c.status.Session, room: c.room.Name})
+	c.pending = append(c.pending, &pendingCmd{seq: c.seq, cmd: cmd, first: now, session: c.session, room: c.room.Name})
 	c.flush()
 	return c.seq
 }

@@ -290,6 +290,32 @@ func TestCoreDropsMovesOfALostSession(t *testing.T) {
 	}
 }
 
+// A cluster made afresh numbers its sessions from 1 again: the same
+// number there is another session.
+func TestCoreTellsSessionsOfAnotherClusterApart(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e1 := wire.MakeEpoch(1, 1)
+	w := welcome(1, e1, 7, view(1, e1, 1))
+	w.Cluster = 11
+	id := r.dial(r.at(0), "a:1")
+	r.connected(id)
+	r.receive(id, w)
+	place := r.c.Send(r.now, game.Place{Row: 1, Col: 2, Digit: 3})
+	r.c.Ready()
+	rd := r.closed(id)
+	id = r.dial(rd, "a:1")
+	r.connected(id)
+	w = welcome(1, e1, 7, view(1, e1, 1))
+	w.Cluster = 12
+	rd = r.receive(id, w)
+	if got := commands(rd, id); len(got) != 0 {
+		t.Fatalf("sent %v into session 7 of another cluster", got)
+	}
+	if got := kinds(rd); !slices.Contains(got, "Answered") || r.c.Status().Resumed {
+		t.Fatalf("events %v, status %+v: the move %d answered here, the session not resumed", got, r.c.Status(), place)
+	}
+}
+
 func TestCoreWindow(t *testing.T) {
 	r := newRig(t, Config{Addrs: []string{"a:1"}, Window: 2})
 	e := wire.MakeEpoch(1, 1)

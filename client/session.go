@@ -105,10 +105,10 @@ func (c *Core) acked(m *wire.Ack) {
 // knows (it expired, or a restart lost it): in the new session they would
 // land on whatever board it shows. Whether the old session's cluster made
 // them is unknown; the player sees the new board and can act again.
-func (c *Core) dropForeign(m *wire.Welcome) {
+func (c *Core) dropForeign(m *wire.Welcome, key sessionKey) {
 	keep := c.pending[:0]
 	for _, p := range c.pending {
-		if p.session == 0 || p.session == m.Session || !boundTo(p.cmd, p.room, m.Room.Name) {
+		if p.session == (sessionKey{}) || p.session == key || !boundTo(p.cmd, p.room, m.Room.Name) {
 			keep = append(keep, p)
 			continue
 		}

@@ -27,8 +27,8 @@ type ackRecord struct {
 
 // remember keeps an answer for the check.
 func (c *Core) remember(a Ack) {
-	if c.acksSession != c.status.Session {
-		c.acks, c.acksSession = nil, c.status.Session
+	if c.acksSession != c.session {
+		c.acks, c.acksSession = nil, c.session
 	}
 	c.acks = append(c.acks, ackRecord{ack: a})
 	if len(c.acks) > maxAcks {
@@ -74,12 +74,12 @@ func sameCommand(e game.Event, cmd game.Command) bool {
 
 // checkDone compares the answers kept with what the resumed session
 // remembers, and reports those gone.
-func (c *Core) checkDone(m *wire.Welcome) {
+func (c *Core) checkDone(m *wire.Welcome, key sessionKey) {
 	if len(c.acks) == 0 {
-		c.acksSession = m.Session
+		c.acksSession = key
 		return
 	}
-	same := m.Session == c.acksSession
+	same := key == c.acksSession
 	done := make(map[uint64]game.SeqResult, len(m.Done))
 	for _, r := range m.Done {
 		done[r.Seq] = r
@@ -99,7 +99,7 @@ func (c *Core) checkDone(m *wire.Welcome) {
 			c.emit(Undone{EventInfo: c.info(), Ack: a.ack})
 		}
 	}
-	c.acks, c.acksSession = keep, m.Session
+	c.acks, c.acksSession = keep, key
 }
 
 func outcome(r game.Result) game.Code {

@@ -227,7 +227,7 @@ func (s *service) sendBatch(c *clientConn) {
 		v := n.View()
 		done, from := st.Results(c.session)
 		add(&wire.Welcome{Node: n.ID(), Epoch: n.core.Epoch(), Session: c.session, Name: c.name, Token: c.token, Index: applied, Room: room(), View: v,
-			Done: done, DoneFrom: from, Watch: c.watch})
+			Done: done, DoneFrom: from, Watch: c.watch, Cluster: st.ClusterID()})
 		c.own.Reset()
 		c.feedFrom = s.feedLen(c.room)
 	} else if c.own.Len() > 0 {

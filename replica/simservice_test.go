@@ -303,7 +303,7 @@ func (v *service) flush() {
 			c.welcome, c.roomState = false, false
 			done, from := core.State().Results(c.session)
 			out = append(out, &wire.Welcome{Node: v.n.id, Epoch: core.Epoch(), Session: c.session, Name: c.name, Token: c.token,
-				Index: applied, Room: room(), View: v.s.nodeView(v.n), Done: done, DoneFrom: from})
+				Index: applied, Room: room(), View: v.s.nodeView(v.n), Done: done, DoneFrom: from, Cluster: core.State().ClusterID()})
 			c.events = nil
 		}
 		if len(c.events) > 0 {

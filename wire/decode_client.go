@@ -37,6 +37,7 @@ func (d *decoder) welcome() *Welcome {
 		}
 	}
 	m.Watch = d.bool("watch")
+	m.Cluster = d.uvarint("cluster")
 	return m
 }
 

@@ -39,7 +39,7 @@ func (m *Welcome) appendTo(b []byte) ([]byte, error) {
 		b = append(b, byte(r.Code))
 		b = binary.AppendVarint(b, int64(r.Points))
 	}
-	return appendBool(b, m.Watch), nil
+	return binary.AppendUvarint(appendBool(b, m.Watch), m.Cluster), nil
 }
 
 func (m *Welcome) check() error {

@@ -11,8 +11,8 @@ import (
 // in every beacon. A peer or client with another version is refused.
 // Version 2: notes, spectators and round results in commands, events and
 // room views. Version 3: older epochs' records in appends, and whether a
-// node's id is fixed in beacons.
-const Version uint16 = 3
+// node's id is fixed in beacons. Version 4: the cluster's id in Welcome.
+const Version uint16 = 4
 
 // NodeID identifies a replica. 0 means "none".
 type NodeID uint16
@@ -212,6 +212,9 @@ type Welcome struct {
 	DoneFrom uint64
 	// Watch: the session is a spectator's.
 	Watch bool
+	// Cluster is the id of the cluster's history (its genesis's): a
+	// session number names the same session only within one.
+	Cluster uint64
 }
 
 // Command is one player command with its per-session sequence number.

@@ -161,7 +161,7 @@ func sampleMessages() []Message {
 	return []Message{
 		&Hello{Version: Version, Name: "alice", Token: sampleToken, LastLine: 1199, Watch: true},
 		&Welcome{Node: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Session: 9, Name: "alice", Token: sampleToken, Index: 5000, Room: sampleRoom(20), View: sampleView(),
-			Done: []game.SeqResult{{Seq: 7, Code: game.OK, Points: 10}, {Seq: 8, Code: game.ErrWrong, Points: -3}}, DoneFrom: 1, Watch: true},
+			Done: []game.SeqResult{{Seq: 7, Code: game.OK, Points: 10}, {Seq: 8, Code: game.ErrWrong, Points: -3}}, DoneFrom: 1, Watch: true, Cluster: 0x9e3779b97f4a7c15},
 		&Command{Seq: 42, Cmd: game.Place{Row: 1, Col: 2, Digit: 3}},
 		&Ack{Seq: 42, Index: 5001, Code: game.ErrClaimed, Who: "bob", Room: "main", Points: -3},
 		&Events{Index: 5002, Events: sampleEvents()},
