@@ -118,6 +118,7 @@ type peer struct {
 	role       wire.Role
 	commit     uint64
 	last       uint64
+	lastAt     uint64 // this node's last index when that last was heard
 	known      bool   // heard from at least once
 	suspected  bool   // onSuspect ran since it was last heard
 	recovering bool   // it says it lost its data and has not caught up
@@ -371,7 +372,7 @@ func (c *Core) Step(m wire.PeerMessage) {
 
 	switch m := m.(type) {
 	case *wire.Beacon:
-		p.epoch, p.role, p.commit, p.last = m.Epoch, m.Role, m.Commit, m.Last
+		p.epoch, p.role, p.commit, p.last, p.lastAt = m.Epoch, m.Role, m.Commit, m.Last, c.log.last()
 		p.recovering = m.Recovering
 		if m.Instance != 0 {
 			p.life = m.Instance

@@ -271,3 +271,24 @@ func TestNewRolesAreAnnouncedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A backup's view of another backup: the entries both logged since that
+// backup's last beacon are not its lag.
+func TestAnotherBackupsLagIsAsOfItsBeacon(t *testing.T) {
+	p := newPump(t, 3)
+	c3 := p.playing()
+	for range 4 {
+		if _, err := c3.Propose(0, 0, game.Tick{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.run(time.Millisecond)
+	if c1, c2 := p.cores[1], p.cores[2]; c1.log.last() != c3.log.last() || c2.log.last() != c3.log.last() {
+		t.Fatalf("the backups hold %d and %d of %d", c1.log.last(), c2.log.last(), c3.log.last())
+	}
+	for _, n := range p.cores[1].View().Nodes {
+		if n.Lag != 0 {
+			t.Errorf("n1 sees n%d %d behind; every node holds all %d entries", n.ID, n.Lag, c3.log.last())
+		}
+	}
+}

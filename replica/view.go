@@ -37,10 +37,11 @@ func (c *Core) View() wire.ClusterView {
 				}
 				n.Last = max(n.Last, m.match)
 			} else if n.Alive {
-				n.Lag = c.log.last() - min(c.log.last(), p.last)
+				n.Lag = p.lastAt - min(p.lastAt, p.last)
 			}
-		} else if p.last < c.log.last() && n.Alive {
-			n.Lag = c.log.last() - p.last
+		} else if n.Alive {
+			// As of its last beacon: entries logged since are not its lag.
+			n.Lag = p.lastAt - min(p.lastAt, p.last)
 		}
 		if !n.Alive {
 			n.Role = wire.RoleDown
