@@ -163,6 +163,9 @@ func (m *Model) setStatus(s client.Status, t time.Time) {
 	case client.Connected:
 		if s.Resumed {
 			m.resumedAt = since
+		} else if old.State == client.Failover {
+			// The cluster no longer knew the session: a new one opened.
+			m.logAdd(t, logWarn, "your session was lost")
 		}
 		if old.State == client.Failover && !m.failSince.IsZero() {
 			m.failTook = since.Sub(m.failSince)

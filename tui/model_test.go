@@ -523,6 +523,23 @@ func TestMoveOfALostSessionIsExplained(t *testing.T) {
 	h.wantScreen("move not sent: the cluster lost your session")
 }
 
+// Back from a failover in a session the cluster opened anew: the log says
+// the old one was lost; a resumed one says nothing of the kind.
+func TestNewSessionAfterAFailoverIsLogged(t *testing.T) {
+	for _, resumed := range []bool{true, false} {
+		h, _ := playing(t, 120, 40)
+		at := t0.Add(7 * time.Second)
+		h.deliver(client.StatusChanged{EventInfo: evInfo(at, client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice"})})
+		back := client.Status{State: client.Connected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Since: at.Add(time.Second), Name: "alice", Resumed: resumed}
+		h.deliver(client.StatusChanged{EventInfo: evInfo(back.Since, back)})
+		if resumed {
+			h.wantNoScreen("your session was lost")
+		} else {
+			h.wantScreen("your session was lost")
+		}
+	}
+}
+
 func TestTickIsScheduledWhileSomethingChanges(t *testing.T) {
 	h, w := playing(t, 80, 24)
 	// The round's clock in the title: a tick when it shows the next
