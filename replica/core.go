@@ -467,10 +467,7 @@ func (c *Core) onBeacon(b *wire.Beacon) {
 	// held more nodes must keep serving until then). Others follow it.
 	if b.Role == wire.RolePrimary && b.Epoch.Node() == b.From && b.Epoch.After(c.epoch) {
 		if c.hasOwnPrimary() {
-			if c.now-c.lastIntroduced >= int64(c.cfg.Heartbeat) {
-				c.lastIntroduced = c.now
-				c.send(b.From, c.stateReply())
-			}
+			c.introduce(b.From)
 			return
 		}
 		c.learnEpoch(b.Epoch)

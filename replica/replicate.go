@@ -363,8 +363,15 @@ func (c *Core) onJoin(r *wire.StateReply) {
 
 // follow takes from, the primary of epoch e (not older than this node's),
 // as this node's primary. It reports false on a node that leads or is
-// taking office: a newer epoch has made it step down, and it waits.
+// taking office: a newer epoch has made it step down, and it waits. A
+// backup whose own primary still speaks to it only introduces itself to
+// from, as to a newer primary's beacon: taking from's entries could drop
+// committed ones of a branch that held more nodes, unweighed.
 func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
+	if e.After(c.epoch) && from != c.leader && c.role == wire.RoleBackup && c.hasOwnPrimary() {
+		c.introduce(from)
+		return false
+	}
 	if e.After(c.epoch) {
 		c.learnEpoch(e)
 	}
@@ -377,6 +384,15 @@ func (c *Core) follow(from wire.NodeID, e wire.Epoch) bool {
 	c.setRole(wire.RoleBackup)
 	c.beaconWithPrimary()
 	return true
+}
+
+// introduce sends this node's state to the primary of a newer epoch, at
+// most once a heartbeat: it takes the node in, or merges their branches.
+func (c *Core) introduce(to wire.NodeID) {
+	if c.now-c.lastIntroduced >= int64(c.cfg.Heartbeat) {
+		c.lastIntroduced = c.now
+		c.send(to, c.stateReply())
+	}
 }
 
 // onAppend is a backup taking entries from its primary.
