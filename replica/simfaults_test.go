@@ -65,6 +65,13 @@ func (s *sim) restart(n *simNode, memory bool) {
 	s.fault("restart n%d (%s)", n.id, how)
 	s.start(n, keep)
 	s.linksBreak(n) // peers' old links to it break when it comes back
+	if r := n.core.Role(); keep != nil && (r == wire.RolePrimary || r == wire.RoleSyncing || r == wire.RoleElecting) {
+		// Back too soon to tell it was down, it keeps its office (or bid)
+		// while its peers, told its links broke, take it for gone: a reset
+		// partition. (A real restart comes back listening.)
+		s.check.partitioned = true
+		s.logf("de-facto partition: n%d kept its office through a crash", n.id)
+	}
 	s.drain(n)
 }
 
