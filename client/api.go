@@ -108,6 +108,9 @@ type Ack struct {
 	Result game.Result
 	Index  uint64        // log index it committed at (0: answered from the dedupe table)
 	RTT    time.Duration // from first send to answer, across failovers
+	// NotSent: the client answered it (ErrNoSession) instead of sending it
+	// into a new session: the one it was made in is gone.
+	NotSent bool
 }
 
 // ConnState is where the client's connection stands.

@@ -112,7 +112,7 @@ func (c *Core) dropForeign(m *wire.Welcome, key sessionKey) {
 			keep = append(keep, p)
 			continue
 		}
-		a := Ack{Seq: p.seq, Cmd: p.cmd, Result: game.Result{Err: &game.Error{Code: game.ErrNoSession, Room: p.room}}, RTT: c.now.Sub(p.first)}
+		a := Ack{Seq: p.seq, Cmd: p.cmd, Result: game.Result{Err: &game.Error{Code: game.ErrNoSession, Room: p.room}}, RTT: c.now.Sub(p.first), NotSent: true}
 		c.emit(Answered{EventInfo: c.info(), Ack: a})
 	}
 	clear(c.pending[len(keep):])

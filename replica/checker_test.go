@@ -549,7 +549,7 @@ func (k *checker) complete(c *simPlayer, op *simOp, r *simAnswer) {
 			if r.result.Err != nil {
 				out = r.result.Err.Code
 			}
-			if out == game.ErrNoSession {
+			if r.notSent {
 				// The client dropped it with its lost session, in which it
 				// may have been made.
 				out = unknownOutput{}

@@ -57,6 +57,7 @@ type simAnswer struct {
 	entryEpoch wire.Epoch // the committed entry's epoch (0: not known)
 	node       wire.NodeID
 	placedIn   string // the room the placement's event named ("": none seen)
+	notSent    bool   // the client answered it, not the cluster
 }
 
 const never = math.MaxInt64
@@ -206,7 +207,7 @@ func (p *simPlayer) answered(a *client.Ack, st client.Status) {
 	if _, ok := op.cmd.(game.CloseSession); ok && a.Result.Err == nil {
 		p.quitApp()
 	}
-	ans := &simAnswer{result: a.Result, index: a.Index, node: st.Node, placedIn: p.placedIn}
+	ans := &simAnswer{result: a.Result, index: a.Index, node: st.Node, placedIn: p.placedIn, notSent: a.NotSent}
 	if a.Index > 0 && a.Index < uint64(len(s.check.committed)) {
 		if ce := s.check.committed[a.Index]; ce.session == st.Session && ce.seq == op.seq {
 			ans.entryEpoch = ce.epoch

@@ -29,16 +29,12 @@ func (c *Core) View() wire.ClusterView {
 		}
 		n := wire.NodeInfo{ID: id, Role: p.role, Epoch: p.epoch, Commit: p.commit, Last: p.last, Alive: c.alive(p),
 			Voter: c.isVoter(id), Recovering: p.recovering}
-		if primary {
-			if m := c.members[id]; m != nil {
-				n.InView = m.inView
-				if m.match < c.log.last() {
-					n.Lag = c.log.last() - m.match
-				}
-				n.Last = max(n.Last, m.match)
-			} else if n.Alive {
-				n.Lag = p.lastAt - min(p.lastAt, p.last)
+		if m := c.members[id]; primary && m != nil {
+			n.InView = m.inView
+			if m.match < c.log.last() {
+				n.Lag = c.log.last() - m.match
 			}
+			n.Last = max(n.Last, m.match)
 		} else if n.Alive {
 			// As of its last beacon: entries logged since are not its lag.
 			n.Lag = p.lastAt - min(p.lastAt, p.last)

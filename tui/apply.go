@@ -251,8 +251,7 @@ func (m *Model) onAck(a client.Ack) {
 		m.claim = claimGuess{}
 	}
 	err := a.Result.Err
-	if err != nil && err.Code == game.ErrNoSession && a.Index == 0 {
-		// Answered by the client: the session it was made in is gone.
+	if a.NotSent {
 		m.addLocal(lineError, fmt.Sprintf("%s not sent: the cluster lost your session, and the board it was for", cmdWord(cmd)))
 		switch cmd.(type) {
 		case game.Place, game.Claim, game.Release, game.Note, game.ClearNotes:

@@ -507,17 +507,11 @@ func TestRejectedMoveFlashesAndExpires(t *testing.T) {
 	h.deliver(client.Answered{EventInfo: evInfo(h.clk.t, h.m.status), Ack: client.Ack{Seq: s.seq,
 		Result: game.Result{Err: &game.Error{Code: game.ErrFilled}}}})
 	h.wantScreen("cell is already filled")
-}
-
-// A move the client did not send into a new session: the cell and the
-// chat say why.
-func TestMoveOfALostSessionIsExplained(t *testing.T) {
-	h, w := playing(t, 120, 40)
-	r, c := w.emptyCell("main", 0)
-	h.moveTo(r, c)
-	h.key("5")
-	s := h.f.lastSent(t)
-	h.deliver(client.Answered{EventInfo: evInfo(t0, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd,
+	// a move the client answered itself: its session was lost
+	h.clk.add(2 * time.Second)
+	h.key("8")
+	s = h.f.lastSent(t)
+	h.deliver(client.Answered{EventInfo: evInfo(h.clk.t, h.m.status), Ack: client.Ack{Seq: s.seq, Cmd: s.cmd, NotSent: true,
 		Result: game.Result{Err: &game.Error{Code: game.ErrNoSession, Room: "main"}}}})
 	h.wantScreen("✗ " + cellName(r, c) + " not sent: session lost")
 	h.wantScreen("move not sent: the cluster lost your session")
