@@ -195,6 +195,14 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 	c.room, c.hasRoom, c.index = m.Room, true, m.Index
 	c.checkDone(m, key)
 	c.dropForeign(m, key)
+	if !resumed {
+		// Number on from the highest command the session has answered
+		// (an earlier run of the app's, if it was resumed with its token).
+		c.seqBase = 0
+		for _, r := range m.Done {
+			c.seqBase = max(c.seqBase, r.Seq)
+		}
+	}
 	c.session = key
 	for _, p := range c.pending {
 		p.sent = false

@@ -35,6 +35,11 @@ type Core struct {
 
 	seq     uint64
 	pending []*pendingCmd // unanswered, in sequence order
+	// seqBase is added to seq on the wire. A session that this core did
+	// not open (resumed with its token after the app restarted) has
+	// answered the numbers its earlier run used: the cluster would take
+	// ours for repeats of those and answer them with the old results.
+	seqBase uint64
 	// acks are the answers given in session acksSession, kept so that a
 	// resumed session can check them (undone.go).
 	acks        []ackRecord

@@ -656,3 +656,45 @@ func TestCoreWatchAndOwnNotes(t *testing.T) {
 		t.Fatalf("notes %v, want %v", room.Notes, want)
 	}
 }
+
+// An app restarted with the session's token resumes a session whose
+// commands an earlier run numbered: its own go on from the highest the
+// session answered, or the cluster would answer them with the old results.
+func TestCoreNumbersOnInASessionResumedFromAnotherRun(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e1 := wire.MakeEpoch(1, 1)
+	v := view(1, e1, 1)
+	rd := r.at(0)
+	a := r.dial(rd, addrOf(1))
+	r.connected(a)
+	w := welcome(1, e1, 7, v)
+	w.Done = []game.SeqResult{{Seq: 4, Points: 10}, {Seq: 5, Points: 10}}
+	w.DoneFrom = 1
+	r.receive(a, w)
+	r.now = t0.Add(time.Millisecond)
+	seq := r.c.Send(r.now, game.Place{Row: 1, Col: 2, Digit: 3})
+	if got := commands(r.c.Ready(), a); !slices.Equal(got, []uint64{6}) {
+		t.Fatalf("sent %v, want [6]: after the 5 the session answered", got)
+	}
+	rd = r.receive(a, &wire.Ack{Seq: 6, Index: 9, Points: -3, Code: game.ErrWrong})
+	if got := kinds(rd); !slices.Equal(got, []string{"Answered"}) {
+		t.Fatalf("events %v", got)
+	}
+	if ack := rd.Events[0].(Answered).Ack; ack.Seq != seq || ack.Result.Err == nil || ack.Result.Err.Code != game.ErrWrong {
+		t.Fatalf("ack %+v: the app's seq %d, the cluster's answer", ack, seq)
+	}
+	// Resumed again by this run (a failover): the numbers stay.
+	rd = r.closed(a)
+	b := r.dial(rd, addrOf(1))
+	r.connected(b)
+	w2 := welcome(1, e1, 7, v)
+	w2.Done = []game.SeqResult{{Seq: 4, Points: 10}, {Seq: 5, Points: 10}, {Seq: 6, Points: -3, Code: game.ErrWrong}}
+	w2.DoneFrom = 1
+	if rd := r.receive(b, w2); len(kinds(rd)) == 0 || slices.Contains(kinds(rd), "Undone") {
+		t.Fatalf("events %v: the answer is still there, nothing undone", kinds(rd))
+	}
+	r.c.Send(r.now, game.Chat{Text: "hi"})
+	if got := commands(r.c.Ready(), b); !slices.Equal(got, []uint64{7}) {
+		t.Fatalf("sent %v, want [7]", got)
+	}
+}

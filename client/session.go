@@ -84,7 +84,7 @@ func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
 
 // acked resolves an answered command.
 func (c *Core) acked(m *wire.Ack) {
-	i := slices.IndexFunc(c.pending, func(p *pendingCmd) bool { return p.seq == m.Seq })
+	i := slices.IndexFunc(c.pending, func(p *pendingCmd) bool { return p.seq+c.seqBase == m.Seq })
 	if i < 0 {
 		return // answered before (a resend)
 	}
@@ -94,7 +94,7 @@ func (c *Core) acked(m *wire.Ack) {
 	if m.Code != game.OK {
 		res.Err = &game.Error{Code: m.Code, Who: m.Who, Room: m.Room}
 	}
-	a := Ack{Seq: m.Seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}
+	a := Ack{Seq: p.seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}
 	c.remember(a)
 	c.emit(Answered{EventInfo: c.info(), Ack: a})
 	c.flush()
@@ -145,7 +145,7 @@ func (c *Core) flush() {
 		}
 		if !p.sent {
 			p.sent, p.at = true, c.now
-			c.send(id, &wire.Command{Seq: p.seq, Cmd: p.cmd})
+			c.send(id, &wire.Command{Seq: p.seq + c.seqBase, Cmd: p.cmd})
 		}
 	}
 }
