@@ -350,3 +350,21 @@ func TestNotesText(t *testing.T) {
 		t.Errorf("notesLine: %q", got)
 	}
 }
+
+// On a tie the winner is who reached the score first: the results panel
+// lists the winner first, not the name that sorts first.
+func TestResultsWinnerFirstOnATie(t *testing.T) {
+	m := &Model{}
+	m.room = &game.RoomView{Name: "r1", Winner: "bob", Scores: []game.ScoreView{
+		{Name: "alice", Round: 60, RoundRight: 3},
+		{Name: "bob", Round: 60, RoundRight: 3},
+		{Name: "carol", Round: 10, RoundRight: 1},
+	}}
+	var got []string
+	for _, sc := range m.resultRows() {
+		got = append(got, sc.Name)
+	}
+	if want := []string{"bob", "alice", "carol"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gridlock-game/gridlock/game"
@@ -74,6 +75,13 @@ func (m *Model) resultRows() []game.ScoreView {
 		if sc.RoundRight+sc.RoundWrong > 0 && !watching[game.NameKey(sc.Name)] {
 			rows = append(rows, sc)
 		}
+	}
+	// On a tie the winner is who reached the score first, which the
+	// scores' order (by score, then name) does not know: the winner leads.
+	if i := slices.IndexFunc(rows, func(sc game.ScoreView) bool { return sc.Name == r.Winner }); i > 0 {
+		w := rows[i]
+		copy(rows[1:i+1], rows[:i])
+		rows[0] = w
 	}
 	return rows
 }
