@@ -266,6 +266,8 @@ func TestClusterBadInput(t *testing.T) {
 			bytesCase("random bytes", randBytes(rng, 4096), anyDecodeError...),
 			bytesCase("a 4 GiB length", []byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3}, wire.ErrTooLarge),
 			bytesCase("a length over the limit", lenPrefix(make([]byte, 64<<10+1)), wire.ErrTooLarge),
+			// Before its hello a stranger gets no 64 KiB of buffer.
+			bytesCase("a 64 KiB frame before hello", lenPrefix(make([]byte, 64<<10)), wire.ErrTooLarge),
 			bytesCase("a hello of the right size with garbage", withLen(garbage), wire.ErrMalformed, wire.ErrTooLarge),
 			bytesCase("a frame of an unknown type", withLen(unknown), wire.ErrUnknownType),
 			bytesCase("an empty frame", []byte{0, 0, 0, 0}, wire.ErrMalformed),
@@ -294,6 +296,8 @@ func TestClusterBadInput(t *testing.T) {
 		cases := []badCase{
 			bytesCase("random bytes", randBytes(rng, 4096), anyDecodeError...),
 			bytesCase("a 4 GiB length", []byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3}, wire.ErrTooLarge),
+			// Nor 16 MiB before it has authenticated.
+			bytesCase("a 16 MiB frame before the handshake", lenPrefix(make([]byte, 16<<20)), wire.ErrTooLarge),
 			bytesCase("a peer hello of the right size with garbage",
 				withLen(append([]byte{byte(wire.TPeerHello), 0, byte(wire.Version)}, randBytes(rng, 29)...)), wire.ErrMalformed, wire.ErrTooLarge),
 			bytesCase("a frame of an unknown type", withLen(append([]byte{0xee}, randBytes(rng, 40)...)), wire.ErrUnknownType),

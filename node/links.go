@@ -28,6 +28,8 @@ const (
 	// authenticated: a flood of connections that never say hello cannot
 	// hold more than this many goroutines and buffers.
 	maxHandshakes = 64
+	// handshakeMaxFrame bounds a frame read before a peer is authenticated.
+	handshakeMaxFrame = 8 << 10
 )
 
 type linkSet struct {
@@ -226,6 +228,11 @@ func (ls *linkSet) write(l *outLink, conn net.Conn, r *wire.Reader) error {
 func (n *Node) handshake(conn net.Conn, r *wire.Reader, want wire.NodeID) (wire.NodeID, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTime))
 	defer conn.SetDeadline(time.Time{})
+	// Nothing before the handshake is done needs more than a few KiB (a
+	// PeerHello, a PeerAuth, an Error): a stranger must not make this node
+	// buffer PeerLimits' 16 MiB per connection before it has proved anything.
+	r.SetMaxFrame(handshakeMaxFrame)
+	defer r.SetMaxFrame(wire.PeerLimits.MaxFrame)
 	dialer := want != 0
 	nonce, err := wire.NewNonce(rand.Reader)
 	if err != nil {

@@ -23,6 +23,8 @@ const (
 	helloTimeout = 10 * time.Second
 	idleTimeout  = 60 * time.Second
 	writeTimeout = 5 * time.Second
+	// preHelloFrame bounds a client's first frame.
+	preHelloFrame = 4 << 10
 )
 
 type service struct {
@@ -203,7 +205,9 @@ func (s *service) read(c *clientConn) {
 		case <-n.quit:
 		}
 	}()
-	r := wire.NewReader(c.conn, wire.ClientLimits.MaxFrame)
+	// Until its Hello (before it: a Status or a Ping, all small) a stranger
+	// gets no more than preHelloFrame bytes of buffer.
+	r := wire.NewReader(c.conn, preHelloFrame)
 	deadline := helloTimeout
 	for {
 		_ = c.conn.SetReadDeadline(time.Now().Add(deadline))
@@ -218,6 +222,9 @@ func (s *service) read(c *clientConn) {
 			return
 		}
 		deadline = idleTimeout
+		if _, ok := m.(*wire.Hello); ok {
+			r.SetMaxFrame(wire.ClientLimits.MaxFrame)
+		}
 		switch m := m.(type) {
 		case *wire.Ping:
 			c.send(&wire.Pong{Nonce: m.Nonce, Time: m.Time})

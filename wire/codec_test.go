@@ -393,6 +393,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"surrogate", []byte{byte(THello), 0, byte(Version), 3, 0xed, 0xa0, 0x80}, ErrMalformed, "name", "invalid UTF-8"},
 		{"control in name", []byte{byte(THello), 0, byte(Version), 3, 'a', 0x1b, 'b'}, ErrMalformed, "name", "control character U+001B"},
 		{"C1 control in name", []byte{byte(THello), 0, byte(Version), 2, 0xc2, 0x9b}, ErrMalformed, "name", "control character U+009B"},
+		{"escape in an error's text", []byte{byte(TError), 1, 3, 'a', 0x1b, 'b'}, ErrMalformed, "text", "control character U+001B"},
+		{"escape in an address", []byte{byte(TRedirect), 1, 1, 0, 0, 2, 'a', 0x1b}, ErrMalformed, "addr", "control character U+001B"},
 		{"DEL in room", []byte{byte(TQuery), 1, 1, 1, 0x7f}, ErrMalformed, "room", "control character U+007F"},
 		{"version", []byte{byte(THello), 0, byte(Version + 1)}, ErrBadVersion, "version", fmt.Sprintf("protocol version %d, want %d", Version+1, Version)},
 		{"peer version", []byte{byte(TPeerHello), 1, 0}, ErrBadVersion, "version", fmt.Sprintf("protocol version 256, want %d", Version)},

@@ -45,13 +45,13 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 		m = v
 	case TRedirect:
 		m = &Redirect{Leader: d.nodeID("leader"), Epoch: d.epoch("epoch"),
-			Addr: d.str("addr", d.lim.MaxAddr)}
+			Addr: d.addr("addr", d.lim.MaxAddr)}
 	case TPing:
 		m = &Ping{Nonce: d.uvarint("nonce"), Time: d.varint("time")}
 	case TPong:
 		m = &Pong{Nonce: d.uvarint("nonce"), Time: d.varint("time")}
 	case TError:
-		m = &Error{Code: ErrCode(d.u8("code")), Text: d.text("text", d.lim.MaxText)}
+		m = &Error{Code: ErrCode(d.u8("code")), Text: d.line("text", d.lim.MaxText)}
 	case TQuery:
 		m = d.query()
 	case TQueryReply:

@@ -116,9 +116,9 @@ func (d *decoder) clusterView(v *ClusterView) {
 		ni.InView = d.bool("view.nodes.in view")
 		ni.Voter = d.bool("view.nodes.voter")
 		ni.Recovering = d.bool("view.nodes.recovering")
-		ni.ClientAddr = d.str("view.nodes.client addr", d.lim.MaxAddr)
-		ni.PeerAddr = d.str("view.nodes.peer addr", d.lim.MaxAddr)
-		ni.Advertise = d.str("view.nodes.advertise", d.lim.MaxAddr)
+		ni.ClientAddr = d.addr("view.nodes.client addr", d.lim.MaxAddr)
+		ni.PeerAddr = d.addr("view.nodes.peer addr", d.lim.MaxAddr)
+		ni.Advertise = d.addr("view.nodes.advertise", d.lim.MaxAddr)
 	}
 }
 

@@ -16,9 +16,9 @@ func (d *decoder) beacon() *Beacon {
 		Quorum:     d.bool("quorum"),
 		Recovering: d.bool("recovering"),
 		FixedID:    d.bool("fixed id"),
-		ClientAddr: d.str("client addr", d.lim.MaxAddr),
-		PeerAddr:   d.str("peer addr", d.lim.MaxAddr),
-		Advertise:  d.str("advertise", d.lim.MaxAddr),
+		ClientAddr: d.addr("client addr", d.lim.MaxAddr),
+		PeerAddr:   d.addr("peer addr", d.lim.MaxAddr),
+		Advertise:  d.addr("advertise", d.lim.MaxAddr),
 	}
 	d.fixed32("mac", &m.MAC)
 	return m

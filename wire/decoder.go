@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -198,6 +199,30 @@ func (d *decoder) text(field string, max int) string {
 		return string(v)
 	}
 	return ""
+}
+
+// line reads text that holds no control characters: an error's text is
+// printed on a terminal, and one from a hostile node must not carry
+// escape sequences to it. (Chat lines keep text: the game refuses control
+// characters in them, and logs written before must still decode.)
+func (d *decoder) line(field string, max int) string {
+	v := d.raw(field)
+	if len(v) > 0 && d.checkRunes(field, v, max, true) {
+		return string(v)
+	}
+	return ""
+}
+
+// addr reads an address (host:port): bytes with no control characters,
+// since status prints it as it is.
+func (d *decoder) addr(field string, max int) string {
+	v := d.str(field, max)
+	if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		d.fail(ErrMalformed, field, fmt.Sprintf("control character %U", r))
+		return ""
+	}
+	return v
 }
 
 // name reads a UTF-8 string of at most max runes without control

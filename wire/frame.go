@@ -47,6 +47,11 @@ func NewReader(r io.Reader, maxFrame int) *Reader {
 	return &Reader{r: r, max: min(max(maxFrame, 0), math.MaxInt-4)}
 }
 
+// SetMaxFrame changes the largest frame body the Reader accepts, from the
+// next frame on: a connection that must first authenticate can read its
+// handshake under a small limit and the rest under the full one.
+func (fr *Reader) SetMaxFrame(maxFrame int) { fr.max = min(max(maxFrame, 0), math.MaxInt-4) }
+
 // ReadFrame returns the next frame's body, valid until the next call. Errors:
 // io.EOF at a frame boundary, io.ErrUnexpectedEOF inside a frame, a
 // *DecodeError with code ErrTooLarge for a length over the maximum, or the
