@@ -45,14 +45,17 @@ func cmdBot(args []string) error {
 	if _, err := checkName("prefix", fmt.Sprintf("%s%d", *prefix, *players)); err != nil {
 		return err
 	}
-	if *rate < 0 {
-		return usagef("--rate %v: 0 or more (0: as fast as they are answered)", *rate)
+	if !(*rate >= 0 && *rate <= 1e6) { // NaN fails both
+		return usagef("--rate %v: 0 or more (0: as fast as they are answered), at most 1000000", *rate)
+	}
+	if *size != 4 && *size != 6 && *size != 9 {
+		return usagef("--size %d: sizes are 4, 6 and 9", *size)
 	}
 	for _, s := range []struct {
 		name string
 		v    float64
 	}{{"error-rate", *errRate}, {"claims", *claims}, {"chat", *chat}} {
-		if s.v < 0 || s.v > 1 {
+		if !(s.v >= 0 && s.v <= 1) { // NaN fails both
 			return usagef("--%s %v: a share, from 0 to 1", s.name, s.v)
 		}
 	}

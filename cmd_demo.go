@@ -36,8 +36,8 @@ func cmdDemo(args []string) error {
 		return usagef("--nodes %d: 1 to %d", *nodes, demo.MaxNodes)
 	case *bots < 0:
 		return usagef("--bots %d: 0 or more", *bots)
-	case *rate <= 0:
-		return usagef("--bot-rate %v: more than 0", *rate)
+	case !(*rate > 0 && *rate <= 1e6): // NaN fails both
+		return usagef("--bot-rate %v: more than 0, at most 1000000", *rate)
 	case *restart < 0:
 		return usagef("--restart-after %v: 0 or more", *restart)
 	}

@@ -48,6 +48,9 @@ func cmdStatus(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if *timeout <= 0 {
+		return usagef("--timeout %v: more than 0", *timeout)
+	}
 	if *connect != "" {
 		addrs, err := splitAddrs("--connect", *connect)
 		if err != nil {
@@ -93,8 +96,8 @@ func cmdStatus(args []string) error {
 			if v != nil {
 				printStatus(os.Stdout, v, *asJSON)
 			}
-			if why == nil {
-				why = err
+			if why == nil && v == nil {
+				why = err // the view printed above says why otherwise: not a dial cut short by the timeout
 			}
 			if why != nil {
 				return fmt.Errorf("no primary found within %v: %v", *timeout, why)

@@ -176,6 +176,10 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.id < 0 || f.id > 65535 {
 		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
 	}
+	if len(f.cluster) > wire.PeerLimits.MaxCluster {
+		// Its beacons would be refused by every node, this one included.
+		return node.Options{}, usagef("--cluster %q: at most %d bytes", f.cluster, wire.PeerLimits.MaxCluster)
+	}
 	if f.procs < 0 {
 		return node.Options{}, usagef("--procs %d: must be 0 (one per core) or more", f.procs)
 	}

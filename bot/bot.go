@@ -218,12 +218,19 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if err != nil {
 			return Report{}, err
 		}
+		if e := a.Result.Err; e != nil && e.Code != game.ErrRoomExists {
+			return Report{}, fmt.Errorf("%s could not create room %s: %v", players[0].name, o.Room, e)
+		}
 		for i, p := range players {
 			if i == 0 && a.Result.Err == nil {
 				continue
 			}
-			if a, err := p.c.Do(ctx, game.JoinRoom{Name: o.Room}); err != nil || (a.Result.Err != nil && a.Result.Err.Code != game.ErrInRoom) {
-				return Report{}, fmt.Errorf("%s could not join room %s: %v %v", p.name, o.Room, err, a.Result.Err)
+			a, err := p.c.Do(ctx, game.JoinRoom{Name: o.Room})
+			if err == nil && a.Result.Err != nil && a.Result.Err.Code != game.ErrInRoom {
+				err = a.Result.Err
+			}
+			if err != nil {
+				return Report{}, fmt.Errorf("%s could not join room %s: %v", p.name, o.Room, err)
 			}
 		}
 	}

@@ -15,7 +15,7 @@ func (p *botPlayer) play(ctx context.Context) {
 		// Players are not in step: each has its first tick at a point of
 		// the interval of its own, or all of them would send in the same
 		// millisecond, every time.
-		every = time.Duration(float64(time.Second) / p.o.Rate)
+		every = max(time.Duration(float64(time.Second)/p.o.Rate), 1) // over 1e9 a second: 0
 		tick = time.NewTicker(time.Duration(1 + p.rng.Int64N(int64(every))))
 		defer tick.Stop()
 	}

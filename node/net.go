@@ -130,7 +130,7 @@ func groupSocket(network, address string, c syscall.RawConn) error {
 // parseGroup checks a multicast group address:port.
 func parseGroup(group string) (*net.UDPAddr, error) {
 	g, err := net.ResolveUDPAddr("udp4", group)
-	if err != nil || !g.IP.IsMulticast() {
+	if err != nil || !g.IP.IsMulticast() || g.Port == 0 {
 		return nil, fmt.Errorf("--group %q is not an IPv4 multicast address:port", group)
 	}
 	return g, nil
