@@ -373,6 +373,12 @@ func (m *Model) onReply(r *wire.QueryReply) {
 			room = m.room.Name
 		}
 		if len(r.Members) == 0 {
+			known := m.rooms == nil || m.room != nil && m.room.Name == room ||
+				slices.ContainsFunc(m.rooms, func(s game.RoomSummary) bool { return s.Name == room })
+			if !known {
+				m.addLocal(lineError, "there is no room #"+room+" (/rooms lists them)")
+				return
+			}
 			m.addLocal(lineInfo, "#"+room+" is empty")
 			return
 		}

@@ -67,8 +67,12 @@ func (m *Model) command(text string) {
 				size = a[0] - '0'
 			default:
 				d, err := game.ParseDifficulty(a)
-				if err != nil || haveDiff {
+				if err != nil {
 					m.addLocal(lineError, fmt.Sprintf("%q is neither a size (4, 6, 9) nor a difficulty (easy, medium, hard, expert)", a))
+					return
+				}
+				if haveDiff {
+					m.addLocal(lineError, "a room has one difficulty: "+usage(name))
 					return
 				}
 				diff, haveDiff = d, true
@@ -175,7 +179,7 @@ func (m *Model) complete() bool {
 	if i := strings.LastIndexByte(v, ' '); i >= 0 {
 		head, word = v[:i+1], v[i+1:]
 	}
-	fields := strings.Fields(head)
+	fields := strings.Fields(strings.ToLower(head))
 	var cands []string
 	suffix := ""
 	switch {

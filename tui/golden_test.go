@@ -219,7 +219,8 @@ func TestGolden(t *testing.T) {
 		}
 	}
 	t.Run("too_small_50x15", func(t *testing.T) {
-		h, _ := scene(t, 50, 15)
+		h, _ := scene(t, 80, 24)
+		h.send(tea.WindowSizeMsg{Width: 50, Height: 15})
 		golden.RequireEqualEscape(t, []byte(h.m.View()), true)
 	})
 	t.Run("fatal_80x24", func(t *testing.T) {

@@ -140,6 +140,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		m.relayout()
 	case clusterMsg:
 		for _, ev := range m.c.Drain() {
 			m.apply(ev)
@@ -293,6 +294,10 @@ func (m *Model) onKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	}
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return nil, true
+	}
+	if m.lay.tooSmall {
+		// Nothing of the game is on screen: a key typed blind acts on none of it.
+		return nil, key.Matches(msg, m.keys.Quit)
 	}
 	switch m.overlay {
 	case ovHelp:

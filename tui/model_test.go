@@ -332,7 +332,7 @@ func TestBadSlashCommandsSayWhy(t *testing.T) {
 		{"/create a b c d", "usage: /create NAME"},
 		{"/create foo 7", `"7" is neither a size`},
 		{"/create foo 6 4", "usage: /create"},
-		{"/create foo hard easy", `"easy" is neither a size`},
+		{"/create foo hard easy", "a room has one difficulty"},
 		{"/create no!pe", "a room name is 1 to 24 characters"},
 		{"/join", "usage: /join NAME"},
 		{"/join main", "you are already in #main"},
@@ -391,6 +391,26 @@ func TestWhoReplyIsListed(t *testing.T) {
 	h.wantScreen("› in #main: alice, bob (away)")
 }
 
+// /who of a room that the rooms list does not hold says so; an empty
+// room that it holds is empty.
+func TestWhoOfNoSuchRoom(t *testing.T) {
+	h, _ := playing(t, 120, 40)
+	h.key("tab")
+	q := h.f.lastQuery(t)
+	h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq,
+		Rooms: []game.RoomSummary{{Name: "main", Size: 9}, {Name: "quiet", Size: 4}}}})
+	for _, c := range []struct{ line, want string }{
+		{"/who nosuch", "✗ there is no room #nosuch (/rooms lists them)"},
+		{"/who quiet", "› #quiet is empty"},
+	} {
+		h.typeText(c.line)
+		h.key("enter")
+		q := h.f.lastQuery(t)
+		h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq}})
+		h.wantScreen(c.want)
+	}
+}
+
 func TestCompletion(t *testing.T) {
 	h, _ := playing(t, 120, 40)
 	h.key("tab") // opens the chat and asks for the rooms
@@ -414,6 +434,7 @@ func TestCompletion(t *testing.T) {
 		{"/who m", "/who main", ""},
 		{"/create x 6 ex", "/create x 6 expert", ""},
 		{"/CR", "/create ", ""},
+		{"/JOIN z", "/JOIN zen", ""},
 	}
 	for _, s := range steps {
 		h.m.input.SetValue(s.typed)
@@ -839,9 +860,19 @@ func TestTooSmall(t *testing.T) {
 	h.send(tea.WindowSizeMsg{Width: 30, Height: 10})
 	h.wantScreen("terminal too small: 30×10")
 	h.wantScreen("need at least 64×22")
+	// Keys typed blind act on nothing: no notes mode, no chat, no move.
+	sent := len(h.f.sent)
+	h.key("n", "tab", "5", "right", "q")
 	h.send(tea.WindowSizeMsg{Width: 64, Height: 22})
 	h.wantNoScreen("too small")
 	h.wantScreen("#main")
+	if h.m.notesMode || h.m.focus != focusBoard || len(h.f.sent) != sent {
+		t.Fatalf("keys typed while too small acted: notes %v, focus %v, %d commands sent", h.m.notesMode, h.m.focus, len(h.f.sent)-sent)
+	}
+	h.send(tea.WindowSizeMsg{Width: 30, Height: 10})
+	if !isQuit(h.send(keyMsg("q"))) {
+		t.Fatal("q did not quit while too small")
+	}
 }
 
 func TestFatalShowsTheReasonAndQuitsOnAnyKey(t *testing.T) {
