@@ -73,6 +73,9 @@ func cmdServe(args []string) error {
 		return n.Leave(lctx)
 	case <-n.Done():
 		srv.shutdown(errors.New("its node stopped"))
+		if err := n.Err(); err != nil {
+			return err
+		}
 		return errors.New("node stopped")
 	}
 }

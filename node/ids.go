@@ -130,3 +130,37 @@ func (n *Node) chooseID(ctx context.Context) (wire.NodeID, error) {
 		}
 	}
 }
+
+// idCheckWindow bounds how long after its start a node with a fixed id
+// stops if a node further on holds that id (a node answers a newcomer's
+// beacon at once).
+const idCheckWindow = time.Second
+
+// idTaken stops a node that has just started with a fixed id that a
+// running node holds: two nodes with one id would replace each other's
+// links for as long as both run, and the cluster would elect again and
+// again. (Found later, between two nodes that both ran, it is only
+// warned of: neither is the newcomer.)
+func (n *Node) idTaken(b *wire.Beacon, src *net.UDPAddr) bool {
+	if !n.idFixed || !b.FixedID || time.Since(n.started) > idCheckWindow || n.startLast >= b.Last {
+		return false // not a newcomer behind a running node: both warn
+	}
+	at := b.ClientAddr
+	if at == "" && src != nil {
+		at = src.String()
+	}
+	err := fmt.Errorf("n%d is already running (at %s): give this node another --id, or stop that one first", b.From, at)
+	n.log.Error("stopping: this node's id is taken", "error", err)
+	n.failed.CompareAndSwap(nil, &err)
+	n.stop()
+	return true
+}
+
+// Err says why the node stopped by itself, once Done is closed: nil if it
+// was stopped (Close, Leave).
+func (n *Node) Err() error {
+	if p := n.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +48,30 @@ func TestFixedIDIsKept(t *testing.T) {
 	}
 	if !(&Node{instance: ^uint64(0)}).yieldsID(&wire.Beacon{From: 2, FixedID: true}) {
 		t.Error("a node that chose its id kept it against a node whose id is fixed")
+	}
+}
+
+// A node started with --id of a node that runs stops at once and says
+// why. Its first beacons disturb the cluster once (the peers take it for
+// n3 restarted); then the cluster settles under the n3 that ran, instead
+// of electing again and again for as long as both run.
+func TestANewcomerWithATakenIDStops(t *testing.T) {
+	m := NewMemNetwork()
+	nodes, _ := memCluster(t, m, []wire.NodeID{1, 2, 3}, nil)
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
+	twin := startMem(t, []*MemHost{m.NewHost()}, []wire.NodeID{3}, nil)[0]
+	select {
+	case <-twin.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second n3 did not stop")
+	}
+	if err := twin.Err(); err == nil || !strings.Contains(err.Error(), "n3 is already running") {
+		t.Fatalf("the second n3 stopped with %v", err)
+	}
+	waitFor(t, 10*time.Second, "n3 primary with two backups again", func() bool { return ready3(nodes) }, nodes[2].Watch())
+	epoch := onLoop(t, nodes[2], nodes[2].core.Epoch)
+	time.Sleep(time.Second)
+	if now := onLoop(t, nodes[2], nodes[2].core.Epoch); !ready3(nodes) || now != epoch {
+		t.Fatalf("the cluster did not settle: epoch %v a second after %v", now, epoch)
 	}
 }

@@ -48,7 +48,10 @@ type Node struct {
 	cancel   context.CancelFunc
 	stopOnce sync.Once
 	done     chan struct{}
-	wg       sync.WaitGroup
+	failed   atomic.Pointer[error] // why it stopped by itself (Err)
+	// startLast is the log's last index when the core was made (idTaken).
+	startLast uint64
+	wg        sync.WaitGroup
 
 	disc    *discovery
 	peerLn  net.Listener
@@ -226,7 +229,7 @@ func (n *Node) newCore() error {
 	if err != nil {
 		return err
 	}
-	n.core = c
+	n.core, n.startLast = c, c.LastIndex()
 	return nil
 }
 
@@ -455,6 +458,9 @@ func (n *Node) onBeacon(b *wire.Beacon, src *net.UDPAddr) {
 		if b.Instance != n.instance {
 			if n.opts.ID == 0 && n.yieldsID(b) {
 				n.reID(b)
+				return
+			}
+			if n.idTaken(b, src) {
 				return
 			}
 			n.disc.warn(src, "another node claims this node's id", "id", fmt.Sprintf("n%d", b.From))
