@@ -26,7 +26,7 @@ const (
 	handshakeTime  = 2 * time.Second
 	// maxHandshakes bounds the inbound peer connections not yet
 	// authenticated: a flood of connections that never say hello cannot
-	// hold more than this many goroutines and buffers.
+	// hold more than this many goroutines and buffers (handshakes.go).
 	maxHandshakes = 64
 	// handshakeMaxFrame bounds a frame read before a peer is authenticated.
 	handshakeMaxFrame = 8 << 10
@@ -339,12 +339,9 @@ func (n *Node) acceptPeers() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		select {
-		case n.handshakes <- struct{}{}:
-		default:
-			n.limited.warn(n.log, "peer-flood", "too many peer connections in their handshake: refusing more", "from", conn.RemoteAddr().String())
-			conn.Close()
-			continue
+		if old := n.handshakes.add(conn); old != nil {
+			n.limited.warn(n.log, "peer-flood", "too many peer connections in their handshake: closing the oldest", "from", old.RemoteAddr().String())
+			old.Close()
 		}
 		n.wg.Add(1)
 		go n.readPeer(conn)
@@ -365,7 +362,7 @@ func (n *Node) readPeer(conn net.Conn) {
 	}()
 	r := wire.NewReader(conn, wire.PeerLimits.MaxFrame)
 	id, err := n.handshake(conn, r, 0)
-	<-n.handshakes
+	n.handshakes.done(conn)
 	if err != nil {
 		if refused(err) {
 			n.limited.warn(n.log, "peer-refused", "peer connection refused", "from", conn.RemoteAddr().String(), "error", err)

@@ -60,7 +60,7 @@ type Node struct {
 	links   *linkSet
 	svc     *service
 
-	handshakes chan struct{} // inbound peer handshakes under way
+	handshakes pendingHandshakes // inbound peer handshakes under way
 	inMu       sync.Mutex
 	inbound    map[wire.NodeID]net.Conn // each peer's newest inbound link
 
@@ -117,16 +117,15 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		opts:       o,
-		log:        o.Logger,
-		instance:   binary.LittleEndian.Uint64(b[:]),
-		started:    time.Now(),
-		refused:    map[wire.NodeID]refusedPeer{},
-		inbox:      make(chan input, 4096),
-		quit:       make(chan struct{}),
-		done:       make(chan struct{}),
-		handshakes: make(chan struct{}, maxHandshakes),
-		peers:      map[wire.NodeID]*peerState{},
+		opts:     o,
+		log:      o.Logger,
+		instance: binary.LittleEndian.Uint64(b[:]),
+		started:  time.Now(),
+		refused:  map[wire.NodeID]refusedPeer{},
+		inbox:    make(chan input, 4096),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		peers:    map[wire.NodeID]*peerState{},
 	}
 	n.log = slog.New(nodeHandler{o.Logger.Handler(), n})
 	n.quitCtx, n.cancel = context.WithCancel(context.Background())
