@@ -221,9 +221,7 @@ func (c *Core) answerCoordinator(m *wire.Coordinator) {
 	if c.recovering && !m.Reminder && !slices.Contains(c.recoverEpochs, m.Epoch) {
 		c.recoverEpochs = append(c.recoverEpochs, m.Epoch)
 		if len(c.recoverEpochs) > 16 {
-			// Keep the first: it tells whether this node saw the cluster
-			// made (see quorate).
-			c.recoverEpochs = append(c.recoverEpochs[:1], c.recoverEpochs[2:]...)
+			c.recoverEpochs = trimAnswered(c.recoverEpochs)
 		}
 	}
 	c.send(m.From, c.stateReply())

@@ -311,21 +311,50 @@ func (c *Core) recoveredMember() bool {
 	return false
 }
 
-// recoveringSince is the first view change this node answered as
-// recovering in this life (0: none, or it is not recovering).
+// recoveringSince is a view change this node answered as recovering in
+// this life (0: none, or it is not recovering): the oldest that its
+// epoch's primary ran in the same process, else the first. A primary that
+// made the cluster, and was not the first to ask, learns that the node
+// answered it (see founder).
 func (c *Core) recoveringSince() wire.Epoch {
 	if !c.recovering || len(c.recoverEpochs) == 0 {
 		return wire.Epoch{}
 	}
+	for _, e := range c.recoverEpochs {
+		if sameProcess(e, c.epoch) {
+			return e
+		}
+	}
 	return c.recoverEpochs[0]
 }
 
+// sameProcess reports whether two epochs were made by one process (a known
+// life: epochs of one process only grow).
+func sameProcess(e, f wire.Epoch) bool {
+	return e.Node() == f.Node() && e.Life() == f.Life() && e.Life() != 0
+}
+
 // founder reports whether a recovering node that answered a view change is
-// one that has never held an entry: it is empty, and the first view change
-// it answered in this life is the one that made the cluster (the epoch of
-// the genesis entry). It has nothing to forget, so its vote counts.
+// one that has never held an entry: it is empty, and in this life it
+// answered the view change that made the cluster (the epoch of the genesis
+// entry) or an earlier one of the same process, sent before any entry
+// existed. It has nothing to forget, so its vote counts.
 func founder(r *wire.StateReply, genesis wire.Epoch) bool {
-	return r.Recovering && r.Last == 0 && !genesis.IsZero() && r.Since == genesis
+	s := r.Since
+	return r.Recovering && r.Last == 0 && !genesis.IsZero() && (s == genesis || sameProcess(s, genesis) && !s.After(genesis))
+}
+
+// trimAnswered drops one of the view changes a recovering node answered:
+// the oldest (never the newest) whose process has an older one listed,
+// else the second. The first and each process's oldest tell whether the
+// node saw the cluster made (see founder).
+func trimAnswered(es []wire.Epoch) []wire.Epoch {
+	for i := 1; i < len(es)-1; i++ {
+		if slices.ContainsFunc(es[:i], func(e wire.Epoch) bool { return sameProcess(e, es[i]) }) {
+			return slices.Delete(es, i, i+1)
+		}
+	}
+	return slices.Delete(es, 1, 2)
 }
 
 // genesisEpoch is the epoch the cluster was made in, as this node's log or

@@ -292,3 +292,32 @@ func TestAnotherBackupsLagIsAsOfItsBeacon(t *testing.T) {
 		}
 	}
 }
+
+// A node that first answered another view change is still a founder of
+// the cluster made after it (seeds 691279 and 697524), and keeps that
+// evidence however many view changes it answers; an epoch of another
+// process, or a later one, proves nothing.
+func TestFounderAnsweredTheMakerFirst(t *testing.T) {
+	e1 := wire.MakeEpochLife(1, 7, 4) // n4's, never served
+	g := wire.MakeEpochLife(2, 9, 3)  // n3 made the cluster in it
+	c := &Core{recovering: true, recoverEpochs: []wire.Epoch{e1}}
+	for term := uint64(2); term < 40; term++ {
+		c.recoverEpochs = append(c.recoverEpochs, wire.MakeEpochLife(term, 9, 3))
+		if len(c.recoverEpochs) > 16 {
+			c.recoverEpochs = trimAnswered(c.recoverEpochs)
+		}
+	}
+	c.epoch = c.recoverEpochs[len(c.recoverEpochs)-1]
+	r := &wire.StateReply{Recovering: true, Since: c.recoveringSince()}
+	if r.Since != g || !founder(r, g) {
+		t.Fatalf("since %v: not a founder of %v", r.Since, g)
+	}
+	if c.recoverEpochs[0] != e1 || len(c.recoverEpochs) != 16 {
+		t.Fatalf("answered %v", c.recoverEpochs)
+	}
+	for _, s := range []wire.Epoch{e1, wire.MakeEpochLife(2, 8, 3), wire.MakeEpochLife(3, 9, 3)} {
+		if founder(&wire.StateReply{Recovering: true, Since: s}, g) {
+			t.Errorf("since %v counted as a founder of %v", s, g)
+		}
+	}
+}

@@ -126,8 +126,11 @@ func TestRandomSchedules(t *testing.T) {
 // snapshot, and dropped commits of a branch that held more nodes) and
 // 641293 (a primary restarted with its memory at the instant of its crash
 // kept its office while its peers, told its links broke, elected: a reset
-// partition the checker did not count as one).
-var foundSeeds = []uint64{2928, 202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431, 404313, 419446, 425001, 425867, 433312, 448708, 455168, 472041, 486259, 490049, 496300, 519393, 639431, 641293}
+// partition the checker did not count as one), 691279 and 697524 (empty
+// nodes that first answered another view change were not counted as
+// founders of the cluster made after it, whose maker, deposed before the
+// first entry committed, then never had a quorum).
+var foundSeeds = []uint64{2928, 202155, 229198, 241040, 253341, 283460, 284578, 310264, 308805, 339807, 359523, 362431, 404313, 419446, 425001, 425867, 433312, 448708, 455168, 472041, 486259, 490049, 496300, 519393, 639431, 641293, 691279, 697524}
 
 func TestFoundSeeds(t *testing.T) {
 	for _, seed := range foundSeeds {

@@ -432,9 +432,11 @@ type StateReply struct {
 	Recovering bool
 	// Voters is the configuration as the node's log has it.
 	Voters []NodeID
-	// Since is the first view change a recovering node answered in this
-	// life. If that was the one that made the cluster and the node is
-	// still empty, it never held an entry: it has nothing to forget.
+	// Since is a view change a recovering node answered in this life: the
+	// oldest its primary-elect's process ran, else the first. If that was
+	// no later than the one that made the cluster, by the same process,
+	// and the node is still empty, it never held an entry: it has nothing
+	// to forget.
 	Since Epoch
 }
 
