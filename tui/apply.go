@@ -278,6 +278,8 @@ func (m *Model) onAck(a client.Ack) {
 	case game.Claim:
 		if err != nil {
 			m.setFlash(int(c.Row), int(c.Col), 0, reason(err, 0), false)
+		} else if m.flashOn() && !m.flash.ok {
+			m.flash = flash{} // an older move's error would hide the claim
 		}
 	case game.Release:
 		if err != nil && err.Code != game.ErrNotClaimed {

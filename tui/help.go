@@ -1,20 +1,18 @@
 package tui
 
+import "strings"
+
 func (m *Model) helpPane(lines []string) {
 	th := m.th
 	w := m.lay.leftW
-	i := 0
-	put := func(s string) {
-		if i < len(lines) {
-			lines[i] = fit(s, w)
-			i++
-		}
-	}
+	var out []string
+	put := func(s string) { out = append(out, fit(s, w)) }
 	put(" " + th.titleOn.r("keys"))
 	for _, s := range m.keysHelp(w - 2) {
 		put("  " + s)
 	}
 	m.presenterHelp(put)
+	keys := len(out)
 	put("")
 	put(" " + th.titleOn.r("commands"))
 	cw := 0
@@ -34,6 +32,20 @@ func (m *Model) helpPane(lines []string) {
 	}
 	put("  " + th.dim.r(truncate("SIZE   4, 6 or 9 (default 9)", w-2)))
 	put("  " + th.dim.r(truncate("LEVEL  easy, medium (default), hard or expert", w-2)))
+	if len(out) > len(lines) {
+		// Too short for it all (the smallest terminals): the commands'
+		// usages alone, run together.
+		out = out[:keys]
+		put(" " + th.titleOn.r("commands"))
+		var us []string
+		for _, c := range slashCommands {
+			us = append(us, helpUsage(c))
+		}
+		for _, l := range wrap(strings.Join(us, " · "), w-3, w-3) {
+			put("  " + th.key.r(l))
+		}
+	}
+	copy(lines, out)
 }
 
 // keysHelp lays the keys out in as many columns as fit w, top to bottom.

@@ -210,6 +210,23 @@ func TestClaimAndReleaseToggle(t *testing.T) {
 	}
 }
 
+// A claim that goes through shows at once, even while an older move's
+// error still flashes.
+func TestClaimClearsAnOlderError(t *testing.T) {
+	h, w := playing(t, 120, 40)
+	r, c := w.emptyCell("main", 10)
+	h.moveTo(r, c)
+	h.m.setFlash(0, 0, 5, "cell is already filled", false)
+	h.wantScreen("✗ r1c1 cell is already filled")
+	h.key(" ")
+	claim := h.f.lastSent(t)
+	w.do("alice", game.Claim{Row: uint8(r), Col: uint8(c)})
+	h.deliver(client.Answered{EventInfo: evInfo(t0, h.m.status), Ack: client.Ack{Seq: claim.seq, Cmd: claim.cmd}},
+		roomEvent(w.room("main"), h.m.status, t0, w.last...))
+	h.wantNoScreen("already filled")
+	h.wantScreen("claim " + cellName(r, c))
+}
+
 func TestTabAndEscMoveTheFocus(t *testing.T) {
 	h, _ := playing(t, 80, 24)
 	h.key("tab")
@@ -378,6 +395,15 @@ func TestWhereamiAndHelp(t *testing.T) {
 	if h.m.overlay != ovNone {
 		t.Fatal("a key did not close the help")
 	}
+}
+
+// At the smallest size the help still lists every command.
+func TestHelpFitsTheSmallestTerminal(t *testing.T) {
+	h, _ := playing(t, 64, 22)
+	h.key("?")
+	h.wantScreen("q     quit")
+	h.wantScreen("/create NAME [SIZE] [LEVEL] ·")
+	h.wantScreen("/who [ROOM] · /whereami · /help")
 }
 
 func TestWhoReplyIsListed(t *testing.T) {
