@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -53,6 +54,9 @@ func cmdServe(args []string) error {
 			return err
 		}
 	}
+	if _, err := sf.keyDirFor(nf); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := node.Start(context.Background(), o)
@@ -99,16 +103,21 @@ func (f *sshFlags) register(fs *flag.FlagSet) {
 // sshServer is the SSH server of a serve, if it has one.
 type sshServer struct{ s *sshd.Server }
 
-// start serves SSH beside n, if --ssh was given.
-func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServer, error) {
+// keyDirFor checks the SSH flags, before the node starts (a node that
+// joins and then leaves at once disturbs its cluster), and returns where
+// the host key is kept ("" without --ssh).
+func (f *sshFlags) keyDirFor(nf nodeFlags) (string, error) {
 	if f.addr == "" {
-		return sshServer{}, nil
+		return "", nil
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return "", usagef("--ssh %q: %v", f.addr, err)
 	}
 	if f.maxSessions < 1 {
-		return sshServer{}, usagef("--ssh-max-sessions %d: at least 1", f.maxSessions)
+		return "", usagef("--ssh-max-sessions %d: at least 1", f.maxSessions)
 	}
 	if f.handshake <= 0 {
-		return sshServer{}, usagef("--ssh-handshake-timeout %v: more than 0", f.handshake)
+		return "", usagef("--ssh-handshake-timeout %v: more than 0", f.handshake)
 	}
 	dir := f.keyDir
 	if dir == "" {
@@ -116,9 +125,18 @@ func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServe
 	}
 	if dir == "" {
 		if stateDir() == "" {
-			return sshServer{}, usagef("--ssh: no --data-dir and no home directory to keep the host key in: give --ssh-key-dir")
+			return "", usagef("--ssh: no --data-dir and no home directory to keep the host key in: give --ssh-key-dir")
 		}
 		dir = filepath.Join(stateDir(), "gridlock", "ssh")
+	}
+	return dir, nil
+}
+
+// start serves SSH beside n, if --ssh was given.
+func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServer, error) {
+	dir, err := f.keyDirFor(nf)
+	if err != nil || dir == "" {
+		return sshServer{}, err
 	}
 	idle := f.idle
 	if idle <= 0 {
