@@ -39,6 +39,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"demo", "--bot-rate", "1e12"}, "--bot-rate 1e+12"},
 		{[]string{"status", "--timeout", "0s"}, "--timeout 0s: more than 0"},
 		{[]string{"serve", "--cluster", strings.Repeat("c", 65)}, "at most 64 bytes"},
+		{[]string{"serve", "--election-timeout", "1s"}, "--election-timeout 1s: more than 0, at most --suspicion (500ms)"},
+		{[]string{"serve", "--countdown", "0s"}, "--countdown 0s: more than 0"},
+		{[]string{"serve", "--suspicion", "150ms"}, "--suspicion 150ms: more than two heartbeats"},
 		// Before the node starts: no join and leave at once.
 		{[]string{"serve", "--ssh", "127.0.0.1:2222", "--ssh-max-sessions", "0"}, "--ssh-max-sessions 0: at least 1"},
 		{[]string{"serve", "--ssh", "2222"}, `--ssh "2222": address 2222: missing port in address`},

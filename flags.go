@@ -183,6 +183,18 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.procs < 0 {
 		return node.Options{}, usagef("--procs %d: must be 0 (one per core) or more", f.procs)
 	}
+	switch {
+	case f.heartbeat <= 0:
+		return node.Options{}, usagef("--heartbeat %v: more than 0", f.heartbeat)
+	case f.suspicion <= 2*f.heartbeat:
+		return node.Options{}, usagef("--suspicion %v: more than two heartbeats (--heartbeat %v)", f.suspicion, f.heartbeat)
+	case f.election <= 0 || f.election > f.suspicion:
+		return node.Options{}, usagef("--election-timeout %v: more than 0, at most --suspicion (%v)", f.election, f.suspicion)
+	case f.ack <= f.heartbeat:
+		return node.Options{}, usagef("--ack-timeout %v: more than a heartbeat (--heartbeat %v)", f.ack, f.heartbeat)
+	case f.countdown <= 0 || f.countdown > 24*time.Hour:
+		return node.Options{}, usagef("--countdown %v: more than 0, at most 24h", f.countdown)
+	}
 	cfg := replica.DefaultConfig(wire.NodeID(f.id))
 	cfg.Heartbeat, cfg.Suspicion, cfg.ElectionAnswer, cfg.AckTimeout = f.heartbeat, f.suspicion, f.election, f.ack
 	cfg.StartupWait, cfg.CoordinatorWait, cfg.SyncWait = 0, 0, 0
