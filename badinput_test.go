@@ -354,9 +354,10 @@ func TestClusterBadInput(t *testing.T) {
 			dgrams = append(dgrams, randBytes(rng, 1+rng.IntN(1400)))
 		}
 		big := append([]byte{byte(wire.TBeacon)}, randBytes(rng, 1999)...)
+		huge := append([]byte{byte(wire.TBeacon)}, randBytes(rng, 5000)...)
 		election, _ := wire.AppendMessage(nil, &wire.Election{From: 9, Epoch: wire.MakeEpoch(1<<20, 9)})
 		for range 5 {
-			dgrams = append(dgrams, big, election,
+			dgrams = append(dgrams, big, huge, election,
 				beacon(9, "wrong secret", nil),                                      // would win any election
 				beacon(9, "", nil),                                                  // unsigned
 				beacon(2, "wrong secret", nil),                                      // a real node's id, another instance
@@ -365,7 +366,7 @@ func TestClusterBadInput(t *testing.T) {
 			)
 		}
 		multicastJunk(t, c.group, dgrams)
-		for _, want := range []string{"failed authentication", "not a beacon", "protocol version"} {
+		for _, want := range []string{"failed authentication", "not a beacon", "protocol version", "no beacon is that long"} {
 			waitFor(t, 5*time.Second, fmt.Sprintf("n3 to log %q", want), func() (bool, string) {
 				return c.logCount(3, want) > 0, ""
 			})

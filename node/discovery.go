@@ -72,6 +72,9 @@ func (d *discovery) run() {
 	wg.Wait()
 }
 
+// maxDatagram is the longest datagram read as a beacon.
+const maxDatagram = 2048
+
 // sockets are the sockets beacons come in on.
 func (d *discovery) sockets() []net.PacketConn {
 	var out []net.PacketConn
@@ -85,7 +88,7 @@ func (d *discovery) sockets() []net.PacketConn {
 }
 
 func (d *discovery) read(pc net.PacketConn) {
-	buf := make([]byte, 2048)
+	buf := make([]byte, maxDatagram+1) // one more: a longer one is no beacon
 	for {
 		k, from, err := pc.ReadFrom(buf)
 		if err != nil {
@@ -95,6 +98,10 @@ func (d *discovery) read(pc net.PacketConn) {
 			continue
 		}
 		src := udpAddrOf(from)
+		if k > maxDatagram {
+			d.warn(src, fmt.Sprintf("dropped a datagram of more than %d bytes: no beacon is that long", maxDatagram))
+			continue
+		}
 		b, ok := d.accept(buf[:k], src)
 		if !ok || (b.From == d.n.ID() && b.Instance == d.n.instance) {
 			continue // not for us, or our own, looped back by the group
