@@ -111,6 +111,9 @@ type Ack struct {
 	// NotSent: the client answered it (ErrNoSession) instead of sending it
 	// into a new session: the one it was made in is gone.
 	NotSent bool
+	// Wire is the number the cluster knows the command by: Seq plus the
+	// offset of a session resumed from another run (0: not sent).
+	Wire uint64
 }
 
 // ConnState is where the client's connection stands.

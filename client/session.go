@@ -94,7 +94,7 @@ func (c *Core) acked(m *wire.Ack) {
 	if m.Code != game.OK {
 		res.Err = &game.Error{Code: m.Code, Who: m.Who, Room: m.Room}
 	}
-	a := Ack{Seq: p.seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first)}
+	a := Ack{Seq: p.seq, Cmd: p.cmd, Result: res, Index: m.Index, RTT: c.now.Sub(p.first), Wire: m.Seq}
 	c.remember(a)
 	c.emit(Answered{EventInfo: c.info(), Ack: a})
 	c.flush()

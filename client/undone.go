@@ -87,11 +87,11 @@ func (c *Core) checkDone(m *wire.Welcome, key sessionKey) {
 	lo := m.DoneFrom
 	keep := c.acks[:0]
 	for _, a := range c.acks {
-		r, ok := done[a.ack.Seq+c.seqBase]
+		r, ok := done[a.ack.Wire]
 		switch {
 		case same && ok && outcome(a.ack.Result) == r.Code && a.ack.Result.Points == r.Points:
 			keep = append(keep, a)
-		case same && !ok && a.ack.Seq+c.seqBase < lo:
+		case same && !ok && a.ack.Wire < lo:
 			// Older than what the session remembers: nothing to check.
 		case a.announced:
 			// The player was told already.

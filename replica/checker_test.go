@@ -678,7 +678,7 @@ func (k *checker) final() {
 		if a.ans.placedIn != "" {
 			room = a.ans.placedIn
 		}
-		key := keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})
+		key := keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.wire})
 		reported := rolled[key] || k.undone[key]
 		want[a.client.name] += a.ans.result.Points
 		if a.ans.result.Err != nil {
@@ -715,7 +715,7 @@ func (k *checker) final() {
 		// command dropped before it was answered, and then sent again,
 		// may be), and every score is the sum of its acknowledged moves.
 		for _, a := range k.acked {
-			at, reported := k.rbAt[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq})]
+			at, reported := k.rbAt[keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.wire})]
 			if reported && at > a.at && a.ans.result.Err == nil {
 				k.fail("%s's acknowledged command seq %d reported rolled back in a run without divergence", a.client.name, a.op.seq)
 			}
@@ -751,7 +751,7 @@ func (k *checker) final() {
 		// the player lands in another room (the one its Rollback item
 		// names), and its entry under the first is not a move there.
 		for _, a := range k.acked {
-			if key := keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.seq}); k.undone[key] || rolled[key] {
+			if key := keyOf(game.RolledBack{Name: a.client.name, Seq: a.op.wire}); k.undone[key] || rolled[key] {
 				skip[a.op.room] = true
 			}
 		}

@@ -46,6 +46,7 @@ type simPlayer struct {
 
 type simOp struct {
 	seq  uint64
+	wire uint64 // the number the cluster knows it by (client.Ack.Wire), once answered
 	cmd  game.Command
 	room string // the player's room as its client showed it
 }
@@ -189,7 +190,7 @@ func (p *simPlayer) event(e client.Event) {
 	case client.Undone:
 		// The client found on resuming that an answer no longer holds:
 		// the player is told, as a Rollback entry would tell them.
-		k.undone[keyOf(game.RolledBack{Name: p.name, Seq: e.Ack.Seq})] = true
+		k.undone[keyOf(game.RolledBack{Name: p.name, Seq: wireOf(e.Ack)})] = true
 	}
 }
 
@@ -207,13 +208,22 @@ func (p *simPlayer) answered(a *client.Ack, st client.Status) {
 	if _, ok := op.cmd.(game.CloseSession); ok && a.Result.Err == nil {
 		p.quitApp()
 	}
+	op.wire = wireOf(*a)
 	ans := &simAnswer{result: a.Result, index: a.Index, node: st.Node, placedIn: p.placedIn, notSent: a.NotSent}
 	if a.Index > 0 && a.Index < uint64(len(s.check.committed)) {
-		if ce := s.check.committed[a.Index]; ce.session == st.Session && ce.seq == op.seq {
+		if ce := s.check.committed[a.Index]; ce.session == st.Session && ce.seq == op.wire {
 			ans.entryEpoch = ce.epoch
 		}
 	}
 	s.check.complete(p, op, ans)
+}
+
+// wireOf is the number the cluster knew an answered command by.
+func wireOf(a client.Ack) uint64 {
+	if a.Wire == 0 {
+		return a.Seq // not sent: no number of the cluster's
+	}
+	return a.Wire
 }
 
 // quitApp: the session is closed; the app closes its connections and
