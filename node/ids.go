@@ -43,7 +43,10 @@ func (n *Node) reID(b *wire.Beacon) {
 	if n.store != nil {
 		// The id was chosen in this process, so whatever the store holds
 		// is a copy of the cluster's made since: dropped, as by a node
-		// that lost its disk.
+		// that lost its disk. The writer finishes first (it writes to
+		// the store) and what it was given dies with the old core.
+		n.stopWriter()
+		n.saveJobs, n.saving, n.outstanding = nil, false, 0
 		path := n.store.Path()
 		n.store.Close()
 		n.store = nil
@@ -55,6 +58,9 @@ func (n *Node) reID(b *wire.Beacon) {
 	if err := n.newCore(); err != nil {
 		n.log.Error("cannot restart the node under a new id", "error", err)
 		return
+	}
+	if n.saveJobs == nil {
+		n.startWriter() // for the new store
 	}
 	n.log.Warn("another node took the same id: this one chose again", "was", fmt.Sprintf("n%d", old))
 	n.publish(nil)
