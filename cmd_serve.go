@@ -54,7 +54,8 @@ func cmdServe(args []string) error {
 			return err
 		}
 	}
-	if _, err := sf.keyDirFor(nf); err != nil {
+	keyDir, err := sf.keyDirFor(nf)
+	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -63,7 +64,7 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := sf.start(n, nf, log)
+	srv, err := sf.start(n, keyDir, nf, log)
 	if err != nil {
 		n.Close()
 		return err
@@ -132,11 +133,11 @@ func (f *sshFlags) keyDirFor(nf nodeFlags) (string, error) {
 	return dir, nil
 }
 
-// start serves SSH beside n, if --ssh was given.
-func (f *sshFlags) start(n *node.Node, nf nodeFlags, log *slog.Logger) (sshServer, error) {
-	dir, err := f.keyDirFor(nf)
-	if err != nil || dir == "" {
-		return sshServer{}, err
+// start serves SSH beside n, its host key in dir (keyDirFor), if --ssh
+// was given.
+func (f *sshFlags) start(n *node.Node, dir string, nf nodeFlags, log *slog.Logger) (sshServer, error) {
+	if f.addr == "" {
+		return sshServer{}, nil
 	}
 	idle := f.idle
 	if idle <= 0 {
