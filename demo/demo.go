@@ -222,10 +222,10 @@ func (d *Demo) proc(id wire.NodeID) *proc {
 }
 
 // counted says whether a node's word on who leads counts: it runs, is not
-// hung and is not cut off.
+// being killed, is not hung and is not cut off.
 func (d *Demo) counted(id wire.NodeID) bool {
 	p := d.proc(id)
-	return p != nil && p.alive && !p.paused && !p.cut
+	return p != nil && p.alive && !p.killed && !p.paused && !p.cut
 }
 
 // Node is one of the demo's nodes as the presenter sees it.
@@ -284,6 +284,9 @@ func (d *Demo) Kill() string {
 	if err := p.signal(syscall.SIGKILL); err != nil {
 		return fmt.Sprintf("kill n%d: %v", id, err)
 	}
+	// Until its process is reaped it is still alive here: a second K
+	// must not kill it again and time a failover that is the same one.
+	p.killed = true
 	d.story.fault(Kill, id, epoch, time.Now())
 	d.log.Info("presenter: kill -9 the primary", "node", id.String(), "pid", pid)
 	d.changedLocked()

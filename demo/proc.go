@@ -32,6 +32,7 @@ type proc struct {
 	alive  bool
 	paused bool // SIGSTOP
 	cut    bool // its fault switch is on
+	killed bool // sent SIGKILL, not reaped yet: its word no longer counts
 	starts int
 	// exited is closed when the current process has exited.
 	exited    chan struct{}
@@ -130,7 +131,7 @@ func (d *Demo) startLocked(p *proc) error {
 	if err := d.spawn.start(cmd); err != nil {
 		return fmt.Errorf("starting n%d: %w", p.id, err)
 	}
-	p.cmd, p.alive, p.paused, p.cut = cmd, true, false, false
+	p.cmd, p.alive, p.paused, p.cut, p.killed = cmd, true, false, false, false
 	p.restartAt = time.Time{}
 	if p.restart != nil {
 		p.restart.Stop()
