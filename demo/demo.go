@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -257,7 +256,7 @@ func (d *Demo) State() State {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := State{Bots: d.o.Bots, Progress: d.prog, BotsErr: d.botsErr, Dir: d.dir.path,
-		Failovers: slices.Clone(d.story.failovers)}
+		Failovers: d.story.shown()}
 	s.Primary, _ = d.story.primary(d.counted)
 	s.Majority = d.story.majority
 	for _, p := range d.procs {
@@ -303,6 +302,7 @@ func (d *Demo) Pause() string {
 	for _, p := range d.procs {
 		if p.alive && p.paused && p.signal(syscall.SIGCONT) == nil {
 			p.paused = false
+			d.story.undo(p.id)
 			resumed = append(resumed, p.id.String())
 		}
 	}
@@ -336,6 +336,7 @@ func (d *Demo) Cut() string {
 	for _, p := range d.procs {
 		if p.alive && p.cut && p.signal(syscall.SIGUSR2) == nil {
 			p.cut = false
+			d.story.undo(p.id)
 			healed = append(healed, p.id.String())
 		}
 	}
@@ -447,10 +448,12 @@ func (d *Demo) Close() Summary {
 		if p.alive && p.paused {
 			_ = p.signal(syscall.SIGCONT)
 			p.paused = false
+			d.story.undo(p.id)
 		}
 		if p.alive && p.cut {
 			_ = p.signal(syscall.SIGUSR2)
 			p.cut = false
+			d.story.undo(p.id)
 		}
 	}
 	d.mu.Unlock()
@@ -464,7 +467,7 @@ func (d *Demo) Close() Summary {
 		}
 	}
 	d.mu.Lock()
-	s.Failovers = slices.Clone(d.story.failovers)
+	s.Failovers = d.story.shown()
 	s.Bots, s.BotsErr = d.botsRep, d.botsErr
 	var waits []chan struct{}
 	for _, p := range d.procs {

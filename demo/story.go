@@ -42,6 +42,9 @@ type Failover struct {
 	SuspectedAt, ElectedAt, MovedAt time.Time
 	// Over: measured to its end, or cut short by the next fault.
 	Over bool
+	// undone: the presenter undid the fault (resumed, healed) before any
+	// node suspected the primary: no failover, unless one suspects it yet.
+	undone bool
 }
 
 // Suspected, Elected and Moved are the times from the fault (0: not yet).
@@ -88,6 +91,26 @@ func (s *story) fault(c Cause, from wire.NodeID, epoch wire.Epoch, at time.Time)
 	s.failovers = append(s.failovers, Failover{Cause: c, From: from, Epoch: epoch, At: at})
 }
 
+// undo notes that the fault of node id was undone (it runs again, or
+// hears its peers again). Before any node suspected it, the primary kept
+// its office: that failover is not shown, unless a node suspects it yet.
+func (s *story) undo(id wire.NodeID) {
+	if f := s.current(); f != nil && f.From == id && f.SuspectedAt.IsZero() {
+		f.undone = true
+	}
+}
+
+// shown are the failovers that happened (or are under way), oldest first.
+func (s *story) shown() []Failover {
+	var out []Failover
+	for _, f := range s.failovers {
+		if !f.undone {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // forget drops what a node said: it died, or its views are stale.
 func (s *story) forget(id wire.NodeID) { delete(s.views, id) }
 
@@ -102,7 +125,7 @@ func (s *story) view(v wire.ClusterView, at time.Time) {
 		return
 	}
 	if f.SuspectedAt.IsZero() && v.Self != f.From && (v.Primary != f.From || !alive(v, f.From)) {
-		f.SuspectedAt = at
+		f.SuspectedAt, f.undone = at, false
 	}
 	if f.ElectedAt.IsZero() && v.Epoch.After(f.Epoch) && leads(v) {
 		f.ElectedAt, f.To = at, v.Self

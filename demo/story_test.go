@@ -128,3 +128,36 @@ func TestStoryPrimary(t *testing.T) {
 		t.Errorf("primary %d with no views, want none", p)
 	}
 }
+
+// A pause or a cut undone before any node suspected the primary is no
+// failover: it is not shown, and nothing stays "electing"; one undone
+// after a node suspected it is shown, and timed to its end.
+func TestStoryFaultUndoneInTime(t *testing.T) {
+	s := newStory(true)
+	s.view(view(3, 3, 4), ms(-10))
+	s.view(view(2, 3, 4), ms(-10))
+	s.fault(Pause, 3, wire.MakeEpoch(4, 3), t0)
+	s.view(view(1, 3, 4), ms(100)) // n1 still hears n3
+	s.undo(3)                      // P again at 200 ms
+	s.view(view(2, 3, 4), ms(300))
+	if f := s.shown(); len(f) != 0 {
+		t.Fatalf("a pause undone before it was suspected shows as %+v", f)
+	}
+
+	s.fault(Cut, 3, wire.MakeEpoch(4, 3), ms(1000))
+	s.undo(3)
+	s.view(view(2, 0, 4, 3), ms(1500)) // suspected after all
+	s.view(view(2, 2, 5, 3), ms(1510))
+	s.ack(2, ms(1520))
+	f := s.shown()
+	if len(f) != 1 || f[0].Cause != Cut || f[0].To != 2 || !f[0].Over || f[0].Moved() != 520*time.Millisecond {
+		t.Fatalf("a cut suspected after it was healed: %+v", f)
+	}
+
+	s.fault(Kill, 2, wire.MakeEpoch(5, 2), ms(2000))
+	s.view(view(1, 0, 5, 2), ms(2003))
+	s.undo(2) // (a kill is not undone, but a suspected fault stays)
+	if f := s.shown(); len(f) != 2 {
+		t.Fatalf("a suspected fault is not shown: %+v", f)
+	}
+}
