@@ -431,19 +431,25 @@ type Summary struct {
 }
 
 // Close ends the demo: the bots stop playing, check what they were told
-// against the primary and close their sessions (hung and cut off nodes run
-// again first, so that there is a primary to check with), every node is
-// killed, and the temporary directory goes.
+// against the primary and close their sessions (dead, hung and cut off
+// nodes run again first, so that there is a primary to check with), every
+// node is killed, and the temporary directory goes.
 func (d *Demo) Close() Summary {
 	d.mu.Lock()
 	if d.closing {
 		d.mu.Unlock()
 		return Summary{Err: errors.New("closed already")}
 	}
-	d.closing = true
 	for _, p := range d.procs {
 		if p.restart != nil {
 			p.restart.Stop()
+		}
+		// A dead node comes back too when the bots are to check: with a
+		// majority dead, there would be no primary to check with.
+		if !p.alive && p.cmd != nil && d.o.Bots > 0 && d.botsStop != nil {
+			if err := d.startLocked(p); err != nil {
+				d.log.Warn("restart for the bots' check", "node", p.id.String(), "error", err)
+			}
 		}
 		if p.alive && p.paused {
 			_ = p.signal(syscall.SIGCONT)
@@ -456,6 +462,7 @@ func (d *Demo) Close() Summary {
 			d.story.undo(p.id)
 		}
 	}
+	d.closing = true
 	d.mu.Unlock()
 	s := Summary{Dir: d.dir.path}
 	if d.botsStop != nil {
