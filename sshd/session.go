@@ -99,6 +99,8 @@ func (s *Server) session(sess ssh.Session) {
 	case errors.Is(err, tui.ErrLeft):
 		msg = "gridlock: no name, no game. Bye."
 	case errors.Is(cause, errGone):
+	case errors.As(cause, new(idleError)) && sess.PublicKey() == nil:
+		msg = fmt.Sprintf("gridlock: closed after %v without a key. Bye.", s.o.IdleTimeout)
 	case errors.As(cause, new(idleError)):
 		msg = fmt.Sprintf("gridlock: closed after %v without a key. Your game is kept a little while: ssh again with the same key to resume.", s.o.IdleTimeout)
 	case errors.Is(cause, errReplaced):
@@ -188,7 +190,7 @@ func (s *Server) play(ctx context.Context, end context.CancelCauseFunc, sess ssh
 		if err != nil {
 			return name, false, err
 		}
-		quit, why, err = s.runClaimed(ctx, t, name, token, h, log)
+		quit, why, err = s.runClaimed(ctx, t, name, token, sess.PublicKey() != nil, h, log)
 		if why == "" {
 			return name, quit, err
 		}
@@ -197,14 +199,16 @@ func (s *Server) play(ctx context.Context, end context.CancelCauseFunc, sess ssh
 }
 
 // runClaimed is run, and gives the token back however it ends.
-func (s *Server) runClaimed(ctx context.Context, t *term, name, token string, h *holder, log *slog.Logger) (quit bool, why string, err error) {
+func (s *Server) runClaimed(ctx context.Context, t *term, name, token string, resumable bool, h *holder, log *slog.Logger) (quit bool, why string, err error) {
 	defer s.unclaim(token, h)
-	return s.run(ctx, t, name, token, log)
+	return s.run(ctx, t, name, token, resumable, log)
 }
 
 // run joins the game as name and runs the app. A refusal (the name is
-// taken, say) comes back as why.
-func (s *Server) run(ctx context.Context, t *term, name, token string, log *slog.Logger) (quit bool, why string, err error) {
+// taken, say) comes back as why. A session that is not resumable (no key:
+// its token is a fresh one) is closed however it ends, so that its name
+// is not held for a player who cannot come back to it.
+func (s *Server) run(ctx context.Context, t *term, name, token string, resumable bool, log *slog.Logger) (quit bool, why string, err error) {
 	l := s.hub.local()
 	defer l.close()
 	c := client.Dial(context.Background(), client.ClientOptions{
@@ -235,6 +239,9 @@ func (s *Server) run(ctx context.Context, t *term, name, token string, log *slog
 		// it waits for the player to come back.
 		c.Leave(context.Background())
 		return true, "", nil
+	}
+	if !resumable {
+		c.Leave(context.Background())
 	}
 	c.Close()
 	if err == nil || errors.Is(err, context.Canceled) {
