@@ -113,7 +113,8 @@ func (m *askModel) View() string {
 		return ""
 	}
 	th := m.th
-	inner := min(max(40, width(m.why)+2), W-2)
+	// The box is inner+4 wide: it stays within the screen.
+	inner := max(min(max(40, width(m.why)+2), W-4), 1)
 	var rows []string
 	rowWith := func(fill func(l *line)) {
 		var l line

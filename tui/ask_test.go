@@ -44,3 +44,25 @@ func boxAligned(screen string) bool {
 	}
 	return false
 }
+
+// A reason longer than the screen is wide (a long SSH user name, quoted)
+// wraps inside the box, which stays within the screen, its right border
+// drawn.
+func TestAskBoxFitsTheScreen(t *testing.T) {
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.Ascii)
+	why := `"` + strings.Repeat("a", 300) + `" is not a name here`
+	for _, w := range []int{140, 80, 44} {
+		m := newAskModel(newCommon(Options{}, r, true), AskOptions{Why: why})
+		m.width, m.height = w, 24
+		sc := ansi.Strip(m.View())
+		for i, l := range strings.Split(sc, "\n") {
+			if n := ansi.StringWidth(l); n > w {
+				t.Fatalf("width %d: row %d is %d wide:\n%s", w, i, n, sc)
+			}
+		}
+		if !boxAligned(sc) {
+			t.Errorf("width %d: the box is not whole:\n%s", w, sc)
+		}
+	}
+}
