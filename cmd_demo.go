@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/demo"
+	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/tui"
 )
 
@@ -32,6 +35,8 @@ func cmdDemo(args []string) error {
 		return err
 	}
 	switch {
+	case *bots > 0 && isBotName(*name, *bots):
+		return usagef("--name %q: the bots are bot1 to bot%d: choose another", *name, *bots)
 	case *nodes < 1 || *nodes > demo.MaxNodes:
 		return usagef("--nodes %d: 1 to %d", *nodes, demo.MaxNodes)
 	case *bots < 0:
@@ -74,6 +79,14 @@ func cmdDemo(args []string) error {
 		return fmt.Errorf("lost=%d: acknowledged moves are missing", sum.Bots.Lost)
 	}
 	return sum.Err
+}
+
+// isBotName says whether name is one of the demo's bots' (bot1 to botN),
+// as the game compares names: the presenter would be refused it.
+func isBotName(name string, bots int) bool {
+	key := game.NameKey(name)
+	n, err := strconv.Atoi(strings.TrimPrefix(key, "bot"))
+	return strings.HasPrefix(key, "bot") && err == nil && n >= 1 && n <= bots && key == fmt.Sprintf("bot%d", n)
 }
 
 func plural(n int, what string) string {

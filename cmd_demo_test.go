@@ -85,7 +85,7 @@ func TestDemoUsageErrors(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(tmp, "gridlock-demo-*")); code != 1 || !strings.Contains(errOut, "needs a terminal") || len(left) > 0 {
 		t.Errorf("demo without a terminal: exit %d, left %v\n%s", code, left, errOut)
 	}
-	for _, args := range [][]string{{"--nodes", "0"}, {"--nodes", "10"}, {"--bots", "-1"}, {"--bot-rate", "0"}, {"--restart-after", "-1s"}, {"extra"}} {
+	for _, args := range [][]string{{"--nodes", "0"}, {"--nodes", "10"}, {"--bots", "-1"}, {"--bot-rate", "0"}, {"--restart-after", "-1s"}, {"extra"}, {"--name", "bot1"}, {"--name", "BOT4"}} {
 		_, errOut, code := runGridlock(t, 10*time.Second, append([]string{"demo"}, args...)...)
 		if code != 2 {
 			t.Errorf("demo %q: exit %d, want 2\n%s", args, code, errOut)
