@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -55,7 +57,13 @@ func cmdDemo(args []string) error {
 	}
 	defer closer.Close()
 	fmt.Fprintf(os.Stderr, "gridlock demo: starting %s and %s…\n", plural(*nodes, "node"), plural(*bots, "bot"))
-	d, err := demo.Start(context.Background(), demo.Options{Nodes: *nodes, Bots: *bots, BotRate: *rate, RestartAfter: *restart, Logger: log})
+	// Until the nodes are stopped and the directory is gone, a signal
+	// ends the demo in order rather than at once: during the start (the
+	// start is given up), and while it ends (a second ctrl+c, or the
+	// SIGHUP of a closed terminal, would leave the directory behind).
+	sigCtx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stopSignals()
+	d, err := demo.Start(sigCtx, demo.Options{Nodes: *nodes, Bots: *bots, BotRate: *rate, RestartAfter: *restart, Logger: log})
 	if err != nil {
 		return err
 	}

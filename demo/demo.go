@@ -146,6 +146,9 @@ func (d *Demo) waitPrimary(ctx context.Context, limit time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return errors.New("interrupted while the nodes started")
+			}
 			return fmt.Errorf("no primary within %v (the nodes' logs are in %s)", limit, d.dir.path)
 		case <-d.Changed():
 		case <-time.After(50 * time.Millisecond):
