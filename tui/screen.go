@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
+	"golang.org/x/sys/unix"
 )
 
 // The app draws its frames itself, when they change. Bubble Tea's renderer
@@ -45,12 +46,21 @@ const (
 	seqEraseBelow   = "\x1b[J"
 )
 
+// Without autowrap a line that the terminal draws wider than the app
+// measured it (an emoji sequence that the terminal does not join, say) is
+// cut at the right edge instead of running onto the next line, which on
+// the last line would scroll the whole frame up.
+const (
+	seqWrapOff = "\x1b[?7l"
+	seqWrapOn  = "\x1b[?7h"
+)
+
 func (s *screen) start() {
-	_, _ = io.WriteString(s.out, seqAltScreenOn+seqClear+seqCursorHide+seqMouseOn+seqPasteOn)
+	_, _ = io.WriteString(s.out, seqAltScreenOn+seqWrapOff+seqClear+seqCursorHide+seqMouseOn+seqPasteOn)
 }
 
 func (s *screen) stop() {
-	_, _ = io.WriteString(s.out, seqPasteOff+seqMouseOff+seqCursorShow+seqAltScreenOff)
+	_, _ = io.WriteString(s.out, seqPasteOff+seqMouseOff+seqCursorShow+seqWrapOn+seqAltScreenOff)
 }
 
 // resize forgets what is on the terminal: the next frame is drawn whole.
@@ -73,13 +83,20 @@ func (s *screen) draw(view string) {
 		if s.lines != nil && i < len(s.lines) && s.lines[i] == l {
 			continue
 		}
-		if s.width > 0 && ansi.StringWidth(l) > s.width {
+		w := ansi.StringWidth(l)
+		if s.width > 0 && w > s.width {
 			l = ansi.Truncate(l, s.width, "")
 			lines[i] = l
+			w = s.width
 		}
 		fmt.Fprintf(&s.buf, "\x1b[%d;1H", i+1)
 		s.buf.WriteString(l)
-		s.buf.WriteString(seqEraseLine)
+		if s.width <= 0 || w < s.width {
+			// A whole line has nothing to erase after it; and without
+			// autowrap the cursor stays on its last cell, which an erase
+			// would clear.
+			s.buf.WriteString(seqEraseLine)
+		}
 	}
 	if s.lines != nil && len(lines) < len(s.lines) {
 		fmt.Fprintf(&s.buf, "\x1b[%d;1H%s", len(lines)+1, seqEraseBelow)
@@ -95,6 +112,12 @@ type frameMsg struct{}
 
 // redrawMsg: the terminal lost frames; the next one is drawn whole.
 type redrawMsg struct{}
+
+// contMsg: the process was stopped and has been continued in the
+// foreground. Its shell took the terminal meanwhile (cooked mode, the
+// normal screen, its prompt over the frame): the app takes it back and
+// draws the next frame whole.
+type contMsg struct{}
 
 // drawn wraps a model (the app's, or the name screen's): it runs the model
 // and draws what it shows after every message that may have changed it.
@@ -114,6 +137,9 @@ func (d *drawn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case frameMsg:
 		d.pending = false
 	case redrawMsg:
+		d.scr.resize(d.scr.width, d.scr.height)
+	case contMsg:
+		d.scr.start()
 		d.scr.resize(d.scr.width, d.scr.height)
 	case tea.WindowSizeMsg:
 		d.scr.resize(msg.Width, msg.Height)
@@ -139,8 +165,10 @@ func (d *drawn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (d *drawn) View() string { return "" }
 
 // terminal puts the terminal in raw mode and reports its size to p, now and
-// on every SIGWINCH, until the returned function restores it. (Bubble Tea
-// does this itself only with its own renderer.)
+// on every SIGWINCH, until the returned function restores it; after a
+// SIGCONT that finds the app in the foreground it puts it in raw mode again
+// and has the screen set up anew (contMsg). (Bubble Tea does this itself
+// only with its own renderer.)
 func terminal(p *tea.Program) (restore func(), err error) {
 	in, out := os.Stdin.Fd(), os.Stdout.Fd()
 	if !term.IsTerminal(in) || !term.IsTerminal(out) {
@@ -152,6 +180,8 @@ func terminal(p *tea.Program) (restore func(), err error) {
 	}
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	size := func() {
@@ -166,6 +196,15 @@ func terminal(p *tea.Program) (restore func(), err error) {
 			select {
 			case <-winch:
 				size()
+			case <-cont:
+				// In the background a change of the terminal's mode would
+				// stop the process again: the shell's fg continues it
+				// once more, in the foreground.
+				if foreground(in) {
+					_, _ = term.MakeRaw(in)
+					p.Send(contMsg{})
+					size()
+				}
 			case <-stop:
 				return
 			}
@@ -173,10 +212,17 @@ func terminal(p *tea.Program) (restore func(), err error) {
 	}()
 	return func() {
 		signal.Stop(winch)
+		signal.Stop(cont)
 		close(stop)
 		<-done
 		_ = term.Restore(in, state)
 	}, nil
+}
+
+// foreground reports whether this process's group has the terminal fd.
+func foreground(fd uintptr) bool {
+	pgrp, err := unix.IoctlGetInt(int(fd), unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
 }
 
 // remote reports t's sizes and lost frames to p until the returned

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -69,4 +70,53 @@ func TestPanicRestoresTheTerminal(t *testing.T) {
 	}()
 	err := show(p, scr, func() { restored = true })
 	t.Fatalf("show returned %v: the panic was swallowed", err)
+}
+
+// still is a model that always shows the same two lines.
+type still struct{}
+
+func (still) Init() tea.Cmd                       { return nil }
+func (still) Update(tea.Msg) (tea.Model, tea.Cmd) { return still{}, nil }
+func (still) View() string                        { return "top\nbottom" }
+
+// After a stop and a continue the shell has had the terminal: the app sets
+// the screen up again and draws every line, not only the changed ones.
+func TestContinuedAppTakesTheScreenBack(t *testing.T) {
+	var out bytes.Buffer
+	d := &drawn{m: still{}, scr: &screen{out: &out}}
+	d.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
+	if !strings.Contains(out.String(), "bottom") {
+		t.Fatalf("first frame: %q", out.String())
+	}
+	out.Reset()
+	d.last = time.Time{}
+	d.Update(contMsg{})
+	got := out.String()
+	if !strings.HasPrefix(got, seqAltScreenOn) || !strings.Contains(got, "\x1b[1;1Htop") || !strings.Contains(got, "\x1b[2;1Hbottom") {
+		t.Fatalf("after SIGCONT the app wrote %q: want the screen set up and the whole frame", got)
+	}
+}
+
+// The app turns autowrap off while it runs, and on again when it leaves:
+// a line the terminal draws wider than measured must not scroll the frame.
+func TestScreenTurnsAutowrapOffWhileItRuns(t *testing.T) {
+	var out bytes.Buffer
+	s := &screen{out: &out}
+	s.start()
+	if !strings.Contains(out.String(), "\x1b[?7l") {
+		t.Fatalf("start wrote %q: autowrap is left on", out.String())
+	}
+	// A line as wide as the terminal is not followed by an erase, which
+	// would clear its last cell.
+	out.Reset()
+	s.resize(5, 2)
+	s.draw("abcde\nab")
+	if got, want := out.String(), seqClear+"\x1b[1;1Habcde\x1b[2;1Hab"+seqEraseLine; got != want {
+		t.Fatalf("frame wrote %q, want %q", got, want)
+	}
+	out.Reset()
+	s.stop()
+	if got := out.String(); !strings.Contains(got, "\x1b[?7h") || !strings.HasSuffix(got, seqAltScreenOff) {
+		t.Fatalf("stop wrote %q: want autowrap back on, then the normal screen", got)
+	}
 }
