@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,6 +202,28 @@ func TestDefaultNamesFitTheGame(t *testing.T) {
 	for _, n := range []string{defaultName(), watchName()} {
 		if _, err := checkName("name", n); err != nil || !strings.HasPrefix(n, "averylong") {
 			t.Errorf("default name %q: %v", n, err)
+		}
+	}
+}
+
+// TestServeSaysWhyItWaits: a node with no data and no --bootstrap never
+// makes a cluster; its log says so rather than wait in silence.
+func TestServeSaysWhyItWaits(t *testing.T) {
+	var stderr lockedBuffer
+	// A static peer that never answers: no multicast, nobody to join.
+	cmd := exec.Command(binPath, "serve", "--group", "off", "--peers", "127.0.0.1:9", "--data-dir", "", "--cluster", "waits")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	const want = "no data and no --bootstrap"
+	for deadline := time.Now().Add(8 * time.Second); !strings.Contains(stderr.String(), want); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log:\n%s", want, stderr.String())
 		}
 	}
 }

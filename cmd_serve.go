@@ -69,6 +69,7 @@ func cmdServe(args []string) error {
 		n.Close()
 		return err
 	}
+	go warnJoinOnly(n, o, log)
 	select {
 	case <-ctx.Done():
 		log.Info("signal received: leaving the cluster")
@@ -169,4 +170,28 @@ func healthCheck(addr string) error {
 	defer cancel()
 	_, err := fetchStatus(ctx, addr)
 	return err
+}
+
+// warnJoinOnly says, once, why a node that has no data and may not make a
+// cluster (no --bootstrap) still has no primary two seconds after it
+// started: it waits for a cluster to join, and would else wait silently.
+func warnJoinOnly(n *node.Node, o node.Options, log *slog.Logger) {
+	if o.Config.BootstrapAny || len(o.Config.Bootstrap) > 0 {
+		return
+	}
+	select {
+	case <-time.After(2 * time.Second):
+	case <-n.Done():
+		return
+	}
+	v := n.View()
+	if v.Primary != 0 {
+		return
+	}
+	for _, ni := range v.Nodes {
+		if ni.ID == v.Self && ni.Last > 0 {
+			return
+		}
+	}
+	log.Warn("no primary: this node has no data and no --bootstrap, so it only joins a cluster that is already running (to make one: --bootstrap, e.g. --id 1 --bootstrap 1)")
 }
