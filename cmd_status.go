@@ -31,11 +31,15 @@ func fetchStatus(ctx context.Context, addr string) (*wire.ClusterView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, ok := m.(*wire.ClusterView)
-	if !ok {
-		return nil, fmt.Errorf("%s answered with %s", addr, m.Type())
+	switch m := m.(type) {
+	case *wire.ClusterView:
+		return m, nil
+	case *wire.Error:
+		// Say what the node said: "too many connections" tells an
+		// operator more than the frame's type.
+		return nil, fmt.Errorf("%s refused: %s (%s)", addr, m.Text, m.Code)
 	}
-	return v, nil
+	return nil, fmt.Errorf("%s answered with %s", addr, m.Type())
 }
 
 func cmdStatus(args []string) error {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // TestStatusShowsTheRealClientAddress: a node that binds every address
@@ -47,5 +49,39 @@ func TestStatusSaysWhyItFoundNoPrimary(t *testing.T) {
 	_, errOut, code := runGridlock(t, 10*time.Second, "status", "--connect", addr, "--timeout", "1s")
 	if code != 1 || !strings.Contains(errOut, "connection refused") {
 		t.Errorf("status --connect %s: exit %d, want 1 and the refusal in:\n%s", addr, code, errOut)
+	}
+}
+
+// TestStatusSaysWhatTheNodeRefused: a node that refuses the connection
+// (too many clients, say) is quoted, not reported as "answered with
+// error"; `serve --health` says the same.
+func TestStatusSaysWhatTheNodeRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = wire.NewReader(conn, 4096).ReadFrame()
+				_ = wire.WriteFrame(conn, &wire.Error{Code: wire.ErrOverloaded, Text: "too many connections"})
+			}()
+		}
+	}()
+	addr := ln.Addr().String()
+	for _, args := range [][]string{
+		{"status", "--connect", addr, "--timeout", "1s"},
+		{"serve", "--health", addr},
+	} {
+		_, errOut, code := runGridlock(t, 10*time.Second, args...)
+		if code != 1 || !strings.Contains(errOut, "too many connections") {
+			t.Errorf("gridlock %s: exit %d, want 1 and the node's refusal in:\n%s", strings.Join(args, " "), code, errOut)
+		}
 	}
 }
