@@ -385,7 +385,9 @@ func (s *service) viewChanged(v wire.ClusterView) {
 	}
 	var out []*sendQueue
 	for _, c := range s.clients {
-		if c.hello || c.watchViews {
+		// A session whose Welcome waits gets the view in it: a frame
+		// before the Welcome would fail its hello.
+		if (c.hello && !c.welcome) || c.watchViews {
 			switch err := c.sq.queueQuiet(b); {
 			case err == nil:
 				out = append(out, c.sq)

@@ -266,3 +266,29 @@ func TestManyClientsAtTheThresholds(t *testing.T) {
 		t.Fatalf("calls %v, want %v", calls, want)
 	}
 }
+
+// A session's first frame is its Welcome, even when the cluster's view is
+// pushed in the turn that opened it (the Welcome carries the view):
+// a client that is still waiting for its Welcome takes any other frame
+// for a failed hello, and drops the connection.
+func TestWelcomeComesBeforeAViewPush(t *testing.T) {
+	n, m := loneNode(t)
+	players := m.NewHost()
+	conn, r := rawPlayer(t, players, n.ClientAddr(), "first")
+	onLoop(t, n, func() bool {
+		// As the turn that commits a session's opening leaves it: its
+		// Welcome waits for the end of the turn, and the view is pushed.
+		for _, c := range n.svc.clients {
+			if c.name == "first" {
+				c.welcome = true
+				n.svc.touch(c)
+			}
+		}
+		n.svc.viewChanged(n.View())
+		n.svc.flush()
+		return true
+	})
+	if msg := readFrame(t, conn, r); msg.Type() != wire.TWelcome {
+		t.Fatalf("the first frame after the session opened is a %s, want a welcome", msg.Type())
+	}
+}
