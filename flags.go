@@ -112,7 +112,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.peers, "peers", "", "static peers' heartbeat addresses, host:port,… (where multicast is not available)")
 	fs.IntVar(&f.hbPort, "heartbeat-port", 0, "UDP port for unicast heartbeats from --peers")
 	fs.StringVar(&f.advertise, "advertise", "", "client address to tell clients (host:port), e.g. as seen from a Docker host")
-	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, else all)")
+	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, with no --peers or only loopback ones; else all)")
 	fs.Var(&f.quorum, "quorum", "on: an entry commits on a majority of the voters, and no side of a partition without one acts (no rollbacks); off: availability mode, a lone node plays on and a losing side's moves are rolled back and announced")
 	fs.StringVar(&f.bootstrap, "bootstrap", f.bootstrap, "the voters of a new cluster, e.g. 1,2,3: a node with no data makes the cluster only when all of them are up and empty (any: the highest empty node in sight; none: only ever join a cluster)")
 	fs.StringVar(&f.dataDir, "data-dir", f.dataDir, "keep the node's log and snapshots here, so that the game survives a restart ('': keep nothing; auto: under your state directory, one per cluster and player name)")

@@ -2,6 +2,7 @@ package node
 
 import (
 	"log/slog"
+	"net"
 
 	"github.com/gridlock-game/gridlock/replica"
 	"github.com/gridlock-game/gridlock/wire"
@@ -18,7 +19,7 @@ type Options struct {
 	Peers         []string // static peers' heartbeat addresses (host:port)
 	HeartbeatPort int      // UDP port for unicast heartbeats (with Peers)
 
-	Listen          string // host the TCP listeners bind (default: 127.0.0.1 on lo, else all)
+	Listen          string // host the TCP listeners bind (default: 127.0.0.1 on lo, with no Peers or loopback ones; else all)
 	TCPPort         int    // client port (0: ephemeral)
 	ReplicationPort int    // peer port (0: ephemeral)
 	Advertise       string // client address to tell clients (host:port)
@@ -61,7 +62,7 @@ func (o *Options) fill() {
 	}
 	if o.Listen == "" {
 		o.Listen = "0.0.0.0"
-		if o.Iface == "lo" && len(o.Peers) == 0 {
+		if o.Iface == "lo" && loopbackOnly(o.Peers) {
 			o.Listen = "127.0.0.1"
 		}
 	}
@@ -89,4 +90,19 @@ func (o *Options) fill() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// loopbackOnly reports whether every peer is on this host (none is): its
+// ports are then bound where only this host reaches them.
+func loopbackOnly(peers []string) bool {
+	for _, p := range peers {
+		host, _, err := net.SplitHostPort(p)
+		if err != nil {
+			return false
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return false
+		}
+	}
+	return true
 }
