@@ -45,6 +45,7 @@ func Discover(ctx context.Context, o DiscoverOptions) (*wire.ClusterView, error)
 	}
 	_ = pc.SetReadDeadline(deadline)
 	seen := map[wire.NodeID]*wire.Beacon{}
+	unverified := map[wire.NodeID]bool{} // the cluster's nodes whose beacons fail the secret
 	buf := make([]byte, 2048)
 	for {
 		k, src, err := pc.ReadFrom(buf)
@@ -52,7 +53,11 @@ func Discover(ctx context.Context, o DiscoverOptions) (*wire.ClusterView, error)
 			break
 		}
 		b, err := wire.DecodeBeacon(buf[:k])
-		if err != nil || wire.CheckVersion(b.Version) != nil || b.Cluster != o.Cluster || !wire.VerifyBeacon(o.Secret, b) || b.From == 0 {
+		if err != nil || wire.CheckVersion(b.Version) != nil || b.Cluster != o.Cluster || b.From == 0 {
+			continue
+		}
+		if !wire.VerifyBeacon(o.Secret, b) {
+			unverified[b.From] = true
 			continue
 		}
 		ua := udpAddrOf(src)
@@ -61,6 +66,14 @@ func Discover(ctx context.Context, o DiscoverOptions) (*wire.ClusterView, error)
 		seen[b.From] = b
 	}
 	if len(seen) == 0 {
+		if len(unverified) > 0 {
+			// Say why they were not taken: a missing or wrong secret.
+			how := "signed with a secret this one lacks: give --secret or GRIDLOCK_SECRET"
+			if len(o.Secret) > 0 {
+				how = "signed with another secret, or none: check --secret or GRIDLOCK_SECRET"
+			}
+			return nil, fmt.Errorf("no node of cluster %q verified on %s (%s) (%d heard, their beacons %s)", o.Cluster, o.Group, o.Iface, len(unverified), how)
+		}
 		return nil, fmt.Errorf("no node of cluster %q heard on %s (%s)", o.Cluster, o.Group, o.Iface)
 	}
 	v := &wire.ClusterView{}
