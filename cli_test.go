@@ -72,6 +72,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bot", "--connect", "127.0.0.1:1,127.0.0.1"}, `--connect "127.0.0.1": missing port`},
 		{[]string{"serve", "--peers", "127.0.0.1:8020,127.0.0.2"}, `--peers "127.0.0.2": missing port`},
 		{[]string{"serve", "--advertise", "localhost"}, `--advertise "localhost": missing port`},
+		{[]string{"serve", "--data-dir", "auto"}, "--data-dir auto: give --id too"},
 	} {
 		_, stderr, code := runGridlock(t, 10*time.Second, tc.args...)
 		if code != 2 || strings.Count(stderr, tc.want) != 1 {
@@ -139,6 +140,43 @@ func TestBotTwiceWithTheSamePrefix(t *testing.T) {
 			t.Fatalf("gridlock bot, run %d: exit %d\n%s%s", run, code, out, stderr)
 		}
 		t.Logf("gridlock bot, run %d: %s", run, strings.TrimSpace(out))
+	}
+}
+
+// TestServeDataDirAuto: `serve --data-dir auto` keeps the node's data
+// under the state directory, one directory per cluster and node id, as
+// the flag's help says, not in a directory named "auto" where it started.
+func TestServeDataDirAuto(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	c := newCluster(t)
+	c.start(7, "--data-dir", "auto")
+	c.waitPrimary(7, 10*time.Second)
+	want := filepath.Join(state, "gridlock", c.name, "n7", "gridlock.db")
+	if _, err := os.Stat(want); err != nil {
+		t.Errorf("--data-dir auto: %v", err)
+	}
+	if _, err := os.Stat("auto"); err == nil {
+		os.RemoveAll("auto")
+		t.Errorf("--data-dir auto made a directory named auto")
+	}
+}
+
+// TestBotFailsWhenItCannotCheck: a bot whose cluster is gone before the
+// end cannot fetch the room to check what was acknowledged, and says so
+// with exit status 1, not 0 as if nothing had been lost.
+func TestBotFailsWhenItCannotCheck(t *testing.T) {
+	c := newCluster(t)
+	c.start(1)
+	c.waitPrimary(1, 10*time.Second)
+	go func() {
+		time.Sleep(time.Second)
+		c.crash(1)
+	}()
+	out, stderr, code := runGridlock(t, 60*time.Second, "bot", "--connect", strings.Join(c.addrs(), ","),
+		"--players", "1", "--duration", "2s")
+	if code != 1 || !strings.Contains(stderr, "nothing was checked") {
+		t.Fatalf("gridlock bot, its cluster gone: exit %d, want 1 and \"nothing was checked\"\n%s%s", code, out, stderr)
 	}
 }
 

@@ -113,8 +113,17 @@ func cmdBot(args []string) error {
 	} else {
 		fmt.Println(rep)
 	}
+	return botResult(rep)
+}
+
+// botResult is how a bot run ends: an error when acknowledged moves are
+// missing, or when the final room could not be fetched to look for them.
+func botResult(rep bot.Report) error {
 	if rep.Lost > 0 {
 		return fmt.Errorf("lost=%d: acknowledged moves are missing", rep.Lost)
+	}
+	if !rep.Checked {
+		return fmt.Errorf("nothing was checked: the final room could not be fetched (%d commands unanswered)", rep.Errors)
 	}
 	return nil
 }

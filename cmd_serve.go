@@ -36,6 +36,16 @@ func cmdServe(args []string) error {
 	if *health != "" {
 		return healthCheck(*health)
 	}
+	if nf.dataDir == "auto" {
+		// As play's: under the state directory, here one per cluster and
+		// node id (not a directory named "auto" where the node was started).
+		if nf.id == 0 {
+			return usagef("--data-dir auto: give --id too (the directory is the node's), or a directory")
+		}
+		if nf.dataDir = defaultDataDir(nf.cluster, fmt.Sprintf("n%d", nf.id)); nf.dataDir == "" {
+			return usagef("--data-dir auto: no home directory to keep the data in: give a directory")
+		}
+	}
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug

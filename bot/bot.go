@@ -100,6 +100,9 @@ type Report struct {
 	ChatDups   int      `json:"chat_duplicated"`
 	Lost       int      `json:"lost"`
 	Problems   []string `json:"problems,omitempty"`
+	// Checked: the final room was fetched and what was acknowledged
+	// checked against it (false: Lost counts nothing).
+	Checked bool `json:"checked"`
 
 	// Latencies are every acknowledged command's round trip, sorted.
 	Latencies []time.Duration `json:"-"`
@@ -234,6 +237,15 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 		}
 	}
+	// The room's chat may hold lines of earlier runs by bots of the same
+	// names, and the same words (the phrases are few, and numbered from 1
+	// again): only lines after this one are this run's.
+	var chatFrom uint64
+	players[0].c.WithRoom(func(room *game.RoomView, ok bool) {
+		if ok && room.Name == o.Room && len(room.Chat) > 0 {
+			chatFrom = room.Chat[len(room.Chat)-1].N
+		}
+	})
 
 	if o.Ready != nil {
 		o.Ready()
@@ -322,9 +334,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	// The chat is checked against the room as the cluster holds it: a
 	// player's own copy may lack lines that a busy room's pushes left out.
+	rep.Checked = fetched
 	if fetched {
 		var chatProblems []string
-		rep.ChatLost, rep.ChatDups, chatProblems = checkChat(players, final)
+		rep.ChatLost, rep.ChatDups, chatProblems = checkChat(players, final, chatFrom)
 		rep.Problems = append(rep.Problems, chatProblems...)
 	}
 	rep.Lost += rep.ChatLost

@@ -89,3 +89,23 @@ func TestBotCountsThrottling(t *testing.T) {
 		t.Fatalf("the report does not say throttled=2: %q", s)
 	}
 }
+
+// A line that an earlier run's bot of the same name said in the room, in
+// the same words, is not a duplicate of this run's; a line said twice
+// after play began is.
+func TestCheckChatLeavesEarlierRunsOut(t *testing.T) {
+	p := &botPlayer{name: "bot1", chatSent: map[string]bool{"gg (1)": true, "on it (2)": true}}
+	final := game.RoomView{Name: "main", ChatHistory: 100, Chat: []game.ChatLine{
+		{N: 7, From: "bot1", Text: "gg (1)"}, // the earlier run's
+		{N: 8, From: "bot2", Text: "on it (1)"},
+		{N: 9, From: "bot1", Text: "gg (1)"},
+		{N: 10, From: "bot1", Text: "on it (2)"},
+	}}
+	if lost, dups, problems := checkChat([]*botPlayer{p}, final, 8); lost != 0 || dups != 0 {
+		t.Errorf("lost %d, duplicated %d, want none: %v", lost, dups, problems)
+	}
+	final.Chat = append(final.Chat, game.ChatLine{N: 11, From: "bot1", Text: "gg (1)"})
+	if _, dups, _ := checkChat([]*botPlayer{p}, final, 8); dups != 1 {
+		t.Errorf("a line said twice in this run counted %d times as duplicated, want 1", dups)
+	}
+}

@@ -43,12 +43,15 @@ func (p *botPlayer) check(final game.RoomView) (lost int, problems []string) {
 }
 
 // checkChat: every acknowledged chat line still in the room's history is
-// there exactly once; lines are numbered without gaps.
-func checkChat(players []*botPlayer, final game.RoomView) (lost, dups int, problems []string) {
+// there exactly once; lines are numbered without gaps. Lines up to number
+// from were in the room before play began (an earlier run's).
+func checkChat(players []*botPlayer, final game.RoomView, from uint64) (lost, dups int, problems []string) {
 	seen := map[string]int{} // by chatKey
 	var prev uint64
 	for i, l := range final.Chat {
-		seen[chatKey(l.From, l.Text)]++
+		if l.N > from {
+			seen[chatKey(l.From, l.Text)]++
+		}
 		if i > 0 && l.N != prev+1 {
 			lost++
 			problems = append(problems, fmt.Sprintf("chat of room %s: line %d follows line %d", final.Name, l.N, prev))

@@ -49,7 +49,7 @@ func TestRealNetworkElectsAndServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s", rep)
-	if rep.Lost != 0 || rep.Acked == 0 || rep.Errors != 0 {
+	if rep.Lost != 0 || rep.Acked == 0 || rep.Errors != 0 || !rep.Checked {
 		t.Fatalf("bots: %s", rep)
 	}
 }
