@@ -124,6 +124,7 @@ type peer struct {
 	recovering bool   // it says it lost its data and has not caught up
 	left       bool   // it said it was leaving (a primary removes it)
 	life       uint64 // its process life, from its beacons (0: unknown)
+	foreign    uint64 // the other cluster id it answered with (see foreign)
 }
 
 // member is a primary's record of a backup.
@@ -542,6 +543,7 @@ func (c *Core) stateReply() *wire.StateReply {
 		Recovering: c.recovering,
 		Voters:     slices.Clone(c.voters()),
 		Since:      c.recoveringSince(),
+		Cluster:    c.state.ClusterID(),
 	}
 }
 

@@ -378,3 +378,22 @@ func (c *Core) clearRecovering() {
 	c.notice(wire.NoticeViewJoin, c.id, "n%d has caught up after losing its data", c.id)
 	c.out.RoleChanged = true
 }
+
+// foreign reports whether, in quorum mode, an answer comes from a node that
+// holds another cluster's history: one made afresh under the same name,
+// beside an old data directory, say. Its log is neither weighed nor
+// counted, and it is not taken in: whichever history won would overwrite
+// the other's committed entries, which quorum mode never rolls back.
+// (Availability mode merges them as it merges branches, and announces
+// what it drops.)
+func (c *Core) foreign(r *wire.StateReply) bool {
+	mine := c.state.ClusterID()
+	if !c.cfg.Quorum || mine == 0 || r.Cluster == 0 || r.Cluster == mine {
+		return false
+	}
+	if p := c.peer(r.From); p.foreign != r.Cluster {
+		p.foreign = r.Cluster
+		c.notice(wire.NoticeViewDrop, r.From, "n%d holds the data of another cluster of this name (id %x, this one's %x): left out (to join this one, start it with an empty data directory)", r.From, r.Cluster, mine)
+	}
+	return true
+}

@@ -1,6 +1,8 @@
 package replica
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ type pump struct {
 	cores map[wire.NodeID]*Core
 	held  []Envelope // from the primary, by destination
 	hold  func(from wire.NodeID, env Envelope) bool
+	said  []string // the notices' texts, by any core
 }
 
 func newPump(t *testing.T, n int) *pump {
@@ -42,7 +45,11 @@ func (p *pump) deliver() {
 		}
 		busy = false
 		for id := wire.NodeID(1); int(id) <= len(p.cores); id++ {
-			for _, env := range p.cores[id].Ready().Messages {
+			rd := p.cores[id].Ready()
+			for _, nt := range rd.Notices {
+				p.said = append(p.said, nt.Text)
+			}
+			for _, env := range rd.Messages {
 				for to, c := range p.cores {
 					if to == id || (env.To != 0 && env.To != to) {
 						continue
@@ -319,5 +326,51 @@ func TestFounderAnsweredTheMakerFirst(t *testing.T) {
 		if founder(&wire.StateReply{Recovering: true, Since: s}, g) {
 			t.Errorf("since %v counted as a founder of %v", s, g)
 		}
+	}
+}
+
+// A node that holds another cluster's history under the same name (an old
+// data directory beside a cluster made afresh) is left out of a view
+// change: its log, longer and of the same epochs, used to win, and the
+// cluster's committed entries were overwritten by the other history.
+func TestAnotherClustersLogIsLeftOut(t *testing.T) {
+	cluster := func(id uint64, entries int) *pump {
+		p := newPump(t, 3)
+		for _, c := range p.cores {
+			c.cfg.Quorum, c.cfg.ClusterID = true, id
+		}
+		c := p.playing()
+		for range entries - 5 {
+			if _, err := c.Propose(0, 0, game.Tick{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.run(100 * time.Millisecond)
+		return p
+	}
+	old, now := cluster(0xa1, 12), cluster(0xb2, 5)
+	c3 := now.cores[3]
+	last, commit := c3.log.last(), c3.Commit()
+	if old.cores[1].log.last() <= last {
+		t.Fatalf("the old cluster's log (last %d) must be the longer one", old.cores[1].log.last())
+	}
+	// n1 of the old cluster is started where the new cluster's n1 was.
+	now.cores[1] = old.cores[1]
+	now.run(200 * time.Millisecond)
+	c3.beginViewChange()
+	now.run(time.Second)
+	if got := c3.state.ClusterID(); got != 0xb2 || c3.Commit() < commit || c3.log.last() < last {
+		t.Fatalf("n3 after the view change: cluster %x, commit %d, last %d; want cluster b2 with its commit %d and last %d kept", got, c3.Commit(), c3.log.last(), commit, last)
+	}
+	for i := last + 1; i <= c3.log.last(); i++ {
+		if e, _ := c3.log.epochAt(i); e != c3.Epoch() {
+			t.Fatalf("n3 took entry %d of epoch %v from the other cluster's log (its own office is %v)", i, e, c3.Epoch())
+		}
+	}
+	if c3.Role() != wire.RolePrimary || slices.Contains(c3.InView(), 1) {
+		t.Fatalf("n3 %s, view %v: want primary without n1", c3.Role(), c3.InView())
+	}
+	if !slices.ContainsFunc(now.said, func(s string) bool { return strings.Contains(s, "n1 holds the data of another cluster") }) {
+		t.Errorf("n3 does not say why n1 is left out")
 	}
 }

@@ -323,6 +323,9 @@ func (c *Core) onAppendAck(m *wire.AppendAck) {
 // and joins the view, or, if it holds committed entries of another branch,
 // a new view change decides between the branches.
 func (c *Core) onJoin(r *wire.StateReply) {
+	if c.foreign(r) {
+		return
+	}
 	shape := logShape{history: r.History, last: r.Last}
 	d := common(shape, c.shape())
 	if r.Commit > d {

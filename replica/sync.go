@@ -301,7 +301,7 @@ func (v *viewChange) quorate(c *Core, members []wire.NodeID) (got, need int, ok 
 func (v *viewChange) members(c *Core) []wire.NodeID {
 	var out []wire.NodeID
 	for _, id := range c.aliveIDs() {
-		if _, ok := v.replies[id]; ok {
+		if r, ok := v.replies[id]; ok && !c.foreign(r) {
 			out = append(out, id)
 		}
 	}

@@ -79,7 +79,8 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 			History:    d.epochStarts("history", d.lim.MaxHistory),
 			Recovering: d.bool("recovering"),
 			Voters:     d.nodeIDs("voters", d.lim.MaxNodes),
-			Since:      d.epoch("since")}
+			Since:      d.epoch("since"),
+			Cluster:    d.uvarint("cluster")}
 	case TFetch:
 		m = &Fetch{From: d.nodeID("from"), Epoch: d.epoch("epoch"),
 			After: d.uvarint("after"), Snapshot: d.bool("snapshot")}

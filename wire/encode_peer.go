@@ -68,7 +68,7 @@ func (m *StateReply) appendTo(b []byte) ([]byte, error) {
 	for _, id := range m.Voters {
 		b = binary.AppendUvarint(b, uint64(id))
 	}
-	return appendEpoch(b, m.Since), nil
+	return binary.AppendUvarint(appendEpoch(b, m.Since), m.Cluster), nil
 }
 
 func (m *Fetch) appendTo(b []byte) ([]byte, error) {

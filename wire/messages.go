@@ -12,7 +12,8 @@ import (
 // Version 2: notes, spectators and round results in commands, events and
 // room views. Version 3: older epochs' records in appends, and whether a
 // node's id is fixed in beacons. Version 4: the cluster's id in Welcome.
-const Version uint16 = 4
+// Version 5: the cluster's id in state replies.
+const Version uint16 = 5
 
 // NodeID identifies a replica. 0 means "none".
 type NodeID uint16
@@ -438,6 +439,11 @@ type StateReply struct {
 	// and the node is still empty, it never held an entry: it has nothing
 	// to forget.
 	Since Epoch
+	// Cluster is the id of the cluster's history (its genesis's) as the
+	// node's state has it, 0 before it applied one: a cluster made afresh
+	// under the same name has another, and its logs are not weighed
+	// against this one's.
+	Cluster uint64
 }
 
 // Fetch asks a node for its log after index After (entries, or a snapshot

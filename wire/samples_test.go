@@ -186,7 +186,7 @@ func sampleMessages() []Message {
 		&ElectionOK{From: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
 		&Coordinator{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Reminder: true},
 		&StateReply{From: 2, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Last: 1235, Commit: 1234, SnapIndex: 1000, History: sampleHistory(),
-			Recovering: true, Voters: []NodeID{1, 2, 3}, Since: MakeEpochLife(1, 0x5eed+1, 3)},
+			Recovering: true, Voters: []NodeID{1, 2, 3}, Since: MakeEpochLife(1, 0x5eed+1, 3), Cluster: 0x9e3779b97f4a7c15},
 		&Fetch{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), After: 1200, Snapshot: true},
 		&Append{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), PrevIndex: 1235, PrevEpoch: MakeEpochLife(4, 0x5eed+4, 3), Commit: 1234, Support: 3,
 			Sent: 1_700_000_000_000_000_000, Entries: sampleLogEntries(), History: sampleHistory()},
