@@ -248,3 +248,15 @@ func (c *Core) flushRollback() {
 		items = items[n:]
 	}
 }
+
+// holdsItsOffice reports whether the primary of epoch e is alive in the
+// life it made e in: only then can it still tell which of e's entries it
+// committed (and report their rollback). One that restarted, even empty
+// and alive, no longer knows.
+func (c *Core) holdsItsOffice(e wire.Epoch) bool {
+	p := c.peers[e.Node()]
+	if p == nil || !c.alive(p) {
+		return false
+	}
+	return p.life == 0 || e.Life() == 0 || p.life == e.Life()
+}

@@ -203,18 +203,30 @@ func (v *viewChange) finish(c *Core) {
 		c.noQuorum()
 		return
 	}
+	v.pick(c, members, false)
+}
+
+// pick keeps the best of this node's log and the members', fetching it if
+// another holds it. A node that answered only during a fetch (paused or cut
+// off at the pick) was not weighed, and its branch may beat the log fetched
+// (it held more nodes): after a fetch the pick is made again.
+func (v *viewChange) pick(c *Core, members []wire.NodeID, fetched bool) {
 	cands := []candidate{{id: c.id, shape: c.shape(), commit: c.commit, snap: c.log.snapIndex}}
 	for _, id := range members {
 		r := v.replies[id]
 		cands = append(cands, candidate{id: id, shape: logShape{history: r.History, last: r.Last}, commit: r.Commit, snap: r.SnapIndex})
 	}
 	best := pickBest(cands)
+	d := common(c.shape(), best.shape)
+	if fetched && d == best.shape.last {
+		c.takeOffice(members)
+		return
+	}
 	c.notice(wire.NoticeDetail, best.id, "view change: state from %s; keeping n%d's log (last %d, commit %d)", describeCands(cands), best.id, best.shape.last, best.commit)
 	if best.id == c.id {
 		c.takeOffice(members)
 		return
 	}
-	d := common(c.shape(), best.shape)
 	v.fetching = best.id
 	v.sendFetch(c, &wire.Fetch{From: c.id, Epoch: v.epoch, After: d, Snapshot: c.applied > d || best.snap > d})
 }
@@ -433,7 +445,7 @@ func (c *Core) onSnapshot(m *wire.Snapshot) {
 			return
 		}
 		v.fetching = 0
-		c.takeOffice(v.members(c))
+		v.pick(c, v.members(c), true)
 		return
 	}
 	if m.Epoch.Before(c.epoch) || m.Epoch.Node() != m.From {
@@ -585,16 +597,4 @@ func describeCands(cs []candidate) string {
 		fmt.Fprintf(&b, "n%d(last %d e%d, commit %d)", x.id, x.shape.last, x.shape.epochAt(x.shape.last).Term(), x.commit)
 	}
 	return b.String()
-}
-
-// holdsItsOffice reports whether the primary of epoch e is alive in the
-// life it made e in: only then can it still tell which of e's entries it
-// committed (and report their rollback). One that restarted, even empty
-// and alive, no longer knows.
-func (c *Core) holdsItsOffice(e wire.Epoch) bool {
-	p := c.peers[e.Node()]
-	if p == nil || !c.alive(p) {
-		return false
-	}
-	return p.life == 0 || e.Life() == 0 || p.life == e.Life()
 }
