@@ -21,30 +21,51 @@ const MainRoom = "main"
 // the rest is a valid name: 1 to MaxNameRunes printable characters.
 func NormalizeName(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	return s, printable(s, MaxNameRunes)
+	return s, printable(s, MaxNameRunes, false)
 }
 
 // NormalizeChat trims white space around a chat line and reports whether the
-// rest is a valid line: 1 to MaxChatRunes printable characters.
+// rest is a valid line: 1 to MaxChatRunes printable characters, and zero
+// width joiners between two of them (emoji such as 👩‍💻 are joined so).
 func NormalizeChat(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	return s, printable(s, MaxChatRunes)
+	return s, printable(s, MaxChatRunes, true)
 }
 
+// zwj is the zero width joiner, which joins emoji into one (👨‍👩‍👧).
+const zwj = '\u200d'
+
 // printable reports whether s is valid UTF-8 of 1 to max runes, each printable
-// (letters, marks, numbers, punctuation, symbols and the ASCII space).
-func printable(s string, max int) bool {
+// (letters, marks, numbers, punctuation, symbols and the ASCII space), or
+// with joiners a zero width joiner between two printable runes that are not
+// spaces.
+func printable(s string, max int, joiners bool) bool {
 	if s == "" || len(s) > 4*max || !utf8.ValidString(s) {
 		return false
 	}
 	n := 0
-	for _, r := range s {
+	prev := rune(0)
+	for i, r := range s {
 		n++
-		if n > max || !unicode.IsPrint(r) {
+		if n > max {
 			return false
 		}
+		if r == zwj && joiners {
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(zwj):])
+			if !joinable(prev) || !joinable(next) {
+				return false
+			}
+		} else if !unicode.IsPrint(r) {
+			return false
+		}
+		prev = r
 	}
 	return true
+}
+
+// joinable reports whether a zero width joiner may stand beside r.
+func joinable(r rune) bool {
+	return r != ' ' && r != zwj && r != utf8.RuneError && unicode.IsPrint(r)
 }
 
 // NameKey is the form under which names are compared: two names are the

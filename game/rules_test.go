@@ -123,6 +123,7 @@ func TestOpenSession(t *testing.T) {
 		{"bo\nb", ErrBadName, "a name is 1 to 24 printable characters"},
 		{"b\xffb", ErrBadName, "a name is 1 to 24 printable characters"},
 		{"tab\tbed", ErrBadName, "a name is 1 to 24 printable characters"},
+		{"b\u200dob", ErrBadName, "a name is 1 to 24 printable characters"}, // no joiners in names
 	} {
 		res := h.sys(OpenSession{Name: tc.name, Token: "t-" + tc.name})
 		wantErr(t, res, tc.code, tc.text)
@@ -707,6 +708,11 @@ func TestChat(t *testing.T) {
 		{"ring\x07", ErrBadText},
 		{"two\nlines", ErrBadText},
 		{"\xff", ErrBadText},
+		{"\u200d", ErrBadText},         // a joiner alone,
+		{"a\u200d", ErrBadText},        // at an end,
+		{"a\u200d\u200db", ErrBadText}, // beside another,
+		{"a \u200db", ErrBadText},      // or beside a space
+		{"ring\u200d\x07", ErrBadText}, // or beside a control
 	} {
 		wantErr(t, h.do(a, Chat{Text: tc.text}), tc.code, "a chat line is 1 to 500 printable characters")
 		if len(h.evs) != 0 {
@@ -730,6 +736,13 @@ func TestChat(t *testing.T) {
 	v2, _ := h.s.RoomView(MainRoom)
 	if v2.Chat[2].Text != "hi" {
 		t.Fatal("event line aliases the state")
+	}
+	// Emoji joined by zero width joiners are one picture: a family, a
+	// rainbow flag.
+	joined := "family 👨\u200d👩\u200d👧 flag 🏳\ufe0f\u200d🌈"
+	wantErr(t, h.do(a, Chat{Text: joined}), OK, "")
+	if ln := h.evs[0].Line; ln.Text != joined {
+		t.Fatalf("joined emoji: line %+v", ln)
 	}
 }
 
