@@ -53,3 +53,29 @@ func TestHeldHandshakesDoNotKeepAPeerOut(t *testing.T) {
 	waitFor(t, 10*time.Second, "n2 back as n3's backup", func() bool { return ready3(nodes) }, nodes[1].Watch(), nodes[2].Watch())
 	t.Logf("%d connections opened by the strangers", dials.Load())
 }
+
+// Connections that never say Hello cannot fill a node's client port: the
+// newest takes the oldest's place, and a player still gets in.
+func TestIdleStrangersDoNotFillTheClientPort(t *testing.T) {
+	m := NewMemNetwork()
+	nodes, _ := memCluster(t, m, []wire.NodeID{1}, func(o *Options) { o.MaxClients = 16 })
+	n := nodes[0]
+	waitFor(t, 10*time.Second, "n1 serving", func() bool {
+		return onLoop(t, n, func() bool { return n.core.Role() == wire.RolePrimary })
+	}, n.Watch())
+	stranger := m.NewHost()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 32 {
+		conn, err := stranger.Dial(ctx, n.ClientAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		time.Sleep(2 * time.Millisecond)
+	}
+	if got := n.svc.count.Load(); got > 16/4+1 {
+		t.Errorf("%d connections held by strangers, want at most %d", got, 16/4)
+	}
+	rawPlayer(t, m.NewHost(), n.ClientAddr(), "late") // welcomed
+}

@@ -339,7 +339,7 @@ func (n *Node) acceptPeers() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if old := n.handshakes.add(conn); old != nil {
+		if old := n.handshakes.add(conn, maxHandshakes); old != nil {
 			n.limited.warn(n.log, "peer-flood", "too many peer connections in their handshake: closing the oldest", "from", old.RemoteAddr().String())
 			old.Close()
 		}

@@ -34,6 +34,8 @@ type service struct {
 	manyMu sync.Mutex
 	many   bool // count reached ManyClientsAt (counted)
 	next   atomic.Uint64
+	// strangers are the connections that have not said Hello yet.
+	strangers pendingHandshakes
 
 	// owned by the node's goroutine
 	clients   map[uint64]*clientConn
@@ -111,6 +113,12 @@ func newService(n *Node) *service {
 // cost CPU and gain nothing.
 const ManyClientsAt = 256
 
+// maxStrangers bounds the client connections that have not said Hello (a
+// status request, or someone holding connections open), and so does a
+// quarter of MaxClients: the newest takes the oldest's place, and the
+// rest stays for players.
+const maxStrangers = 1024
+
 // counted tells Options.ManyClients when the count of client connections
 // crosses ManyClientsAt up, or half of it down.
 func (s *service) counted(n int64) {
@@ -143,6 +151,9 @@ func (s *service) accept() {
 			_ = refuse(conn, wire.ErrOverloaded, "too many connections")
 			conn.Close()
 			continue
+		}
+		if old := s.strangers.add(conn, max(1, min(maxStrangers, n.opts.MaxClients/4))); old != nil {
+			old.Close()
 		}
 		s.counted(s.count.Add(1))
 		c := &clientConn{id: s.next.Add(1), conn: conn, sq: newSendQueue(n.opts.SendQueue, maxQueueBytes), gone: make(chan struct{}),
@@ -198,6 +209,7 @@ func (s *service) write(c *clientConn) {
 func (s *service) read(c *clientConn) {
 	n := s.n
 	defer func() {
+		s.strangers.done(c.conn)
 		c.kill()
 		s.counted(s.count.Add(-1))
 		select {
@@ -224,6 +236,7 @@ func (s *service) read(c *clientConn) {
 		deadline = idleTimeout
 		if _, ok := m.(*wire.Hello); ok {
 			r.SetMaxFrame(wire.ClientLimits.MaxFrame)
+			s.strangers.done(c.conn)
 		}
 		switch m := m.(type) {
 		case *wire.Ping:
