@@ -35,3 +35,28 @@ func TestDiscoverSaysTheSecretDiffers(t *testing.T) {
 		t.Errorf("with the secret: %v, %v; want n1", v, err)
 	}
 }
+
+// A beacon of another protocol version on the group is told to the app
+// (its events), not only to the log: neither side can see the other's game.
+func TestAnotherReleaseOnTheGroupIsTold(t *testing.T) {
+	n, m := loneNode(t)
+	h := m.NewHost()
+	pc, err := h.JoinGroup(context.Background(), memGroup, "lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	g, _ := parseGroup(memGroup)
+	if _, err := pc.WriteTo([]byte{byte(wire.TBeacon), 0, byte(wire.Version - 1), 0}, g); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "a notice of the other release", func() bool {
+		notices, _ := n.NoticesSince(0)
+		for _, nt := range notices {
+			if nt.Kind == wire.NoticeStranger && strings.Contains(nt.Text, "another gridlock release") {
+				return true
+			}
+		}
+		return false
+	}, n.Watch())
+}

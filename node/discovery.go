@@ -119,7 +119,9 @@ func (d *discovery) read(pc net.PacketConn) {
 func (d *discovery) accept(p []byte, src *net.UDPAddr) (*wire.Beacon, bool) {
 	b, err := wire.DecodeBeacon(p)
 	if wire.CodeOf(err) == wire.ErrBadVersion {
-		d.warn(src, "dropped a beacon of another protocol version", "error", err, "want", wire.Version)
+		if d.warn(src, "dropped a beacon of another protocol version", "error", err, "want", wire.Version) {
+			d.tellVersion(src)
+		}
 		return nil, false
 	}
 	if err != nil {
@@ -127,7 +129,9 @@ func (d *discovery) accept(p []byte, src *net.UDPAddr) (*wire.Beacon, bool) {
 		return nil, false
 	}
 	if err := wire.CheckVersion(b.Version); err != nil {
-		d.warn(src, "dropped a beacon of another protocol version", "version", b.Version, "want", wire.Version)
+		if d.warn(src, "dropped a beacon of another protocol version", "version", b.Version, "want", wire.Version) {
+			d.tellVersion(src)
+		}
 		return nil, false
 	}
 	if b.Cluster != d.n.opts.Cluster {
@@ -151,13 +155,13 @@ func (d *discovery) accept(p []byte, src *net.UDPAddr) (*wire.Beacon, bool) {
 	return b, true
 }
 
-func (d *discovery) warn(src *net.UDPAddr, msg string, args ...any) {
+func (d *discovery) warn(src *net.UDPAddr, msg string, args ...any) bool {
 	key := fmt.Sprint(src, msg)
 	d.mu.Lock()
 	last, seen := d.warned[key]
 	if seen && time.Since(last) < time.Minute {
 		d.mu.Unlock()
-		return
+		return false
 	}
 	if len(d.warned) > 1000 {
 		clear(d.warned)
@@ -165,6 +169,20 @@ func (d *discovery) warn(src *net.UDPAddr, msg string, args ...any) {
 	d.warned[key] = time.Now()
 	d.mu.Unlock()
 	d.n.limited.warn(d.n.log, msg, msg, append(args, "from", src.String())...)
+	return true
+}
+
+// tellVersion tells the players (the app's events) what the log says: a
+// node of another release is on the group, and neither sees the other's
+// game (friends who updated at different times would else each find a
+// game of their own, and no word why).
+func (d *discovery) tellVersion(src *net.UDPAddr) {
+	nt := wire.Notice{Time: time.Now().UnixNano(), Kind: wire.NoticeStranger, Node: d.n.ID(),
+		Text: fmt.Sprintf("a node of another gridlock release is on the group (from %s): it cannot join this game; run the same release everywhere", src)}
+	select {
+	case d.n.inbox <- input{kind: inCall, call: func() { d.n.publish([]wire.Notice{nt}) }}:
+	case <-d.n.quit:
+	}
 }
 
 // send multicasts a beacon and sends it to every static peer.

@@ -233,7 +233,7 @@ func (m *Model) onNotice(n wire.Notice, t time.Time) {
 		m.logPrimary(n.Node, n.Epoch.Term(), t)
 	case wire.NoticeElection:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
-	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown:
+	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown, wire.NoticeStranger:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
 	default:
 		m.logOnce("notice:"+n.Text, t, logDim, n.Text)

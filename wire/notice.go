@@ -21,6 +21,9 @@ const (
 	NoticeNoQuorum
 	NoticeLeft
 	NoticeSnapshot
+	// NoticeStranger: a node on the group that cannot play with this one
+	// (another protocol version).
+	NoticeStranger
 	// NoticeDetail is for the log file, not for players' screens.
 	NoticeDetail
 )
