@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +60,49 @@ func TestAnotherReleaseOnTheGroupIsTold(t *testing.T) {
 		}
 		return false
 	}, n.Watch())
+}
+
+// Beacons of a peer's earlier process, replayed on the group (a MAC does
+// not date them) or late, are not taken for a restart of the one that runs
+// now: the cluster keeps its primary and epoch.
+func TestReplayedBeaconsOfAnEarlierProcess(t *testing.T) {
+	m := NewMemNetwork()
+	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, nil)
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
+	spy := m.NewHost()
+	pc, err := spy.JoinGroup(context.Background(), memGroup, "lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var old []byte // a beacon of n3's first process
+	buf := make([]byte, 2048)
+	for old == nil {
+		_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		k, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := wire.DecodeBeacon(buf[:k]); err == nil && b.From == 3 && from.(*net.UDPAddr).IP.String() == hosts[2].IP() {
+			old = append([]byte(nil), buf[:k]...)
+		}
+	}
+	hosts[2].Crash()
+	nodes[2].Close()
+	hosts[2].Restart()
+	nodes[2] = startMem(t, hosts[2:3], []wire.NodeID{3}, nil)[0]
+	waitFor(t, 10*time.Second, "n3 back as primary", func() bool { return ready3(nodes) }, nodes[2].Watch())
+	time.Sleep(idCheckWindow) // (a newcomer's own id in an old beacon stops it: ids.go)
+	epoch := nodes[0].View().Epoch
+	g, _ := parseGroup(memGroup)
+	for range 20 {
+		if _, err := pc.WriteTo(old, g); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if v := nodes[0].View(); v.Epoch != epoch || v.Primary != 3 {
+		t.Fatalf("after the replay n1 sees n%d primary in epoch %d, want n3 still in epoch %d", v.Primary, v.Epoch.Term(), epoch.Term())
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,7 @@ type peerState struct {
 	clientAddr string
 	advertise  string
 	lastSeen   time.Time
+	retired    []uint64 // instances a newer one replaced, newest last
 }
 
 type inputKind uint8
@@ -471,12 +473,27 @@ func (n *Node) onBeacon(b *wire.Beacon, src *net.UDPAddr) {
 		ps = &peerState{}
 		n.peers[b.From] = ps
 	}
+	if slices.Contains(ps.retired, b.Instance) {
+		if time.Since(ps.lastSeen) < n.opts.Config.Suspicion {
+			// An older process's beacon, late or replayed (a MAC does
+			// not date it): taken for a restart, it would break the
+			// links of the process that runs now.
+			return
+		}
+		// The newer one is silent: the older may run after all (a
+		// newcomer with its id that stopped at once, say).
+		ps.retired = slices.DeleteFunc(ps.retired, func(x uint64) bool { return x == b.Instance })
+	}
 	if ps.instance != 0 && ps.instance != b.Instance {
 		// The same id in a new process: whatever we had with the old
 		// one is gone.
 		n.log.Info("peer restarted", "peer", fmt.Sprintf("n%d", b.From))
 		n.links.drop(b.From)
 		n.core.LinkDown(b.From)
+		ps.retired = append(ps.retired, ps.instance)
+		if len(ps.retired) > 8 {
+			ps.retired = ps.retired[1:]
+		}
 	}
 	ps.instance = b.Instance
 	ps.peerAddr = fillHost(b.PeerAddr, src)
