@@ -375,7 +375,7 @@ func (c *Core) clearRecovering() {
 	c.recovering = false
 	c.recoverEpochs = nil
 	c.hardChanged = true
-	c.notice(wire.NoticeViewJoin, c.id, "n%d has caught up after losing its data", c.id)
+	c.notice(wire.NoticeViewJoin, c.id, "n%d started with no data and has caught up", c.id)
 	c.out.RoleChanged = true
 }
 
