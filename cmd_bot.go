@@ -32,6 +32,9 @@ func cmdBot(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if err := gf.check(); err != nil {
+		return err
+	}
 	if *duration < 0 {
 		return usagef("--duration %v: 0 or more (0: until interrupted)", *duration)
 	}

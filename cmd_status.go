@@ -52,6 +52,9 @@ func cmdStatus(args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if err := gf.check(); err != nil {
+		return err
+	}
 	if *timeout <= 0 {
 		return usagef("--timeout %v: more than 0", *timeout)
 	}

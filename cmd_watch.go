@@ -43,6 +43,9 @@ func cmdWatch(args []string) error {
 	if af.name, err = checkName("name", af.name); err != nil {
 		return err
 	}
+	if err := gf.check(); err != nil {
+		return err
+	}
 	var addrs []string
 	if addr != "" {
 		if addrs, err = splitAddrs("address", addr); err != nil {

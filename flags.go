@@ -84,6 +84,27 @@ func (f *groupFlags) secretBytes() []byte {
 // node's. A shorter listen (ctx ending) may miss nodes.
 const discoverListen = 350 * time.Millisecond
 
+// check refuses what would leave a node or client deaf to its cluster.
+func (f *groupFlags) check() error {
+	if f.cluster == "" {
+		return usagef("--cluster '': a cluster needs a name (the default is gridlock)")
+	}
+	if len(f.cluster) > wire.PeerLimits.MaxCluster {
+		// Its beacons would be refused by every node, this one included.
+		return usagef("--cluster %q: at most %d bytes", f.cluster, wire.PeerLimits.MaxCluster)
+	}
+	if f.group == "" || f.group == "off" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(f.group)
+	ip := net.ParseIP(host)
+	p, perr := strconv.Atoi(port)
+	if err != nil || ip.To4() == nil || !ip.IsMulticast() || perr != nil || p < 1 || p > 65535 {
+		return usagef("--group %q: an IPv4 multicast address and port, e.g. 224.1.1.1:5007, or off", f.group)
+	}
+	return nil
+}
+
 // discover builds the cluster's view from the beacons heard on the group.
 func (f *groupFlags) discover(ctx context.Context) (*wire.ClusterView, error) {
 	return node.Discover(ctx, node.DiscoverOptions{Cluster: f.cluster, Group: f.group, Iface: f.iface, Secret: f.secretBytes(),
@@ -176,9 +197,16 @@ func (f *nodeFlags) options(log *slog.Logger) (node.Options, error) {
 	if f.id < 0 || f.id > 65535 {
 		return node.Options{}, usagef("--id %d: must be 0..65535 (0: the next free one)", f.id)
 	}
-	if len(f.cluster) > wire.PeerLimits.MaxCluster {
-		// Its beacons would be refused by every node, this one included.
-		return node.Options{}, usagef("--cluster %q: at most %d bytes", f.cluster, wire.PeerLimits.MaxCluster)
+	if err := f.groupFlags.check(); err != nil {
+		return node.Options{}, err
+	}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"tcp-port", f.tcpPort}, {"replication-port", f.replPort}, {"heartbeat-port", f.hbPort}} {
+		if p.port < 0 || p.port > 65535 {
+			return node.Options{}, usagef("--%s %d: a port is 0..65535", p.name, p.port)
+		}
 	}
 	if f.procs < 0 {
 		return node.Options{}, usagef("--procs %d: must be 0 (one per core) or more", f.procs)
