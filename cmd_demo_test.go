@@ -66,7 +66,7 @@ func TestDemoSummary(t *testing.T) {
 			{Cause: demo.Kill, From: 3, To: 2, At: at, SuspectedAt: ms(1), ElectedAt: ms(6), MovedAt: ms(22), Over: true},
 			{Cause: demo.Pause, From: 3, At: at, Over: true},
 		},
-		Bots: bot.Report{Players: 4, Acked: 1204},
+		Bots: bot.Report{Players: 4, Acked: 1204, Checked: true},
 		Dir:  "/tmp/gridlock-demo-1",
 	})
 	out := b.String()
@@ -74,6 +74,32 @@ func TestDemoSummary(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in the summary:\n%s", want, out)
 		}
+	}
+}
+
+// When the bots' final fetch failed, the summary claims no check, and the
+// demo fails as `gridlock bot` does.
+func TestDemoSummaryNothingChecked(t *testing.T) {
+	var b bytes.Buffer
+	sum := demo.Summary{
+		Bots: bot.Report{Players: 4, Acked: 310, Errors: 2, Problems: []string{"could not fetch the final room: no primary"}},
+		Dir:  "/tmp/gridlock-demo-1",
+	}
+	printSummary(&b, sum)
+	out := b.String()
+	if strings.Contains(out, "checked against") || !strings.Contains(out, "bots: 310 acknowledged; nothing was checked") ||
+		!strings.Contains(out, "could not fetch the final room: no primary") {
+		t.Errorf("summary of a run whose final fetch failed:\n%s", out)
+	}
+	if err := demoResult(sum); err == nil || !strings.Contains(err.Error(), "nothing was checked") {
+		t.Errorf("demo result with nothing checked: %v", err)
+	}
+	sum.Bots.Checked, sum.Bots.Problems = true, nil
+	if err := demoResult(sum); err != nil {
+		t.Errorf("demo result with everything checked: %v", err)
+	}
+	if err := demoResult(demo.Summary{}); err != nil {
+		t.Errorf("demo result without bots: %v", err)
 	}
 }
 
@@ -179,7 +205,7 @@ func TestDemoKeys(t *testing.T) {
 	dir := d.State().Dir
 	sum := d.Close()
 	closed = true
-	if sum.Err != nil || sum.BotsErr != nil || sum.Bots.Lost != 0 || sum.Bots.Acked == 0 || len(sum.Failovers) != 3 {
+	if sum.Err != nil || sum.BotsErr != nil || sum.Bots.Lost != 0 || sum.Bots.Acked == 0 || !sum.Bots.Checked || len(sum.Failovers) != 3 {
 		t.Errorf("summary: %+v", sum)
 	}
 	var list []int

@@ -224,10 +224,11 @@ func (d *Demo) proc(id wire.NodeID) *proc {
 }
 
 // counted says whether a node's word on who leads counts: it runs, is not
-// being killed, is not hung and is not cut off.
+// being killed, is not hung and is not cut off (unless it alone makes a
+// majority).
 func (d *Demo) counted(id wire.NodeID) bool {
 	p := d.proc(id)
-	return p != nil && p.alive && !p.killed && !p.paused && !p.cut
+	return p != nil && p.alive && !p.killed && !p.paused && (!p.cut || d.story.alone(id))
 }
 
 // Node is one of the demo's nodes as the presenter sees it.
@@ -357,9 +358,13 @@ func (d *Demo) Cut() string {
 		return fmt.Sprintf("cut n%d: %v", id, err)
 	}
 	p.cut = true
-	d.story.fault(Cut, id, epoch, time.Now())
 	d.log.Info("presenter: cut the primary off", "node", id.String(), "pid", p.pid())
 	d.changedLocked()
+	if d.story.alone(id) {
+		// No failover to time: nobody else votes.
+		return fmt.Sprintf("n%d cut off, still leads: it alone is a majority", id)
+	}
+	d.story.fault(Cut, id, epoch, time.Now())
 	return fmt.Sprintf("n%d cut off from its peers", id)
 }
 
@@ -424,6 +429,29 @@ func (d *Demo) addLocked(bootstrap string) (*proc, error) {
 	return p, nil
 }
 
+// waitKilled waits, up to limit, until the nodes sent SIGKILL are reaped,
+// when the bots are to check: such a node is to come back for the check
+// like any dead one.
+func (d *Demo) waitKilled(limit time.Duration) {
+	d.mu.Lock()
+	var waits []chan struct{}
+	for _, p := range d.procs {
+		if p.alive && p.killed && d.o.Bots > 0 && d.botsStop != nil && !d.closing {
+			waits = append(waits, p.exited)
+		}
+	}
+	d.mu.Unlock()
+	deadline := time.After(limit)
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-deadline:
+			d.log.Warn("a node sent SIGKILL did not exit in time for the bots' check", "limit", limit)
+			return
+		}
+	}
+}
+
 // Summary is what the demo saw, at its end.
 type Summary struct {
 	Failovers []Failover
@@ -438,6 +466,7 @@ type Summary struct {
 // nodes run again first, so that there is a primary to check with), every
 // node is killed, and the temporary directory goes.
 func (d *Demo) Close() Summary {
+	d.waitKilled(5 * time.Second)
 	d.mu.Lock()
 	if d.closing {
 		d.mu.Unlock()

@@ -34,7 +34,8 @@ type proc struct {
 	cut    bool // its fault switch is on
 	killed bool // sent SIGKILL, not reaped yet: its word no longer counts
 	starts int
-	// exited is closed when the current process has exited.
+	// exited is closed once the current process has exited and
+	// Demo.exited has noted it.
 	exited    chan struct{}
 	restartAt time.Time   // dead: when it is started again (zero: only by Restart)
 	restart   *time.Timer // that
@@ -148,9 +149,8 @@ func (d *Demo) startLocked(p *proc) error {
 	}()
 	go func() {
 		defer d.wg.Done()
-		err := cmd.Wait()
+		d.exited(p, cmd, cmd.Wait())
 		close(exited)
-		d.exited(p, cmd, err)
 	}()
 	d.log.Info("node started", "node", p.id.String(), "pid", cmd.Process.Pid, "client", p.addr(), "start", p.starts)
 	return nil

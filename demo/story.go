@@ -172,6 +172,13 @@ func (s *story) primary(counted func(wire.NodeID) bool) (wire.NodeID, wire.Epoch
 	return id, epoch
 }
 
+// alone says whether node id's last view has it needing only its own
+// vote: cut off from its peers, it still leads.
+func (s *story) alone(id wire.NodeID) bool {
+	v, ok := s.views[id]
+	return ok && v.Quorum == 1
+}
+
 // leads says whether the node that made v is a serving primary in it.
 func leads(v wire.ClusterView) bool {
 	if v.Primary != v.Self || v.Self == 0 {
