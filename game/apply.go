@@ -337,6 +337,11 @@ func (s *State) viewChange(c ViewChange, evs []Event) []Event {
 		evs = s.goOffline(ss, evs)
 	}
 	evs = append(evs, Event{Kind: EvViewChange, Epoch: c.Epoch, Node: c.Primary, PrevNode: c.PrevPrimary})
+	if c.Primary == c.PrevPrimary {
+		// The same primary again (a node joined or left its view): every
+		// app joining or quitting would else fill every room's chat.
+		return evs
+	}
 	text := "n" + strconv.Itoa(int(c.Primary)) + " is primary (epoch " + strconv.FormatUint(c.Epoch, 10) + ")"
 	for _, rm := range s.rooms {
 		evs = append(evs, Event{Kind: EvChat, Room: rm.name, Line: s.addChat(rm, "", text)})

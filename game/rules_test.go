@@ -858,6 +858,11 @@ func TestViewChange(t *testing.T) {
 	if h.evs[2].Room != MainRoom || h.evs[3].Room != "side" || h.evs[2].Line.Text != "n3 is primary (epoch 5)" {
 		t.Fatalf("%+v %+v", h.evs[2], h.evs[2].Line)
 	}
+	// The same primary taking office again (its view changed) says
+	// nothing in the rooms' chat.
+	h.evs = nil
+	wantErr(t, h.sys(ViewChange{Epoch: 6, Primary: 3, PrevPrimary: 3}), OK, "")
+	wantKinds(t, h, EvViewChange)
 	for _, sv := range h.s.Sessions() {
 		if sv.Online {
 			t.Fatal("online after a view change")

@@ -12,8 +12,9 @@ import (
 // Version 2: notes, spectators and round results in commands, events and
 // room views. Version 3: older epochs' records in appends, and whether a
 // node's id is fixed in beacons. Version 4: the cluster's id in Welcome.
-// Version 5: the cluster's id in state replies, and zero width joiners in
-// chat lines (a rule every replica applies alike).
+// Version 5: the cluster's id in state replies; zero width joiners in chat
+// lines, and no chat line when a primary takes office again (rules every
+// replica applies alike).
 const Version uint16 = 5
 
 // NodeID identifies a replica. 0 means "none".
