@@ -246,7 +246,7 @@ func runNamed(name, prefix string, log *slog.Logger, o tui.Options, dial func(na
 		release()
 		log.Info("the cluster refused the name: asking for another", "name", name, "why", re.Err)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		next, aerr := tui.AskName(ctx, tui.AskOptions{Why: re.Err.Error(), Name: name, NoColor: o.NoColor})
+		next, aerr := tui.AskName(ctx, tui.AskOptions{Why: re.Err.Error(), Name: name, NoColor: o.NoColor, Watch: o.Watch})
 		signalled := ctx.Err() != nil
 		stop()
 		switch {

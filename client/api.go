@@ -161,6 +161,9 @@ type Status struct {
 	Resumed  bool // the session was resumed (not new) at the last welcome
 	Attempts int  // connection attempts since the last success
 	Watch    bool // the session is a spectator's (it cannot move)
+	// Successor is the primary that Handover named (0: none, as when it
+	// left the cluster).
+	Successor wire.NodeID
 	// LastError says why the last attempt failed (empty after a success).
 	LastError string
 }
@@ -175,8 +178,11 @@ func (s Status) Line() string {
 		}
 		return "looking for the cluster…"
 	case Failover:
+		if s.Handover != 0 && s.Successor == 0 {
+			return fmt.Sprintf("n%d stepped down — looking for the cluster…", s.Handover)
+		}
 		if s.Handover != 0 {
-			return fmt.Sprintf("n%d handed over — finding the new primary…", s.Handover)
+			return fmt.Sprintf("n%d handed over to n%d — moving there…", s.Handover, s.Successor)
 		}
 		if s.Lost != 0 {
 			return fmt.Sprintf("primary n%d lost — electing…", s.Lost)

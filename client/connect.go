@@ -16,12 +16,13 @@ import (
 // followed by the next after a pause that doubles up to maxBackoff. A
 // session that ends starts the next round at once.
 
-var (
-	// errRedirected ends a session whose node handed over to another
-	// primary.
-	errRedirected = errors.New("the node is no longer primary")
-	errClosed     = errors.New("closed")
-)
+var errClosed = errors.New("closed")
+
+// redirected ends a session whose node stepped down, naming primary to as
+// its successor (0: none, as when it leaves the cluster).
+type redirected struct{ to wire.NodeID }
+
+func (redirected) Error() string { return "the node is no longer primary" }
 
 // candidates lists the addresses to try, best first: a redirect's, the
 // primary's as last seen, the embedded node, the addresses given, then
@@ -210,7 +211,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 	c.setStatus(func(s *Status) {
 		s.State = Connected
 		s.Node, s.Epoch, s.Addr = m.Node, m.Epoch, cc.addr
-		s.Lost, s.Handover = 0, 0
+		s.Lost, s.Handover, s.Successor = 0, 0, 0
 		s.Session, s.Name, s.Watch = m.Session, m.Name, m.Watch
 		s.Resumed = resumed
 		s.Attempts, s.LastError = 0, ""
@@ -234,9 +235,10 @@ func (c *Core) lost(err error) {
 	c.logf(slog.LevelInfo, "lost the primary", "node", fmt.Sprintf("n%d", cc.node), "error", err)
 	c.setStatus(func(s *Status) {
 		s.State = Failover
-		s.Lost, s.Handover = cc.node, 0
-		if errors.Is(err, errRedirected) {
-			s.Lost, s.Handover = 0, cc.node
+		s.Lost, s.Handover, s.Successor = cc.node, 0, 0
+		var rd redirected
+		if errors.As(err, &rd) {
+			s.Lost, s.Handover, s.Successor = 0, cc.node, rd.to
 		}
 		s.Resumed = false
 	})

@@ -368,7 +368,7 @@ func TestCoreStallWatchesOthersAndMoves(t *testing.T) {
 	if !slices.Contains(rd.Closes, a) || len(r.c.watch) != 0 {
 		t.Fatalf("the session and the watch must close: %+v", rd.Closes)
 	}
-	if st := r.c.Status(); st.State != Failover || st.Handover != 1 || st.Lost != 0 {
+	if st := r.c.Status(); st.State != Failover || st.Handover != 1 || st.Successor != 3 || st.Lost != 0 {
 		t.Fatalf("status %+v", st)
 	}
 	r.dial(rd, "c:1")
@@ -454,10 +454,28 @@ func TestCoreRedirectInSessionIsAHandover(t *testing.T) {
 	e := wire.MakeEpoch(1, 1)
 	a := r.session(r.at(0), 1, e, view(1, e, 1, 2))
 	rd := r.receive(a, &wire.Redirect{Leader: 2, Addr: "b:1"})
-	if st := r.c.Status(); st.State != Failover || st.Handover != 1 {
-		t.Fatalf("status %+v", st)
+	if st := r.c.Status(); st.State != Failover || st.Handover != 1 || st.Successor != 2 || st.Line() != "n1 handed over to n2 — moving there…" {
+		t.Fatalf("status %+v, line %q", st, st.Line())
 	}
 	r.dial(rd, "b:1")
+}
+
+// A redirect that names no primary (a lone node that leaves, or one that
+// renews its office) is no handover to anyone: the status says the node
+// stepped down and that the client looks for the cluster.
+func TestCoreRedirectWithoutASuccessor(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1))
+	rd := r.receive(a, &wire.Redirect{Epoch: e})
+	st := r.c.Status()
+	if st.State != Failover || st.Handover != 1 || st.Successor != 0 || st.Lost != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	if got, want := st.Line(), "n1 stepped down — looking for the cluster…"; got != want {
+		t.Fatalf("line %q, want %q", got, want)
+	}
+	r.dial(rd, "a:1")
 }
 
 func TestCoreHelloTimeout(t *testing.T) {

@@ -65,10 +65,11 @@ func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
 	case *wire.QueryReply:
 		c.emit(Replied{EventInfo: c.info(), Reply: m})
 	case *wire.Redirect:
+		var to wire.NodeID
 		if m.Addr != "" {
-			c.prefer = m.Addr
+			c.prefer, to = m.Addr, m.Leader
 		}
-		c.lost(errRedirected)
+		c.lost(redirected{to})
 	case *wire.Error:
 		if m.Code == wire.ErrRateLimited {
 			// Unanswered commands go out again after a pause.

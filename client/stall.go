@@ -190,7 +190,7 @@ func (c *Core) move(v wire.ClusterView) {
 	c.logf(slog.LevelInfo, "a newer primary is known: moving", "from", fmt.Sprintf("n%d", cc.node), "to", fmt.Sprintf("n%d", v.Primary))
 	err := errors.New("a newer primary is known")
 	if handover {
-		err = errRedirected
+		err = redirected{v.Primary}
 	}
 	c.lost(err)
 }

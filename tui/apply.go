@@ -155,6 +155,10 @@ func (m *Model) setStatus(s client.Status, t time.Time) {
 			m.failSince = since
 			m.recovered = time.Time{}
 			m.handover = true
+			m.failFrom = 0
+			if old.State == client.Connected {
+				m.failFrom = old.Node
+			}
 		}
 		m.handover = m.handover && s.Lost == 0 && s.Handover != 0
 		if s.Lost != 0 {
@@ -168,6 +172,7 @@ func (m *Model) setStatus(s client.Status, t time.Time) {
 			m.logAdd(t, logWarn, "your session was lost")
 		}
 		if old.State == client.Failover && !m.failSince.IsZero() {
+			m.same = s.Node == m.failFrom
 			m.failTook = since.Sub(m.failSince)
 			m.recovered = since
 			m.failSince = time.Time{}
@@ -297,9 +302,23 @@ func (m *Model) onAck(a client.Ack) {
 		}
 	default:
 		if err != nil {
-			m.addLocal(lineError, err.Error())
+			m.addLocal(lineError, chatReason(err))
 		}
 	}
+}
+
+// chatReason is a refusal as the chat pane says it: rooms by #name, as
+// /who and /join say them.
+func chatReason(err *game.Error) string {
+	switch err.Code {
+	case game.ErrNoRoom:
+		return "there is no room #" + err.Room + " (/rooms lists them)"
+	case game.ErrRoomExists:
+		return "room #" + err.Room + " already exists"
+	case game.ErrInRoom:
+		return "you are already in #" + err.Room
+	}
+	return err.Error()
 }
 
 // cmdWord names a command in a message to the player.

@@ -25,6 +25,7 @@ var ErrLeft = errors.New("the player left")
 type AskOptions struct {
 	Why      string    // what was wrong with the name before, shown above the input
 	Name     string    // the input's first text
+	Watch    bool      // the name is a spectator's: enter watches
 	NoColor  bool      // NO_COLOR set
 	Terminal *Terminal // nil: this process's terminal
 }
@@ -50,6 +51,7 @@ type askModel struct {
 	why   string // the reason the screen is shown, or what is wrong with the input
 	input textinput.Model
 	name  string // the name given (set when done)
+	verb  string // what enter does: "play" or "watch"
 }
 
 func newAskModel(cm common, o AskOptions) *askModel {
@@ -69,7 +71,11 @@ func newAskModel(cm common, o AskOptions) *askModel {
 	ti.SetValue(strings.TrimSpace(o.Name))
 	ti.CursorEnd()
 	ti.Focus()
-	return &askModel{common: cm, why: o.Why, input: ti}
+	verb := "play"
+	if o.Watch {
+		verb = "watch"
+	}
+	return &askModel{common: cm, why: o.Why, input: ti, verb: verb}
 }
 
 func (m *askModel) Init() tea.Cmd { return nil }
@@ -143,7 +149,7 @@ func (m *askModel) View() string {
 		l.addW(paint{}, in, ansi.StringWidth(in))
 	})
 	row()
-	row(seg{th.key, "enter"}, seg{th.dim, " play · "}, seg{th.key, "esc"}, seg{th.dim, " leave"})
+	row(seg{th.key, "enter"}, seg{th.dim, " " + m.verb + " · "}, seg{th.key, "esc"}, seg{th.dim, " leave"})
 	rows = append(rows, th.border.r("╰"+repeat("─", inner+2)+"╯"))
 
 	boxW := inner + 4

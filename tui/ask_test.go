@@ -66,3 +66,20 @@ func TestAskBoxFitsTheScreen(t *testing.T) {
 		}
 	}
 }
+
+// The name screen of `gridlock watch` says what enter does there.
+func TestAskSaysWhatEnterDoes(t *testing.T) {
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.Ascii)
+	for _, tc := range []struct {
+		watch     bool
+		want, not string
+	}{{false, "enter play", "watch"}, {true, "enter watch", "play"}} {
+		m := newAskModel(newCommon(Options{}, r, true), AskOptions{Why: `the name "bob" is taken`, Name: "bob", Watch: tc.watch})
+		m.width, m.height = 100, 12
+		sc := ansi.Strip(m.View())
+		if !strings.Contains(sc, tc.want) || strings.Contains(sc, tc.not) {
+			t.Errorf("watch %v: the screen lacks %q or shows %q:\n%s", tc.watch, tc.want, tc.not, sc)
+		}
+	}
+}

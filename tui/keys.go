@@ -86,7 +86,8 @@ func (k keyMap) chatHelp() []key.Binding {
 
 // roomsHelp is the short help of the room list.
 func (k keyMap) roomsHelp() []key.Binding {
-	return []key.Binding{k.Select, k.Join, k.Back, k.ForceQuit}
+	shut := key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "close"))
+	return []key.Binding{k.Select, k.Join, shut, k.ForceQuit}
 }
 
 // fullHelp is every key, for the help (short words: it fits two columns

@@ -70,8 +70,10 @@ type Model struct {
 	failSince time.Time
 	recovered time.Time
 	failTook  time.Duration
-	handover  bool      // the last failover was a handover: no primary was lost
-	resumedAt time.Time // when the session was last resumed (shown as long as "failover took")
+	handover  bool        // the last failover was a handover: no primary was lost
+	failFrom  wire.NodeID // the primary when it began
+	same      bool        // it ended on that primary: nothing failed or moved
+	resumedAt time.Time   // when the session was last resumed (shown as long as "failover took")
 
 	throttledAt time.Time // when the chat last said the cluster throttles us
 
@@ -302,7 +304,11 @@ func (m *Model) onKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	switch m.overlay {
 	case ovHelp:
 		m.overlay = ovNone
-		return nil, false
+		if m.focus != focusChat || key.Matches(msg, m.keys.Back) {
+			// Over the board the key only closes: a space or a digit typed
+			// to close it would claim or place blind.
+			return nil, false
+		}
 	case ovRooms:
 		if cmd, done := m.roomsKey(msg); done {
 			return cmd, false

@@ -397,6 +397,41 @@ func TestWhereamiAndHelp(t *testing.T) {
 	}
 }
 
+// The help that /help opens closes at the next key, and that key goes on
+// to the chat line: nothing typed is lost. Over the board a key only
+// closes it (a space or a digit there would claim or place blind).
+func TestHelpFromTheChatKeepsTheKey(t *testing.T) {
+	h, _ := playing(t, 120, 40)
+	h.key("tab")
+	h.typeText("/help")
+	h.key("enter")
+	h.wantScreen("esc close · typing goes to the chat")
+	h.typeText("hi")
+	if h.m.overlay != ovNone || h.m.focus != focusChat {
+		t.Fatal("typing did not close the help into the chat")
+	}
+	if got := h.m.input.Value(); got != "hi" {
+		t.Fatalf("the chat line holds %q, want \"hi\"", got)
+	}
+	h.key("enter")
+	if got := h.f.lastSent(t).cmd; got != (game.Chat{Text: "hi"}) {
+		t.Fatalf("sent %#v", got)
+	}
+	h.typeText("/help")
+	h.key("enter", "esc")
+	if h.m.overlay != ovNone || h.m.focus != focusChat || h.m.input.Value() != "" {
+		t.Fatal("esc did more than close the help")
+	}
+
+	h.key("esc", "?")
+	h.wantScreen("any key close")
+	n := h.f.sentCount()
+	h.key("5")
+	if h.m.overlay != ovNone || h.f.sentCount() != n {
+		t.Fatal("a digit that closed the help over the board did more")
+	}
+}
+
 // At the smallest size the help still lists every command.
 func TestHelpFitsTheSmallestTerminal(t *testing.T) {
 	h, _ := playing(t, 64, 22)
@@ -433,6 +468,22 @@ func TestWhoOfNoSuchRoom(t *testing.T) {
 		h.key("enter")
 		q := h.f.lastQuery(t)
 		h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq}})
+		h.wantScreen(c.want)
+	}
+}
+
+// The cluster's refusals name rooms as /who does.
+func TestRoomRefusalsSayTheRoomAsWhoDoes(t *testing.T) {
+	h, w := playing(t, 120, 40)
+	w.do("bob", game.CreateRoom{Name: "taken", Size: 4, Difficulty: game.Easy})
+	h.key("tab")
+	for _, c := range []struct{ line, want string }{
+		{"/join nosuch", "✗ there is no room #nosuch (/rooms lists them)"},
+		{"/create taken", "✗ room #taken already exists"},
+	} {
+		h.typeText(c.line)
+		h.key("enter")
+		answer(h, w)
 		h.wantScreen(c.want)
 	}
 }
@@ -513,6 +564,28 @@ func TestRoomsListOpensAndJoins(t *testing.T) {
 	}
 	if h.m.overlay != ovNone || h.m.focus != focusBoard {
 		t.Fatal("joining did not close the list")
+	}
+}
+
+// q closes the room list, as esc does: the footer offers no other quit
+// than ctrl+c there.
+func TestQClosesTheRoomList(t *testing.T) {
+	h, _ := playing(t, 120, 40)
+	h.key("r")
+	q := h.f.lastQuery(t)
+	h.deliver(client.Replied{EventInfo: evInfo(t0, h.m.status), Reply: &wire.QueryReply{Seq: q.seq, Rooms: sampleRooms()}})
+	if h.m.overlay != ovRooms {
+		t.Fatal("the room list is not shown")
+	}
+	h.wantScreen("esc/q close")
+	if isQuit(h.send(keyMsg("q"))) {
+		t.Fatal("q in the room list quit the app")
+	}
+	if h.m.overlay != ovNone {
+		t.Fatal("q did not close the room list")
+	}
+	if !isQuit(h.send(keyMsg("q"))) {
+		t.Fatal("q on the board did not quit")
 	}
 }
 
@@ -679,10 +752,10 @@ func TestHandoverIsNotAFailover(t *testing.T) {
 		h, _ := playing(t, 120, 40)
 		h.wantScreen("n3 is primary, epoch 4")
 		at := t0.Add(time.Second)
-		moving := client.Status{State: client.Failover, Handover: 3, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice"}
+		moving := client.Status{State: client.Failover, Handover: 3, Successor: 4, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice"}
 		h.clk.t = at
 		h.deliver(client.StatusChanged{EventInfo: evInfo(at, moving)})
-		h.wantScreen("n3 handed over — finding the new primary…")
+		h.wantScreen("n3 handed over to n4 — moving there…")
 		if lostToo {
 			lost := moving
 			lost.Handover, lost.Lost = 0, 3
@@ -697,6 +770,26 @@ func TestHandoverIsNotAFailover(t *testing.T) {
 		h.wantScreen("n4 is primary, epoch 5 — resumed · " + want)
 		h.wantNoScreen(not)
 	}
+}
+
+// A primary that steps down naming no successor (the lone node left, or
+// it renews its office when a backup leaves) has handed over to nobody;
+// and when the session comes back to the same primary, nothing failed or
+// was handed over.
+func TestSteppedDownWithoutASuccessor(t *testing.T) {
+	h, _ := playing(t, 120, 40)
+	at := t0.Add(time.Second)
+	down := client.Status{State: client.Failover, Node: 3, Handover: 3, Epoch: wire.MakeEpoch(4, 3), Since: at, Name: "alice"}
+	h.clk.t = at
+	h.deliver(client.StatusChanged{EventInfo: evInfo(at, down)})
+	h.wantScreen("◌ n3 stepped down — looking for the cluster…")
+	h.wantNoScreen("handed over")
+
+	back := client.Status{State: client.Connected, Node: 3, Epoch: wire.MakeEpoch(5, 3), Since: at.Add(9 * time.Millisecond), Name: "alice", Resumed: true}
+	h.deliver(client.StatusChanged{EventInfo: evInfo(back.Since, back)})
+	h.wantScreen("n3 is primary, epoch 5 — resumed · reconnected in 9ms")
+	h.wantNoScreen("handover took")
+	h.wantNoScreen("failover took")
 }
 
 func TestLogKeepsTimeOrder(t *testing.T) {

@@ -127,7 +127,8 @@ func (m *Model) forgetNotes() { clear(m.notePending) }
 // Where no line parts two cells (tight), small digits never touch the next
 // cell: two at most, then the map, whose dots keep to the left of each
 // column. The info line lists the cursor cell's candidates in full. A
-// larger cell draws the candidates' grid itself.
+// larger cell draws the candidates' grid itself, a dot where a digit is
+// not noted: a lone 5 in the middle must not pass for a placed 5.
 
 var supDigits = [10]string{"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"}
 
@@ -181,10 +182,13 @@ func notesLine(mask uint16, n, cols, w, h, li int) string {
 			b.WriteByte(' ')
 		}
 		d := r*cols + c + 1
-		if d <= n && mask&(1<<(d-1)) != 0 {
-			b.WriteByte(byte('0' + d))
-		} else {
+		switch {
+		case d > n:
 			b.WriteByte(' ')
+		case mask&(1<<(d-1)) != 0:
+			b.WriteByte(byte('0' + d))
+		default:
+			b.WriteString("·")
 		}
 	}
 	b.WriteString(spaces(w - lead - (2*cols - 1)))

@@ -346,8 +346,43 @@ func TestNotesText(t *testing.T) {
 			t.Errorf("notesText(%#x, %d, %v) = %q (width %d), want %q", tc.mask, tc.cols, tc.tight, got, width(got), tc.want)
 		}
 	}
-	if got := notesLine(1<<0|1<<8, 9, 3, 7, 3, 0) + "|" + notesLine(1<<0|1<<8, 9, 3, 7, 3, 2); got != " 1     |     9 " {
+	if got := notesLine(1<<0|1<<8, 9, 3, 7, 3, 0) + "|" + notesLine(1<<0|1<<8, 9, 3, 7, 3, 2); got != " 1 · · | · · 9 " {
 		t.Errorf("notesLine: %q", got)
+	}
+}
+
+// In a large cell a lone candidate 5 sits where a placed 5 is drawn: the
+// cell must still not look like one, with or without colour.
+func TestLoneCandidateIsNotAPlacedDigit(t *testing.T) {
+	for _, tc := range []struct {
+		size          uint8
+		width, height int
+	}{{6, 120, 40}, {9, 200, 60}} {
+		h, w := scene(t, tc.width, tc.height, noColor)
+		w.do("alice", game.CreateRoom{Name: "lone", Size: tc.size, Difficulty: game.Easy})
+		n := int(tc.size)
+		v := w.room("lone")
+		five := slices.IndexFunc(v.Board, func(c game.CellView) bool { return c.Digit == 5 })
+		empty := w.empties("lone", 0, 1)[0]
+		w.noteAll("alice", "lone", empty, 5)
+		h.deliver(roomEvent(w.mine("alice"), h.m.status, h.clk.t))
+		if five < 0 || h.m.lay.geom.mode != modeLarge {
+			t.Fatalf("%d×%d: no 5 on the board, or cells not large (mode %d)", n, n, h.m.lay.geom.mode)
+		}
+		scr := strings.Split(h.plain(), "\n")
+		L, g := h.m.lay, h.m.lay.geom
+		cellText := func(i int) string {
+			var b strings.Builder
+			x, y := 1+L.boardX+g.cellX[i%n], 1+L.boardY+g.cellY[i/n]
+			for li := range g.ch {
+				b.WriteString(string([]rune(scr[y+li])[x:x+g.cw]) + "|")
+			}
+			return b.String()
+		}
+		placed, noted := cellText(five), cellText(empty)
+		if !strings.Contains(noted, "5") || strings.Trim(noted, " |") == "5" || noted == placed {
+			t.Errorf("%d×%d: a lone candidate 5 %q looks like the placed 5 %q", n, n, noted, placed)
+		}
 	}
 }
 

@@ -32,8 +32,8 @@ func closeRooms(o overlay) overlay {
 func (m *Model) roomsKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	k := m.keys
 	switch {
-	case key.Matches(msg, k.Back, k.Rooms):
-		m.overlay = ovNone
+	case key.Matches(msg, k.Back, k.Rooms, k.Quit):
+		m.overlay = ovNone // q too: the list is left, not the game
 	case key.Matches(msg, k.Up):
 		m.roomsSel = max(m.roomsSel-1, 0)
 	case key.Matches(msg, k.Down):
@@ -63,7 +63,7 @@ func (m *Model) roomsPane(lines []string) {
 	var l line
 	l.addW(paint{}, " ", 1)
 	l.add(th.titleOn, "rooms")
-	keys := "↑↓ select · enter join · esc close"
+	keys := "↑↓ select · enter join · esc/q close"
 	l.pad(w - 1 - width(keys))
 	l.addMax(th.dim, keys, w)
 	lines[0] = fit(l.String(), w)

@@ -52,7 +52,10 @@ func (m *Model) statusSegs(room int) []seg {
 	ss := []seg{{th.ok, "● "}, {th.text, quiet.Line()}}
 	if !m.recovered.IsZero() {
 		took := "failover took "
-		if m.handover {
+		switch {
+		case m.same:
+			took = "reconnected in " // e.g. the primary renewed its office when a backup left
+		case m.handover:
 			took = "handover took " // the primary stepped down: nothing failed
 		}
 		ss = append(ss, seg{th.dim, " · "}, seg{th.ok, took + shortDur(m.failTook)})
@@ -130,6 +133,9 @@ func (m *Model) shortHelp() string {
 	switch {
 	case m.overlay == ovRooms:
 		bs = m.keys.roomsHelp()
+	case m.overlay == ovHelp && m.focus == focusChat:
+		bs = []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+			key.NewBinding(key.WithKeys("a"), key.WithHelp("typing", "goes to the chat")), m.keys.ForceQuit}
 	case m.overlay == ovHelp:
 		bs = []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("any key", "close")), m.keys.ForceQuit}
 	case m.focus == focusChat:
