@@ -1,13 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -268,5 +271,28 @@ func TestServeSaysWhyItWaits(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q in the log:\n%s", want, stderr.String())
 		}
+	}
+}
+
+// TestServeJSONLogSaysWhyItStops: with --log-format json the reason a node
+// stops is a JSON record too, for whatever reads the log.
+func TestServeJSONLogSaysWhyItStops(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_, stderr, code := runGridlock(t, 10*time.Second, "serve", "--log-format", "json", "--group", "off", "--data-dir", "",
+		"--tcp-port", port, "--cluster", "jsonstop")
+	var rec struct{ Level, Msg, Error string }
+	found := false
+	for _, line := range strings.Split(stderr, "\n") {
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "stopping" && rec.Level == "ERROR" && rec.Error != "" {
+			found = true
+		}
+	}
+	if code != 1 || !found {
+		t.Fatalf("serve on a port in use: exit %d, want 1 and a JSON record of why:\n%s", code, stderr)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/gridlock-game/gridlock/sshd"
 )
 
-func cmdServe(args []string) error {
+func cmdServe(args []string) (err error) {
 	fs := newFlags("serve", "gridlock serve [flags]", "gridlock serve --id 3 --tcp-port 8002 --replication-port 8102 --ssh :2222")
 	nf := nodeFlags{quorum: true}
 	nf.register(fs)
@@ -54,6 +54,14 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// A log read by a machine gets the reason too, as a record of its
+		// own (main prints it as text as well).
+		var ue usageError
+		if err != nil && *format == "json" && !errors.As(err, &ue) {
+			log.Error("stopping", "error", err)
+		}
+	}()
 	nf.applyProcs()
 	o, err := nf.options(log)
 	if err != nil {
