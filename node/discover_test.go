@@ -106,3 +106,52 @@ func TestReplayedBeaconsOfAnEarlierProcess(t *testing.T) {
 		t.Fatalf("after the replay n1 sees n%d primary in epoch %d, want n3 still in epoch %d", v.Primary, v.Epoch.Term(), epoch.Term())
 	}
 }
+
+// A node that restarts empty on its own ports and hears, in its first
+// second, a beacon of its earlier process (more data, its own id) does not
+// take it for another node holding its id: that node's port is its own.
+func TestOwnEarlierBeaconDoesNotStopARestart(t *testing.T) {
+	m := NewMemNetwork()
+	fixed := func(o *Options) {
+		if o.ID == 3 {
+			o.TCPPort, o.ReplicationPort = 7003, 7103
+		}
+	}
+	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, fixed)
+	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
+	spy := m.NewHost()
+	pc, err := spy.JoinGroup(context.Background(), memGroup, "lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var old []byte
+	buf := make([]byte, 2048)
+	for old == nil {
+		_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		k, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := wire.DecodeBeacon(buf[:k]); err == nil && b.From == 3 && b.Last > 0 {
+			old = append([]byte(nil), buf[:k]...)
+		}
+	}
+	hosts[2].Crash()
+	nodes[2].Close()
+	hosts[2].Restart()
+	nodes[2] = startMem(t, hosts[2:3], []wire.NodeID{3}, fixed)[0]
+	g, _ := parseGroup(memGroup)
+	for range 10 {
+		if _, err := pc.WriteTo(old, g); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitFor(t, 10*time.Second, "n3 back as primary", func() bool { return ready3(nodes) }, nodes[2].Watch())
+	select {
+	case <-nodes[2].Done():
+		t.Fatalf("n3 stopped: %v", nodes[2].Err())
+	default:
+	}
+}

@@ -151,6 +151,9 @@ func (n *Node) idTaken(b *wire.Beacon, src *net.UDPAddr) bool {
 	if !n.idFixed || !b.FixedID || time.Since(n.started) > idCheckWindow || n.startLast >= b.Last {
 		return false // not a newcomer behind a running node: both warn
 	}
+	if fillHost(b.PeerAddr, src) == n.PeerAddr() {
+		return false // its port is this node's: an earlier process's beacon, late or replayed
+	}
 	at := b.ClientAddr
 	if at == "" && src != nil {
 		at = src.String()
