@@ -269,7 +269,7 @@ func (e *Error) Error() string {
 	case ErrRoundOver:
 		return "the round is over; the next one starts soon"
 	case ErrNameTaken:
-		return fmt.Sprintf("the name %q is taken", e.Who)
+		return fmt.Sprintf("the name %q is taken (a name is held a while after its player drops)", e.Who)
 	case ErrBadName:
 		return "a name is 1 to 24 printable characters"
 	case ErrNoSession:
