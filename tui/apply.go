@@ -238,8 +238,15 @@ func (m *Model) onNotice(n wire.Notice, t time.Time) {
 		m.logPrimary(n.Node, n.Epoch.Term(), t)
 	case wire.NoticeElection:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
-	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown, wire.NoticeStranger:
+	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
+	case wire.NoticeStranger:
+		// An event has two short lines in the sidebar, too few for what
+		// to do about it: the chat pane has the whole warning, once.
+		if !m.logSeen["notice:"+n.Text] {
+			m.addLocal(lineError, n.Text)
+		}
+		m.logOnce("notice:"+n.Text, t, logWarn, "another release: see the chat")
 	default:
 		m.logOnce("notice:"+n.Text, t, logDim, n.Text)
 	}

@@ -1174,3 +1174,25 @@ func TestThrottlingIsSaid(t *testing.T) {
 		t.Fatalf("said again a second later")
 	}
 }
+
+// A node of another release on the group: the sidebar's two lines cannot
+// hold the warning, so the chat pane says it whole, once.
+func TestAnotherReleaseIsToldWhole(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {80, 24}} {
+		h, _ := playing(t, sz[0], sz[1])
+		text := "a node of another gridlock release is on the group (from 127.0.0.1:5007): it cannot join this game; run the same release everywhere"
+		nt := client.Noticed{EventInfo: evInfo(t0, h.m.status), Notice: wire.Notice{Time: t0.UnixNano(), Kind: wire.NoticeStranger, Node: 1, Text: text}}
+		h.deliver(nt, nt)
+		h.wantScreen("run the same release everywhere")
+		h.wantScreen("another release:")
+		n := 0
+		for _, l := range h.m.locals {
+			if l.text == text {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%dx%d: the chat says it %d times", sz[0], sz[1], n)
+		}
+	}
+}

@@ -119,6 +119,11 @@ type redrawMsg struct{}
 // draws the next frame whole.
 type contMsg struct{}
 
+// awayMsg: the process has been continued in the background. The shell
+// has the terminal: frames wait until a continue in the foreground (fg),
+// instead of being drawn over the shell's prompt.
+type awayMsg struct{}
+
 // drawn wraps a model (the app's, or the name screen's): it runs the model
 // and draws what it shows after every message that may have changed it.
 type drawn struct {
@@ -127,6 +132,7 @@ type drawn struct {
 	last    time.Time // the last frame
 	pending bool      // a frameMsg is on its way
 	sized   bool
+	away    bool // continued in the background: nothing is drawn
 }
 
 func (d *drawn) Init() tea.Cmd { return d.m.Init() }
@@ -138,7 +144,10 @@ func (d *drawn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		d.pending = false
 	case redrawMsg:
 		d.scr.resize(d.scr.width, d.scr.height)
+	case awayMsg:
+		d.away = true
 	case contMsg:
+		d.away = false
 		d.scr.start()
 		d.scr.resize(d.scr.width, d.scr.height)
 	case tea.WindowSizeMsg:
@@ -149,7 +158,7 @@ func (d *drawn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	default:
 		_, cmd = d.m.Update(msg)
 	}
-	if !d.sized || d.pending {
+	if !d.sized || d.pending || d.away {
 		return d, cmd
 	}
 	if wait := minFrame - time.Since(d.last); wait > 0 {
@@ -200,11 +209,13 @@ func terminal(p *tea.Program) (restore func(), err error) {
 				// In the background a change of the terminal's mode would
 				// stop the process again: the shell's fg continues it
 				// once more, in the foreground.
-				if foreground(in) {
-					_, _ = term.MakeRaw(in)
-					p.Send(contMsg{})
-					size()
+				if !foreground(in) {
+					p.Send(awayMsg{})
+					continue
 				}
+				_, _ = term.MakeRaw(in)
+				p.Send(contMsg{})
+				size()
 			case <-stop:
 				return
 			}

@@ -120,3 +120,25 @@ func TestScreenTurnsAutowrapOffWhileItRuns(t *testing.T) {
 		t.Fatalf("stop wrote %q: want autowrap back on, then the normal screen", got)
 	}
 }
+
+// Continued in the background (kill -CONT without fg), the app leaves the
+// terminal to the shell: no frame is drawn over its prompt until the app
+// is continued in the foreground again.
+func TestAppInTheBackgroundDrawsNothing(t *testing.T) {
+	var out bytes.Buffer
+	d := &drawn{m: still{}, scr: &screen{out: &out}}
+	d.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
+	out.Reset()
+	d.last = time.Time{}
+	d.Update(awayMsg{})
+	d.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
+	d.Update(redrawMsg{})
+	if got := out.String(); got != "" {
+		t.Fatalf("in the background the app wrote %q", got)
+	}
+	d.last = time.Time{}
+	d.Update(contMsg{})
+	if got := out.String(); !strings.HasPrefix(got, seqAltScreenOn) || !strings.Contains(got, "\x1b[2;1Hbottom") {
+		t.Fatalf("back in the foreground the app wrote %q: want the screen set up and the whole frame", got)
+	}
+}
