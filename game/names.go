@@ -38,7 +38,7 @@ const zwj = '\u200d'
 // printable reports whether s is valid UTF-8 of 1 to max runes, each printable
 // (letters, marks, numbers, punctuation, symbols and the ASCII space), or
 // with joiners a zero width joiner between two printable runes that are not
-// spaces.
+// spaces, or the tags of a region's flag.
 func printable(s string, max int, joiners bool) bool {
 	if s == "" || len(s) > 4*max || !utf8.ValidString(s) {
 		return false
@@ -50,18 +50,43 @@ func printable(s string, max int, joiners bool) bool {
 		if n > max {
 			return false
 		}
-		if r == zwj && joiners {
+		switch {
+		case r == zwj && joiners:
 			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(zwj):])
 			if !joinable(prev) || !joinable(next) {
 				return false
 			}
-		} else if !unicode.IsPrint(r) {
+		case joiners && r >= tagFirst && r <= cancelTag:
+			// A flag's tag sequence (🏴, tags spelling "gbsct", the cancel
+			// tag) names a region: tags follow the flag or a tag, and end
+			// with the cancel tag.
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			after := prev == blackFlag || isTagSpec(prev)
+			if r == cancelTag {
+				after = isTagSpec(prev)
+			} else if !isTagSpec(next) && next != cancelTag {
+				return false
+			}
+			if !after {
+				return false
+			}
+		case !unicode.IsPrint(r):
 			return false
 		}
 		prev = r
 	}
 	return true
 }
+
+// Tag characters, which follow 🏴 in the flags of regions (U+E0020–E007E,
+// then U+E007F).
+const (
+	blackFlag = '\U0001F3F4'
+	tagFirst  = '\U000E0020'
+	cancelTag = '\U000E007F'
+)
+
+func isTagSpec(r rune) bool { return r >= tagFirst && r < cancelTag }
 
 // joinable reports whether a zero width joiner may stand beside r.
 func joinable(r rune) bool {

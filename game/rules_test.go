@@ -114,8 +114,8 @@ func TestOpenSession(t *testing.T) {
 		code Code
 		text string
 	}{
-		{"ALICE", ErrNameTaken, `the name "alice" is taken`},
-		{"Alice", ErrNameTaken, `the name "alice" is taken`},
+		{"ALICE", ErrNameTaken, `the name "alice" is taken (a name is held a while after its player drops)`},
+		{"Alice", ErrNameTaken, `the name "alice" is taken (a name is held a while after its player drops)`},
 		{"", ErrBadName, "a name is 1 to 24 printable characters"},
 		{"   ", ErrBadName, "a name is 1 to 24 printable characters"},
 		{strings.Repeat("x", 25), ErrBadName, "a name is 1 to 24 printable characters"},
@@ -200,7 +200,7 @@ func TestDisconnectAndGrace(t *testing.T) {
 	wantErr(t, h.sys(Disconnect{Session: 99}), ErrNoSession, "no such session (it may have expired)")
 
 	// The name stays taken during the grace period, and the claim holds.
-	wantErr(t, h.sys(OpenSession{Name: "Alice", Token: "other"}), ErrNameTaken, `the name "alice" is taken`)
+	wantErr(t, h.sys(OpenSession{Name: "Alice", Token: "other"}), ErrNameTaken, `the name "alice" is taken (a name is held a while after its player drops)`)
 	// Commands still work while disconnected.
 	wantErr(t, h.do(a, Chat{Text: "still here"}), OK, "")
 	if h.s.NextDeadline() != h.now-int64(time.Second)+int64(r.ClaimLease) {
@@ -708,11 +708,15 @@ func TestChat(t *testing.T) {
 		{"ring\x07", ErrBadText},
 		{"two\nlines", ErrBadText},
 		{"\xff", ErrBadText},
-		{"\u200d", ErrBadText},         // a joiner alone,
-		{"a\u200d", ErrBadText},        // at an end,
-		{"a\u200d\u200db", ErrBadText}, // beside another,
-		{"a \u200db", ErrBadText},      // or beside a space
-		{"ring\u200d\x07", ErrBadText}, // or beside a control
+		{"\u200d", ErrBadText},                          // a joiner alone,
+		{"a\u200d", ErrBadText},                         // at an end,
+		{"a\u200d\u200db", ErrBadText},                  // beside another,
+		{"a \u200db", ErrBadText},                       // or beside a space
+		{"ring\u200d\x07", ErrBadText},                  // or beside a control
+		{"\U000E0067\U000E007F", ErrBadText},            // tags without a flag,
+		{"🏴\U000E0067\U000E0062", ErrBadText},           // not ended,
+		{"🏴\U000E007F", ErrBadText},                     // or ended at once
+		{"a\U000E0067\U000E0062\U000E007F", ErrBadText}, // after a letter
 	} {
 		wantErr(t, h.do(a, Chat{Text: tc.text}), tc.code, "a chat line is 1 to 500 printable characters")
 		if len(h.evs) != 0 {
@@ -739,7 +743,7 @@ func TestChat(t *testing.T) {
 	}
 	// Emoji joined by zero width joiners are one picture: a family, a
 	// rainbow flag.
-	joined := "family 👨\u200d👩\u200d👧 flag 🏳\ufe0f\u200d🌈"
+	joined := "family 👨\u200d👩\u200d👧 flag 🏳\ufe0f\u200d🌈 and 🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"
 	wantErr(t, h.do(a, Chat{Text: joined}), OK, "")
 	if ln := h.evs[0].Line; ln.Text != joined {
 		t.Fatalf("joined emoji: line %+v", ln)
