@@ -62,6 +62,7 @@ type Node struct {
 	svc     *service
 
 	handshakes pendingHandshakes // inbound peer handshakes under way
+	behind     behindNote        // the nodes that played on when it left (behind.go)
 	inMu       sync.Mutex
 	inbound    map[wire.NodeID]net.Conn // each peer's newest inbound link
 
@@ -182,6 +183,7 @@ func (n *Node) boot(ctx context.Context) error {
 	if err := n.newCore(); err != nil {
 		return err
 	}
+	n.loadBehind()
 	o := n.opts
 	n.log.Info("node started", "cluster", o.Cluster, "client", n.ClientAddr(), "replication", n.peerLn.Addr().String(),
 		"group", o.Group, "iface", o.Iface, "peers", o.Peers, "quorum", o.Config.Quorum)
@@ -279,6 +281,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	select {
 	case n.inbox <- input{kind: inCall, call: func() {
 		n.log.Info("leaving")
+		n.noteBehind()
 		n.core.Leave()
 		n.flush()
 		n.links.flushAll(200 * time.Millisecond)
@@ -401,6 +404,7 @@ func (n *Node) loop(ctx context.Context) {
 			return
 		default:
 		}
+		n.tellBehind()
 		t1 := time.Now()
 		n.turnReady()
 		t2 := time.Now()
@@ -500,6 +504,7 @@ func (n *Node) onBeacon(b *wire.Beacon, src *net.UDPAddr) {
 	ps.clientAddr = fillHost(b.ClientAddr, src)
 	ps.advertise = b.Advertise
 	ps.lastSeen = time.Now()
+	n.heardBehind(b.From)
 	n.links.ensure(b.From, ps.peerAddr)
 	n.core.Step(b)
 }

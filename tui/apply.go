@@ -240,13 +240,17 @@ func (m *Model) onNotice(n wire.Notice, t time.Time) {
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
 	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
-	case wire.NoticeStranger:
+	case wire.NoticeStranger, wire.NoticeBehind:
 		// An event has two short lines in the sidebar, too few for what
 		// to do about it: the chat pane has the whole warning, once.
 		if !m.logSeen["notice:"+n.Text] {
 			m.addLocal(lineError, n.Text)
 		}
-		m.logOnce("notice:"+n.Text, t, logWarn, "another release: see the chat")
+		short := "another release: see the chat"
+		if n.Kind == wire.NoticeBehind {
+			short = "may be behind: see the chat"
+		}
+		m.logOnce("notice:"+n.Text, t, logWarn, short)
 	default:
 		m.logOnce("notice:"+n.Text, t, logDim, n.Text)
 	}

@@ -1196,3 +1196,14 @@ func TestAnotherReleaseIsToldWhole(t *testing.T) {
 		}
 	}
 }
+
+// An app that quit while others played on says so whole in the chat, and
+// shortly in the sidebar.
+func TestMayBeBehindIsToldWhole(t *testing.T) {
+	h, _ := playing(t, 80, 24)
+	text := "this app quit while n2 played on: until one of them is back this game may be behind theirs, and moves made meanwhile may be rolled back when they return"
+	nt := client.Noticed{EventInfo: evInfo(t0, h.m.status), Notice: wire.Notice{Time: t0.UnixNano(), Kind: wire.NoticeBehind, Node: 1, Text: text}}
+	h.deliver(nt)
+	h.wantScreen("rolled back when they return")
+	h.wantScreen("may be behind:")
+}

@@ -24,6 +24,9 @@ const (
 	// NoticeStranger: a node on the group that cannot play with this one
 	// (another protocol version).
 	NoticeStranger
+	// NoticeBehind: this node quit while others played on, and has not
+	// heard them since: its game may be behind theirs.
+	NoticeBehind
 	// NoticeDetail is for the log file, not for players' screens.
 	NoticeDetail
 )
