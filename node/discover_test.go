@@ -155,3 +155,48 @@ func TestOwnEarlierBeaconDoesNotStopARestart(t *testing.T) {
 	default:
 	}
 }
+
+// In quorum mode a node that comes back with the data of another cluster
+// of the same name (made afresh beside its old directory) and the highest
+// id is refused on both sides: the cluster keeps its primary and epoch,
+// and each lists the other as refused.
+func TestAnotherClustersNodeIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	quorum := func(boot ...wire.NodeID) func(*Options) {
+		return func(o *Options) {
+			o.Config.Quorum, o.Config.BootstrapAny, o.Config.Bootstrap = true, false, boot
+			if o.ID == 3 {
+				o.DataDir = dir
+			}
+		}
+	}
+	old := NewMemNetwork()
+	n3 := startMem(t, []*MemHost{old.NewHost()}, []wire.NodeID{3}, quorum(3))[0]
+	waitFor(t, 10*time.Second, "the old cluster made", func() bool { v := n3.View(); return v.Primary == 3 && v.Commit > 0 }, n3.Watch())
+	n3.Close()
+
+	m := NewMemNetwork()
+	hosts := []*MemHost{m.NewHost(), m.NewHost(), m.NewHost()}
+	nodes := startMem(t, hosts[:2], []wire.NodeID{1, 2}, quorum(1, 2))
+	waitFor(t, 10*time.Second, "n2 primary with n1", func() bool {
+		v := nodes[1].View()
+		return v.Primary == 2 && inView(v) == 2 && v.Commit > 0
+	}, nodes[1].Watch())
+	epoch := nodes[1].View().Epoch
+	stale := startMem(t, hosts[2:], []wire.NodeID{3}, quorum())[0]
+	refused := func(n *Node, id wire.NodeID) bool {
+		for _, ni := range n.View().Nodes {
+			if ni.ID == id && ni.Role == wire.RoleRefused {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, 10*time.Second, "n2 and the stale n3 refuse each other", func() bool {
+		return refused(nodes[1], 3) && refused(stale, 2)
+	}, nodes[1].Watch(), stale.Watch())
+	time.Sleep(time.Second)
+	if v := nodes[1].View(); v.Primary != 2 || v.Epoch != epoch {
+		t.Fatalf("n2 sees n%d primary in epoch %d, want itself still in epoch %d", v.Primary, v.Epoch.Term(), epoch.Term())
+	}
+}

@@ -152,6 +152,13 @@ func (d *discovery) accept(p []byte, src *net.UDPAddr) (*wire.Beacon, bool) {
 		d.n.refuse(b.From, settingsMismatch(b.Quorum, d.n.opts.Config.Quorum))
 		return nil, false
 	}
+	if mine := d.n.clusterID.Load(); b.Quorum && mine != 0 && b.ClusterID != 0 && b.ClusterID != mine {
+		// Two histories under one name (an old data directory beside a
+		// cluster made afresh): whichever a view change kept would
+		// overwrite the other's commits. Availability mode merges them.
+		d.n.refuse(b.From, fmt.Sprintf("it holds the data of another cluster of this name (its id %x, this node's %x): a node that should join the other needs an empty data directory", b.ClusterID, mine))
+		return nil, false
+	}
 	return b, true
 }
 

@@ -119,6 +119,7 @@ func (n *Node) stopWriter() {
 // turnReady takes the core's Ready, unless a write it must wait for is
 // under way, and acts on it now or once it is on disk.
 func (n *Node) turnReady() {
+	n.clusterID.Store(n.core.ClusterID())
 	if n.saving {
 		return // the next Ready is taken when the write is done
 	}

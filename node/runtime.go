@@ -63,6 +63,7 @@ type Node struct {
 
 	handshakes pendingHandshakes // inbound peer handshakes under way
 	behind     behindNote        // the nodes that played on when it left (behind.go)
+	clusterID  atomic.Uint64     // the core's ClusterID, for discovery
 	inMu       sync.Mutex
 	inbound    map[wire.NodeID]net.Conn // each peer's newest inbound link
 

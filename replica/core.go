@@ -376,6 +376,9 @@ func (c *Core) Step(m wire.PeerMessage) {
 		p.epoch, p.role, p.commit, p.last, p.lastAt = m.Epoch, m.Role, m.Commit, m.Last, c.log.last()
 		p.recovering = m.Recovering
 		if m.Instance != 0 {
+			if p.life != m.Instance {
+				p.foreign = 0 // a new process: its data may be another's
+			}
 			p.life = m.Instance
 		}
 		c.onBeacon(m)

@@ -100,8 +100,12 @@ func (c *Core) beacon() *wire.Beacon {
 		Leader:     c.leader,
 		Commit:     c.commit,
 		Last:       c.log.last(),
+		ClusterID:  c.state.ClusterID(),
 	}
 }
+
+// ClusterID is the id of the history this node holds (0: none applied yet).
+func (c *Core) ClusterID() uint64 { return c.state.ClusterID() }
 
 type said struct {
 	role  wire.Role

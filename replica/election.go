@@ -102,6 +102,12 @@ func (c *Core) onElection(m *wire.Election) {
 	if m.From > c.id {
 		return // ELECTION goes to higher ids only
 	}
+	if p := c.peers[m.From]; p != nil && p.foreign != 0 && !c.quorumReachable() {
+		// The caller holds another cluster's history, and this node
+		// has no majority of its own: its OK would keep the caller's
+		// cluster waiting for a primary that never comes.
+		return
+	}
 	if c.role != wire.RolePrimary && !c.leadable(false) {
 		// OK means "I take over": a node that may not lead (a learner
 		// the caller's newer configuration counts as a voter) stays

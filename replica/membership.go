@@ -111,7 +111,7 @@ func (c *Core) voterUp(id wire.NodeID) bool {
 		return true
 	}
 	p := c.peers[id]
-	return p != nil && c.alive(p)
+	return p != nil && c.alive(p) && p.foreign == 0
 }
 
 // quorumReachable reports whether, in quorum mode, a majority of the
@@ -389,11 +389,14 @@ func (c *Core) clearRecovering() {
 func (c *Core) foreign(r *wire.StateReply) bool {
 	mine := c.state.ClusterID()
 	if !c.cfg.Quorum || mine == 0 || r.Cluster == 0 || r.Cluster == mine {
+		if p := c.peers[r.From]; p != nil {
+			p.foreign = 0
+		}
 		return false
 	}
 	if p := c.peer(r.From); p.foreign != r.Cluster {
 		p.foreign = r.Cluster
-		c.notice(wire.NoticeViewDrop, r.From, "n%d holds the data of another cluster of this name (id %x, this one's %x): left out (to join this one, start it with an empty data directory)", r.From, r.Cluster, mine)
+		c.notice(wire.NoticeViewDrop, r.From, "n%d holds the data of another cluster of this name (its id %x, this node's %x): the two are kept apart (a node that should join the other cluster needs an empty data directory)", r.From, r.Cluster, mine)
 	}
 	return true
 }

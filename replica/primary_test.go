@@ -374,3 +374,36 @@ func TestAnotherClustersLogIsLeftOut(t *testing.T) {
 		t.Errorf("n3 does not say why n1 is left out")
 	}
 }
+
+// A node of another cluster's history with the highest id cannot take
+// office (it counts no answer of this cluster), nor may it depose this
+// cluster's primary again and again: once it knows the others hold
+// another history, it does not count them as reachable voters, and it
+// stops calling elections it cannot win.
+func TestAnotherClustersHigherNodeDoesNotChurn(t *testing.T) {
+	cluster := func(id uint64) *pump {
+		p := newPump(t, 3)
+		for n, c := range p.cores {
+			c.cfg.Quorum, c.cfg.ClusterID = true, id
+			c.cfg.Life = id<<8 | uint64(n) // each process its own
+		}
+		p.playing()
+		return p
+	}
+	old, now := cluster(0xa1), cluster(0xb2)
+	// n3 of the old cluster is started where the new cluster's n3 was.
+	now.cores[3] = old.cores[3]
+	now.run(3 * time.Second)
+	c2 := now.cores[2]
+	if c2.Role() != wire.RolePrimary {
+		t.Fatalf("after 3 s: %s; want n2 primary", c2)
+	}
+	e := c2.Epoch()
+	now.run(3 * time.Second)
+	if c2.Role() != wire.RolePrimary || c2.Epoch() != e {
+		t.Fatalf("3 s later: %s (was primary in epoch %v); want it still primary in the same epoch", c2, e)
+	}
+	if got := now.cores[3].state.ClusterID(); got != 0xa1 {
+		t.Fatalf("the other n3 holds cluster %x", got)
+	}
+}

@@ -19,6 +19,7 @@ func (d *decoder) beacon() *Beacon {
 		ClientAddr: d.addr("client addr", d.lim.MaxAddr),
 		PeerAddr:   d.addr("peer addr", d.lim.MaxAddr),
 		Advertise:  d.addr("advertise", d.lim.MaxAddr),
+		ClusterID:  d.uvarint("cluster id"),
 	}
 	d.fixed32("mac", &m.MAC)
 	return m

@@ -24,6 +24,7 @@ func (m *Beacon) appendTo(b []byte) ([]byte, error) {
 	b = appendString(b, m.ClientAddr)
 	b = appendString(b, m.PeerAddr)
 	b = appendString(b, m.Advertise)
+	b = binary.AppendUvarint(b, m.ClusterID)
 	return append(b, m.MAC[:]...), nil
 }
 

@@ -12,7 +12,7 @@ import (
 // Version 2: notes, spectators and round results in commands, events and
 // room views. Version 3: older epochs' records in appends, and whether a
 // node's id is fixed in beacons. Version 4: the cluster's id in Welcome.
-// Version 5: the cluster's id in state replies; zero width joiners in chat
+// Version 5: the cluster's id in state replies and beacons; zero width joiners in chat
 // lines, and no chat line when a primary takes office again (rules every
 // replica applies alike).
 const Version uint16 = 5
@@ -396,7 +396,11 @@ type Beacon struct {
 	ClientAddr string
 	PeerAddr   string
 	Advertise  string
-	MAC        [32]byte
+	// ClusterID is the id of the history the node holds (its genesis's;
+	// 0: none yet): in quorum mode nodes of two histories of one name
+	// refuse each other.
+	ClusterID uint64
+	MAC       [32]byte
 }
 
 // Election is Bully's ELECTION, sent to higher ids.

@@ -181,7 +181,7 @@ func sampleMessages() []Message {
 		&Status{},
 		&Beacon{Version: Version, Cluster: "demo", From: 3, Instance: 0x0123456789abcdef, Epoch: MakeEpochLife(4, 0x5eed+4, 3),
 			Role: RolePrimary, Leader: 3, Commit: 1234, Last: 1235, Quorum: true, Recovering: true, FixedID: true,
-			ClientAddr: "127.0.0.1:8002", PeerAddr: "127.0.0.1:9002", Advertise: "server3:8000", MAC: sampleMAC(1)},
+			ClientAddr: "127.0.0.1:8002", PeerAddr: "127.0.0.1:9002", Advertise: "server3:8000", ClusterID: 0x9e3779b97f4a7c15, MAC: sampleMAC(1)},
 		&Election{From: 2, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
 		&ElectionOK{From: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3)},
 		&Coordinator{From: 3, Epoch: MakeEpochLife(5, 0x5eed+5, 3), Reminder: true},
