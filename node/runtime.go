@@ -185,6 +185,7 @@ func (n *Node) boot(ctx context.Context) error {
 		return err
 	}
 	n.loadBehind()
+	n.clusterID.Store(n.core.ClusterID())
 	o := n.opts
 	n.log.Info("node started", "cluster", o.Cluster, "client", n.ClientAddr(), "replication", n.peerLn.Addr().String(),
 		"group", o.Group, "iface", o.Iface, "peers", o.Peers, "quorum", o.Config.Quorum)

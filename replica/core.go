@@ -546,7 +546,7 @@ func (c *Core) stateReply() *wire.StateReply {
 		Recovering: c.recovering,
 		Voters:     slices.Clone(c.voters()),
 		Since:      c.recoveringSince(),
-		Cluster:    c.state.ClusterID(),
+		Cluster:    c.ClusterID(),
 	}
 }
 

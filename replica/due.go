@@ -100,12 +100,23 @@ func (c *Core) beacon() *wire.Beacon {
 		Leader:     c.leader,
 		Commit:     c.commit,
 		Last:       c.log.last(),
-		ClusterID:  c.state.ClusterID(),
+		ClusterID:  c.ClusterID(),
 	}
 }
 
-// ClusterID is the id of the history this node holds (0: none applied yet).
-func (c *Core) ClusterID() uint64 { return c.state.ClusterID() }
+// ClusterID is the id of the history this node holds: its state's, or its
+// log's genesis if that is not applied yet (0: none).
+func (c *Core) ClusterID() uint64 {
+	if id := c.state.ClusterID(); id != 0 {
+		return id
+	}
+	if e := c.log.entry(1); e != nil {
+		if g, ok := e.Entry.Cmd.(game.Genesis); ok {
+			return g.ClusterID
+		}
+	}
+	return 0
+}
 
 type said struct {
 	role  wire.Role

@@ -387,7 +387,7 @@ func (c *Core) clearRecovering() {
 // (Availability mode merges them as it merges branches, and announces
 // what it drops.)
 func (c *Core) foreign(r *wire.StateReply) bool {
-	mine := c.state.ClusterID()
+	mine := c.ClusterID()
 	if !c.cfg.Quorum || mine == 0 || r.Cluster == 0 || r.Cluster == mine {
 		if p := c.peers[r.From]; p != nil {
 			p.foreign = 0
