@@ -69,24 +69,7 @@ func TestReplayedBeaconsOfAnEarlierProcess(t *testing.T) {
 	m := NewMemNetwork()
 	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, nil)
 	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
-	spy := m.NewHost()
-	pc, err := spy.JoinGroup(context.Background(), memGroup, "lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	var old []byte // a beacon of n3's first process
-	buf := make([]byte, 2048)
-	for old == nil {
-		_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		k, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err := wire.DecodeBeacon(buf[:k]); err == nil && b.From == 3 && from.(*net.UDPAddr).IP.String() == hosts[2].IP() {
-			old = append([]byte(nil), buf[:k]...)
-		}
-	}
+	pc, old := recordBeacon(t, m, 3) // a beacon of n3's first process
 	hosts[2].Crash()
 	nodes[2].Close()
 	hosts[2].Restart()
@@ -119,24 +102,7 @@ func TestOwnEarlierBeaconDoesNotStopARestart(t *testing.T) {
 	}
 	nodes, hosts := memCluster(t, m, []wire.NodeID{1, 2, 3}, fixed)
 	waitFor(t, 10*time.Second, "n3 primary with two backups", func() bool { return ready3(nodes) }, nodes[2].Watch())
-	spy := m.NewHost()
-	pc, err := spy.JoinGroup(context.Background(), memGroup, "lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	var old []byte
-	buf := make([]byte, 2048)
-	for old == nil {
-		_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		k, _, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err := wire.DecodeBeacon(buf[:k]); err == nil && b.From == 3 && b.Last > 0 {
-			old = append([]byte(nil), buf[:k]...)
-		}
-	}
+	pc, old := recordBeacon(t, m, 3)
 	hosts[2].Crash()
 	nodes[2].Close()
 	hosts[2].Restart()
@@ -198,5 +164,28 @@ func TestAnotherClustersNodeIsRefused(t *testing.T) {
 	time.Sleep(time.Second)
 	if v := nodes[1].View(); v.Primary != 2 || v.Epoch != epoch {
 		t.Fatalf("n2 sees n%d primary in epoch %d, want itself still in epoch %d", v.Primary, v.Epoch.Term(), epoch.Term())
+	}
+}
+
+// recordBeacon joins the group from a host of its own and returns, with
+// that connection, a beacon of node id that holds data.
+func recordBeacon(t *testing.T, m *MemNetwork, id wire.NodeID) (net.PacketConn, []byte) {
+	t.Helper()
+	pc, err := m.NewHost().JoinGroup(context.Background(), memGroup, "lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	buf := make([]byte, 2048)
+	for {
+		_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		k, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := wire.DecodeBeacon(buf[:k]); err == nil && b.From == id && b.Last > 0 {
+			_ = pc.SetReadDeadline(time.Time{})
+			return pc, append([]byte(nil), buf[:k]...)
+		}
 	}
 }
