@@ -262,12 +262,14 @@ func (s *sim) mayCrash(n *simNode) bool {
 	return !s.reporting(n) && (s.opts.quorum && s.made() || s.check.mayTakeDown(n))
 }
 
-// reporting reports whether node n, with a disk, holds commands it dropped
-// to follow a winning branch and has not yet told its primary of: they are
-// kept in memory only, and a crash then would lose their players' news of
-// the rollback (a known limit; the simulation leaves that case out).
+// reporting reports whether node n holds commands it dropped to follow a
+// winning branch and has not yet seen logged as rolled back: they are kept
+// in its memory only, often the last trace of acknowledged commands, and a
+// crash then would lose their players' news of the rollback. From disk
+// that is a known limit; restarted empty (or left, or made another
+// process), no node could tell them. The simulation leaves both out.
 func (s *sim) reporting(n *simNode) bool {
-	return s.opts.durable && n.up && len(n.core.unreported) > 0
+	return n.up && len(n.core.unreported) > 0
 }
 
 // made reports whether the cluster exists: its first entry committed. A
