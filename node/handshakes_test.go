@@ -74,8 +74,11 @@ func TestIdleStrangersDoNotFillTheClientPort(t *testing.T) {
 		defer conn.Close()
 		time.Sleep(2 * time.Millisecond)
 	}
-	if got := n.svc.count.Load(); got > 16/4+1 {
-		t.Errorf("%d connections held by strangers, want at most %d", got, 16/4)
-	}
+	// An evicted connection leaves the count when its reader has gone
+	// (milliseconds); the bound stays well under the hello timeout, which
+	// would close them all without the limit.
+	waitFor(t, 3*time.Second, "at most a quarter of the limit held by strangers", func() bool {
+		return n.svc.count.Load() <= 16/4
+	}, n.Watch())
 	rawPlayer(t, m.NewHost(), n.ClientAddr(), "late") // welcomed
 }
