@@ -123,8 +123,11 @@ func printSummary(w io.Writer, s demo.Summary) {
 		fmt.Fprintln(tw, "\tfault\t\tsuspected\tnew primary\tfirst move\t")
 	}
 	ms := func(d time.Duration) string {
-		if d == 0 {
+		switch {
+		case d == 0:
 			return "—"
+		case d >= time.Second:
+			return d.Round(10 * time.Millisecond).String() // 1.97s, as the panel says, not 1.9668s
 		}
 		return d.Round(100 * time.Microsecond).String()
 	}

@@ -77,6 +77,30 @@ func TestDemoSummary(t *testing.T) {
 	}
 }
 
+// A failover of seconds (a lone node killed, brought back with R) is
+// given to the hundredth of a second, as the panel gives it, and one of
+// milliseconds to the tenth of a millisecond.
+func TestDemoSummaryRoundsSeconds(t *testing.T) {
+	at := time.Now()
+	var b bytes.Buffer
+	printSummary(&b, demo.Summary{
+		Failovers: []demo.Failover{
+			{Cause: demo.Kill, From: 2, To: 3, At: at, SuspectedAt: at.Add(2700 * time.Microsecond),
+				ElectedAt: at.Add(1966812 * time.Microsecond), MovedAt: at.Add(2122712 * time.Microsecond), Over: true},
+		},
+		Dir: "/tmp/gridlock-demo-1",
+	})
+	out := b.String()
+	for _, want := range []string{"2.7ms", "1.97s", "2.12s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the summary:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "1.9668s") {
+		t.Errorf("a time of seconds to the tenth of a millisecond:\n%s", out)
+	}
+}
+
 // When the bots' final fetch failed, the summary claims no check, and the
 // demo fails as `gridlock bot` does.
 func TestDemoSummaryNothingChecked(t *testing.T) {
