@@ -189,3 +189,33 @@ func recordBeacon(t *testing.T, m *MemNetwork, id wire.NodeID) (net.PacketConn, 
 		}
 	}
 }
+
+// A node of another quorum mode under the cluster's name is told to the
+// players on both sides (the app's events), not only to the log: its
+// player would else find a game of their own, and no word why. A node
+// that chooses its id takes one above the refused node's, which keeps the
+// two apart in the view.
+func TestAnotherQuorumModeIsTold(t *testing.T) {
+	m := NewMemNetwork()
+	server := startMem(t, []*MemHost{m.NewHost()}, []wire.NodeID{1}, func(o *Options) {
+		o.Config.Quorum, o.Config.BootstrapAny, o.Config.Bootstrap = true, false, []wire.NodeID{1}
+	})[0]
+	waitFor(t, 10*time.Second, "n1 primary", func() bool { return server.View().Primary == 1 }, server.Watch())
+	app := startMem(t, []*MemHost{m.NewHost()}, []wire.NodeID{0}, nil)[0]
+	waitFor(t, 10*time.Second, "the app's id", func() bool { return app.ID() != 0 }, app.Watch())
+	if app.ID() == 1 {
+		t.Fatalf("the app chose n1, the refused node's id")
+	}
+	told := func(n *Node, id wire.NodeID) bool {
+		notices, _ := n.NoticesSince(0)
+		for _, nt := range notices {
+			if nt.Kind == wire.NoticeRefused && nt.Node == id && strings.Contains(nt.Text, "quorum mode") {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, 10*time.Second, "both told of the other", func() bool {
+		return told(server, app.ID()) && told(app, 1)
+	}, server.Watch(), app.Watch())
+}

@@ -126,6 +126,13 @@ func (n *Node) chooseID(ctx context.Context) (wire.NodeID, error) {
 			for id := range seen {
 				top = max(top, id)
 			}
+			// A node refused for its settings was heard too: an id of
+			// its own keeps it apart in the view (and on screen).
+			n.refMu.Lock()
+			for id := range n.refused {
+				top = max(top, id)
+			}
+			n.refMu.Unlock()
 			if top == 0xffff {
 				return 0, errors.New("no free node id: the cluster uses 65535")
 			}

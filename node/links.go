@@ -457,14 +457,27 @@ func settingsMismatch(theirs, mine bool) string {
 
 // refuse records a peer refused for its settings, with one log line per
 // peer and reason (and at most one a minute after that); status shows it.
+// The first refusal for a reason is told to the players too (the app's
+// events): the refused node's player would else find a game of their own,
+// and the others a node that seems down, with no word why.
 func (n *Node) refuse(id wire.NodeID, why string) {
 	n.refMu.Lock()
-	defer n.refMu.Unlock()
 	r := n.refused[id]
-	if r.why != why || time.Since(r.logged) > time.Minute {
+	tell := r.why != why
+	if tell || time.Since(r.logged) > time.Minute {
 		n.log.Warn("refused a node whose settings differ", "peer", fmt.Sprintf("n%d", id), "why", why)
 		r.logged = time.Now()
 	}
 	r.why, r.at = why, time.Now()
 	n.refused[id] = r
+	n.refMu.Unlock()
+	if !tell {
+		return
+	}
+	nt := wire.Notice{Time: time.Now().UnixNano(), Kind: wire.NoticeRefused, Node: id,
+		Text: fmt.Sprintf("n%d cannot join this game: %s", id, why)}
+	select {
+	case n.inbox <- input{kind: inCall, call: func() { n.publish([]wire.Notice{nt}) }}:
+	default: // a loop this far behind has worse to tell; the log has it
+	}
 }

@@ -61,6 +61,9 @@ const throttleNote = 5 * time.Second
 func (m *Model) setRoom(r *game.RoomView, evs []game.Event, t time.Time) {
 	prev := m.room
 	m.room = r
+	if prev == nil {
+		m.homeLocals(r)
+	}
 	if prev == nil || prev.Name != r.Name {
 		m.scroll = 0
 		m.flash = flash{}
@@ -240,15 +243,18 @@ func (m *Model) onNotice(n wire.Notice, t time.Time) {
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
 	case wire.NoticeRollback, wire.NoticeNoQuorum, wire.NoticeStepDown:
 		m.logOnce("notice:"+n.Text, t, logWarn, n.Text)
-	case wire.NoticeStranger, wire.NoticeBehind:
+	case wire.NoticeStranger, wire.NoticeBehind, wire.NoticeRefused:
 		// An event has two short lines in the sidebar, too few for what
 		// to do about it: the chat pane has the whole warning, once.
 		if !m.logSeen["notice:"+n.Text] {
 			m.addLocal(lineError, n.Text)
 		}
 		short := "another release: see the chat"
-		if n.Kind == wire.NoticeBehind {
+		switch n.Kind {
+		case wire.NoticeBehind:
 			short = "may be behind: see the chat"
+		case wire.NoticeRefused:
+			short = fmt.Sprintf("n%d refused: see the chat", n.Node)
 		}
 		m.logOnce("notice:"+n.Text, t, logWarn, short)
 	default:

@@ -74,6 +74,21 @@ func (m *Model) addLocal(k lineKind, text string) {
 	m.scroll = 0
 }
 
+// homeLocals gives the lines said before the app had a room (a warning
+// heard while the node started) to room r, after its chat so far: the
+// pane shows only a room's own lines, and they would never be seen.
+func (m *Model) homeLocals(r *game.RoomView) {
+	var after uint64
+	if n := len(r.Chat); n > 0 {
+		after = r.Chat[n-1].N
+	}
+	for i := range m.locals {
+		if m.locals[i].room == "" {
+			m.locals[i].room, m.locals[i].after = r.Name, after
+		}
+	}
+}
+
 func (m *Model) chatKey(msg tea.KeyMsg) tea.Cmd {
 	switch msg.String() {
 	case "esc":

@@ -1207,3 +1207,48 @@ func TestMayBeBehindIsToldWhole(t *testing.T) {
 	h.wantScreen("rolled back when they return")
 	h.wantScreen("may be behind:")
 }
+
+// A node refused for its settings is listed as refused, not as down, and
+// the chat says why, whole, once.
+func TestRefusedNodeIsToldNotDown(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {80, 24}} {
+		h, _ := playing(t, sz[0], sz[1])
+		st := connected(3, 4, t0)
+		v := cluster(3, 3, 4)
+		v.Nodes = append(v.Nodes, wire.NodeInfo{ID: 4, Role: wire.RoleRefused})
+		text := "n4 cannot join this game: it runs in availability mode (--quorum=off), this cluster in quorum mode (--quorum=on): every node of a cluster needs the same setting"
+		nt := client.Noticed{EventInfo: evInfo(t0, st), Notice: wire.Notice{Time: t0.UnixNano(), Kind: wire.NoticeRefused, Node: 4, Text: text}}
+		h.deliver(client.ViewChanged{EventInfo: evInfo(t0, st), View: *v}, nt, nt)
+		h.wantScreen("n4 refused")
+		h.wantNoScreen("n4 down")
+		h.wantScreen("n4 cannot join this game")
+		n := 0
+		for _, l := range h.m.locals {
+			if l.text == text {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%dx%d: the chat says it %d times", sz[0], sz[1], n)
+		}
+	}
+}
+
+// A warning heard while the node starts, before the app has a room, is
+// still in the chat once the room comes: it is said only once.
+func TestWarningBeforeTheRoomIsKept(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	wd := newWorld(t)
+	for _, p := range []string{"alice", "bob"} {
+		wd.join(p)
+	}
+	st := connected(3, 4, t0)
+	text := "a node of another gridlock release is on the group (from 127.0.0.1:5007): it cannot join this game; run the same release everywhere"
+	h.deliver(
+		client.ViewChanged{EventInfo: evInfo(t0, st), View: *cluster(3, 3, 4)},
+		client.Noticed{EventInfo: evInfo(t0, st), Notice: wire.Notice{Time: t0.UnixNano(), Kind: wire.NoticeStranger, Node: 1, Text: text}},
+		roomEvent(wd.room("main"), st, t0),
+	)
+	h.wantScreen("another release:")
+	h.wantScreen("run the same release everywhere")
+}

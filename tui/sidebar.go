@@ -70,6 +70,9 @@ func (m *Model) clusterLines(w int) []string {
 		switch {
 		case n.ID == lost:
 			role, rp = "lost", th.err
+		case n.Role == wire.RoleRefused:
+			// Heard, but its settings differ: not a node that went down.
+			rp = th.err
 		case !n.Alive:
 			role, rp = "down", th.dim
 		case primary || n.Role == wire.RolePrimary:

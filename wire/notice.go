@@ -29,6 +29,9 @@ const (
 	NoticeBehind
 	// NoticeDetail is for the log file, not for players' screens.
 	NoticeDetail
+	// NoticeRefused: a node of this cluster's name that cannot join it
+	// (its settings differ); the text says why.
+	NoticeRefused
 )
 
 // Notice is something worth a line in the event log.
