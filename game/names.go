@@ -1,6 +1,7 @@
 package game
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -156,4 +157,26 @@ func NormalizeRoomName(s string) (string, bool) {
 		s = strings.ToLower(s)
 	}
 	return s, true
+}
+
+// ChatTrouble says why NormalizeChat refuses a line ("": it does not),
+// naming the character at fault where one is.
+func ChatTrouble(s string) string {
+	line, ok := NormalizeChat(s)
+	switch {
+	case ok:
+		return ""
+	case line == "":
+		return "a chat line is 1 to 500 printable characters: this one is empty"
+	case !utf8.ValidString(line):
+		return "a chat line is printable text: this one is not valid UTF-8"
+	case utf8.RuneCountInString(line) > MaxChatRunes:
+		return fmt.Sprintf("a chat line is at most %d characters: this one has %d", MaxChatRunes, utf8.RuneCountInString(line))
+	}
+	for _, r := range line {
+		if !unicode.IsPrint(r) && r != zwj && (r < tagFirst || r > cancelTag) {
+			return fmt.Sprintf("a chat line is printable characters: U+%04X is a control or formatting character", r)
+		}
+	}
+	return "a chat line is printable characters: a joiner or a flag's tag stands alone"
 }

@@ -953,3 +953,25 @@ func TestAfterSaturates(t *testing.T) {
 		t.Fatal("after")
 	}
 }
+
+// A refused chat line is told why, naming the character at fault: a line
+// with a direction control looks printable to its writer.
+func TestChatTroubleNamesTheFault(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"fine 👩\u200d💻", ""},
+		{"  ", "this one is empty"},
+		{strings.Repeat("é", 501), "at most 500 characters: this one has 501"},
+		{"abc\u202edef", "U+202E is a control or formatting character"},
+		{"ring\x07", "U+0007 is a control"},
+		{"\xff", "not valid UTF-8"},
+		{"a\u200d", "a joiner or a flag's tag stands alone"},
+	} {
+		got := ChatTrouble(tc.text)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("ChatTrouble(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+		if _, ok := NormalizeChat(tc.text); ok != (got == "") {
+			t.Errorf("ChatTrouble(%q) = %q disagrees with NormalizeChat (%v)", tc.text, got, ok)
+		}
+	}
+}

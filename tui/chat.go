@@ -155,7 +155,7 @@ func (m *Model) submit() {
 	}
 	line, ok := game.NormalizeChat(text)
 	if !ok {
-		m.addLocal(lineError, (&game.Error{Code: game.ErrBadText}).Error())
+		m.addLocal(lineError, game.ChatTrouble(text))
 		return
 	}
 	m.send(game.Chat{Text: line}, 0, 0)
