@@ -15,6 +15,7 @@ import (
 	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/game"
 	"github.com/gridlock-game/gridlock/tui"
+	"github.com/gridlock-game/gridlock/wire"
 )
 
 // Why a session ended, other than the player quitting.
@@ -51,7 +52,7 @@ func (s *Server) session(sess ssh.Session) {
 	if err := s.admit(); err != nil {
 		msg := fmt.Sprintf("gridlock: this server is full (%d players): try again later, or another server of the cluster", s.o.MaxSessions)
 		if !errors.Is(err, errFull) {
-			msg = "gridlock: this server is shutting down: connect to another server of the cluster"
+			msg = "gridlock: this server is shutting down: " + s.elsewhere()
 		}
 		log.Info("ssh session refused", "why", err)
 		fmt.Fprintf(sess, "%s\n", msg)
@@ -106,9 +107,9 @@ func (s *Server) session(sess ssh.Session) {
 	case errors.Is(cause, errReplaced):
 		msg = fmt.Sprintf("gridlock: you connected again as %s with the same key: the game goes on there, and this connection ends here.", name)
 	case errors.Is(cause, errNodeStopped):
-		msg = fmt.Sprintf("gridlock: server n%d stopped. The game goes on: connect to another server of the cluster.", s.o.Node.ID())
+		msg = fmt.Sprintf("gridlock: server n%d stopped: %s.", s.o.Node.ID(), s.elsewhere())
 	case cause != nil:
-		msg = fmt.Sprintf("gridlock: server n%d: %v. The game goes on: connect to another server of the cluster.", s.o.Node.ID(), cause)
+		msg = fmt.Sprintf("gridlock: server n%d: %v: %s.", s.o.Node.ID(), cause, s.elsewhere())
 	case err != nil:
 		msg = fmt.Sprintf("gridlock: %v", err)
 	}
@@ -302,4 +303,15 @@ func profileName(p termenv.Profile, noColor bool) string {
 		return "16"
 	}
 	return "none"
+}
+
+// elsewhere tells a player whose server is going where to play on: another
+// server of the cluster, if the node knew one.
+func (s *Server) elsewhere() string {
+	for _, n := range s.o.Node.View().Nodes {
+		if n.ID != s.o.Node.ID() && n.Role != wire.RoleRefused {
+			return "the game goes on: connect to another server of the cluster"
+		}
+	}
+	return "it was the cluster's only server: ssh again once it is back"
 }

@@ -559,8 +559,9 @@ func TestShutdownTellsThePlayers(t *testing.T) {
 	if err := c.srv.Shutdown(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The cluster's only server sends no one to another.
 	if code := p.waitExit(5 * time.Second); code != 1 || !strings.Contains(p.out.text(), "server n1: this server is shutting down") ||
-		!strings.Contains(p.out.text(), "connect to another server") {
+		!strings.Contains(p.out.text(), "the cluster's only server") || strings.Contains(p.out.text(), "another server") {
 		t.Fatalf("shutdown: exit %d, output %q", code, p.out.text())
 	}
 	if _, err := net.DialTimeout("tcp", c.srv.Addr().String(), time.Second); err == nil {
@@ -617,4 +618,24 @@ func TestAppPanicEndsItsSessionOnly(t *testing.T) {
 	// alice's game session waits for her, and she gets it back.
 	obs := c.observer()
 	waitUntil(t, 5*time.Second, "alice offline", func() bool { on, ok := member(obs, "alice"); return ok && !on }, nil)
+}
+
+// A server with another in its cluster sends its players there when it
+// stops.
+func TestNodeStopSendsThePlayersToAnother(t *testing.T) {
+	c := newTestCluster(t, nil)
+	h := c.m.NewHost()
+	o := node.Options{ID: 2, Cluster: "test", Config: replica.DefaultConfig(2), Group: "224.1.1.1:5007", Network: h, Listen: h.IP(), Logger: logger()}
+	o.Config.BootstrapAny = true
+	n2, err := node.Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n2.Close)
+	p := c.play("alice", newKey(t), 100, 30)
+	waitUntil(t, 10*time.Second, "n2 in n1's view", func() bool { return len(c.n.View().Nodes) == 2 }, nil)
+	c.n.Close()
+	if code := p.waitExit(5 * time.Second); code != 1 || !strings.Contains(p.out.text(), "server n1 stopped: the game goes on: connect to another server of the cluster") {
+		t.Fatalf("node stopped: exit %d, output %q", code, p.out.text())
+	}
 }
