@@ -1252,3 +1252,23 @@ func TestWarningBeforeTheRoomIsKept(t *testing.T) {
 	h.wantScreen("another release:")
 	h.wantScreen("run the same release everywhere")
 }
+
+// The player's own node is marked "you" in the cluster list (n2 here) down to narrow
+// screens: the epoch or lag is shortened first.
+func TestOwnNodeMarkedOnNarrowScreens(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {80, 24}, {70, 26}, {64, 22}} {
+		h, _ := playing(t, sz[0], sz[1])
+		found := false
+		for _, l := range strings.Split(h.plain(), "\n") {
+			if strings.Contains(l, "n2 backup") {
+				found = true
+				if !strings.Contains(l, "you") {
+					t.Errorf("%dx%d: n2's line has no \"you\": %q", sz[0], sz[1], l)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%dx%d: no line for n2:\n%s", sz[0], sz[1], h.plain())
+		}
+	}
+}

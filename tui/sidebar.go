@@ -120,6 +120,14 @@ func (m *Model) clusterLines(w int) []string {
 		}
 		// star id role detail … you dot
 		base := 2 + idW + 1 + roleW
+		// A short detail, or none, before no "you": the highlighted id
+		// alone is easy to miss.
+		if base+1+width(detail)+1+width(you)+1 > u {
+			detail = short
+		}
+		if you != "" && base+1+width(detail)+1+width(you)+1 > u {
+			detail = ""
+		}
 		if base+1+width(detail)+1+width(you)+1 > u {
 			you = ""
 		}
