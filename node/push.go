@@ -45,9 +45,7 @@ func (s *service) committed(rd replica.Ready) {
 	for i := range rd.Committed {
 		a := &rd.Committed[i]
 		if o, ok := a.Entry.Cmd.(game.OpenSession); ok && a.Epoch == n.core.Epoch() { // an earlier office's is an earlier HELLO's
-			for _, c := range s.opening[o.Token] {
-				s.opened(c, a.Result)
-			}
+			s.openedFor(s.opening[o.Token], a.Result)
 			delete(s.opening, o.Token)
 		} else if a.Entry.Session != 0 {
 			k := dedupeKey{a.Entry.Session, a.Entry.Seq}
@@ -62,6 +60,23 @@ func (s *service) committed(rd replica.Ready) {
 		}
 	}
 	s.flush()
+}
+
+// openedFor answers the connections whose HELLO opened (or resumed) a
+// session. A connection that closed before its session opened is not
+// given it: were none of them left, nobody would hold the session while
+// the state has it connected, never disconnected, so that its grace never
+// ran and its name stayed taken. It is disconnected instead, as a player
+// whose connection closes after its Welcome is.
+func (s *service) openedFor(cs []*clientConn, r game.Result) {
+	for _, c := range cs {
+		if s.clients[c.id] == c {
+			s.opened(c, r)
+		}
+	}
+	if r.Err == nil && s.bySession[r.Session] == nil && s.n.core.Serving() {
+		_, _ = s.n.core.Propose(0, 0, game.Disconnect{Session: r.Session})
+	}
 }
 
 func (s *service) opened(c *clientConn, r game.Result) {
