@@ -179,6 +179,13 @@ func (c *Core) helloAnswer(cc *conn, msg wire.Message) {
 		}
 		c.logf(slog.LevelInfo, "node refused the hello", "addr", cc.addr, "code", m.Code, "text", m.Text)
 		c.setStatus(func(s *Status) { s.LastError = fmt.Sprintf("%s refused the hello: %s", cc.addr, m.Text) })
+	default:
+		// A node's peer port, say: say so, or the player waits with no
+		// reason given.
+		c.logf(slog.LevelInfo, "not a node's client port", "addr", cc.addr, "answer", m.Type())
+		c.setStatus(func(s *Status) {
+			s.LastError = fmt.Sprintf("%s answered the hello with a %s: give a node's client port", cc.addr, m.Type())
+		})
 	}
 	c.close(cc.id)
 	c.attemptFailed()

@@ -157,8 +157,16 @@ func TestCoreSaysWhyItCannotConnect(t *testing.T) {
 	if st := r.c.Status(); !strings.Contains(st.Line(), "a:1 refused the hello: hello: field name") {
 		t.Fatalf("status %+v, line %q", st, st.Line())
 	}
+	// An address that is not a node's client port (its peer port answers
+	// with its own hello): the same.
+	a = r.dial(r.at(3*minBackoff), "a:1")
+	r.connected(a)
+	r.receive(a, &wire.PeerHello{Version: wire.Version, Cluster: "gridlock", From: 2})
+	if st := r.c.Status(); !strings.Contains(st.Line(), "a:1 answered the hello with a peer hello: give a node's client port") {
+		t.Fatalf("status %+v, line %q", st, st.Line())
+	}
 	e := wire.MakeEpoch(1, 1)
-	r.session(r.at(3*minBackoff), 1, e, view(1, e, 1))
+	r.session(r.at(7*minBackoff), 1, e, view(1, e, 1))
 	if st := r.c.Status(); st.LastError != "" {
 		t.Fatalf("a session began, and the last failure is still shown: %+v", st)
 	}
