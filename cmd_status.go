@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +29,10 @@ func fetchStatus(ctx context.Context, addr string) (*wire.ClusterView, error) {
 		return nil, err
 	}
 	m, err := wire.NewReader(conn, wire.ServerLimits.MaxFrame).ReadMessage(wire.ServerLimits)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		// Not the socket's words ("raw-read …: i/o timeout"): what they mean.
+		return nil, fmt.Errorf("%s took the connection but did not answer: the node is paused, hung or overloaded", addr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +44,7 @@ func fetchStatus(ctx context.Context, addr string) (*wire.ClusterView, error) {
 		// operator more than the frame's type.
 		return nil, fmt.Errorf("%s refused: %s (%s)", addr, m.Text, m.Code)
 	}
-	return nil, fmt.Errorf("%s answered with %s", addr, m.Type())
+	return nil, fmt.Errorf("%s answered with a %s: give a node's client port", addr, m.Type())
 }
 
 func cmdStatus(args []string) error {
@@ -87,16 +92,20 @@ func cmdStatus(args []string) error {
 				}
 			}
 		}
+		var idle error // the primary named does not act as one
+		if err == nil {
+			idle = notActing(got)
+		}
 		switch {
 		case err == nil:
-			why = nil
+			why = idle
 		case ctx.Err() == nil:
 			why = err
 		}
 		if err == nil && (whole || v == nil || got.Primary != 0) {
 			v = got
 		}
-		if err == nil && got.Primary != 0 {
+		if err == nil && got.Primary != 0 && idle == nil {
 			break
 		}
 		if ctx.Err() != nil {
@@ -114,6 +123,19 @@ func cmdStatus(args []string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	printStatus(os.Stdout, v, *asJSON)
+	return nil
+}
+
+// notActing says why the primary v names does not act as one in v's own
+// table, if it does not: a node that follows a primary-elect names it while
+// it gathers its votes, and names it for good where it never gets them (a
+// majority of the voters without their data, in quorum mode).
+func notActing(v *wire.ClusterView) error {
+	for _, n := range v.Nodes {
+		if n.ID == v.Primary && v.Primary != 0 && n.Role != wire.RolePrimary {
+			return fmt.Errorf("n%d follows n%d, which is not acting as primary (%s)", v.Self, n.ID, n.Role)
+		}
+	}
 	return nil
 }
 

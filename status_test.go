@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -83,5 +84,89 @@ func TestStatusSaysWhatTheNodeRefused(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut, "too many connections") {
 			t.Errorf("gridlock %s: exit %d, want 1 and the node's refusal in:\n%s", strings.Join(args, " "), code, errOut)
 		}
+	}
+}
+
+// TestStatusSaysANodeDoesNotAnswer: a node that takes the connection and
+// says nothing (paused with SIGSTOP, or hung), or a port that is not a
+// node's client port, is named for what it is, not with the socket's
+// words ("raw-read …: i/o timeout").
+func TestStatusSaysANodeDoesNotAnswer(t *testing.T) {
+	serveWith := func(answer func(net.Conn)) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go answer(conn)
+			}
+		}()
+		return ln.Addr().String()
+	}
+	silent := serveWith(func(conn net.Conn) {
+		defer conn.Close()
+		_, _ = io.Copy(io.Discard, conn) // reads, answers nothing
+	})
+	peer := serveWith(func(conn net.Conn) {
+		defer conn.Close()
+		_ = wire.WriteFrame(conn, &wire.PeerHello{Version: wire.Version, Cluster: "gridlock", From: 1})
+		_, _ = io.Copy(io.Discard, conn)
+	})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status", "--connect", silent, "--timeout", "1s"}, silent + " took the connection but did not answer: the node is paused, hung or overloaded"},
+		{[]string{"serve", "--health", silent}, silent + " took the connection but did not answer"},
+		{[]string{"status", "--connect", peer, "--timeout", "1s"}, peer + " answered with a peer hello: give a node's client port"},
+	} {
+		_, errOut, code := runGridlock(t, 10*time.Second, c.args...)
+		if code != 1 || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "raw-read") {
+			t.Errorf("gridlock %s: exit %d, want 1 and %q in:\n%s", strings.Join(c.args, " "), code, c.want, errOut)
+		}
+	}
+}
+
+// TestStatusWantsAPrimaryThatActs: a node that follows a primary-elect
+// names it primary while it gathers its votes, and for good where it never
+// gets them (in quorum mode, when a majority of the voters lost their
+// data). Asked there, status must not report a primary found (exit 0)
+// while the table it prints says that node is not acting as one.
+func TestStatusWantsAPrimaryThatActs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	e := wire.MakeEpoch(45, 3)
+	view := &wire.ClusterView{Self: 1, Primary: 3, Epoch: e, Quorum: 2, Nodes: []wire.NodeInfo{
+		{ID: 3, Role: wire.RoleNoQuorum, Epoch: e, Alive: true, ClientAddr: "127.0.0.1:1"},
+		{ID: 1, Role: wire.RoleBackup, Epoch: e, Alive: true, ClientAddr: ln.Addr().String()},
+	}}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = wire.NewReader(conn, 4096).ReadFrame()
+				_ = wire.WriteFrame(conn, view)
+			}()
+		}
+	}()
+	out, errOut, code := runGridlock(t, 10*time.Second, "status", "--connect", ln.Addr().String(), "--timeout", "1s")
+	if want := "n1 follows n3, which is not acting as primary (no quorum)"; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("status of a node whose primary does not act: exit %d, want 1 and %q in:\n%s%s", code, want, out, errOut)
+	}
+	if !strings.Contains(nodeLine(out, "n3"), "no quorum") {
+		t.Errorf("status: the view it got is not printed:\n%s", out)
 	}
 }
