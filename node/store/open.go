@@ -119,8 +119,12 @@ func lockDir(dir, path string) (func(), error) {
 // checkMeta compares the stored Meta with the one the node runs with.
 func checkMeta(path string, got, want Meta) error {
 	if got.Cluster != want.Cluster {
+		name := fmt.Sprintf("%q", got.Cluster)
+		if got.ClusterID != 0 {
+			name += fmt.Sprintf(" (id %x)", got.ClusterID)
+		}
 		return &Error{Path: path, Err: ErrOtherCluster,
-			What: fmt.Sprintf("belongs to cluster %q (id %x), not %q", got.Cluster, got.ClusterID, want.Cluster), Do: doElsewhere}
+			What: fmt.Sprintf("belongs to cluster %s, not %q", name, want.Cluster), Do: doElsewhere}
 	}
 	if want.ClusterID != 0 && got.ClusterID != 0 && got.ClusterID != want.ClusterID {
 		return &Error{Path: path, Err: ErrOtherCluster,
