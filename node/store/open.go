@@ -36,7 +36,7 @@ func Open(dir string, want Meta, o Options) (*Store, *Loaded, error) {
 		log = discardLogger()
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("cannot make the data directory (point --data-dir elsewhere): %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	unlock, err := lockDir(dir, path)

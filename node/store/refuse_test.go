@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -209,4 +210,16 @@ func TestOpenAnyNode(t *testing.T) {
 		t.Fatalf("reopened with node 0: %v, node %d, want 7", err, ld.Meta.Node)
 	}
 	s.Close()
+}
+
+// A data directory that cannot be made names the flag to change.
+func TestUnmakeableDirNamesTheFlag(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Open(filepath.Join(file, "data"), Meta{Cluster: "c", Node: 1}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "--data-dir") || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("Open under a file: %v", err)
+	}
 }
