@@ -129,8 +129,8 @@ func (s *story) view(v wire.ClusterView, at time.Time) {
 	}
 	if f.ElectedAt.IsZero() && v.Epoch.After(f.Epoch) && leads(v) {
 		f.ElectedAt, f.To = at, v.Self
-		if f.SuspectedAt.IsZero() {
-			f.SuspectedAt = at
+		if f.SuspectedAt.IsZero() && v.Self != f.From {
+			f.SuspectedAt = at // its election is its suspicion
 		}
 		f.Over = !s.moves
 	}

@@ -98,6 +98,10 @@ func TestStoryOldPrimaryBackAndCutShort(t *testing.T) {
 	if f := s.failovers[0]; f.To != 2 || f.Elected() != 3000*time.Millisecond || !f.Over {
 		t.Fatalf("the old primary re-elected: %+v", f)
 	}
+	// Nobody suspected it (a lone node, killed and restarted).
+	if f := s.failovers[0]; f.Suspected() != 0 {
+		t.Errorf("the old primary re-elected was suspected at %v: nobody was there to", f.Suspected())
+	}
 	s.fault(Cut, 2, wire.MakeEpoch(6, 2), ms(4000))
 	s.fault(Kill, 1, wire.MakeEpoch(6, 2), ms(4001))
 	if f := s.failovers[1]; !f.Over || f.To != 0 {
