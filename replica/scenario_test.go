@@ -52,6 +52,7 @@ import (
 //	expect role nX ROLE     (primary, backup, no quorum, ...)
 //	                        (heal and stop also end every route)
 //	expect view nX n1,n2    the primary's view: exactly these backups
+//	expect said nX TEXT     a recent notice of nX holds TEXT
 //	expect settled          one primary, all nodes at its last index
 //	expect stalled          no node serves as primary
 //	expect lost 0           every acknowledged move on the final board
@@ -327,6 +328,13 @@ func (sc *scenario) expect(f []string) {
 			if p.core.Epoch().Term() != uint64(e) {
 				sc.fatalf("expected epoch %d, got %d", e, p.core.Epoch().Term())
 			}
+		}
+	case "said":
+		// A notice of node nX in the recent trace holds the text.
+		want := fmt.Sprintf("n%d: ", sc.node(f[1]).id)
+		text := strings.Join(f[2:], " ")
+		if !slices.ContainsFunc(s.trace, func(l string) bool { return strings.Contains(l, want) && strings.Contains(l, text) }) {
+			sc.fatalf("n%d said nothing with %q lately", sc.node(f[1]).id, text)
 		}
 	case "role":
 		n := sc.node(f[1])

@@ -199,7 +199,7 @@ func (v *viewChange) finish(c *Core) {
 	}
 	if got, need, ok := v.quorate(c, members); c.cfg.Quorum && !ok {
 		c.sync = nil
-		c.notice(wire.NoticeNoQuorum, c.id, "view change got %d of the %d votes needed", got, need)
+		c.notice(wire.NoticeNoQuorum, c.id, "view change got %d of the %d votes needed%s", got, need, v.unvoted(c))
 		c.noQuorum()
 		return
 	}

@@ -1,6 +1,10 @@
 package replica
 
-import "github.com/gridlock-game/gridlock/wire"
+import (
+	"strings"
+
+	"github.com/gridlock-game/gridlock/wire"
+)
 
 // View is the cluster as this node sees it: itself and every node it has
 // heard of, with role, epoch, progress and liveness. Addresses are the
@@ -76,4 +80,40 @@ func (c *Core) Forget(id wire.NodeID) {
 		}
 	}
 	delete(c.members, id)
+}
+
+// unvoted says which of this node's voters a view change in quorum mode
+// could not count: those that did not answer, and those that answered
+// without their data, which cannot tell that nothing committed was lost.
+func (v *viewChange) unvoted(c *Core) string {
+	var silent, empty []string
+	for _, id := range c.voters() {
+		r := v.replies[id]
+		switch {
+		case id == c.id:
+			if c.recovering || c.log.last() == 0 {
+				empty = append(empty, id.String())
+			}
+		case r == nil:
+			silent = append(silent, id.String())
+		case (r.Recovering || r.Last == 0) && !founder(r, c.genesisEpoch(v.replies)):
+			empty = append(empty, id.String())
+		}
+	}
+	var out []string
+	if len(silent) > 0 {
+		out = append(out, "no answer from "+strings.Join(silent, ", "))
+	}
+	if len(empty) == 1 {
+		out = append(out, empty[0]+" has lost its data")
+	} else if len(empty) > 1 {
+		out = append(out, strings.Join(empty, ", ")+" have lost their data")
+	}
+	if len(empty) >= majority(len(c.voters())) {
+		out = append(out, "a majority of the voters without their data stalls the cluster for good: start it afresh")
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(out, "; ")
 }
