@@ -35,6 +35,10 @@ const (
 type linkSet struct {
 	n   *Node
 	out map[wire.NodeID]*outLink
+	// sent: frames just went to a peer. Its answer comes at once (an
+	// append's ack), or the next append while players play (an ack's):
+	// the inbound links poll for it then (wire.Reader.SpinAfter).
+	sent wire.Expect
 }
 
 type outLink struct {
@@ -82,7 +86,9 @@ func (ls *linkSet) sendFrames(id wire.NodeID, buf []byte) {
 		ls.n.log.Warn("peer link congested: cutting it", "peer", fmt.Sprintf("n%d", id))
 		ls.drop(id)
 		ls.n.core.LinkDown(id)
+		return
 	}
+	ls.sent.Mark()
 }
 
 func (ls *linkSet) drop(id wire.NodeID) {
@@ -372,6 +378,7 @@ func (n *Node) readPeer(conn net.Conn) {
 		return
 	}
 	n.adoptInbound(id, conn)
+	r.SpinAfter(&n.links.sent)
 	for {
 		m, err := r.ReadMessage(wire.PeerLimits)
 		if err != nil {

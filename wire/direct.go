@@ -89,11 +89,24 @@ type rawReader struct {
 	err syscall.Errno
 	// short: the last read left the socket empty.
 	short bool
+	// expect (SpinAfter) and when the last bytes came, on clock().
+	expect *Expect
+	last   int64
 }
 
 func (r *rawReader) read(fd uintptr) bool {
-	r.n, r.err = rawIO(syscall.SYS_READ, fd, r.b)
-	return r.err != syscall.EAGAIN // else wait until it is readable
+	for {
+		r.n, r.err = rawIO(syscall.SYS_READ, fd, r.b)
+		if r.err != syscall.EAGAIN {
+			if r.expect != nil && r.n > 0 {
+				r.last = clock()
+			}
+			return true
+		}
+		if !r.spin() {
+			return false // wait until it is readable
+		}
+	}
 }
 
 func (r *rawReader) Read(b []byte) (int, error) {

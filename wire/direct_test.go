@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -221,5 +222,66 @@ func TestReaderYieldsBeforeAnEmptyRead(t *testing.T) {
 	}
 	if first < rounds/2 {
 		t.Fatalf("the bytes were handled before the next read(2) in %d rounds of %d: %q", first, rounds, l)
+	}
+}
+
+// A Reader given an Expect reads again after an empty read only within
+// spinFor of a Mark, before its next frame, and while its link is active;
+// else it leaves the socket to Go's poller.
+func TestReaderSpinsOnlyWhileAnAnswerIsDue(t *testing.T) {
+	var e Expect
+	r := &rawReader{}
+	if r.spin() {
+		t.Fatal("a reader without an Expect spins")
+	}
+	r.expect = &e
+	now := clock()
+	for _, c := range []struct {
+		name     string
+		at, last int64
+		want     bool
+	}{
+		{"marked after its last frame", now + int64(time.Hour), now + int64(time.Hour) - 1, true},
+		{"a frame since the mark", now + int64(time.Hour), now + int64(time.Hour) + 1, false},
+		{"the mark long past", now - int64(time.Second), now - int64(time.Second) - 1, false},
+		{"an idle link", now + int64(time.Hour), now - int64(time.Second), false},
+	} {
+		e.at.Store(c.at)
+		r.last = c.last
+		if got := r.spin(); got != c.want {
+			t.Errorf("%s: spin() = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// A spinning Reader stops within its bound: on one thread, a read that
+// nothing answers still ends at its deadline.
+func TestSpinningReaderIsBounded(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	a, b := tcpPair(t)
+	fr := NewReader(b, 64)
+	var e Expect
+	fr.SpinAfter(&e)
+	frame := func(s string) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...) }
+	if _, err := a.Write(frame("first")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fr.ReadFrame(); err != nil {
+		t.Fatal(err)
+	}
+	e.Mark()
+	_ = b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	start := time.Now()
+	if _, err := fr.ReadFrame(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read with nothing sent: %v, want the deadline", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the read took %v", took)
+	}
+	_ = b.SetReadDeadline(time.Time{})
+	e.Mark()
+	go func() { _, _ = a.Write(frame("second")) }()
+	if body, err := fr.ReadFrame(); err != nil || string(body) != "second" {
+		t.Fatalf("frame %q, %v", body, err)
 	}
 }
