@@ -18,8 +18,8 @@ import (
 )
 
 func cmdServe(args []string) (err error) {
-	fs := newFlags("serve", "gridlock serve [flags]", "gridlock serve --id 3 --tcp-port 8002 --replication-port 8102 --ssh :2222")
-	nf := nodeFlags{quorum: true}
+	fs := newFlags("serve", "gridlock serve [flags]", "gridlock serve --id 1 --bootstrap 1 --tcp-port 8000 --ssh :2222    (a lone server; three: --id N --bootstrap 1,2,3)")
+	nf := nodeFlags{quorum: true, bootstrap: "none"}
 	nf.register(fs)
 	var sf sshFlags
 	sf.register(fs)

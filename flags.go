@@ -54,8 +54,13 @@ func parse(fs *flag.FlagSet, args []string, maxArgs int) ([]string, error) {
 func newFlags(name, usageLine, example string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s\n\nExample:\n  %s\n\nFlags:\n", usageLine, example)
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\nExample:\n  %s\n", usageLine, example)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(fs.Output(), "\nFlags:\n")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }
@@ -134,9 +139,17 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.hbPort, "heartbeat-port", 0, "UDP port for unicast heartbeats from --peers")
 	fs.StringVar(&f.advertise, "advertise", "", "client address to tell clients (host:port), e.g. as seen from a Docker host")
 	fs.StringVar(&f.listen, "listen", "", "address the TCP ports bind (default 127.0.0.1 on lo, with no --peers or only loopback ones; else all)")
-	fs.Var(&f.quorum, "quorum", "on: an entry commits on a majority of the voters, and no side of a partition without one acts (no rollbacks); off: availability mode, a lone node plays on and a losing side's moves are rolled back and announced")
+	quorumUsage := "on: an entry commits on a majority of the voters, and no side of a partition without one acts (no rollbacks); off: availability mode, a lone node plays on and a losing side's moves are rolled back and announced"
+	if !f.quorum {
+		quorumUsage += " (default off)" // the flag package leaves out a default that is the zero value
+	}
+	fs.Var(&f.quorum, "quorum", quorumUsage)
 	fs.StringVar(&f.bootstrap, "bootstrap", f.bootstrap, "the voters of a new cluster, e.g. 1,2,3: a node with no data makes the cluster only when all of them are up and empty (any: the highest empty node in sight; none: only ever join a cluster)")
-	fs.StringVar(&f.dataDir, "data-dir", f.dataDir, "keep the node's log and snapshots here, so that the game survives a restart ('': keep nothing; auto: under your state directory, one per cluster and player name)")
+	per := "player name" // play's directory is its player's
+	if f.dataDir != "auto" {
+		per = "node id (--id)" // serve's is its node's
+	}
+	fs.StringVar(&f.dataDir, "data-dir", f.dataDir, "keep the node's log and snapshots here, so that the game survives a restart ('': keep nothing; auto: under your state directory, one per cluster and "+per+")")
 	fs.StringVar(&f.fsync, "fsync", "always", "always: nothing is acknowledged before it is synced to disk (one sync per turn of the node's loop); off: faster, but a power failure can lose the last moves")
 	fs.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "beacon and heartbeat interval")
 	fs.DurationVar(&f.suspicion, "suspicion", d.Suspicion, "silence after which a peer is suspected")
