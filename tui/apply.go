@@ -411,9 +411,10 @@ func (m *Model) onReply(r *wire.QueryReply) {
 			room = m.room.Name
 		}
 		if len(r.Members) == 0 {
-			known := m.rooms == nil || m.room != nil && m.room.Name == room ||
-				slices.ContainsFunc(m.rooms, func(s game.RoomSummary) bool { return s.Name == room })
-			if !known {
+			// A room other than main goes when its last member leaves:
+			// no one in it means no such room, whatever an older room
+			// list said.
+			if room != game.MainRoom {
 				m.addLocal(lineError, "there is no room #"+room+" (/rooms lists them)")
 				return
 			}

@@ -25,6 +25,9 @@ type chatModel struct {
 	hint    string
 	locals  []localLine
 	scroll  int
+	// scrollAt is the newest chat line when the pane was scrolled back:
+	// lines said since stay below the view, which then holds still.
+	scrollAt uint64
 }
 
 func newChatModel(th *theme) chatModel {
@@ -109,16 +112,27 @@ func (m *Model) chatKey(msg tea.KeyMsg) tea.Cmd {
 		m.recall(1)
 		return nil
 	case "pgup":
-		m.scroll += max(m.lay.chatN-1, 1)
+		m.scrollBy(max(m.lay.chatN-1, 1))
 		return nil
 	case "pgdown":
-		m.scroll = max(m.scroll-max(m.lay.chatN-1, 1), 0)
+		m.scrollBy(-max(m.lay.chatN-1, 1))
 		return nil
 	}
 	m.hint = ""
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
 	return cmd
+}
+
+// scrollBy scrolls the chat pane back by d lines (forward if negative).
+// Scrolled back, the pane holds the lines it shows while others are said.
+func (m *Model) scrollBy(d int) {
+	if m.scroll == 0 && d > 0 && m.room != nil {
+		if n := len(m.room.Chat); n > 0 {
+			m.scrollAt = m.room.Chat[n-1].N
+		}
+	}
+	m.scroll = max(m.scroll+d, 0)
 }
 
 // recall steps through the lines sent before.
@@ -208,6 +222,9 @@ func (m *Model) chatLines(w, n int) []string {
 	}
 	var rev []string // visual lines, newest first
 	li, ci := len(m.locals)-1, len(chat)-1
+	for m.scroll > 0 && ci >= 0 && chat[ci].N > m.scrollAt {
+		ci-- // said since the pane was scrolled back
+	}
 	for len(rev) < want && (li >= 0 || ci >= 0) {
 		if li >= 0 && m.locals[li].room != room {
 			li--

@@ -11,6 +11,12 @@ func (m *Model) helpPane(lines []string) {
 	for _, s := range m.keysHelp(w - 2) {
 		put("  " + s)
 	}
+	grid := len(out)
+	// The chat line's own keys, which otherwise only its footer shows.
+	for _, s := range wrap("in the chat: enter send · tab complete · ↑↓ lines sent before · pgup/pgdn scroll", w-2, w-4) {
+		put("  " + th.dim.r(s))
+	}
+	chatKeys := len(out) - grid
 	m.presenterHelp(put)
 	keys := len(out)
 	put("")
@@ -32,10 +38,13 @@ func (m *Model) helpPane(lines []string) {
 	}
 	put("  " + th.dim.r(truncate("SIZE   4, 6 or 9 (default 9)", w-2)))
 	put("  " + th.dim.r(truncate("LEVEL  easy, medium (default), hard or expert", w-2)))
+	if len(out) > len(lines) && len(out)-chatKeys <= len(lines) {
+		out = append(out[:grid], out[grid+chatKeys:]...)
+	}
 	if len(out) > len(lines) {
 		// Too short for it all (the smallest terminals): the commands'
 		// usages alone, run together.
-		out = out[:keys]
+		out = append(out[:grid], out[grid+chatKeys:keys]...)
 		put(" " + th.titleOn.r("commands"))
 		var us []string
 		for _, c := range slashCommands {

@@ -342,10 +342,10 @@ func (m *Model) onMouse(msg tea.MouseMsg) {
 	}
 	switch msg.Button {
 	case tea.MouseButtonWheelUp:
-		m.scroll++
+		m.scrollBy(1)
 		return
 	case tea.MouseButtonWheelDown:
-		m.scroll = max(m.scroll-1, 0)
+		m.scrollBy(-1)
 		return
 	}
 	if msg.Action != tea.MouseActionPress || msg.Button != tea.MouseButtonLeft {

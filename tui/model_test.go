@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -280,6 +281,32 @@ func TestChatSendsALine(t *testing.T) {
 	}
 }
 
+// A chat pane scrolled back holds still while others chat: the lines it
+// shows stay, and pgdn comes back to the newest.
+func TestChatScrolledBackHoldsStill(t *testing.T) {
+	h, w := playing(t, 80, 24)
+	say := func(from, to int) {
+		for i := from; i < to; i++ {
+			w.do("bob", game.Chat{Text: fmt.Sprintf("line %d", i)})
+		}
+		h.deliver(roomEvent(w.room("main"), h.m.status, t0))
+	}
+	say(0, 40)
+	h.key("tab", "pgup")
+	before := h.m.chatLines(h.m.lay.leftW, h.m.lay.chatN)
+	if s := ansi.Strip(strings.Join(before, "\n")); !strings.Contains(s, "line 34") || strings.Contains(s, "line 39") {
+		t.Fatalf("pgup shows:\n%s", ansi.Strip(strings.Join(before, "\n")))
+	}
+	say(40, 45)
+	if after := h.m.chatLines(h.m.lay.leftW, h.m.lay.chatN); !slices.Equal(after, before) {
+		t.Fatalf("scrolled back, the pane moved as bob chatted:\n%s\nnow:\n%s",
+			ansi.Strip(strings.Join(before, "\n")), ansi.Strip(strings.Join(after, "\n")))
+	}
+	h.key("pgdown")
+	h.wantScreen("bob: line 44")
+	h.wantNoScreen("earlier lines")
+}
+
 func TestChatLineLimit(t *testing.T) {
 	h, _ := playing(t, 80, 24)
 	h.key("tab")
@@ -432,6 +459,19 @@ func TestHelpFromTheChatKeepsTheKey(t *testing.T) {
 	}
 }
 
+// The help names the chat line's keys too, which only the chat's footer
+// showed.
+func TestHelpNamesTheChatKeys(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {80, 24}} {
+		h, _ := playing(t, sz[0], sz[1])
+		h.key("tab")
+		h.typeText("/help")
+		h.key("enter")
+		h.wantScreen("in the chat: enter send · tab complete")
+		h.wantScreen("pgup/pgdn scroll")
+	}
+}
+
 // At the smallest size the help still lists every command.
 func TestHelpFitsTheSmallestTerminal(t *testing.T) {
 	h, _ := playing(t, 64, 22)
@@ -452,8 +492,9 @@ func TestWhoReplyIsListed(t *testing.T) {
 	h.wantScreen("› in #main: alice, bob (away)")
 }
 
-// /who of a room that the rooms list does not hold says so; an empty
-// room that it holds is empty.
+// /who of a room that is not there says so, even when the rooms list was
+// fetched while it was (its last member left since, and it went); #main,
+// which stays, is empty.
 func TestWhoOfNoSuchRoom(t *testing.T) {
 	h, _ := playing(t, 120, 40)
 	h.key("tab")
@@ -462,7 +503,8 @@ func TestWhoOfNoSuchRoom(t *testing.T) {
 		Rooms: []game.RoomSummary{{Name: "main", Size: 9}, {Name: "quiet", Size: 4}}}})
 	for _, c := range []struct{ line, want string }{
 		{"/who nosuch", "✗ there is no room #nosuch (/rooms lists them)"},
-		{"/who quiet", "› #quiet is empty"},
+		{"/who quiet", "✗ there is no room #quiet (/rooms lists them)"},
+		{"/who main", "› #main is empty"},
 	} {
 		h.typeText(c.line)
 		h.key("enter")
