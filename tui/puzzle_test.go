@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -401,5 +402,25 @@ func TestResultsWinnerFirstOnATie(t *testing.T) {
 	}
 	if want := []string{"bob", "alice", "carol"}; !slices.Equal(got, want) {
 		t.Fatalf("rows %v, want %v", got, want)
+	}
+}
+
+// With more players than the panel has rows, the results end with how
+// many more there are, and the hint to the board is still there.
+func TestResultsPanelOfABigRoomKeepsItsHint(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {120, 40}} {
+		h, w := playing(t, sz[0], sz[1])
+		w.now = t0.Add(time.Minute).UnixNano()
+		for i := range 30 {
+			p := fmt.Sprintf("p%02d", i)
+			w.join(p)
+			w.fill(p, "main", 0, 1)
+		}
+		w.fill("bob", "main", 0, 81)
+		h.deliver(roomEvent(w.room("main"), h.m.status, time.Unix(0, w.now), w.last...))
+		h.clk.t = time.Unix(0, w.now).Add(time.Second)
+		h.wantScreen("wins round 1")
+		h.wantScreen("more")
+		h.wantScreen("esc: the board")
 	}
 }

@@ -122,7 +122,7 @@ func (m *Model) resultsPane(lines []string) {
 	} else {
 		head := fmt.Sprintf("%2s  %-*s %6s %5s %6s", "", nameW, "player", "score", "acc", "cells")
 		body = append(body, []seg{{th.dim, head}})
-		room := len(lines) - 2 - len(body) - 1 // borders, and the hint under
+		room := len(lines) - 2 - len(body) - 2 // borders, and the hint under (after a blank line)
 		for i, sc := range rows {
 			if i >= room-1 && len(rows) > room {
 				body = append(body, []seg{{th.dim, fmt.Sprintf("    … and %d more", len(rows)-i)}})
