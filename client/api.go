@@ -166,11 +166,18 @@ type Status struct {
 	Successor wire.NodeID
 	// LastError says why the last attempt failed (empty after a success).
 	LastError string
+	// VotersUp and VotersNeeded: the last node asked said no primary can
+	// be elected (quorum mode) until more voters are back.
+	VotersUp, VotersNeeded int
 }
 
 // Line describes the status the way the app's status line says it, e.g.
 // "n3 is primary, epoch 4 · rtt 0.2ms" or "primary n3 lost — electing…".
 func (s Status) Line() string {
+	short := s.State == Connecting || s.State == Failover && s.Handover == 0
+	if short && s.VotersNeeded > 0 {
+		return fmt.Sprintf("no primary: %d up, %d needed", s.VotersUp, s.VotersNeeded)
+	}
 	switch s.State {
 	case Connecting:
 		if s.LastError != "" {

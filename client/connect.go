@@ -168,6 +168,7 @@ func (c *Core) helloAnswer(cc *conn, msg wire.Message) {
 		if m.Addr != "" && m.Addr != cc.addr {
 			c.prefer = m.Addr
 		}
+		c.setStatus(func(s *Status) { s.VotersUp, s.VotersNeeded = int(m.Up), int(m.Need) })
 	case *wire.Error:
 		if m.Code == wire.ErrSession {
 			c.close(cc.id)
@@ -222,6 +223,7 @@ func (c *Core) welcome(cc *conn, m *wire.Welcome) {
 		s.Session, s.Name, s.Watch = m.Session, m.Name, m.Watch
 		s.Resumed = resumed
 		s.Attempts, s.LastError = 0, ""
+		s.VotersUp, s.VotersNeeded = 0, 0
 	})
 	c.emitRoom(nil)
 	c.welcomes++

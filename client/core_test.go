@@ -724,3 +724,28 @@ func TestCoreNumbersOnInASessionResumedFromAnotherRun(t *testing.T) {
 		t.Fatalf("sent %v, want [7]", got)
 	}
 }
+
+// A node that cannot elect a primary for want of voters says how many are
+// up and how many it takes: the status says so rather than "electing…",
+// and a welcome clears it.
+func TestCoreSaysWhenTooFewVotersAreUp(t *testing.T) {
+	r := newRig(t, Config{Addrs: []string{"a:1"}})
+	e := wire.MakeEpoch(1, 1)
+	a := r.session(r.at(0), 1, e, view(1, e, 1))
+	rd := r.closed(a)
+	if st := r.c.Status(); st.State != Failover {
+		t.Fatalf("status %+v", st)
+	}
+	b := r.dial(rd, "a:1")
+	r.connected(b)
+	r.receive(b, &wire.Redirect{Epoch: e, Up: 1, Need: 2})
+	if st := r.c.Status(); st.State != Failover || st.Line() != "no primary: 1 up, 2 needed" {
+		t.Fatalf("status %+v, line %q", st, st.Line())
+	}
+	c := r.dial(r.at(time.Minute), "a:1")
+	r.connected(c)
+	r.receive(c, welcome(1, wire.MakeEpoch(2, 1), 7, view(1, wire.MakeEpoch(2, 1), 1)))
+	if st := r.c.Status(); st.State != Connected || st.VotersNeeded != 0 || strings.Contains(st.Line(), "needed") {
+		t.Fatalf("status %+v, line %q", st, st.Line())
+	}
+}

@@ -70,6 +70,7 @@ func (c *Core) sessionMessage(cc *conn, msg wire.Message) {
 			c.prefer, to = m.Addr, m.Leader
 		}
 		c.lost(redirected{to})
+		c.setStatus(func(s *Status) { s.VotersUp, s.VotersNeeded = int(m.Up), int(m.Need) })
 	case *wire.Error:
 		if m.Code == wire.ErrRateLimited {
 			// Unanswered commands go out again after a pause.

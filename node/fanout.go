@@ -404,9 +404,9 @@ func (s *service) viewChanged(v wire.ClusterView) {
 // players does not spend its turn writing to each.
 func (s *service) redirectAll() {
 	n := s.n
-	r := &wire.Redirect{Epoch: n.core.Epoch()}
+	r := s.noPrimary()
 	if leader := n.core.Leader(); leader != 0 && leader != n.ID() && n.core.Alive(leader) {
-		r.Leader, r.Addr = leader, n.addrOf(leader)
+		r.Leader, r.Addr, r.Up, r.Need = leader, n.addrOf(leader), 0, 0
 	}
 	b, err := wire.AppendFrame(nil, r)
 	if err != nil {

@@ -116,6 +116,21 @@ func TestFaultSwitchCutsPeersNotClients(t *testing.T) {
 	if v, ok := reply.(*wire.ClusterView); !ok || v.Self != 3 {
 		t.Fatalf("n3 answered a status with %#v", reply)
 	}
+	// A player's hello there is told why no primary answers: one voter of
+	// the two a primary takes is up.
+	hc, err := m.NewHost().Dial(context.Background(), nodes[2].ClientAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Close()
+	_ = hc.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := wire.WriteFrame(hc, &wire.Hello{Version: wire.Version, Name: "alice", Token: "token-alice-0123456789abcdef"}); err != nil {
+		t.Fatal(err)
+	}
+	reply, err = wire.NewReader(hc, wire.ClientLimits.MaxFrame).ReadMessage(wire.ClientLimits)
+	if r, ok := reply.(*wire.Redirect); err != nil || !ok || r.Leader != 0 || r.Up != 1 || r.Need != 2 {
+		t.Fatalf("n3 answered a hello with %#v, %v; want a redirect with 1 voter up of 2 needed", reply, err)
+	}
 
 	sw.Set(false)
 	waitFor(t, 15*time.Second, "n3 primary of all three again", func() bool {

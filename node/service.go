@@ -295,13 +295,19 @@ func (s *service) fail(c *clientConn, code wire.ErrCode, format string, args ...
 func (s *service) redirect(c *clientConn) {
 	n := s.n
 	leader := n.core.Leader()
-	r := &wire.Redirect{Epoch: n.core.Epoch()}
+	r := s.noPrimary()
 	if leader != 0 && leader != n.ID() && n.core.Alive(leader) {
-		r.Leader = leader
-		r.Addr = n.addrOf(leader)
+		r.Leader, r.Addr, r.Up, r.Need = leader, n.addrOf(leader), 0, 0
 	}
 	c.send(r)
 	c.closeAfter()
+}
+
+// noPrimary is the redirect that says no primary is known just now: the
+// client retries, and is told if too few voters are up for one.
+func (s *service) noPrimary() *wire.Redirect {
+	up, need := s.n.core.ShortOfVoters()
+	return &wire.Redirect{Epoch: s.n.core.Epoch(), Up: uint8(min(up, 255)), Need: uint8(min(need, 255))}
 }
 
 var playerCommands = map[game.CmdKind]bool{
@@ -375,7 +381,7 @@ func (s *service) message(c *clientConn, m wire.Message) {
 		s.nextRead++
 		switch err := n.core.Read(id); {
 		case errors.Is(err, replica.ErrNoQuorum):
-			c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
+			c.send(s.noPrimary()) // no primary just now: retry
 		case err != nil:
 			s.redirect(c)
 		default:
@@ -399,7 +405,7 @@ func (s *service) propose(c *clientConn, m *wire.Command, dealing bool) bool {
 	}
 	switch {
 	case errors.Is(err, replica.ErrNoQuorum):
-		c.send(&wire.Redirect{Epoch: n.core.Epoch()}) // no primary just now: retry
+		c.send(s.noPrimary()) // no primary just now: retry
 	case err != nil:
 		s.redirect(c)
 	case p.Done:

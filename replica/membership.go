@@ -124,6 +124,19 @@ func (c *Core) quorumReachable() bool {
 	return n >= need
 }
 
+// ShortOfVoters reports, in quorum mode with fewer voters reachable than a
+// majority, how many are and how many it takes (else 0, 0): no election
+// can end until more are back.
+func (c *Core) ShortOfVoters() (up, need int) {
+	if !c.cfg.Quorum {
+		return 0, 0
+	}
+	if up, need = c.reachableVoters(); up >= need {
+		return 0, 0
+	}
+	return up, need
+}
+
 // reachableVoters counts the voters that are reachable, and how many a
 // majority takes.
 func (c *Core) reachableVoters() (n, need int) {

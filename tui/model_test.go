@@ -1319,20 +1319,13 @@ func TestOwnNodeMarkedOnNarrowScreens(t *testing.T) {
 // than count an election that cannot end.
 func TestFailoverShortOfQuorumSaysSo(t *testing.T) {
 	h, _ := playing(t, 120, 40)
-	lost := client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: t0.Add(time.Second), Name: "alice"}
-	v := cluster(3, 3, 4)
-	v.Quorum, v.HasQuorum, v.Primary = 2, false, 0
-	for i := range v.Nodes {
-		v.Nodes[i].Voter = true
-		v.Nodes[i].Alive = v.Nodes[i].ID == 2
-	}
+	lost := client.Status{State: client.Failover, Lost: 3, Epoch: wire.MakeEpoch(4, 3), Since: t0.Add(time.Second), Name: "alice", VotersUp: 1, VotersNeeded: 2}
 	h.clk.t = t0.Add(3 * time.Second)
-	h.deliver(client.ViewChanged{EventInfo: evInfo(t0.Add(time.Second), lost), View: *v}, client.StatusChanged{EventInfo: evInfo(t0.Add(time.Second), lost)})
+	h.deliver(client.StatusChanged{EventInfo: evInfo(t0.Add(time.Second), lost)})
 	h.wantScreen("no primary: 1 up, 2 needed 2.0s")
 	h.wantNoScreen("electing")
 	// With a majority up, it is an election.
-	v.HasQuorum = true
-	v.Nodes[0].Alive = true
-	h.deliver(client.ViewChanged{EventInfo: evInfo(t0.Add(time.Second), lost), View: *v})
+	lost.VotersUp, lost.VotersNeeded = 0, 0
+	h.deliver(client.StatusChanged{EventInfo: evInfo(t0.Add(time.Second), lost)})
 	h.wantScreen("primary n3 lost — electing…")
 }

@@ -32,10 +32,6 @@ func (m *Model) statusSegs(room int) []seg {
 		return []seg{{th.warn, "◌ "}, {th.text, s.Line()}}
 	case client.Failover:
 		ss := []seg{{th.warn, "◌ " + s.Line()}}
-		if up, need, short := m.shortOfQuorum(); short {
-			// Not an election that takes long: too few voters are up.
-			ss = []seg{{th.warn, "◌ no primary"}, {th.text, fmt.Sprintf(": %d up, %d needed", up, need)}}
-		}
 		since := s.Since
 		if since.IsZero() {
 			since = m.failSince
@@ -168,19 +164,4 @@ func (m *Model) bottomRow(b *strings.Builder) {
 	b.WriteString(" ")
 	b.WriteString(th.border.r(repeat("─", W-3-hw-1)))
 	b.WriteString(th.border.r("┘"))
-}
-
-// shortOfQuorum reports whether, in quorum mode, the view says too few
-// voters are up to elect a primary: how many are, and how many it takes.
-func (m *Model) shortOfQuorum() (up, need int, short bool) {
-	v := m.view
-	if v == nil || v.Quorum == 0 || v.HasQuorum {
-		return 0, 0, false
-	}
-	for _, n := range v.Nodes {
-		if n.Voter && n.Alive {
-			up++
-		}
-	}
-	return up, int(v.Quorum), up < int(v.Quorum)
 }

@@ -45,7 +45,7 @@ func DecodeMessage(b []byte, lim Limits) (Message, error) {
 		m = v
 	case TRedirect:
 		m = &Redirect{Leader: d.nodeID("leader"), Epoch: d.epoch("epoch"),
-			Addr: d.addr("addr", d.lim.MaxAddr)}
+			Addr: d.addr("addr", d.lim.MaxAddr), Up: d.u8("up"), Need: d.u8("need")}
 	case TPing:
 		m = &Ping{Nonce: d.uvarint("nonce"), Time: d.varint("time")}
 	case TPong:

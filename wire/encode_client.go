@@ -110,7 +110,7 @@ func (m *Redirect) appendTo(b []byte) ([]byte, error) {
 	}
 	b = binary.AppendUvarint(append(b, byte(TRedirect)), uint64(m.Leader))
 	b = appendEpoch(b, m.Epoch)
-	return appendString(b, m.Addr), nil
+	return append(appendString(b, m.Addr), m.Up, m.Need), nil
 }
 
 func (m *Ping) appendTo(b []byte) ([]byte, error) {

@@ -14,8 +14,9 @@ import (
 // node's id is fixed in beacons. Version 4: the cluster's id in Welcome.
 // Version 5: the cluster's id in state replies and beacons; zero width joiners in chat
 // lines, and no chat line when a primary takes office again (rules every
-// replica applies alike).
-const Version uint16 = 5
+// replica applies alike). Version 6: the voters up and needed in a
+// redirect while too few are up.
+const Version uint16 = 6
 
 // NodeID identifies a replica. 0 means "none".
 type NodeID uint16
@@ -289,11 +290,14 @@ type ClusterView struct {
 }
 
 // Redirect tells a client which node is primary. Addr is empty while no
-// primary is known; the client then retries.
+// primary is known; the client then retries. Need, in quorum mode, is how
+// many voters a primary takes when fewer (Up) are reachable: no election
+// can end until more are back.
 type Redirect struct {
-	Leader NodeID
-	Epoch  Epoch
-	Addr   string
+	Leader   NodeID
+	Epoch    Epoch
+	Addr     string
+	Up, Need uint8
 }
 
 // Ping and Pong measure round trips and keep idle connections alive.

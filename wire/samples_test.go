@@ -166,7 +166,7 @@ func sampleMessages() []Message {
 		&Ack{Seq: 42, Index: 5001, Code: game.ErrClaimed, Who: "bob", Room: "main", Points: -3},
 		&Events{Index: 5002, Events: sampleEvents()},
 		func() *ClusterView { v := sampleView(); return &v }(),
-		&Redirect{Leader: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Addr: "127.0.0.1:8002"},
+		&Redirect{Leader: 3, Epoch: MakeEpochLife(4, 0x5eed+4, 3), Addr: "127.0.0.1:8002", Up: 1, Need: 2},
 		&Ping{Nonce: 77, Time: 1_700_000_000_123_456_789},
 		&Pong{Nonce: 77, Time: -1},
 		&Error{Code: ErrTooLarge, Text: "wire: hello: field name: 31 runes exceeds 24"},
