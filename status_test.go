@@ -57,25 +57,7 @@ func TestStatusSaysWhyItFoundNoPrimary(t *testing.T) {
 // (too many clients, say) is quoted, not reported as "answered with
 // error"; `serve --health` says the same.
 func TestStatusSaysWhatTheNodeRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_, _ = wire.NewReader(conn, 4096).ReadFrame()
-				_ = wire.WriteFrame(conn, &wire.Error{Code: wire.ErrOverloaded, Text: "too many connections"})
-			}()
-		}
-	}()
-	addr := ln.Addr().String()
+	addr := fakeNode(t, replyWith(&wire.Error{Code: wire.ErrOverloaded, Text: "too many connections"}))
 	for _, args := range [][]string{
 		{"status", "--connect", addr, "--timeout", "1s"},
 		{"serve", "--health", addr},
@@ -92,28 +74,11 @@ func TestStatusSaysWhatTheNodeRefused(t *testing.T) {
 // node's client port, is named for what it is, not with the socket's
 // words ("raw-read …: i/o timeout").
 func TestStatusSaysANodeDoesNotAnswer(t *testing.T) {
-	serveWith := func(answer func(net.Conn)) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				conn, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go answer(conn)
-			}
-		}()
-		return ln.Addr().String()
-	}
-	silent := serveWith(func(conn net.Conn) {
+	silent := fakeNode(t, func(conn net.Conn) {
 		defer conn.Close()
 		_, _ = io.Copy(io.Discard, conn) // reads, answers nothing
 	})
-	peer := serveWith(func(conn net.Conn) {
+	peer := fakeNode(t, func(conn net.Conn) {
 		defer conn.Close()
 		_ = wire.WriteFrame(conn, &wire.PeerHello{Version: wire.Version, Cluster: "gridlock", From: 1})
 		_, _ = io.Copy(io.Discard, conn)
@@ -139,34 +104,56 @@ func TestStatusSaysANodeDoesNotAnswer(t *testing.T) {
 // data). Asked there, status must not report a primary found (exit 0)
 // while the table it prints says that node is not acting as one.
 func TestStatusWantsAPrimaryThatActs(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLoopback(t)
 	e := wire.MakeEpoch(45, 3)
 	view := &wire.ClusterView{Self: 1, Primary: 3, Epoch: e, Quorum: 2, Nodes: []wire.NodeInfo{
 		{ID: 3, Role: wire.RoleNoQuorum, Epoch: e, Alive: true, ClientAddr: "127.0.0.1:1"},
 		{ID: 1, Role: wire.RoleBackup, Epoch: e, Alive: true, ClientAddr: ln.Addr().String()},
 	}}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_, _ = wire.NewReader(conn, 4096).ReadFrame()
-				_ = wire.WriteFrame(conn, view)
-			}()
-		}
-	}()
+	go serveConns(ln, replyWith(view))
 	out, errOut, code := runGridlock(t, 10*time.Second, "status", "--connect", ln.Addr().String(), "--timeout", "1s")
 	if want := "n1 follows n3, which is not acting as primary (no quorum)"; code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("status of a node whose primary does not act: exit %d, want 1 and %q in:\n%s%s", code, want, out, errOut)
 	}
 	if !strings.Contains(nodeLine(out, "n3"), "no quorum") {
 		t.Errorf("status: the view it got is not printed:\n%s", out)
+	}
+}
+
+// listenLoopback listens on a loopback port for the test's life.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// serveConns hands each connection ln takes to answer, until ln closes.
+func serveConns(ln net.Listener, answer func(net.Conn)) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go answer(conn)
+	}
+}
+
+// fakeNode is a loopback port that answers each connection with answer.
+func fakeNode(t *testing.T, answer func(net.Conn)) string {
+	ln := listenLoopback(t)
+	go serveConns(ln, answer)
+	return ln.Addr().String()
+}
+
+// replyWith answers a connection's first frame with m, and closes it.
+func replyWith(m wire.Message) func(net.Conn) {
+	return func(conn net.Conn) {
+		defer conn.Close()
+		_, _ = wire.NewReader(conn, 4096).ReadFrame()
+		_ = wire.WriteFrame(conn, m)
 	}
 }

@@ -1227,13 +1227,7 @@ func TestAnotherReleaseIsToldWhole(t *testing.T) {
 		h.deliver(nt, nt)
 		h.wantScreen("run the same release everywhere")
 		h.wantScreen("another release:")
-		n := 0
-		for _, l := range h.m.locals {
-			if l.text == text {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := h.saidTimes(text); n != 1 {
 			t.Fatalf("%dx%d: the chat says it %d times", sz[0], sz[1], n)
 		}
 	}
@@ -1264,13 +1258,7 @@ func TestRefusedNodeIsToldNotDown(t *testing.T) {
 		h.wantScreen("n4 refused")
 		h.wantNoScreen("n4 down")
 		h.wantScreen("n4 cannot join this game")
-		n := 0
-		for _, l := range h.m.locals {
-			if l.text == text {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := h.saidTimes(text); n != 1 {
 			t.Fatalf("%dx%d: the chat says it %d times", sz[0], sz[1], n)
 		}
 	}
@@ -1328,4 +1316,15 @@ func TestFailoverShortOfQuorumSaysSo(t *testing.T) {
 	lost.VotersUp, lost.VotersNeeded = 0, 0
 	h.deliver(client.StatusChanged{EventInfo: evInfo(t0.Add(time.Second), lost)})
 	h.wantScreen("primary n3 lost — electing…")
+}
+
+// saidTimes is how many of the app's own chat lines are text.
+func (h *harness) saidTimes(text string) int {
+	n := 0
+	for _, l := range h.m.locals {
+		if l.text == text {
+			n++
+		}
+	}
+	return n
 }
