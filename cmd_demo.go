@@ -126,6 +126,8 @@ func printSummary(w io.Writer, s demo.Summary) {
 		switch {
 		case d == 0:
 			return "—"
+		case d < 50*time.Microsecond:
+			return "<0.1ms" // a killed primary's links close at once: not "0s"
 		case d >= time.Second:
 			return d.Round(10 * time.Millisecond).String() // 1.97s, as the panel says, not 1.9668s
 		}

@@ -87,11 +87,13 @@ func TestDemoSummaryRoundsSeconds(t *testing.T) {
 		Failovers: []demo.Failover{
 			{Cause: demo.Kill, From: 2, To: 3, At: at, SuspectedAt: at.Add(2700 * time.Microsecond),
 				ElectedAt: at.Add(1966812 * time.Microsecond), MovedAt: at.Add(2122712 * time.Microsecond), Over: true},
+			{Cause: demo.Kill, From: 3, To: 2, At: at, SuspectedAt: at.Add(30 * time.Microsecond),
+				ElectedAt: at.Add(3100 * time.Microsecond), MovedAt: at.Add(16700 * time.Microsecond), Over: true},
 		},
 		Dir: "/tmp/gridlock-demo-1",
 	})
 	out := b.String()
-	for _, want := range []string{"2.7ms", "1.97s", "2.12s"} {
+	for _, want := range []string{"2.7ms", "1.97s", "2.12s", "<0.1ms", "3.1ms"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in the summary:\n%s", want, out)
 		}
