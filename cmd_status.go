@@ -85,11 +85,8 @@ func cmdStatus(args []string) error {
 				whole = false
 			}
 			got, err = gf.discover(ctx)
-			if err == nil && got.Primary != 0 {
-				// Ask the primary itself: it knows lags and the view.
-				if pv, perr := fetchStatus(ctx, addrOf(got, got.Primary)); perr == nil {
-					got = pv
-				}
+			if err == nil {
+				got = closerLook(ctx, got, fetchStatus)
 			}
 		}
 		var idle error // the primary named does not act as one
@@ -124,6 +121,33 @@ func cmdStatus(args []string) error {
 	}
 	printStatus(os.Stdout, v, *asJSON)
 	return nil
+}
+
+// closerLook asks a node heard on the group for its own view, which the
+// beacons do not make: the primary, which knows lags and the view, or with
+// no primary heard the node furthest along, which knows the voters that
+// are down and the quorum that is not reachable (the beacons list only the
+// nodes that are up). It returns got when that node does not answer.
+func closerLook(ctx context.Context, got *wire.ClusterView, fetch func(context.Context, string) (*wire.ClusterView, error)) *wire.ClusterView {
+	ask := got.Primary
+	if ask == 0 {
+		var best *wire.NodeInfo
+		for i := range got.Nodes {
+			n := &got.Nodes[i]
+			if best == nil || n.Epoch.After(best.Epoch) ||
+				n.Epoch == best.Epoch && (n.Commit > best.Commit || n.Commit == best.Commit && n.ID > best.ID) {
+				best = n
+			}
+		}
+		if best == nil {
+			return got
+		}
+		ask = best.ID
+	}
+	if v, err := fetch(ctx, addrOf(got, ask)); err == nil {
+		return v
+	}
+	return got
 }
 
 // notActing says why the primary v names does not act as one in v's own

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -155,5 +157,50 @@ func replyWith(m wire.Message) func(net.Conn) {
 		defer conn.Close()
 		_, _ = wire.NewReader(conn, 4096).ReadFrame()
 		_ = wire.WriteFrame(conn, m)
+	}
+}
+
+// TestStatusWithoutAPrimaryAsksANode: with no primary heard on the group
+// (a majority of the voters down, in quorum mode), status asks the node
+// heard that is furthest along for its view, instead of printing the
+// beacons' (epoch 0, commit 0, "as seen by n0", no quorum, and none of the
+// voters that are down).
+func TestStatusWithoutAPrimaryAsksANode(t *testing.T) {
+	e, older := wire.MakeEpoch(62, 1), wire.MakeEpoch(61, 3)
+	heard := &wire.ClusterView{Nodes: []wire.NodeInfo{ // as beacons tell it
+		{ID: 2, Role: wire.RoleNoQuorum, Epoch: older, Commit: 90, Alive: true, ClientAddr: "127.0.0.1:2"},
+		{ID: 1, Role: wire.RoleNoQuorum, Epoch: e, Commit: 100, Alive: true, ClientAddr: "127.0.0.1:1"},
+	}}
+	own := &wire.ClusterView{Self: 1, Epoch: e, Commit: 100, Quorum: 2, Nodes: []wire.NodeInfo{
+		{ID: 1, Role: wire.RoleNoQuorum, Epoch: e, Commit: 100, Alive: true, ClientAddr: "127.0.0.1:1"},
+		{ID: 2, Role: wire.RoleNoQuorum, Epoch: older, Commit: 90, Alive: true, ClientAddr: "127.0.0.1:2"},
+		{ID: 3, Role: wire.RoleDown, Epoch: older, Commit: 100, ClientAddr: "127.0.0.1:3"},
+	}}
+	var asked []string
+	fetch := func(_ context.Context, addr string) (*wire.ClusterView, error) {
+		asked = append(asked, addr)
+		if addr == "127.0.0.1:1" {
+			return own, nil
+		}
+		return nil, errors.New("connection refused")
+	}
+	v := closerLook(context.Background(), heard, fetch)
+	var b strings.Builder
+	printStatus(&b, v, false)
+	out := b.String()
+	if len(asked) != 1 || asked[0] != "127.0.0.1:1" {
+		t.Errorf("status asked %v, want n1 (the newest epoch) alone", asked)
+	}
+	for _, want := range []string{"epoch 62 · commit 100 · quorum 2 (NOT reachable) · as seen by n1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status without a primary: %q missing in:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(nodeLine(out, "n3"), "down") {
+		t.Errorf("status without a primary: n3, down, not listed:\n%s", out)
+	}
+	// A node that does not answer leaves the beacons' view.
+	if v := closerLook(context.Background(), &wire.ClusterView{Nodes: heard.Nodes[:1]}, fetch); v.Self != 0 || len(v.Nodes) != 1 {
+		t.Errorf("status: a node that did not answer gave %+v, want the beacons' view", v)
 	}
 }

@@ -506,10 +506,14 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 		case <-ch:
 		case <-ctx.Done():
 			c.mu.Lock()
-			why := c.core.Status().LastError
+			st := c.core.Status()
 			c.mu.Unlock()
-			if why != "" {
-				return fmt.Errorf("%w (the last attempt: %s)", ctx.Err(), why)
+			switch {
+			case st.VotersNeeded > 0:
+				// The node asked said why it has no primary to offer.
+				return fmt.Errorf("%w (no primary: %d up, %d needed)", ctx.Err(), st.VotersUp, st.VotersNeeded)
+			case st.LastError != "":
+				return fmt.Errorf("%w (the last attempt: %s)", ctx.Err(), st.LastError)
 			}
 			return ctx.Err()
 		case <-c.done:

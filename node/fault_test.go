@@ -4,10 +4,12 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gridlock-game/gridlock/client"
 	"github.com/gridlock-game/gridlock/wire"
 )
 
@@ -130,6 +132,16 @@ func TestFaultSwitchCutsPeersNotClients(t *testing.T) {
 	reply, err = wire.NewReader(hc, wire.ClientLimits.MaxFrame).ReadMessage(wire.ClientLimits)
 	if r, ok := reply.(*wire.Redirect); err != nil || !ok || r.Leader != 0 || r.Up != 1 || r.Need != 2 {
 		t.Fatalf("n3 answered a hello with %#v, %v; want a redirect with 1 voter up of 2 needed", reply, err)
+	}
+	// A client that gives up waiting there says why, not only that its
+	// time ran out.
+	cl := client.Dial(context.Background(), client.ClientOptions{Name: "bob", Addrs: []string{nodes[2].ClientAddr()}, Dial: m.NewHost().Dial})
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	err = cl.WaitConnected(ctx)
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "no primary: 1 up, 2 needed") {
+		t.Fatalf("a client of n3 gave up with %v; want it to say no primary: 1 up, 2 needed", err)
 	}
 
 	sw.Set(false)
