@@ -55,7 +55,7 @@ func (c *Core) beginViewChangeFor(wait map[wire.NodeID]bool) {
 		waitFor:  wait,
 	}
 	if wait != nil {
-		c.notice(wire.NoticeDetail, c.id, "n%d renews its office in epoch %d with %d backups", c.id, c.epoch.Term(), len(wait))
+		c.notice(wire.NoticeDetail, c.id, "n%d renews its office in epoch %d with %s", c.id, c.epoch.Term(), backups(len(wait)))
 	} else {
 		c.notice(wire.NoticeDetail, c.id, "n%d takes office in epoch %d: gathering state", c.id, c.epoch.Term())
 	}
@@ -515,7 +515,7 @@ func (c *Core) takeOffice(members []wire.NodeID) {
 	c.queueRollback(c.unreportedItems())
 	c.flushRollback()
 	c.lastHB = 0
-	c.notice(wire.NoticeElected, c.id, "n%d is primary (epoch %d) with %d backups", c.id, c.epoch.Term(), len(members))
+	c.notice(wire.NoticeElected, c.id, "n%d is primary (epoch %d) with %s", c.id, c.epoch.Term(), backups(len(members)))
 	c.out.RoleChanged = true
 	c.advanceCommit()
 }
@@ -529,4 +529,12 @@ func describeCands(cs []candidate) string {
 		fmt.Fprintf(&b, "n%d(last %d e%d, commit %d)", x.id, x.shape.last, x.shape.epochAt(x.shape.last).Term(), x.commit)
 	}
 	return b.String()
+}
+
+// backups counts a primary's backups in words: "1 backup", "2 backups".
+func backups(n int) string {
+	if n == 1 {
+		return "1 backup"
+	}
+	return fmt.Sprintf("%d backups", n)
 }

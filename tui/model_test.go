@@ -755,7 +755,7 @@ func TestFailoverStatusAndLog(t *testing.T) {
 	v := cluster(3, 2, 5)
 	v.Nodes[0].Alive = false
 	h.deliver(
-		client.Noticed{EventInfo: evInfo(back.Since, lost), Notice: wire.Notice{Time: back.Since.UnixNano(), Kind: wire.NoticeElected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Text: "n2 is primary (epoch 5) with 1 backups"}},
+		client.Noticed{EventInfo: evInfo(back.Since, lost), Notice: wire.Notice{Time: back.Since.UnixNano(), Kind: wire.NoticeElected, Node: 2, Epoch: wire.MakeEpoch(5, 2), Text: "n2 is primary (epoch 5) with 1 backup"}},
 		client.StatusChanged{EventInfo: evInfo(back.Since, back)},
 		client.ViewChanged{EventInfo: evInfo(back.Since, back), View: *v},
 		roomEvent(h.m.room, back, back.Since, game.Event{Kind: game.EvViewChange, Epoch: 5, Node: 2, PrevNode: 3}),
