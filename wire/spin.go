@@ -63,7 +63,8 @@ func (r *rawReader) spin() bool {
 	return true
 }
 
-var epoch = time.Now()
+var clockZero = time.Now()
 
-// clock is monotonic time in nanoseconds.
-func clock() int64 { return int64(time.Since(epoch)) }
+// clock is monotonic time in nanoseconds (not an Epoch: the package's
+// epochs are the cluster's).
+func clock() int64 { return int64(time.Since(clockZero)) }
